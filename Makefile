@@ -1,0 +1,111 @@
+# playnet: build output goes under build/ (release) and build/asan/ (tests,
+# with AddressSanitizer and UndefinedBehaviorSanitizer). V=1 shows commands.
+
+PREFIX ?= /usr/local
+CC ?= gcc
+FUZZ_CC ?= clang
+PKGS := yaml-0.1 json-c
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+ifeq ($(filter clean help,$(MAKECMDGOALS)),)
+ifneq ($(shell pkg-config --exists $(PKGS) && echo ok),ok)
+$(error missing build dependencies ($(PKGS)): run scripts/install-deps.sh)
+endif
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wpointer-arith -Wcast-qual
+BASE_CFLAGS := -std=gnu11 $(WARN) -Inetd/lib $(shell pkg-config --cflags $(PKGS))
+LIBS := $(shell pkg-config --libs $(PKGS)) -lm
+CFLAGS ?= -O2 -g
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRC := $(wildcard netd/lib/*.c)
+CLI_SRC := netd/cli/playnet.c
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+
+B := build
+A := build/asan
+
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
+LIB_AOBJ := $(LIB_SRC:%.c=$(A)/obj/%.o)
+BINS := $(B)/bin/playnet
+ABINS := $(A)/bin/playnet
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(A)/tests/%)
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+
+all: $(BINS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(A)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC asan $<"
+	$(Q)$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) -MMD -MP -c $< -o $@
+
+$(B)/libplaynet.a: $(LIB_OBJ)
+	$(Q)ar rcs $@ $^
+
+$(A)/libplaynet.a: $(LIB_AOBJ)
+	$(Q)ar rcs $@ $^
+
+$(B)/bin/playnet: $(B)/obj/netd/cli/playnet.o $(B)/libplaynet.a
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(A)/bin/playnet: $(A)/obj/netd/cli/playnet.o $(A)/libplaynet.a
+	@mkdir -p $(@D)
+	@echo "  LD asan $@"
+	$(Q)$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+$(A)/tests/%: $(A)/obj/tests/unit/%.o $(A)/libplaynet.a
+	@mkdir -p $(@D)
+	@echo "  LD asan $@"
+	$(Q)$(CC) $(SAN) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
+
+$(A)/obj/tests/unit/%.o: BASE_CFLAGS += $(shell pkg-config --cflags cmocka) -DSRCDIR='"$(CURDIR)"'
+
+# libFuzzer targets build the library sources in, with clang.
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) -Wno-unused-command-line-argument -O1 -g \
+		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+tests: $(ABINS) $(UNIT_BINS) $(FUZZ_BINS)
+
+# The whole suite: unit tests, CLI tests and short fuzz runs under
+# sanitizers. tests/run.sh prints the final "N passed, N failed" line.
+test: all tests
+	$(Q)tests/run.sh
+
+fuzz: $(FUZZ_BINS)
+	$(Q)FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build
+
+help:
+	@echo "targets: all (default), test, fuzz, install, clean"
+
+.PHONY: all tests test fuzz install clean help
+
+-include $(LIB_OBJ:.o=.d) $(LIB_AOBJ:.o=.d) $(B)/obj/netd/cli/playnet.d $(A)/obj/netd/cli/playnet.d
+-include $(UNIT_SRC:tests/unit/%.c=$(A)/obj/tests/unit/%.d)

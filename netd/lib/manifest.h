@@ -1,0 +1,121 @@
+/*
+ * The playground manifest (DESIGN.md section 1): labctl's format plus
+ * playnet's extensions, read with libyaml into plain structs. Reading checks
+ * every field on its own and the references between them; addresses are
+ * checked and allocated by ipam.
+ */
+#ifndef PLAYNET_MANIFEST_H
+#define PLAYNET_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "diag.h"
+
+#define MANIFEST_NAME_MAX 32      /* network names */
+#define MANIFEST_HOSTNAME_MAX 63  /* machine names */
+#define MANIFEST_MAX_BYTES (1024 * 1024)
+#define MANIFEST_MAX_DNS 4
+
+struct manifest_limits {
+	size_t max_machines;
+	size_t max_networks;
+	size_t max_interfaces; /* per machine */
+};
+
+#define MANIFEST_LIMITS_DEFAULT { .max_machines = 16, .max_networks = 8, .max_interfaces = 8 }
+
+struct manifest_pos {
+	int line;
+	int column;
+};
+
+struct manifest_network {
+	char name[MANIFEST_NAME_MAX + 1];
+	struct manifest_pos pos;
+	uint32_t subnet; /* host byte order, host bits zero */
+	uint8_t prefix;
+	bool private_net;
+	bool has_gateway;
+	uint32_t gateway;
+	struct manifest_pos gateway_pos;
+	unsigned mtu; /* 0: default */
+	uint32_t dns[MANIFEST_MAX_DNS];
+	size_t n_dns;
+	bool implicit; /* the default "local" network, not written in the file */
+	bool valid;    /* subnet parsed; ipam skips networks that did not */
+};
+
+struct manifest_impair {
+	bool set;
+	uint32_t delay_us;
+	uint32_t jitter_us;
+	uint32_t loss_ppm;   /* parts per million */
+	uint64_t rate_bps;   /* bits per second, 0: unlimited */
+};
+
+struct manifest_guard {
+	bool ip_source;   /* drop IPv4/ARP with a sender address not assigned */
+	bool dhcp_server; /* drop DHCP server replies sent by the machine */
+};
+
+struct manifest_interface {
+	struct manifest_pos pos;
+	char network[MANIFEST_NAME_MAX + 1];
+	struct manifest_pos network_pos;
+	size_t network_index; /* resolved; SIZE_MAX when the network is unknown */
+	bool has_address; /* given in the file */
+	uint32_t address;  /* given or allocated by ipam */
+	struct manifest_pos address_pos;
+	bool has_mac;
+	uint8_t mac[6];
+	struct manifest_pos mac_pos;
+	struct manifest_guard guard;
+	struct manifest_impair impair;
+};
+
+enum manifest_runtime { MANIFEST_RUNTIME_VM, MANIFEST_RUNTIME_NETNS };
+
+struct manifest_machine {
+	char name[MANIFEST_HOSTNAME_MAX + 1];
+	struct manifest_pos pos;
+	enum manifest_runtime runtime;
+	unsigned cpu_count;    /* 0: backend default */
+	uint64_t ram_bytes;    /* 0: backend default */
+	struct manifest_interface *interfaces;
+	size_t n_interfaces;
+};
+
+struct manifest {
+	char *title;
+	struct manifest_network *networks;
+	size_t n_networks;
+	struct manifest_machine *machines;
+	size_t n_machines;
+};
+
+/*
+ * Parses and checks a manifest held in memory. On success returns 0 and fills
+ * m; otherwise returns -EINVAL with every problem in d (d->file names the
+ * input) and m is left empty, or -ENOMEM.
+ */
+int manifest_parse(const char *buf, size_t len,
+		   const struct manifest_limits *lim, struct manifest *m,
+		   struct diag *d);
+
+/* Reads a file (at most MANIFEST_MAX_BYTES) and parses it. -errno when the
+ * file cannot be read, with the reason in d. */
+int manifest_load(const char *path, const struct manifest_limits *lim,
+		  struct manifest *m, struct diag *d);
+
+void manifest_free(struct manifest *m);
+
+/* Index of a network by name, or -1. */
+ssize_t manifest_find_network(const struct manifest *m, const char *name);
+
+bool manifest_valid_network_name(const char *s);
+bool manifest_valid_hostname(const char *s);
+
+#endif

@@ -1,0 +1,178 @@
+#define _GNU_SOURCE
+#include "plan.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipam.h"
+#include "mac.h"
+
+const char *plan_runtime_name(enum manifest_runtime r)
+{
+	return r == MANIFEST_RUNTIME_NETNS ? "netns" : "vm";
+}
+
+static void plan_networks(const struct manifest *m, struct plan *p)
+{
+	for (size_t i = 0; i < m->n_networks; i++) {
+		const struct manifest_network *src = &m->networks[i];
+		struct plan_network *n = &p->networks[i];
+		strcpy(n->name, src->name);
+		naming_bridge(src->name, n->bridge);
+		n->subnet = src->subnet;
+		n->prefix = src->prefix;
+		n->private_net = src->private_net;
+		n->has_gateway = !src->private_net;
+		n->gateway = n->has_gateway ? ipam_gateway(src) : 0;
+		n->mtu = src->mtu ? src->mtu : PLAN_DEFAULT_MTU;
+		memcpy(n->dns, src->dns, sizeof(n->dns));
+		n->n_dns = src->n_dns;
+	}
+	/* Of two bridges with the same cut name, the later one takes its
+	 * index name (see naming.h). */
+	for (size_t i = 0; i < p->n_networks; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(p->networks[i].bridge, p->networks[j].bridge) == 0) {
+				naming_bridge_fallback(i, p->networks[i].bridge);
+				break;
+			}
+}
+
+static bool plan_mac_taken(const struct manifest *m, const struct plan *p,
+			   const uint8_t mac[6], size_t mi, size_t ii)
+{
+	for (size_t i = 0; i < m->n_machines; i++)
+		for (size_t j = 0; j < m->machines[i].n_interfaces; j++) {
+			if (i == mi && j == ii)
+				continue;
+			const struct manifest_interface *src = &m->machines[i].interfaces[j];
+			bool done = i < mi || (i == mi && j < ii);
+			const uint8_t *other = src->has_mac ? src->mac
+					       : done ? p->machines[i].interfaces[j].mac
+						      : NULL;
+			if (other && memcmp(other, mac, 6) == 0)
+				return true;
+		}
+	return false;
+}
+
+static void plan_interface(const struct manifest *m, struct plan *p, size_t mi,
+			   size_t ii)
+{
+	const struct manifest_machine *smc = &m->machines[mi];
+	const struct manifest_interface *src = &smc->interfaces[ii];
+	struct plan_interface *ifc = &p->machines[mi].interfaces[ii];
+	const struct plan_network *net = &p->networks[src->network_index];
+	bool veth = smc->runtime == MANIFEST_RUNTIME_NETNS;
+
+	snprintf(ifc->name, sizeof(ifc->name), "eth%u", (unsigned)(ii % 100000));
+	ifc->network = src->network_index;
+	ifc->kind = veth ? PLAN_PORT_VETH : PLAN_PORT_TAP;
+	naming_port(veth, smc->name, ii, ifc->device);
+	if (src->has_mac) {
+		memcpy(ifc->mac, src->mac, 6);
+	} else {
+		unsigned round = 0;
+		do
+			mac_derive(p->name, smc->name, ii, round++, ifc->mac);
+		while (plan_mac_taken(m, p, ifc->mac, mi, ii));
+	}
+	ifc->address = src->address;
+	ifc->prefix = net->prefix;
+	ifc->guard = src->guard;
+	ifc->impair = src->impair;
+}
+
+static int plan_machines(const struct manifest *m, struct plan *p)
+{
+	for (size_t i = 0; i < m->n_machines; i++) {
+		const struct manifest_machine *src = &m->machines[i];
+		struct plan_machine *mc = &p->machines[i];
+		strcpy(mc->name, src->name);
+		mc->runtime = src->runtime;
+		mc->cpu_count = src->cpu_count;
+		mc->ram_bytes = src->ram_bytes;
+		if (src->runtime == MANIFEST_RUNTIME_NETNS)
+			naming_machine_netns(p->name, src->name, mc->netns);
+		mc->interfaces = calloc(src->n_interfaces ? src->n_interfaces : 1,
+					sizeof(*mc->interfaces));
+		if (!mc->interfaces)
+			return -ENOMEM;
+		mc->n_interfaces = src->n_interfaces;
+		for (size_t j = 0; j < src->n_interfaces; j++) {
+			plan_interface(m, p, i, j);
+			const struct plan_network *net =
+				&p->networks[mc->interfaces[j].network];
+			if (!mc->has_default_gateway && net->has_gateway) {
+				mc->has_default_gateway = true;
+				mc->default_gateway = net->gateway;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Of two ports with the same cut name, the later one takes its index name. */
+static void plan_fix_port_collisions(struct plan *p)
+{
+	for (size_t i = 0; i < p->n_machines; i++)
+		for (size_t j = 0; j < p->machines[i].n_interfaces; j++) {
+			struct plan_interface *ifc = &p->machines[i].interfaces[j];
+			bool taken = false;
+			for (size_t k = 0; k <= i && !taken; k++) {
+				size_t lim = k == i ? j : p->machines[k].n_interfaces;
+				for (size_t l = 0; l < lim && !taken; l++)
+					taken = strcmp(p->machines[k].interfaces[l].device,
+						       ifc->device) == 0;
+			}
+			if (taken)
+				naming_port_fallback(ifc->kind == PLAN_PORT_VETH, i, j,
+						     ifc->device);
+		}
+}
+
+int plan_build(const struct manifest *m, const char *name, struct plan *p,
+	       struct diag *d)
+{
+	memset(p, 0, sizeof(*p));
+	if (!naming_valid_playground(name)) {
+		diag_add(d, 0, 0,
+			 "invalid playground name '%s': expected at most %d characters of a-z, 0-9 and '-', starting with a letter or digit",
+			 name, NAMING_PLAYGROUND_MAX);
+		return -EINVAL;
+	}
+	strcpy(p->name, name);
+	naming_netns(name, p->netns);
+	naming_uplink_host(name, p->uplink_host);
+	if (m->title && !(p->title = strdup(m->title)))
+		return -ENOMEM;
+
+	p->networks = calloc(m->n_networks ? m->n_networks : 1, sizeof(*p->networks));
+	p->machines = calloc(m->n_machines ? m->n_machines : 1, sizeof(*p->machines));
+	if (!p->networks || !p->machines) {
+		plan_free(p);
+		return -ENOMEM;
+	}
+	p->n_networks = m->n_networks;
+	p->n_machines = m->n_machines;
+	plan_networks(m, p);
+	int e = plan_machines(m, p);
+	if (e < 0) {
+		plan_free(p);
+		return e;
+	}
+	plan_fix_port_collisions(p);
+	return 0;
+}
+
+void plan_free(struct plan *p)
+{
+	for (size_t i = 0; i < p->n_machines; i++)
+		free(p->machines[i].interfaces);
+	free(p->machines);
+	free(p->networks);
+	free(p->title);
+	memset(p, 0, sizeof(*p));
+}

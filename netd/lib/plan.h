@@ -1,0 +1,77 @@
+/*
+ * The resolved topology of one playground: everything the fabric builds and
+ * everything a VMM needs, derived from a checked manifest and the
+ * playground's name alone, so the same inputs give the same plan.
+ */
+#ifndef PLAYNET_PLAN_H
+#define PLAYNET_PLAN_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "manifest.h"
+#include "naming.h"
+
+#define PLAN_DEFAULT_MTU 1500
+
+struct plan_network {
+	char name[MANIFEST_NAME_MAX + 1];
+	char bridge[IFNAMSIZ];
+	uint32_t subnet;
+	uint8_t prefix;
+	bool private_net;
+	bool has_gateway; /* non-private networks */
+	uint32_t gateway;
+	unsigned mtu;
+	uint32_t dns[MANIFEST_MAX_DNS];
+	size_t n_dns;
+};
+
+enum plan_port_kind { PLAN_PORT_TAP, PLAN_PORT_VETH };
+
+struct plan_interface {
+	char name[IFNAMSIZ];   /* inside the machine: eth0, eth1, ... */
+	size_t network;        /* index into plan.networks */
+	enum plan_port_kind kind;
+	char device[IFNAMSIZ]; /* the tap, or the veth end in the bridge */
+	uint8_t mac[6];
+	uint32_t address;
+	uint8_t prefix;
+	struct manifest_guard guard;
+	struct manifest_impair impair;
+};
+
+struct plan_machine {
+	char name[MANIFEST_HOSTNAME_MAX + 1];
+	enum manifest_runtime runtime;
+	char netns[NAMING_NETNS_MAX]; /* netns machines only */
+	bool has_default_gateway;     /* first non-private network's gateway */
+	uint32_t default_gateway;
+	unsigned cpu_count;
+	uint64_t ram_bytes;
+	struct plan_interface *interfaces;
+	size_t n_interfaces;
+};
+
+struct plan {
+	char name[NAMING_PLAYGROUND_MAX + 1];
+	char *title;
+	char netns[NAMING_NETNS_MAX];
+	char uplink_host[IFNAMSIZ];
+	struct plan_network *networks;
+	size_t n_networks;
+	struct plan_machine *machines;
+	size_t n_machines;
+};
+
+/* Builds the plan of a checked manifest. -EINVAL (with d) for a bad name. */
+int plan_build(const struct manifest *m, const char *name, struct plan *p,
+	       struct diag *d);
+void plan_free(struct plan *p);
+
+const char *plan_runtime_name(enum manifest_runtime r);
+
+#endif

@@ -1,0 +1,40 @@
+/* Small helpers shared by every module: cleanup attributes, array sizes. */
+#ifndef PLAYNET_UTIL_H
+#define PLAYNET_UTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+static inline void fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+
+#define cleanup_free __attribute__((cleanup(freep)))
+#define cleanup_close __attribute__((cleanup(closep)))
+#define cleanup_fclose __attribute__((cleanup(fclosep)))
+
+/* Hand a cleanup-owned value over to the caller. */
+#define steal_ptr(p)                                                           \
+	({                                                                     \
+		__typeof__(p) _tmp = (p);                                      \
+		(p) = NULL;                                                    \
+		_tmp;                                                          \
+	})
+
+#endif

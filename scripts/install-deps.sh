@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every Debian package playnet needs to build and to run its tests.
+# Idempotent: does nothing (not even apt-get update) when all are present.
+set -euo pipefail
+
+PACKAGES=(
+	# build
+	gcc make pkg-config clang llvm libclang-rt-14-dev
+	libyaml-dev libjson-c-dev libnl-3-dev libnl-route-3-dev libmnl-dev
+	libnftnl-dev libbpf-dev bpftool libelf-dev zlib1g-dev
+	libmicrohttpd-dev libcmocka-dev
+	# run time and tests
+	iproute2 nftables iputils-ping graphviz curl procps
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
+		missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
