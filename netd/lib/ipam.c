@@ -105,18 +105,18 @@ static void ipam_check_given(struct ipam_ctx *c, size_t mi, size_t ii)
 	const char *why = NULL;
 	char buf[160];
 	if (!ipam_contains(net->subnet, net->prefix, a)) {
-		snprintf(buf, sizeof(buf), "is outside the subnet %s", ss);
-		why = buf;
+		why = "is outside network";
 	} else if (a == net->subnet) {
-		why = "is the network address";
+		why = "is the network address of network";
 	} else if (a == ipam_broadcast(net->subnet, net->prefix)) {
-		why = "is the broadcast address";
+		why = "is the broadcast address of network";
 	} else if (!net->private_net && a == ipam_gateway(net)) {
-		why = "is the gateway address";
+		why = "is the gateway of network";
 	} else {
 		const struct ipam_holder *h = ipam_find(c, ifc->network_index, a);
 		if (h) {
-			snprintf(buf, sizeof(buf), "is already used by %s eth%zu (line %d)",
+			snprintf(buf, sizeof(buf),
+				 "is already used by %s eth%zu (line %d) on network",
 				 c->m->machines[h->machine].name, h->iface,
 				 c->m->machines[h->machine].interfaces[h->iface].address_pos.line);
 			why = buf;
@@ -124,7 +124,7 @@ static void ipam_check_given(struct ipam_ctx *c, size_t mi, size_t ii)
 	}
 	if (why) {
 		diag_add(c->d, ifc->address_pos.line, ifc->address_pos.column,
-			 "playground.machines[%zu].network.interfaces[%zu].address: %s %s of network '%s' (%s)",
+			 "playground.machines[%zu].network.interfaces[%zu].address: %s %s '%s' (%s)",
 			 mi, ii, as, why, net->name, ss);
 		return;
 	}

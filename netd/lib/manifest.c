@@ -23,6 +23,9 @@ struct reader {
 	struct diag *d;
 	const struct manifest_limits *lim;
 	struct manifest *m;
+	/* The networks section had errors: references to networks are not
+	 * checked, as they would only repeat them. */
+	bool networks_broken;
 };
 
 static void __attribute__((format(printf, 4, 5)))
@@ -548,6 +551,8 @@ static int read_networks(struct reader *r, const struct ytree_node *pg)
 	if (!nets)
 		return 0;
 	const char *path = "playground.networks";
+	size_t errors_before = r->d->count + r->d->dropped;
+	r->networks_broken = true;
 	if (!want_kind(r, nets, path, YTREE_SEQ, "a list of networks"))
 		return 0;
 	if (nets->n > r->lim->max_networks) {
@@ -564,6 +569,7 @@ static int read_networks(struct reader *r, const struct ytree_node *pg)
 	for (size_t i = 0; i < nets->n; i++)
 		if (nets->items[i]->kind == YTREE_MAP)
 			check_network(r, nets->items[i], i);
+	r->networks_broken = r->d->count + r->d->dropped > errors_before;
 	return 0;
 }
 
@@ -708,9 +714,12 @@ static void read_interface(struct reader *r, const struct ytree_node *n,
 		err_at(r, n, path, "missing required key 'network' (the name of a network)");
 	else if (read_string(r, v, p, "a network name", &s)) {
 		ifc->network_pos = pos_of(v);
-		if (strlen(s) > MANIFEST_NAME_MAX)
-			err_at(r, v, p, "unknown network '%.40s...'", s);
-		else
+		if (strlen(s) > MANIFEST_NAME_MAX) {
+			if (!r->networks_broken)
+				err_at(r, v, p,
+				       "unknown network '%.32s...' (network names are at most %d characters)",
+				       s, MANIFEST_NAME_MAX);
+		} else
 			strcpy(ifc->network, s);
 	}
 
@@ -771,6 +780,8 @@ static int resolve_interface_networks(struct reader *r, bool had_networks)
 				ifc->network_index = (size_t)k;
 				continue;
 			}
+			if (r->networks_broken)
+				continue;
 			char names[512];
 			list_network_names(m, names, sizeof(names));
 			diag_add(r->d, ifc->network_pos.line, ifc->network_pos.column,
@@ -1025,7 +1036,7 @@ static int read_top(struct reader *r, const struct ytree_node *root)
 	int e = read_networks(r, pg);
 	if (e < 0)
 		return e;
-	bool had_networks = r->m->n_networks > 0;
+	bool had_networks = r->m->n_networks > 0 || r->networks_broken;
 	const struct ytree_node *machines;
 	e = read_machines(r, pg, &machines);
 	if (e < 0)
