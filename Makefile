@@ -4,7 +4,7 @@
 PREFIX ?= /usr/local
 CC ?= gcc
 FUZZ_CC ?= clang
-PKGS := yaml-0.1 json-c
+PKGS := yaml-0.1 json-c libnl-3.0 libnl-route-3.0 libmnl libnftnl
 
 ifeq ($(V),1)
 Q :=
@@ -13,6 +13,8 @@ Q := @
 endif
 
 .DELETE_ON_ERROR:
+# Keep objects that pattern rules chain through (tests link from them).
+.SECONDARY:
 .SUFFIXES:
 
 ifeq ($(filter clean help,$(MAKECMDGOALS)),)

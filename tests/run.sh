@@ -48,7 +48,7 @@ for bin in build/asan/tests/test_*; do
 	echo "== $bin"
 	run_cmocka "$bin"
 done
-for script in tests/cli/test_*.sh; do
+for script in tests/cli/test_*.sh tests/netns/test_*.sh; do
 	echo "== $script"
 	run_script "$script"
 done

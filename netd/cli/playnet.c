@@ -15,10 +15,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "diag.h"
+#include "fabric.h"
+#include "ipam.h"
+#include "netns.h"
+#include "state.h"
+#include "table.h"
 #include "graph.h"
 #include "log.h"
 #include "manifest.h"
@@ -33,6 +40,10 @@ struct options {
 	const char *state_dir;
 	const char *socket;
 	const char *host_netns;
+	long tap_uid;
+	long tap_gid;
+	uint32_t pool;
+	uint8_t pool_prefix;
 	struct manifest_limits limits;
 };
 
@@ -44,11 +55,18 @@ static const char usage_text[] =
 	"  plan FILE [--name P] [--json]        resolved topology, nothing created\n"
 	"  graph FILE [--name P] [--format dot|svg]\n"
 	"                                       draw the topology\n"
+	"  up FILE [--name P]                   create a playground's fabric\n"
+	"  down P                               remove it (also when half made or gone)\n"
+	"  ls [--json]                          list playgrounds\n"
+	"  show P [--json]                      what was made, checked against the kernel\n"
+	"  exec P MACHINE -- CMD...             run CMD in a netns machine\n"
 	"\n"
 	"global options (each also from the environment):\n"
 	"  --state-dir DIR       PLAYNET_STATE_DIR   (default /run/playnet)\n"
 	"  --socket PATH         PLAYNET_SOCKET      (default /run/playnet/netd.sock)\n"
 	"  --host-netns NAME     PLAYNET_HOST_NETNS  (default: the root netns)\n"
+	"  --tap-owner UID[:GID] PLAYNET_TAP_OWNER   (default: root)\n"
+	"  --transit-pool CIDR   PLAYNET_TRANSIT_POOL (default " FABRIC_POOL_DEFAULT ")\n"
 	"  --max-machines N      PLAYNET_MAX_MACHINES   (default 16)\n"
 	"  --max-networks N      PLAYNET_MAX_NETWORKS   (default 8)\n"
 	"  --max-interfaces N    PLAYNET_MAX_INTERFACES (default 8, per machine)\n"
@@ -297,6 +315,342 @@ static int cmd_graph(const struct options *o, int argc, char **argv)
 	return rc;
 }
 
+
+static int fabric_begin(const struct options *o, struct fabric *f)
+{
+	const struct fabric_opts fo = {
+		.state_dir = o->state_dir,
+		.host_netns = o->host_netns,
+		.tap_uid = o->tap_uid,
+		.tap_gid = o->tap_gid,
+		.pool = o->pool,
+		.pool_prefix = o->pool_prefix,
+	};
+	int e = fabric_open(f, &fo);
+	if (e < 0) {
+		fprintf(stderr, "playnet: %s\n", f->err);
+		fabric_close(f);
+		return e == -ENOENT ? EXIT_USER : EXIT_SYSTEM;
+	}
+	return EXIT_OK;
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static int lock_state(const struct options *o)
+{
+	int e = state_dir_init(o->state_dir);
+	int fd = e < 0 ? e : state_lock(o->state_dir);
+	if (fd < 0)
+		fprintf(stderr, "playnet: state dir %s: %s\n", o->state_dir, strerror(-fd));
+	return fd;
+}
+
+static int cmd_up(const struct options *o, int argc, char **argv)
+{
+	struct file_cmd c;
+	int rc = parse_file_cmd(argc, argv, false, false, &c);
+	if (rc)
+		return rc;
+	struct diag d;
+	diag_init(&d, c.file);
+	cleanup_free char *text = NULL;
+	size_t len;
+	struct plan p;
+	int e = manifest_read_file(c.file, &text, &len, &d);
+	if (e < 0) {
+		diag_print(&d, stderr);
+		diag_free(&d);
+		return e == -ENOMEM ? EXIT_SYSTEM : EXIT_USER;
+	}
+	diag_free(&d);
+	if ((rc = load_plan(o, c.file, c.name, &p)) != EXIT_OK)
+		return rc;
+
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cleanup_close int lock = lock_state(o);
+	struct fabric f;
+	if (lock < 0 || (rc = fabric_begin(o, &f)) != EXIT_OK) {
+		plan_free(&p);
+		return lock < 0 ? EXIT_SYSTEM : rc;
+	}
+	e = fabric_create(&f, &p, text);
+	if (e < 0) {
+		fprintf(stderr, "playnet: up %s: %s\n", p.name, f.err);
+		rc = e == -EEXIST || e == -ENOSPC ? EXIT_USER : EXIT_SYSTEM;
+	} else {
+		size_t taps = 0, veths = 0;
+		for (size_t i = 0; i < p.n_machines; i++)
+			for (size_t j = 0; j < p.machines[i].n_interfaces; j++)
+				p.machines[i].interfaces[j].kind == PLAN_PORT_TAP ? taps++ : veths++;
+		fprintf(stderr,
+			"playground %s is up in %.1f ms: netns %s, %zu bridge%s, %zu tap%s, %zu netns machine port%s\n",
+			p.name, ms_since(&t0), p.netns, p.n_networks,
+			p.n_networks == 1 ? "" : "s", taps, taps == 1 ? "" : "s", veths,
+			veths == 1 ? "" : "s");
+	}
+	fabric_close(&f);
+	plan_free(&p);
+	return rc;
+}
+
+static int cmd_down(const struct options *o, int argc, char **argv)
+{
+	if (argc != 2)
+		return usage_error("down takes exactly one playground name");
+	const char *name = argv[1];
+	if (!naming_valid_playground(name)) {
+		fprintf(stderr, "playnet: down: invalid playground name '%s'\n", name);
+		return EXIT_USER;
+	}
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cleanup_close int lock = lock_state(o);
+	if (lock < 0)
+		return EXIT_SYSTEM;
+	struct fabric f;
+	int rc = fabric_begin(o, &f);
+	if (rc)
+		return rc;
+	int e = fabric_delete(&f, name);
+	if (e < 0) {
+		fprintf(stderr, "playnet: down %s: %s\n", name, f.err);
+		rc = EXIT_SYSTEM;
+	} else {
+		fprintf(stderr, "playground %s is down (%.1f ms)\n", name, ms_since(&t0));
+	}
+	fabric_close(&f);
+	return rc;
+}
+
+/* A recorded playground with its plan rebuilt from the stored manifest. */
+static int load_recorded(const struct options *o, const char *name,
+			 struct state_record *rec, struct plan *p)
+{
+	if (!naming_valid_playground(name)) {
+		fprintf(stderr, "playnet: invalid playground name '%s'\n", name);
+		return EXIT_USER;
+	}
+	int e = state_read(o->state_dir, name, rec);
+	if (e == -ENOENT) {
+		fprintf(stderr, "playnet: no playground named %s\n", name);
+		return EXIT_USER;
+	}
+	if (e < 0) {
+		fprintf(stderr, "playnet: state of %s: %s\n", name, strerror(-e));
+		return EXIT_SYSTEM;
+	}
+	/* It was valid when it was made: do not let today's limits refuse it. */
+	const struct manifest_limits lim = { 4096, 4096, 4096 };
+	struct manifest m;
+	struct diag d;
+	diag_init(&d, name);
+	e = manifest_parse(rec->manifest, strlen(rec->manifest), &lim, &m, &d);
+	if (e == 0)
+		e = plan_build(&m, name, p, &d);
+	manifest_free(&m);
+	if (e < 0) {
+		fprintf(stderr, "playnet: the stored manifest of %s no longer reads:\n", name);
+		diag_print(&d, stderr);
+		state_record_free(rec);
+	}
+	diag_free(&d);
+	return e < 0 ? EXIT_SYSTEM : EXIT_OK;
+}
+
+static int parse_json_flag(int argc, char **argv, bool *json, int want_args)
+{
+	*json = false;
+	int n = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			*json = true;
+		else if (argv[i][0] == '-')
+			return usage_error("%s: unknown option '%s'", argv[0], argv[i]);
+		else
+			argv[1 + n++] = argv[i];
+	}
+	if (n != want_args)
+		return usage_error("%s takes %s", argv[0],
+				   want_args ? "one playground name" : "no arguments");
+	return EXIT_OK;
+}
+
+static void format_transit(const struct fabric *f, long idx, char *host, char *inside)
+{
+	uint32_t h, i;
+	fabric_transit_addrs(f, idx, &h, &i);
+	ipam_format_cidr(h, 31, host);
+	ipam_format_cidr(i, 31, inside);
+}
+
+static int cmd_show(const struct options *o, int argc, char **argv)
+{
+	bool json;
+	int rc = parse_json_flag(argc, argv, &json, 1);
+	if (rc)
+		return rc;
+	struct state_record rec;
+	struct plan p;
+	if ((rc = load_recorded(o, argv[1], &rec, &p)) != EXIT_OK)
+		return rc;
+	struct fabric f;
+	struct fabric_report r = { 0 };
+	if ((rc = fabric_begin(o, &f)) == EXIT_OK) {
+		if (fabric_inspect(&f, &p, &rec, &r) < 0) {
+			fprintf(stderr, "playnet: show %s: %s\n", p.name, f.err);
+			rc = EXIT_SYSTEM;
+		}
+	}
+	if (rc == EXIT_OK) {
+		char host[IPAM_CIDR_STRLEN], inside[IPAM_CIDR_STRLEN];
+		format_transit(&f, rec.transit_index, host, inside);
+		const char *status = rec.phase != STATE_READY ? state_phase_name(rec.phase)
+				     : r.n_missing ? "degraded" : "ready";
+		if (json) {
+			struct json_object *j = plan_to_json(&p);
+			struct json_object *t = json_object_new_object();
+			json_object_object_add(t, "host", json_object_new_string(host));
+			json_object_object_add(t, "inside", json_object_new_string(inside));
+			json_object_object_add(j, "transit", t);
+			json_object_object_add(j, "hostNetns", rec.host_netns[0]
+					       ? json_object_new_string(rec.host_netns) : NULL);
+			json_object_object_add(j, "status", json_object_new_string(status));
+			struct json_object *miss = json_object_new_array();
+			for (size_t i = 0; i < r.n_missing; i++)
+				json_object_array_add(miss, json_object_new_string(r.missing[i]));
+			json_object_object_add(j, "missing", miss);
+			puts(json_object_to_json_string_ext(j, PLAN_JSON_FLAGS));
+			json_object_put(j);
+		} else {
+			plan_print_text(&p, stdout);
+			printf("\nstatus %s, transit %s (host) / %s (inside)%s%s\n", status,
+			       host, inside, rec.host_netns[0] ? ", host netns " : "",
+			       rec.host_netns);
+			for (size_t i = 0; i < r.n_missing; i++)
+				printf("  missing: %s\n", r.missing[i]);
+		}
+		if (r.n_missing)
+			fprintf(stderr, "playnet: %s is degraded: %zu object%s missing or wrong ('playnet down %s' then 'up' rebuilds it)\n",
+				p.name, r.n_missing, r.n_missing == 1 ? "" : "s", p.name);
+	}
+	fabric_report_free(&r);
+	fabric_close(&f);
+	state_record_free(&rec);
+	plan_free(&p);
+	return rc;
+}
+
+struct ls_ctx {
+	const struct options *o;
+	struct table t;
+	struct json_object *arr;
+	int rc;
+};
+
+static int ls_one(const char *name, void *arg)
+{
+	struct ls_ctx *c = arg;
+	struct state_record rec;
+	if (state_read(c->o->state_dir, name, &rec) < 0) {
+		fprintf(stderr, "playnet: ls: state of %s is unreadable\n", name);
+		c->rc = EXIT_SYSTEM;
+		return 0;
+	}
+	char created[32];
+	time_t t = (time_t)rec.created;
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	if (c->arr) {
+		struct json_object *j = json_object_new_object();
+		json_object_object_add(j, "name", json_object_new_string(name));
+		json_object_object_add(j, "phase", json_object_new_string(state_phase_name(rec.phase)));
+		json_object_object_add(j, "hostNetns", rec.host_netns[0]
+				       ? json_object_new_string(rec.host_netns) : NULL);
+		json_object_object_add(j, "created", json_object_new_string(created));
+		json_object_array_add(c->arr, j);
+	} else {
+		char ns[NAMING_NETNS_MAX];
+		naming_netns(name, ns);
+		table_add(&c->t, (const char *[]){ name, state_phase_name(rec.phase), ns,
+						    rec.host_netns[0] ? rec.host_netns : "(root)",
+						    created });
+	}
+	state_record_free(&rec);
+	return 0;
+}
+
+static int cmd_ls(const struct options *o, int argc, char **argv)
+{
+	bool json;
+	int rc = parse_json_flag(argc, argv, &json, 0);
+	if (rc)
+		return rc;
+	struct ls_ctx c = { .o = o };
+	if (json)
+		c.arr = json_object_new_array();
+	table_init(&c.t, 5);
+	table_add(&c.t, (const char *[]){ "NAME", "STATE", "NETNS", "HOST NETNS", "CREATED" });
+	int e = state_list(o->state_dir, ls_one, &c);
+	if (e < 0) {
+		fprintf(stderr, "playnet: ls: %s: %s\n", o->state_dir, strerror(-e));
+		c.rc = EXIT_SYSTEM;
+	} else if (json) {
+		puts(json_object_to_json_string_ext(c.arr, PLAN_JSON_FLAGS));
+	} else if (c.t.n_rows > 1) {
+		table_print(&c.t, stdout);
+	}
+	json_object_put(c.arr);
+	table_free(&c.t);
+	return c.rc;
+}
+
+static int cmd_exec(const struct options *o, int argc, char **argv)
+{
+	if (argc < 5 || strcmp(argv[3], "--") != 0)
+		return usage_error("usage: exec P MACHINE -- CMD [ARGS...]");
+	struct state_record rec;
+	struct plan p;
+	int rc = load_recorded(o, argv[1], &rec, &p);
+	if (rc)
+		return rc;
+	state_record_free(&rec);
+	const struct plan_machine *mc = NULL;
+	for (size_t i = 0; i < p.n_machines; i++)
+		if (strcmp(p.machines[i].name, argv[2]) == 0)
+			mc = &p.machines[i];
+	char ns[NAMING_NETNS_MAX] = "";
+	if (mc)
+		snprintf(ns, sizeof(ns), "%s", mc->netns);
+	bool is_vm = mc && mc->runtime != MANIFEST_RUNTIME_NETNS;
+	plan_free(&p);
+	if (!mc) {
+		fprintf(stderr, "playnet: exec: %s has no machine named %s\n", argv[1], argv[2]);
+		return EXIT_USER;
+	}
+	if (is_vm) {
+		fprintf(stderr, "playnet: exec: %s is a VM; exec runs commands in netns machines (use its console)\n",
+			argv[2]);
+		return EXIT_USER;
+	}
+	int fd = netns_open(ns);
+	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+		fprintf(stderr, "playnet: exec: netns %s: %s\n", ns,
+			strerror(fd < 0 ? -fd : errno));
+		return EXIT_SYSTEM;
+	}
+	close(fd);
+	execvp(argv[4], argv + 4);
+	fprintf(stderr, "playnet: exec: %s: %s\n", argv[4], strerror(errno));
+	return EXIT_SYSTEM;
+}
+
 struct command {
 	const char *name;
 	int (*run)(const struct options *o, int argc, char **argv);
@@ -306,11 +660,38 @@ static const struct command commands[] = {
 	{ "validate", cmd_validate },
 	{ "plan", cmd_plan },
 	{ "graph", cmd_graph },
+	{ "up", cmd_up },
+	{ "down", cmd_down },
+	{ "ls", cmd_ls },
+	{ "show", cmd_show },
+	{ "exec", cmd_exec },
 };
+
+static bool parse_id(const char *s, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > 0x7fffffff)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_tap_owner(const char *s, long *uid, long *gid)
+{
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%s", s);
+	char *colon = strchr(buf, ':');
+	if (colon)
+		*colon++ = '\0';
+	return parse_id(buf, uid) && (!colon || parse_id(colon, gid));
+}
 
 static int parse_global(int argc, char **argv, struct options *o)
 {
-	enum { OPT_STATE = 256, OPT_SOCKET, OPT_HOSTNS, OPT_MAXM, OPT_MAXN, OPT_MAXI };
+	enum { OPT_STATE = 256, OPT_SOCKET, OPT_HOSTNS, OPT_MAXM, OPT_MAXN, OPT_MAXI,
+	       OPT_TAPOWNER, OPT_POOL };
 	static const struct option longopts[] = {
 		{ "state-dir", required_argument, NULL, OPT_STATE },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
@@ -318,6 +699,8 @@ static int parse_global(int argc, char **argv, struct options *o)
 		{ "max-machines", required_argument, NULL, OPT_MAXM },
 		{ "max-networks", required_argument, NULL, OPT_MAXN },
 		{ "max-interfaces", required_argument, NULL, OPT_MAXI },
+		{ "tap-owner", required_argument, NULL, OPT_TAPOWNER },
+		{ "transit-pool", required_argument, NULL, OPT_POOL },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -325,8 +708,12 @@ static int parse_global(int argc, char **argv, struct options *o)
 		.state_dir = env_or("PLAYNET_STATE_DIR", "/run/playnet"),
 		.socket = env_or("PLAYNET_SOCKET", "/run/playnet/netd.sock"),
 		.host_netns = env_or("PLAYNET_HOST_NETNS", NULL),
+		.tap_uid = -1,
+		.tap_gid = -1,
 		.limits = MANIFEST_LIMITS_DEFAULT,
 	};
+	const char *tap_owner = env_or("PLAYNET_TAP_OWNER", NULL);
+	const char *pool = env_or("PLAYNET_TRANSIT_POOL", FABRIC_POOL_DEFAULT);
 	static const struct { const char *env; int opt; } limit_env[] = {
 		{ "PLAYNET_MAX_MACHINES", OPT_MAXM },
 		{ "PLAYNET_MAX_NETWORKS", OPT_MAXN },
@@ -360,6 +747,12 @@ static int parse_global(int argc, char **argv, struct options *o)
 				return usage_error("--%s: expected a number from 1 to 4096, got '%s'",
 						   longopts[ch - OPT_STATE].name, optarg);
 			break;
+		case OPT_TAPOWNER:
+			tap_owner = optarg;
+			break;
+		case OPT_POOL:
+			pool = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(EXIT_OK);
@@ -367,6 +760,13 @@ static int parse_global(int argc, char **argv, struct options *o)
 			return usage_error("unknown global option");
 		}
 	}
+	if (tap_owner && !parse_tap_owner(tap_owner, &o->tap_uid, &o->tap_gid))
+		return usage_error("--tap-owner: expected UID or UID:GID (numbers), got '%s'",
+				   tap_owner);
+	if (!ipam_parse_cidr(pool, &o->pool, &o->pool_prefix) || o->pool_prefix > 31 ||
+	    (o->pool & ~ipam_mask(o->pool_prefix)))
+		return usage_error("--transit-pool: expected an IPv4 CIDR of /31 or larger with no host bits, got '%s'",
+				   pool);
 	return EXIT_OK;
 }
 

@@ -1079,10 +1079,10 @@ int manifest_parse(const char *buf, size_t len,
 	return e;
 }
 
-int manifest_load(const char *path, const struct manifest_limits *lim,
-		  struct manifest *m, struct diag *d)
+int manifest_read_file(const char *path, char **out, size_t *out_len,
+		       struct diag *d)
 {
-	memset(m, 0, sizeof(*m));
+	*out = NULL;
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
@@ -1102,7 +1102,7 @@ int manifest_load(const char *path, const struct manifest_limits *lim,
 	/* Read one byte past the limit so an oversized file is caught even
 	 * when st_size lies (procfs, a file growing under us). */
 	size_t cap = MANIFEST_MAX_BYTES + 1, len = 0;
-	cleanup_free char *buf = malloc(cap);
+	cleanup_free char *buf = malloc(cap + 1);
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
@@ -1123,6 +1123,21 @@ int manifest_load(const char *path, const struct manifest_limits *lim,
 			return -EINVAL;
 		}
 	}
+	buf[len] = '\0';
+	*out = steal_ptr(buf);
+	*out_len = len;
+	return 0;
+}
+
+int manifest_load(const char *path, const struct manifest_limits *lim,
+		  struct manifest *m, struct diag *d)
+{
+	memset(m, 0, sizeof(*m));
+	cleanup_free char *buf = NULL;
+	size_t len;
+	int e = manifest_read_file(path, &buf, &len, d);
+	if (e < 0)
+		return e;
 	return manifest_parse(buf, len, lim, m, d);
 }
 

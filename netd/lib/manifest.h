@@ -110,6 +110,10 @@ int manifest_parse(const char *buf, size_t len,
 int manifest_load(const char *path, const struct manifest_limits *lim,
 		  struct manifest *m, struct diag *d);
 
+/* The file's text, NUL-terminated, for keeping next to a playground. */
+int manifest_read_file(const char *path, char **buf, size_t *len,
+		       struct diag *d);
+
 void manifest_free(struct manifest *m);
 
 /* Index of a network by name, or -1. */

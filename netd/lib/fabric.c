@@ -1,0 +1,624 @@
+#define _GNU_SOURCE
+#include "fabric.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netlink/route/link.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipam.h"
+#include "link.h"
+#include "log.h"
+#include "netns.h"
+#include "nft.h"
+#include "util.h"
+
+static int fab_error(struct fabric *f, int e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fab_error(struct fabric *f, int e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(f->err, sizeof(f->err), fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof(f->err))
+		snprintf(f->err + n, sizeof(f->err) - (size_t)n, ": %s", strerror(-e));
+	return e;
+}
+
+/* Counts the steps of a create; the test hook fails the one it names. */
+static int fab_step(struct fabric *f, const char *what)
+{
+	f->step++;
+	if (f->fail_step != f->step)
+		return 0;
+	snprintf(f->err, sizeof(f->err), "%s: failure injected at step %d", what,
+		 f->step);
+	return -ECANCELED;
+}
+
+/* Step, call, and on error a message naming the object. */
+#define FAB_DO(f, call, ...)                                                   \
+	({                                                                     \
+		char _what[256];                                               \
+		snprintf(_what, sizeof(_what), __VA_ARGS__);                   \
+		int _e = fab_step((f), _what);                                 \
+		if (_e == 0) {                                                 \
+			_e = (call);                                           \
+			if (_e < 0)                                            \
+				fab_error((f), _e, "%s", _what);               \
+		}                                                              \
+		_e < 0 ? _e : 0;                                               \
+	})
+
+int fabric_open(struct fabric *f, const struct fabric_opts *o)
+{
+	memset(f, 0, sizeof(*f));
+	f->o = *o;
+	f->host_nsfd = -1;
+	const char *fail = getenv(FABRIC_FAIL_STEP_ENV);
+	if (fail && *fail)
+		f->fail_step = atoi(fail);
+	int e = state_dir_init(o->state_dir);
+	if (e < 0)
+		return fab_error(f, e, "state dir %s", o->state_dir);
+	if (o->host_netns && *o->host_netns) {
+		f->host_nsfd = netns_open(o->host_netns);
+		if (f->host_nsfd < 0)
+			return fab_error(f, f->host_nsfd, "host netns '%s'", o->host_netns);
+	} else {
+		f->host_nsfd = netns_open_current();
+		if (f->host_nsfd < 0)
+			return fab_error(f, f->host_nsfd, "current netns");
+	}
+	return 0;
+}
+
+void fabric_close(struct fabric *f)
+{
+	if (f->host_nsfd >= 0)
+		close(f->host_nsfd);
+	f->host_nsfd = -1;
+}
+
+void fabric_transit_addrs(const struct fabric *f, long index, uint32_t *host,
+			  uint32_t *inside)
+{
+	*host = f->o.pool + 2 * (uint32_t)index;
+	*inside = *host + 1;
+}
+
+static long fabric_pool_size(const struct fabric *f)
+{
+	return 1L << (31 - f->o.pool_prefix);
+}
+
+/* Everything one create holds while it builds. */
+struct build {
+	struct fabric *f;
+	const struct plan *p;
+	int ns;                 /* pg-P */
+	struct nl_sock *sk;     /* in pg-P */
+	struct nl_sock *host;   /* in the host netns */
+	long transit;
+};
+
+static int tap_create(int nsfd, const char *name, long uid, long gid)
+{
+	/* A tap belongs to the netns /dev/net/tun was opened in. */
+	cleanup_close int fd = netns_open_file(nsfd, "/dev/net/tun", O_RDWR);
+	if (fd < 0)
+		return fd;
+	struct ifreq ifr = { 0 };
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETPERSIST, 1) < 0)
+		return -errno;
+	if (uid >= 0 && ioctl(fd, TUNSETOWNER, (unsigned long)uid) < 0)
+		return -errno;
+	if (gid >= 0 && ioctl(fd, TUNSETGROUP, (unsigned long)gid) < 0)
+		return -errno;
+	return 0;
+}
+
+/* A sysctl that may be absent (br_netfilter not loaded): not an error. */
+static int sysctl_optional(int nsfd, const char *key, const char *value)
+{
+	int e = netns_sysctl(nsfd, key, value);
+	return e == -ENOENT ? 0 : e;
+}
+
+static int build_namespace(struct build *b)
+{
+	struct fabric *f = b->f;
+	const char *ns = b->p->netns;
+	int e = FAB_DO(f, netns_create(ns), "create netns %s", ns);
+	if (e < 0)
+		return e;
+	b->ns = netns_open(ns);
+	if (b->ns < 0)
+		return fab_error(f, b->ns, "open netns %s", ns);
+	/* Routing to the uplink; bridged frames stay out of the inet
+	 * hooks (DESIGN.md section 7); no IPv6 addresses on fabric links. */
+	if ((e = FAB_DO(f, netns_sysctl(b->ns, "net/ipv4/ip_forward", "1"),
+			"enable forwarding in %s", ns)) < 0 ||
+	    (e = FAB_DO(f, sysctl_optional(b->ns, "net/bridge/bridge-nf-call-iptables", "0"),
+			"turn off bridge netfilter in %s", ns)) < 0 ||
+	    (e = FAB_DO(f, netns_sysctl(b->ns, "net/ipv6/conf/default/disable_ipv6", "1"),
+			"turn off IPv6 in %s", ns)) < 0)
+		return e;
+	if ((e = link_sock_open(b->ns, &b->sk)) < 0)
+		return fab_error(f, e, "netlink socket in %s", ns);
+	return FAB_DO(f, link_set_up(b->sk, "lo"), "bring up lo in %s", ns);
+}
+
+static int build_bridges(struct build *b)
+{
+	struct fabric *f = b->f;
+	for (size_t i = 0; i < b->p->n_networks; i++) {
+		const struct plan_network *n = &b->p->networks[i];
+		int e = FAB_DO(f, link_bridge_add(b->sk, n->bridge, n->name, n->mtu, NULL),
+			       "create bridge %s (network %s)", n->bridge, n->name);
+		if (e < 0)
+			return e;
+		if (!n->has_gateway)
+			continue;
+		int idx = link_ifindex(b->sk, n->bridge);
+		if (idx < 0)
+			return fab_error(f, idx, "find bridge %s", n->bridge);
+		char a[IPAM_ADDR_STRLEN];
+		ipam_format_addr(n->gateway, a);
+		e = FAB_DO(f, link_addr_add(b->sk, idx, n->gateway, n->prefix),
+			   "add gateway %s/%u to bridge %s", a, n->prefix, n->bridge);
+		if (e < 0)
+			return e;
+	}
+	return 0;
+}
+
+static int build_tap(struct build *b, const struct plan_machine *mc,
+		     const struct plan_interface *ifc)
+{
+	struct fabric *f = b->f;
+	const struct plan_network *n = &b->p->networks[ifc->network];
+	int e = FAB_DO(f, tap_create(b->ns, ifc->device, f->o.tap_uid, f->o.tap_gid),
+		       "create tap %s (%s %s)", ifc->device, mc->name, ifc->name);
+	if (e < 0)
+		return e;
+	int br = link_ifindex(b->sk, n->bridge);
+	if (br < 0)
+		return fab_error(f, br, "find bridge %s", n->bridge);
+	char alias[128];
+	snprintf(alias, sizeof(alias), "%s/%s", mc->name, ifc->name);
+	return FAB_DO(f, link_configure(b->sk, ifc->device, br, alias, n->mtu),
+		      "attach tap %s to bridge %s", ifc->device, n->bridge);
+}
+
+static int build_netns_machine(struct build *b, const struct plan_machine *mc)
+{
+	struct fabric *f = b->f;
+	int e = FAB_DO(f, netns_create(mc->netns), "create netns %s (machine %s)",
+		       mc->netns, mc->name);
+	if (e < 0)
+		return e;
+	cleanup_close int mns = netns_open(mc->netns);
+	if (mns < 0)
+		return fab_error(f, mns, "open netns %s", mc->netns);
+	struct nl_sock *msk = NULL;
+	if ((e = link_sock_open(mns, &msk)) < 0)
+		return fab_error(f, e, "netlink socket in %s", mc->netns);
+	e = FAB_DO(f, link_set_up(msk, "lo"), "bring up lo in %s", mc->netns);
+	for (size_t j = 0; e == 0 && j < mc->n_interfaces; j++) {
+		const struct plan_interface *ifc = &mc->interfaces[j];
+		const struct plan_network *n = &b->p->networks[ifc->network];
+		int br = link_ifindex(b->sk, n->bridge);
+		if (br < 0) {
+			e = fab_error(f, br, "find bridge %s", n->bridge);
+			break;
+		}
+		char alias[128];
+		snprintf(alias, sizeof(alias), "%s/%s", mc->name, ifc->name);
+		e = FAB_DO(f, link_veth_add(b->sk, ifc->device, br, alias, ifc->name, mns,
+					    ifc->mac, n->mtu),
+			   "create veth %s <-> %s in %s", ifc->device, ifc->name, mc->netns);
+		if (e < 0)
+			break;
+		if ((e = FAB_DO(f, link_set_up(msk, ifc->name), "bring up %s in %s",
+				ifc->name, mc->netns)) < 0)
+			break;
+		int idx = link_ifindex(msk, ifc->name);
+		if (idx < 0) {
+			e = fab_error(f, idx, "find %s in %s", ifc->name, mc->netns);
+			break;
+		}
+		char a[IPAM_ADDR_STRLEN];
+		ipam_format_addr(ifc->address, a);
+		e = FAB_DO(f, link_addr_add(msk, idx, ifc->address, ifc->prefix),
+			   "add address %s/%u to %s in %s", a, ifc->prefix, ifc->name,
+			   mc->netns);
+	}
+	if (e == 0 && mc->has_default_gateway) {
+		char a[IPAM_ADDR_STRLEN];
+		ipam_format_addr(mc->default_gateway, a);
+		e = FAB_DO(f, link_route_default(msk, mc->default_gateway),
+			   "add default route via %s in %s", a, mc->netns);
+	}
+	link_sock_close(msk);
+	return e;
+}
+
+static int build_machines(struct build *b)
+{
+	for (size_t i = 0; i < b->p->n_machines; i++) {
+		const struct plan_machine *mc = &b->p->machines[i];
+		int e = 0;
+		if (mc->runtime == MANIFEST_RUNTIME_NETNS) {
+			e = build_netns_machine(b, mc);
+		} else {
+			for (size_t j = 0; e == 0 && j < mc->n_interfaces; j++)
+				e = build_tap(b, mc, &mc->interfaces[j]);
+		}
+		if (e < 0)
+			return e;
+	}
+	return 0;
+}
+
+static int build_uplink(struct build *b)
+{
+	struct fabric *f = b->f;
+	const struct plan *p = b->p;
+	uint32_t host, inside;
+	fabric_transit_addrs(f, b->transit, &host, &inside);
+	char alias[64], hs[IPAM_ADDR_STRLEN], is[IPAM_ADDR_STRLEN];
+	snprintf(alias, sizeof(alias), "playnet/%s", p->name);
+	ipam_format_addr(host, hs);
+	ipam_format_addr(inside, is);
+	int e = FAB_DO(f, link_veth_add(b->host, p->uplink_host, 0, alias,
+					NAMING_UPLINK_INSIDE, b->ns, NULL, 0),
+		       "create uplink %s <-> %s in %s", p->uplink_host,
+		       NAMING_UPLINK_INSIDE, p->netns);
+	if (e < 0 || (e = FAB_DO(f, link_set_up(b->sk, NAMING_UPLINK_INSIDE),
+				 "bring up %s in %s", NAMING_UPLINK_INSIDE, p->netns)) < 0)
+		return e;
+	int hidx = link_ifindex(b->host, p->uplink_host);
+	int iidx = link_ifindex(b->sk, NAMING_UPLINK_INSIDE);
+	if (hidx < 0 || iidx < 0)
+		return fab_error(f, hidx < 0 ? hidx : iidx, "find uplink of %s", p->name);
+	if ((e = FAB_DO(f, link_addr_add(b->host, hidx, host, 31),
+			"add transit address %s/31 to %s", hs, p->uplink_host)) < 0 ||
+	    (e = FAB_DO(f, link_addr_add(b->sk, iidx, inside, 31),
+			"add transit address %s/31 to %s in %s", is,
+			NAMING_UPLINK_INSIDE, p->netns)) < 0)
+		return e;
+	return FAB_DO(f, link_route_default(b->sk, host),
+		      "add default route via %s in %s", hs, p->netns);
+}
+
+static int build_nft(struct build *b)
+{
+	struct fabric *f = b->f;
+	struct nft_batch *nb = NULL;
+	int e = nft_playground_batch(b->p, &nb);
+	if (e < 0)
+		return fab_error(f, e, "build nftables ruleset of %s", b->p->netns);
+	char why[256] = "";
+	e = FAB_DO(f, nft_batch_send(nb, b->ns, why, sizeof(why)),
+		   "load nftables ruleset in %s", b->p->netns);
+	nft_batch_free(nb);
+	if (e < 0 && why[0])
+		snprintf(f->err, sizeof(f->err), "load nftables ruleset in %s: %s",
+			 b->p->netns, why);
+	return e;
+}
+
+/* The host side is shared by every playground. It is replaced, atomically,
+ * on every create: it costs one batch, repairs a table someone removed, and
+ * follows a changed transit pool. Forwarding must be on for the uplinks. */
+static int build_host(struct build *b)
+{
+	struct fabric *f = b->f;
+	int e = FAB_DO(f, netns_sysctl(f->host_nsfd, "net/ipv4/ip_forward", "1"),
+		       "enable forwarding in the host netns");
+	if (e < 0)
+		return e;
+	struct nft_batch *nb = NULL;
+	if ((e = nft_host_batch(f->o.pool, f->o.pool_prefix, &nb)) < 0)
+		return fab_error(f, e, "build host nftables ruleset");
+	char why[256] = "";
+	e = FAB_DO(f, nft_batch_send(nb, f->host_nsfd, why, sizeof(why)),
+		   "load host nftables ruleset");
+	nft_batch_free(nb);
+	if (e < 0 && why[0])
+		snprintf(f->err, sizeof(f->err), "load host nftables ruleset: %s", why);
+	return e;
+}
+
+static int teardown_netns_cb(const char *name, void *arg)
+{
+	(void)arg;
+	return netns_delete(name);
+}
+
+/* Removes every kernel object of a playground, found by name. */
+static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd)
+{
+	char host_end[IFNAMSIZ], ns[NAMING_NETNS_MAX], prefix[NAMING_NETNS_MAX + 1];
+	naming_uplink_host(name, host_end);
+	naming_netns(name, ns);
+	snprintf(prefix, sizeof(prefix), "%s.", ns);
+	int first = 0;
+	/* The host end first and explicitly: a namespace is destroyed
+	 * asynchronously, and its veth peer would linger in the host netns. */
+	struct nl_sock *hsk = NULL;
+	int e = link_sock_open(host_nsfd, &hsk);
+	if (e == 0) {
+		e = link_delete(hsk, host_end);
+		link_sock_close(hsk);
+	}
+	if (e < 0)
+		first = fab_error(f, e, "delete uplink %s", host_end);
+	e = netns_list(prefix, teardown_netns_cb, NULL);
+	if (e < 0 && !first)
+		first = fab_error(f, e, "delete the machine namespaces of %s", name);
+	e = netns_delete(ns);
+	if (e < 0 && !first)
+		first = fab_error(f, e, "delete netns %s", ns);
+	return first;
+}
+
+static int host_netns_fd_for(struct fabric *f, const struct state_record *rec)
+{
+	const char *want = rec ? rec->host_netns : "";
+	const char *have = f->o.host_netns ? f->o.host_netns : "";
+	if (strcmp(want, have) == 0 || !*want)
+		return dup(f->host_nsfd);
+	return netns_open(want);
+}
+
+static int check_absent(struct fabric *f, const struct plan *p)
+{
+	struct state_record rec;
+	int e = state_read(f->o.state_dir, p->name, &rec);
+	if (e == 0) {
+		state_record_free(&rec);
+		snprintf(f->err, sizeof(f->err), "playground %s already exists", p->name);
+		return -EEXIST;
+	}
+	if (e != -ENOENT)
+		return fab_error(f, e, "read state of %s", p->name);
+	if (netns_exists(p->netns)) {
+		snprintf(f->err, sizeof(f->err),
+			 "netns %s exists but playnet has no record of it (left by a crash? 'playnet down %s' removes it)",
+			 p->netns, p->name);
+		return -EEXIST;
+	}
+	struct nl_sock *hsk = NULL;
+	if ((e = link_sock_open(f->host_nsfd, &hsk)) < 0)
+		return fab_error(f, e, "netlink socket in the host netns");
+	int idx = link_ifindex(hsk, p->uplink_host);
+	link_sock_close(hsk);
+	if (idx >= 0) {
+		snprintf(f->err, sizeof(f->err),
+			 "link %s already exists in the host netns ('playnet down %s' removes it)",
+			 p->uplink_host, p->name);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
+{
+	f->step = 0;
+	f->err[0] = '\0';
+	int e = check_absent(f, p);
+	if (e < 0)
+		return e;
+
+	struct state_record rec = {
+		.phase = STATE_CREATING,
+		.transit_index = -1,
+		.created = (int64_t)time(NULL),
+		.manifest = strdup(manifest),
+	};
+	if (!rec.manifest)
+		return fab_error(f, -ENOMEM, "record state of %s", p->name);
+	strcpy(rec.name, p->name);
+	snprintf(rec.host_netns, sizeof(rec.host_netns), "%s",
+		 f->o.host_netns ? f->o.host_netns : "");
+	e = FAB_DO(f, state_transit_alloc(f->o.state_dir, p->name, fabric_pool_size(f),
+					  &rec.transit_index),
+		   "allocate a transit /31");
+	if (e == -ENOSPC) {
+		char pool[IPAM_CIDR_STRLEN];
+		ipam_format_cidr(f->o.pool, f->o.pool_prefix, pool);
+		snprintf(f->err, sizeof(f->err),
+			 "transit pool %s is exhausted: all %ld /31s are in use", pool,
+			 fabric_pool_size(f));
+	}
+	if (e < 0) {
+		state_record_free(&rec);
+		return e;
+	}
+	/* Intent first: a crash from here on leaves a record to finish. */
+	if ((e = FAB_DO(f, state_write(f->o.state_dir, &rec), "write state of %s", p->name)) < 0) {
+		state_transit_free(f->o.state_dir, rec.transit_index);
+		state_record_free(&rec);
+		return e;
+	}
+
+	struct build b = { .f = f, .p = p, .ns = -1, .transit = rec.transit_index };
+	if ((e = link_sock_open(f->host_nsfd, &b.host)) < 0)
+		fab_error(f, e, "netlink socket in the host netns");
+	if (e == 0)
+		e = build_namespace(&b);
+	if (e == 0)
+		e = build_bridges(&b);
+	if (e == 0)
+		e = build_machines(&b);
+	if (e == 0)
+		e = build_uplink(&b);
+	if (e == 0)
+		e = build_nft(&b);
+	if (e == 0)
+		e = build_host(&b);
+	if (e == 0) {
+		rec.phase = STATE_READY;
+		e = FAB_DO(f, state_write(f->o.state_dir, &rec), "write state of %s", p->name);
+	}
+	link_sock_close(b.sk);
+	link_sock_close(b.host);
+	if (b.ns >= 0)
+		close(b.ns);
+	state_record_free(&rec);
+	if (e == 0)
+		return 0;
+
+	/* Undo: the same teardown as delete, which works from names. */
+	char saved[sizeof(f->err)];
+	memcpy(saved, f->err, sizeof(saved));
+	if (fabric_teardown(f, p->name, f->host_nsfd) < 0)
+		log_warn("undo of %s incomplete: %s", p->name, f->err);
+	state_transit_free(f->o.state_dir, rec.transit_index);
+	state_remove(f->o.state_dir, p->name);
+	memcpy(f->err, saved, sizeof(saved));
+	return e;
+}
+
+int fabric_delete(struct fabric *f, const char *name)
+{
+	f->err[0] = '\0';
+	if (!naming_valid_playground(name)) {
+		snprintf(f->err, sizeof(f->err), "invalid playground name '%s'", name);
+		return -EINVAL;
+	}
+	struct state_record rec;
+	int e = state_read(f->o.state_dir, name, &rec);
+	bool have = e == 0;
+	if (e < 0 && e != -ENOENT)
+		return fab_error(f, e, "read state of %s", name);
+	if (have && rec.phase != STATE_DELETING) {
+		rec.phase = STATE_DELETING;
+		if ((e = state_write(f->o.state_dir, &rec)) < 0) {
+			state_record_free(&rec);
+			return fab_error(f, e, "write state of %s", name);
+		}
+	}
+	int hfd = host_netns_fd_for(f, have ? &rec : NULL);
+	if (hfd < 0) {
+		/* The host netns is gone, and the uplink's host end with it. */
+		hfd = dup(f->host_nsfd);
+	}
+	e = fabric_teardown(f, name, hfd);
+	close(hfd);
+	if (e == 0 && have) {
+		if ((e = state_transit_free(f->o.state_dir, rec.transit_index)) < 0)
+			fab_error(f, e, "free transit allocation of %s", name);
+		else if ((e = state_remove(f->o.state_dir, name)) < 0)
+			fab_error(f, e, "remove state of %s", name);
+	}
+	if (have)
+		state_record_free(&rec);
+	return e;
+}
+
+static int report_add(struct fabric_report *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int report_add(struct fabric_report *r, const char *fmt, ...)
+{
+	char **m = realloc(r->missing, (r->n_missing + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	r->missing = m;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&m[r->n_missing], fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	r->n_missing++;
+	return 0;
+}
+
+void fabric_report_free(struct fabric_report *r)
+{
+	for (size_t i = 0; i < r->n_missing; i++)
+		free(r->missing[i]);
+	free(r->missing);
+	r->missing = NULL;
+	r->n_missing = 0;
+}
+
+/* bridge_idx: 0 for a link that has no bridge, negative when it should have
+ * one but the bridge is gone. */
+static void inspect_port(struct nl_sock *sk, const char *dev, int bridge_idx,
+			 const char *what, struct fabric_report *r)
+{
+	struct rtnl_link *l = NULL;
+	if (rtnl_link_get_kernel(sk, 0, dev, &l) < 0) {
+		report_add(r, "%s %s is missing", what, dev);
+		return;
+	}
+	if (bridge_idx != 0 && rtnl_link_get_master(l) != bridge_idx)
+		report_add(r, "%s %s is not attached to its bridge", what, dev);
+	if (!(rtnl_link_get_flags(l) & IFF_UP))
+		report_add(r, "%s %s is down", what, dev);
+	rtnl_link_put(l);
+}
+
+int fabric_inspect(struct fabric *f, const struct plan *p,
+		   const struct state_record *rec, struct fabric_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	cleanup_close int ns = netns_open(p->netns);
+	if (ns < 0)
+		return report_add(r, "netns %s is missing", p->netns);
+	struct nl_sock *sk = NULL;
+	int e = link_sock_open(ns, &sk);
+	if (e < 0)
+		return fab_error(f, e, "netlink socket in %s", p->netns);
+	int *br = calloc(p->n_networks + 1, sizeof(*br));
+	for (size_t i = 0; br && i < p->n_networks; i++) {
+		br[i] = link_ifindex(sk, p->networks[i].bridge);
+		if (br[i] < 0)
+			report_add(r, "bridge %s (network %s) is missing",
+				   p->networks[i].bridge, p->networks[i].name);
+	}
+	for (size_t i = 0; br && i < p->n_machines; i++) {
+		const struct plan_machine *mc = &p->machines[i];
+		if (mc->runtime == MANIFEST_RUNTIME_NETNS && !netns_exists(mc->netns))
+			report_add(r, "netns %s (machine %s) is missing", mc->netns, mc->name);
+		for (size_t j = 0; j < mc->n_interfaces; j++) {
+			const struct plan_interface *ifc = &mc->interfaces[j];
+			inspect_port(sk, ifc->device, br[ifc->network],
+				     ifc->kind == PLAN_PORT_TAP ? "tap" : "veth", r);
+		}
+	}
+	free(br);
+	inspect_port(sk, NAMING_UPLINK_INSIDE, 0, "uplink", r);
+	link_sock_close(sk);
+	int hfd = host_netns_fd_for(f, rec);
+	if (hfd < 0) {
+		report_add(r, "host netns '%s' is missing", rec->host_netns);
+	} else {
+		struct nl_sock *hsk = NULL;
+		if (link_sock_open(hfd, &hsk) == 0) {
+			inspect_port(hsk, p->uplink_host, 0, "uplink host end", r);
+			link_sock_close(hsk);
+		}
+		if (nft_table_exists(hfd) == 0)
+			report_add(r, "host nftables table %s is missing", NFT_TABLE);
+		close(hfd);
+	}
+	if (nft_table_exists(ns) == 0)
+		report_add(r, "nftables table %s in %s is missing", NFT_TABLE, p->netns);
+	return 0;
+}

@@ -1,0 +1,61 @@
+/*
+ * The fabric of a playground in the kernel (DESIGN.md section 2): turns a
+ * plan into a namespace, bridges, taps, netns machines, an uplink and
+ * nftables rules, and back. Create is all-or-nothing; delete is idempotent
+ * and works from names alone, so it also finishes what a crash left.
+ */
+#ifndef PLAYNET_FABRIC_H
+#define PLAYNET_FABRIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plan.h"
+#include "state.h"
+
+#define FABRIC_POOL_DEFAULT "100.64.0.0/10"
+/* Test hook: make step N of a create fail (see fabric_create). */
+#define FABRIC_FAIL_STEP_ENV "PLAYNET_TEST_FAIL_STEP"
+
+struct fabric_opts {
+	const char *state_dir;
+	const char *host_netns; /* NULL or "": the netns this process is in */
+	long tap_uid;           /* -1: root */
+	long tap_gid;           /* -1: none */
+	uint32_t pool;          /* transit pool, one /31 per playground */
+	uint8_t pool_prefix;
+};
+
+struct fabric {
+	struct fabric_opts o;
+	int host_nsfd;
+	int fail_step; /* 0: none */
+	int step;      /* steps done by the last create */
+	char err[512]; /* what failed and why, after a negative return */
+};
+
+/* Opens the host netns and the state dir. -ENOENT: no such host netns. */
+int fabric_open(struct fabric *f, const struct fabric_opts *o);
+void fabric_close(struct fabric *f);
+
+/* -EEXIST: the playground or one of its objects exists already;
+ * -ENOSPC: the transit pool is exhausted. */
+int fabric_create(struct fabric *f, const struct plan *p, const char *manifest);
+/* 0 also when the playground does not exist. */
+int fabric_delete(struct fabric *f, const char *name);
+
+/* The transit /31 of an index: host end, and the inside (uplink0) end. */
+void fabric_transit_addrs(const struct fabric *f, long index, uint32_t *host,
+			  uint32_t *inside);
+
+/* What the kernel lacks of a created playground, one line per object. */
+struct fabric_report {
+	char **missing;
+	size_t n_missing;
+};
+int fabric_inspect(struct fabric *f, const struct plan *p,
+		   const struct state_record *rec, struct fabric_report *r);
+void fabric_report_free(struct fabric_report *r);
+
+#endif

@@ -1,0 +1,207 @@
+#define _GNU_SOURCE
+#include "netns.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+static int netns_path(const char *name, char *buf, size_t len)
+{
+	if (!name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return -EINVAL;
+	int n = snprintf(buf, len, "%s/%s", NETNS_RUN_DIR, name);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* /run/netns must be a shared mount so that the bind mounts made in it
+ * show in every mount namespace (iproute2 does the same). */
+static int netns_prepare_dir(void)
+{
+	static bool done;
+	if (done)
+		return 0;
+	if (mkdir(NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL) < 0) {
+		if (errno != EINVAL)
+			return -errno;
+		if (mount(NETNS_RUN_DIR, NETNS_RUN_DIR, "none", MS_BIND | MS_REC, NULL) < 0)
+			return -errno;
+		if (mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL) < 0)
+			return -errno;
+	}
+	done = true;
+	return 0;
+}
+
+/* Runs with the thread in a new netns, then puts it back in saved. */
+static int netns_unshare_and_bind(const char *path, int saved)
+{
+	if (unshare(CLONE_NEWNET) < 0)
+		return -errno;
+	int e = 0;
+	if (mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) < 0)
+		e = -errno;
+	if (setns(saved, CLONE_NEWNET) < 0) {
+		/* Cannot happen with a valid fd; if it did, every later call
+		 * would act in the wrong namespace. */
+		log_errno(LOG_LVL_ERR, errno, "cannot return to the original netns");
+		abort();
+	}
+	return e;
+}
+
+int netns_create(const char *name)
+{
+	char path[PATH_MAX];
+	int e = netns_path(name, path, sizeof(path));
+	if (e < 0)
+		return e;
+	if ((e = netns_prepare_dir()) < 0)
+		return e;
+	int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	cleanup_close int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (saved < 0) {
+		e = -errno;
+		unlink(path);
+		return e;
+	}
+	e = netns_unshare_and_bind(path, saved);
+	if (e < 0)
+		unlink(path);
+	return e;
+}
+
+int netns_delete(const char *name)
+{
+	char path[PATH_MAX];
+	int e = netns_path(name, path, sizeof(path));
+	if (e < 0)
+		return e;
+	if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		return -errno;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+bool netns_exists(const char *name)
+{
+	char path[PATH_MAX];
+	if (netns_path(name, path, sizeof(path)) < 0)
+		return false;
+	return access(path, F_OK) == 0;
+}
+
+int netns_open(const char *name)
+{
+	char path[PATH_MAX];
+	int e = netns_path(name, path, sizeof(path));
+	if (e < 0)
+		return e;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* A file left under /run/netns without its bind mount is no netns. */
+	struct stat st, root;
+	if (fstat(fd, &st) < 0 || stat(NETNS_RUN_DIR, &root) < 0 ||
+	    st.st_dev == root.st_dev) {
+		close(fd);
+		return -ENOENT;
+	}
+	return fd;
+}
+
+int netns_open_current(void)
+{
+	int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Enter nsfd, run the call, come back. The result of the call is what
+ * counts; failing to come back aborts (see netns_unshare_and_bind).
+ */
+#define NETNS_DO(nsfd, call)                                                   \
+	({                                                                     \
+		int _ret;                                                      \
+		if ((nsfd) < 0) {                                              \
+			_ret = (call);                                         \
+			_ret = _ret < 0 ? -errno : _ret;                       \
+		} else {                                                       \
+			int _saved = open("/proc/thread-self/ns/net",          \
+					  O_RDONLY | O_CLOEXEC);               \
+			if (_saved < 0) {                                      \
+				_ret = -errno;                                 \
+			} else if (setns((nsfd), CLONE_NEWNET) < 0) {          \
+				_ret = -errno;                                 \
+				close(_saved);                                 \
+			} else {                                               \
+				_ret = (call);                                 \
+				_ret = _ret < 0 ? -errno : _ret;               \
+				if (setns(_saved, CLONE_NEWNET) < 0) {         \
+					log_errno(LOG_LVL_ERR, errno,          \
+						  "cannot return to the original netns"); \
+					abort();                               \
+				}                                              \
+				close(_saved);                                 \
+			}                                                      \
+		}                                                              \
+		_ret;                                                          \
+	})
+
+int netns_socket(int nsfd, int domain, int type, int protocol)
+{
+	return NETNS_DO(nsfd, socket(domain, type | SOCK_CLOEXEC, protocol));
+}
+
+int netns_open_file(int nsfd, const char *path, int flags)
+{
+	return NETNS_DO(nsfd, open(path, flags | O_CLOEXEC));
+}
+
+int netns_sysctl(int nsfd, const char *key, const char *value)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "/proc/sys/%s", key);
+	cleanup_close int fd = netns_open_file(nsfd, path, O_WRONLY);
+	if (fd < 0)
+		return fd;
+	size_t len = strlen(value);
+	ssize_t n = write(fd, value, len);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int netns_list(const char *prefix, int (*fn)(const char *name, void *arg),
+	       void *arg)
+{
+	DIR *d = opendir(NETNS_RUN_DIR);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	size_t plen = strlen(prefix);
+	struct dirent *e;
+	int r = 0;
+	while (r == 0 && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || strncmp(e->d_name, prefix, plen) != 0)
+			continue;
+		r = fn(e->d_name, arg);
+	}
+	closedir(d);
+	return r;
+}

@@ -1,0 +1,35 @@
+/*
+ * Named network namespaces, made the way iproute2 makes them (a bind mount
+ * under /run/netns), so `ip netns exec` works on them. The calling thread
+ * switches into a namespace only for the duration of one call and always
+ * comes back.
+ */
+#ifndef PLAYNET_NETNS_H
+#define PLAYNET_NETNS_H
+
+#include <stdbool.h>
+
+#define NETNS_RUN_DIR "/run/netns"
+
+/* Creates NAME; -EEXIST when it exists. */
+int netns_create(const char *name);
+/* Removes NAME; 0 when it did not exist. */
+int netns_delete(const char *name);
+bool netns_exists(const char *name);
+/* An O_RDONLY|O_CLOEXEC fd on the namespace, or -errno. */
+int netns_open(const char *name);
+/* The namespace this process started in (the root netns by default). */
+int netns_open_current(void);
+
+/* socket(2) inside the namespace of nsfd (-1: the current one). */
+int netns_socket(int nsfd, int domain, int type, int protocol);
+/* open(2) inside the namespace of nsfd: /dev/net/tun, /proc/sys/net. */
+int netns_open_file(int nsfd, const char *path, int flags);
+/* Writes VALUE to a sysctl such as "net/ipv4/ip_forward" in nsfd's netns. */
+int netns_sysctl(int nsfd, const char *key, const char *value);
+
+/* Calls fn(name, arg) for each name under /run/netns starting with prefix. */
+int netns_list(const char *prefix, int (*fn)(const char *name, void *arg),
+	       void *arg);
+
+#endif

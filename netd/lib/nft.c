@@ -1,0 +1,517 @@
+#include "nft.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter_ipv4.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipam.h"
+#include "netns.h"
+#include "util.h"
+
+#define NFT_BATCH_BUF (64 * 1024)
+#define NFT_RECV_BUF 16384
+
+struct nft_batch {
+	char *buf;
+	struct mnl_nlmsg_batch *b;
+	uint32_t seq;
+	uint32_t first_seq;
+	size_t objects;
+	bool failed; /* out of memory or room while building */
+};
+
+static struct nft_batch *nft_batch_new(void)
+{
+	struct nft_batch *nb = calloc(1, sizeof(*nb));
+	if (!nb)
+		return NULL;
+	nb->buf = malloc(NFT_BATCH_BUF);
+	if (!nb->buf) {
+		free(nb);
+		return NULL;
+	}
+	nb->b = mnl_nlmsg_batch_start(nb->buf, NFT_BATCH_BUF);
+	nb->seq = 1;
+	nftnl_batch_begin(mnl_nlmsg_batch_current(nb->b), nb->seq++);
+	mnl_nlmsg_batch_next(nb->b);
+	nb->first_seq = nb->seq;
+	return nb;
+}
+
+void nft_batch_free(struct nft_batch *nb)
+{
+	if (!nb)
+		return;
+	if (nb->b)
+		mnl_nlmsg_batch_stop(nb->b);
+	free(nb->buf);
+	free(nb);
+}
+
+static struct nlmsghdr *nft_batch_msg(struct nft_batch *nb, uint16_t type,
+				      uint16_t flags)
+{
+	/* Room for the largest message we build, and the batch end. */
+	if (NFT_BATCH_BUF - mnl_nlmsg_batch_size(nb->b) < 4096) {
+		nb->failed = true;
+		return NULL;
+	}
+	nb->objects++;
+	return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(nb->b), type,
+				     NFPROTO_IPV4, flags | NLM_F_ACK, nb->seq++);
+}
+
+static void nft_add_table(struct nft_batch *nb, uint16_t type, uint16_t flags)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *h = t ? nft_batch_msg(nb, type, flags) : NULL;
+	if (!h) {
+		nb->failed = true;
+		nftnl_table_free(t);
+		return;
+	}
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE);
+	nftnl_table_nlmsg_build_payload(h, t);
+	nftnl_table_free(t);
+	mnl_nlmsg_batch_next(nb->b);
+}
+
+static void nft_add_chain(struct nft_batch *nb, const char *name,
+			  const char *type, uint32_t hook, int prio,
+			  uint32_t policy)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *h = c ? nft_batch_msg(nb, NFT_MSG_NEWCHAIN, NLM_F_CREATE) : NULL;
+	if (!h) {
+		nb->failed = true;
+		nftnl_chain_free(c);
+		return;
+	}
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, policy);
+	nftnl_chain_nlmsg_build_payload(h, c);
+	nftnl_chain_free(c);
+	mnl_nlmsg_batch_next(nb->b);
+}
+
+/* Rules are built expression by expression; a failed allocation marks the
+ * rule, and the batch, as failed. */
+struct nft_rule {
+	struct nftnl_rule *r;
+	bool failed;
+};
+
+static void rule_expr(struct nft_rule *nr, struct nftnl_expr *e)
+{
+	if (!e) {
+		nr->failed = true;
+		return;
+	}
+	nftnl_rule_add_expr(nr->r, e);
+}
+
+/* meta iifname/oifname into reg 1, compared with name (exact: the whole
+ * IFNAMSIZ buffer; prefix: only its bytes, like nft's "pn-*"). */
+static void rule_ifname(struct nft_rule *nr, bool out, const char *name,
+			bool prefix, bool equal)
+{
+	struct nftnl_expr *m = nftnl_expr_alloc("meta");
+	if (m) {
+		nftnl_expr_set_u32(m, NFTNL_EXPR_META_KEY,
+				   out ? NFT_META_OIFNAME : NFT_META_IIFNAME);
+		nftnl_expr_set_u32(m, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	}
+	rule_expr(nr, m);
+	char buf[IFNAMSIZ] = { 0 };
+	snprintf(buf, sizeof(buf), "%s", name);
+	struct nftnl_expr *c = nftnl_expr_alloc("cmp");
+	if (c) {
+		nftnl_expr_set_u32(c, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(c, NFTNL_EXPR_CMP_OP, equal ? NFT_CMP_EQ : NFT_CMP_NEQ);
+		nftnl_expr_set(c, NFTNL_EXPR_CMP_DATA, buf,
+			       prefix ? strlen(name) : IFNAMSIZ);
+	}
+	rule_expr(nr, c);
+}
+
+static void rule_bitwise_cmp(struct nft_rule *nr, const void *mask,
+			     const void *value, uint32_t len, uint32_t op)
+{
+	static const uint8_t zero[16];
+	struct nftnl_expr *b = nftnl_expr_alloc("bitwise");
+	if (b) {
+		nftnl_expr_set_u32(b, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(b, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(b, NFTNL_EXPR_BITWISE_LEN, len);
+		nftnl_expr_set(b, NFTNL_EXPR_BITWISE_MASK, mask, len);
+		nftnl_expr_set(b, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	}
+	rule_expr(nr, b);
+	struct nftnl_expr *c = nftnl_expr_alloc("cmp");
+	if (c) {
+		nftnl_expr_set_u32(c, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(c, NFTNL_EXPR_CMP_OP, op);
+		nftnl_expr_set(c, NFTNL_EXPR_CMP_DATA, value, len);
+	}
+	rule_expr(nr, c);
+}
+
+/* ip saddr PREFIX */
+static void rule_saddr(struct nft_rule *nr, uint32_t net, uint8_t prefix)
+{
+	struct nftnl_expr *p = nftnl_expr_alloc("payload");
+	if (p) {
+		nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+		nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_OFFSET, 12);
+		nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_LEN, 4);
+		nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	}
+	rule_expr(nr, p);
+	uint32_t mask = htonl(ipam_mask(prefix)), value = htonl(net);
+	rule_bitwise_cmp(nr, &mask, &value, 4, NFT_CMP_EQ);
+}
+
+/* ct state established,related */
+static void rule_ct_established(struct nft_rule *nr)
+{
+	struct nftnl_expr *ct = nftnl_expr_alloc("ct");
+	if (ct) {
+		nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+		nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	rule_expr(nr, ct);
+	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
+	uint32_t zero = 0;
+	rule_bitwise_cmp(nr, &mask, &zero, 4, NFT_CMP_NEQ);
+}
+
+static void rule_verdict(struct nft_rule *nr, int verdict)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
+	}
+	rule_expr(nr, e);
+}
+
+static void rule_masquerade(struct nft_rule *nr)
+{
+	rule_expr(nr, nftnl_expr_alloc("masq"));
+}
+
+static struct nft_rule rule_begin(const char *chain)
+{
+	struct nft_rule nr = { .r = nftnl_rule_alloc() };
+	if (!nr.r) {
+		nr.failed = true;
+		return nr;
+	}
+	nftnl_rule_set_str(nr.r, NFTNL_RULE_TABLE, NFT_TABLE);
+	nftnl_rule_set_str(nr.r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(nr.r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
+	return nr;
+}
+
+static void rule_end(struct nft_batch *nb, struct nft_rule *nr)
+{
+	struct nlmsghdr *h = nr->failed ? NULL
+			     : nft_batch_msg(nb, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+	if (!h) {
+		nb->failed = true;
+	} else {
+		nftnl_rule_nlmsg_build_payload(h, nr->r);
+		mnl_nlmsg_batch_next(nb->b);
+	}
+	nftnl_rule_free(nr->r);
+}
+
+/* add + delete + add: replaces a table atomically, whether it existed. */
+static void nft_replace_table(struct nft_batch *nb)
+{
+	nft_add_table(nb, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	nft_add_table(nb, NFT_MSG_DELTABLE, 0);
+	nft_add_table(nb, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+}
+
+static int nft_batch_finish(struct nft_batch *nb, struct nft_batch **out)
+{
+	if (nb->failed) {
+		nft_batch_free(nb);
+		return -ENOMEM;
+	}
+	nftnl_batch_end(mnl_nlmsg_batch_current(nb->b), nb->seq++);
+	mnl_nlmsg_batch_next(nb->b);
+	*out = nb;
+	return 0;
+}
+
+int nft_playground_batch(const struct plan *p, struct nft_batch **out)
+{
+	struct nft_batch *nb = nft_batch_new();
+	if (!nb)
+		return -ENOMEM;
+	nft_add_table(nb, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL);
+	nft_add_chain(nb, "postrouting", "nat", NF_INET_POST_ROUTING,
+		      NF_IP_PRI_NAT_SRC, NF_ACCEPT);
+	nft_add_chain(nb, "forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER,
+		      NF_DROP);
+	for (size_t i = 0; i < p->n_networks; i++) {
+		const struct plan_network *n = &p->networks[i];
+		if (n->private_net)
+			continue;
+		struct nft_rule r = rule_begin("postrouting");
+		rule_ifname(&r, true, NAMING_UPLINK_INSIDE, false, true);
+		rule_saddr(&r, n->subnet, n->prefix);
+		rule_masquerade(&r);
+		rule_end(nb, &r);
+	}
+	struct nft_rule r = rule_begin("forward");
+	rule_ct_established(&r);
+	rule_verdict(&r, NF_ACCEPT);
+	rule_end(nb, &r);
+	for (size_t i = 0; i < p->n_networks; i++) {
+		const struct plan_network *n = &p->networks[i];
+		if (n->private_net)
+			continue;
+		r = rule_begin("forward");
+		rule_ifname(&r, false, n->bridge, false, true);
+		rule_ifname(&r, true, NAMING_UPLINK_INSIDE, false, true);
+		rule_verdict(&r, NF_ACCEPT);
+		rule_end(nb, &r);
+	}
+	return nft_batch_finish(nb, out);
+}
+
+int nft_host_batch(uint32_t pool, uint8_t pool_prefix, struct nft_batch **out)
+{
+	const char *up = NAMING_UPLINK_HOST_PREFIX;
+	struct nft_batch *nb = nft_batch_new();
+	if (!nb)
+		return -ENOMEM;
+	nft_replace_table(nb);
+	nft_add_chain(nb, "postrouting", "nat", NF_INET_POST_ROUTING,
+		      NF_IP_PRI_NAT_SRC, NF_ACCEPT);
+	nft_add_chain(nb, "forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER,
+		      NF_ACCEPT);
+	nft_add_chain(nb, "input", "filter", NF_INET_LOCAL_IN, NF_IP_PRI_FILTER,
+		      NF_ACCEPT);
+
+	struct nft_rule r = rule_begin("postrouting");
+	rule_saddr(&r, pool, pool_prefix);
+	rule_ifname(&r, true, up, true, false);
+	rule_masquerade(&r);
+	rule_end(nb, &r);
+
+	r = rule_begin("forward"); /* not into each other */
+	rule_ifname(&r, false, up, true, true);
+	rule_ifname(&r, true, up, true, true);
+	rule_verdict(&r, NF_DROP);
+	rule_end(nb, &r);
+	r = rule_begin("forward"); /* out */
+	rule_ifname(&r, false, up, true, true);
+	rule_verdict(&r, NF_ACCEPT);
+	rule_end(nb, &r);
+	r = rule_begin("forward"); /* replies in */
+	rule_ifname(&r, true, up, true, true);
+	rule_ct_established(&r);
+	rule_verdict(&r, NF_ACCEPT);
+	rule_end(nb, &r);
+	r = rule_begin("forward"); /* nothing else in */
+	rule_ifname(&r, true, up, true, true);
+	rule_verdict(&r, NF_DROP);
+	rule_end(nb, &r);
+
+	r = rule_begin("input"); /* not into the host */
+	rule_ifname(&r, false, up, true, true);
+	rule_ct_established(&r);
+	rule_verdict(&r, NF_ACCEPT);
+	rule_end(nb, &r);
+	r = rule_begin("input");
+	rule_ifname(&r, false, up, true, true);
+	rule_verdict(&r, NF_DROP);
+	rule_end(nb, &r);
+	return nft_batch_finish(nb, out);
+}
+
+size_t nft_batch_objects(const struct nft_batch *nb)
+{
+	return nb->objects;
+}
+
+const void *nft_batch_data(const struct nft_batch *nb, size_t *len)
+{
+	*len = mnl_nlmsg_batch_size(nb->b);
+	return mnl_nlmsg_batch_head(nb->b);
+}
+
+static const char *nft_msg_name(uint16_t type)
+{
+	switch (type & 0xff) {
+	case NFT_MSG_NEWTABLE:
+		return "add table";
+	case NFT_MSG_DELTABLE:
+		return "delete table";
+	case NFT_MSG_NEWCHAIN:
+		return "add chain";
+	case NFT_MSG_NEWRULE:
+		return "add rule";
+	default:
+		return "message";
+	}
+}
+
+/* Finds which message of the batch a sequence number belongs to. */
+static uint16_t nft_batch_type_of(const struct nft_batch *nb, uint32_t seq)
+{
+	size_t len;
+	const struct nlmsghdr *h = nft_batch_data(nb, &len);
+	int rem = (int)len;
+	for (; mnl_nlmsg_ok(h, rem); h = mnl_nlmsg_next(h, &rem))
+		if (h->nlmsg_seq == seq)
+			return h->nlmsg_type;
+	return 0;
+}
+
+static struct mnl_socket *nft_socket(int nsfd)
+{
+	int fd = netns_socket(nsfd, AF_NETLINK, SOCK_RAW, NETLINK_NETFILTER);
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	struct mnl_socket *nl = mnl_socket_fdopen(fd);
+	if (!nl) {
+		close(fd);
+		return NULL;
+	}
+	int one = 1;
+	mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	return nl;
+}
+
+int nft_batch_send(const struct nft_batch *nb, int nsfd, char *err, size_t errlen)
+{
+	struct mnl_socket *nl = nft_socket(nsfd);
+	if (!nl) {
+		int e = errno;
+		snprintf(err, errlen, "netfilter netlink socket: %s", strerror(e));
+		return -e;
+	}
+	size_t len;
+	const void *data = nft_batch_data(nb, &len);
+	int ret = 0;
+	if (mnl_socket_sendto(nl, data, len) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "send nftables batch: %s", strerror(errno));
+		goto out;
+	}
+	/* Every object carries NLM_F_ACK: wait for that many acks, or the
+	 * first error, which names the message that caused it. */
+	char buf[NFT_RECV_BUF];
+	size_t acked = 0;
+	while (acked < nb->objects) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "receive nftables acks: %s", strerror(errno));
+			goto out;
+		}
+		const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+		int rem = (int)n;
+		for (; mnl_nlmsg_ok(h, rem); h = mnl_nlmsg_next(h, &rem)) {
+			if (h->nlmsg_type != NLMSG_ERROR)
+				continue;
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
+			if (e->error == 0) {
+				acked++;
+				continue;
+			}
+			ret = e->error;
+			snprintf(err, errlen, "nftables %s (message %u of the batch): %s",
+				 nft_msg_name(nft_batch_type_of(nb, h->nlmsg_seq)),
+				 h->nlmsg_seq - nb->first_seq + 1, strerror(-e->error));
+			goto out;
+		}
+	}
+out:
+	mnl_socket_close(nl);
+	return ret;
+}
+
+/* A one-message request about table ip playnet, acked. */
+static int nft_table_request(int nsfd, uint16_t type, uint16_t flags)
+{
+	struct mnl_socket *nl = nft_socket(nsfd);
+	if (!nl)
+		return -errno;
+	char buf[NFT_RECV_BUF];
+	struct nlmsghdr *h;
+	struct nftnl_table *t = nftnl_table_alloc();
+	int ret = -ENOMEM;
+	if (!t)
+		goto out;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE);
+	if (type == NFT_MSG_DELTABLE) {
+		/* Deleting needs a batch. */
+		struct mnl_nlmsg_batch *b = mnl_nlmsg_batch_start(buf, sizeof(buf));
+		nftnl_batch_begin(mnl_nlmsg_batch_current(b), 1);
+		mnl_nlmsg_batch_next(b);
+		h = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b), type,
+					  NFPROTO_IPV4, flags | NLM_F_ACK, 2);
+		nftnl_table_nlmsg_build_payload(h, t);
+		mnl_nlmsg_batch_next(b);
+		nftnl_batch_end(mnl_nlmsg_batch_current(b), 3);
+		mnl_nlmsg_batch_next(b);
+		ret = mnl_socket_sendto(nl, mnl_nlmsg_batch_head(b),
+					mnl_nlmsg_batch_size(b)) < 0 ? -errno : 0;
+		mnl_nlmsg_batch_stop(b);
+	} else {
+		h = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_IPV4, flags | NLM_F_ACK, 1);
+		nftnl_table_nlmsg_build_payload(h, t);
+		ret = mnl_socket_sendto(nl, h, h->nlmsg_len) < 0 ? -errno : 0;
+	}
+	nftnl_table_free(t);
+	if (ret < 0)
+		goto out;
+	ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = mnl_cb_run(buf, (size_t)n, 0, 0, NULL, NULL) < 0 ? -errno : 0;
+out:
+	mnl_socket_close(nl);
+	return ret;
+}
+
+int nft_table_exists(int nsfd)
+{
+	int e = nft_table_request(nsfd, NFT_MSG_GETTABLE, 0);
+	if (e == -ENOENT)
+		return 0;
+	return e < 0 ? e : 1;
+}
+
+int nft_table_delete(int nsfd)
+{
+	int e = nft_table_request(nsfd, NFT_MSG_DELTABLE, 0);
+	return e == -ENOENT ? 0 : e;
+}

@@ -1,0 +1,48 @@
+/*
+ * nftables rulesets of the fabric, built with libnftnl, each sent as one
+ * atomic batch (DESIGN.md section 2, issue 3):
+ *
+ * inside pg-P, table ip playnet:
+ *   postrouting (nat): oifname uplink0 ip saddr <non-private subnet> masquerade
+ *   forward (filter, policy drop): ct established,related accept;
+ *     iifname <non-private bridge> oifname uplink0 accept
+ *   Bridged frames do not reach these chains: the fabric turns bridge
+ *   netfilter off in pg-P, so machines on one bridge always reach each other,
+ *   and nothing is ever routed from one bridge to another.
+ *
+ * in the host netns, table ip playnet (shared by all playgrounds, replaced
+ * atomically, no per-playground element):
+ *   postrouting (nat): ip saddr <transit pool> oifname != "pn-*" masquerade
+ *   forward (filter): pn-* to pn-* drop; from pn-* accept; to pn-*
+ *     established,related accept, else drop
+ *   input (filter): from pn-* established,related accept, else drop
+ */
+#ifndef PLAYNET_NFT_H
+#define PLAYNET_NFT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plan.h"
+
+#define NFT_TABLE "playnet"
+
+struct nft_batch;
+
+int nft_playground_batch(const struct plan *p, struct nft_batch **out);
+int nft_host_batch(uint32_t pool, uint8_t pool_prefix, struct nft_batch **out);
+
+/* Objects (tables, chains, rules) in the batch, each acked on send. */
+size_t nft_batch_objects(const struct nft_batch *b);
+const void *nft_batch_data(const struct nft_batch *b, size_t *len);
+
+/* Sends in nsfd's namespace (-1: current). On error, err says why. */
+int nft_batch_send(const struct nft_batch *b, int nsfd, char *err, size_t errlen);
+void nft_batch_free(struct nft_batch *b);
+
+/* 1 if table ip playnet exists in nsfd's namespace, 0 if not, or -errno. */
+int nft_table_exists(int nsfd);
+/* Deletes table ip playnet; 0 also when it does not exist. */
+int nft_table_delete(int nsfd);
+
+#endif

@@ -1,0 +1,296 @@
+#define _GNU_SOURCE
+#include "state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static const char *const phase_names[] = {
+	[STATE_CREATING] = "creating",
+	[STATE_READY] = "ready",
+	[STATE_DELETING] = "deleting",
+};
+
+const char *state_phase_name(enum state_phase p)
+{
+	return p <= STATE_DELETING ? phase_names[p] : "unknown";
+}
+
+static int mkdir_p(const char *dir, mode_t mode)
+{
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int state_dir_init(const char *dir)
+{
+	int e = mkdir_p(dir, 0750);
+	if (e < 0)
+		return e;
+	char sub[PATH_MAX];
+	snprintf(sub, sizeof(sub), "%s/transit", dir);
+	return mkdir(sub, 0750) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+int state_lock(const char *dir)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int e = -errno;
+			close(fd);
+			return e;
+		}
+	}
+	return fd;
+}
+
+static int state_path(const char *dir, const char *name, char *buf, size_t len)
+{
+	if (!naming_valid_playground(name))
+		return -EINVAL;
+	return snprintf(buf, len, "%s/%s.json", dir, name) >= (int)len ? -ENAMETOOLONG : 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return fsync(fd) < 0 ? -errno : 0;
+}
+
+/* temp file, fsync, rename, fsync of the dir: the file is old or new,
+ * never half written, even across a power cut. */
+static int write_atomic(const char *dir, const char *path, const char *data,
+			size_t len)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -errno;
+	size_t off = 0;
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = -errno;
+			unlink(tmp);
+			return e;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) < 0 || rename(tmp, path) < 0) {
+		int e = -errno;
+		unlink(tmp);
+		return e;
+	}
+	return fsync_dir(dir);
+}
+
+int state_write(const char *dir, const struct state_record *r)
+{
+	char path[PATH_MAX];
+	int e = state_path(dir, r->name, path, sizeof(path));
+	if (e < 0)
+		return e;
+	struct json_object *o = json_object_new_object();
+	if (!o)
+		return -ENOMEM;
+	json_object_object_add(o, "name", json_object_new_string(r->name));
+	json_object_object_add(o, "phase", json_object_new_string(state_phase_name(r->phase)));
+	json_object_object_add(o, "hostNetns", json_object_new_string(r->host_netns));
+	json_object_object_add(o, "transitIndex", json_object_new_int64(r->transit_index));
+	json_object_object_add(o, "created", json_object_new_int64(r->created));
+	json_object_object_add(o, "manifest", json_object_new_string(r->manifest ? r->manifest : ""));
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	e = s ? write_atomic(dir, path, s, strlen(s)) : -ENOMEM;
+	json_object_put(o);
+	return e;
+}
+
+static int json_get_str(struct json_object *o, const char *key, const char **out)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return -EINVAL;
+	*out = json_object_get_string(v);
+	return 0;
+}
+
+static int json_get_int(struct json_object *o, const char *key, int64_t *out)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+		return -EINVAL;
+	*out = json_object_get_int64(v);
+	return 0;
+}
+
+int state_read(const char *dir, const char *name, struct state_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	char path[PATH_MAX];
+	int e = state_path(dir, name, path, sizeof(path));
+	if (e < 0)
+		return e;
+	if (access(path, F_OK) < 0)
+		return -errno;
+	struct json_object *o = json_object_from_file(path);
+	if (!o)
+		return -EINVAL;
+	const char *n, *phase, *host, *manifest;
+	int64_t idx, created;
+	e = -EINVAL;
+	if (json_get_str(o, "name", &n) || json_get_str(o, "phase", &phase) ||
+	    json_get_str(o, "hostNetns", &host) || json_get_str(o, "manifest", &manifest) ||
+	    json_get_int(o, "transitIndex", &idx) || json_get_int(o, "created", &created) ||
+	    strcmp(n, name) != 0 || strlen(host) >= sizeof(r->host_netns))
+		goto out;
+	r->phase = (enum state_phase)-1;
+	for (size_t i = 0; i < sizeof(phase_names) / sizeof(phase_names[0]); i++)
+		if (strcmp(phase, phase_names[i]) == 0)
+			r->phase = (enum state_phase)i;
+	if ((int)r->phase < 0)
+		goto out;
+	strcpy(r->name, n);
+	strcpy(r->host_netns, host);
+	r->transit_index = (long)idx;
+	r->created = created;
+	r->manifest = strdup(manifest);
+	e = r->manifest ? 0 : -ENOMEM;
+out:
+	json_object_put(o);
+	return e;
+}
+
+int state_remove(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	int e = state_path(dir, name, path, sizeof(path));
+	if (e < 0)
+		return e;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	return fsync_dir(dir);
+}
+
+void state_record_free(struct state_record *r)
+{
+	free(r->manifest);
+	r->manifest = NULL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int state_list(const char *dir, int (*fn)(const char *name, void *arg), void *arg)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int r = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
+			continue;
+		char name[NAMING_PLAYGROUND_MAX + 1];
+		if (len - 5 > NAMING_PLAYGROUND_MAX)
+			continue;
+		memcpy(name, e->d_name, len - 5);
+		name[len - 5] = '\0';
+		if (!naming_valid_playground(name))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			char **nn = realloc(names, cap * sizeof(*nn));
+			if (!nn) {
+				r = -ENOMEM;
+				break;
+			}
+			names = nn;
+		}
+		if (!(names[n] = strdup(name))) {
+			r = -ENOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (r == 0)
+		qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = fn(names[i], arg);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return r;
+}
+
+int state_transit_alloc(const char *dir, const char *name, long max, long *index)
+{
+	for (long i = 0; i < max; i++) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/transit/%ld", dir, i);
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+		if (fd < 0 && errno == EEXIST)
+			continue;
+		if (fd < 0)
+			return -errno;
+		ssize_t n = write(fd, name, strlen(name));
+		int e = n < 0 ? -errno : 0;
+		if (fsync(fd) < 0 && e == 0)
+			e = -errno;
+		close(fd);
+		if (e < 0) {
+			unlink(path);
+			return e;
+		}
+		*index = i;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+int state_transit_free(const char *dir, long index)
+{
+	if (index < 0)
+		return 0;
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/transit/%ld", dir, index);
+	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+}

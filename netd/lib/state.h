@@ -1,0 +1,47 @@
+/*
+ * The state dir (DESIGN.md section 5): one JSON file per playground, written
+ * atomically, recording intent before the fabric acts; transit allocations
+ * as one file per index, made with O_EXCL so that no index is handed out
+ * twice; a lock file that lets one writer in.
+ */
+#ifndef PLAYNET_STATE_H
+#define PLAYNET_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "naming.h"
+
+enum state_phase { STATE_CREATING, STATE_READY, STATE_DELETING };
+
+struct state_record {
+	char name[NAMING_PLAYGROUND_MAX + 1];
+	enum state_phase phase;
+	char host_netns[NAMING_NETNS_MAX]; /* "" for the netns netd started in */
+	long transit_index;                /* -1: none */
+	int64_t created;                   /* unix time */
+	char *manifest;                    /* the manifest as given */
+};
+
+/* Creates the dir (and its transit/ subdir) if needed. */
+int state_dir_init(const char *dir);
+/* Takes the writer lock (blocking); returns the fd that holds it. */
+int state_lock(const char *dir);
+
+int state_write(const char *dir, const struct state_record *r);
+/* -ENOENT when there is no such playground; -EINVAL for a corrupt file. */
+int state_read(const char *dir, const char *name, struct state_record *r);
+int state_remove(const char *dir, const char *name);
+void state_record_free(struct state_record *r);
+
+/* Calls fn for each playground name with a state file, sorted. */
+int state_list(const char *dir, int (*fn)(const char *name, void *arg), void *arg);
+
+/* Lowest free index below max, recorded for name; -ENOSPC when none. */
+int state_transit_alloc(const char *dir, const char *name, long max, long *index);
+int state_transit_free(const char *dir, long index);
+
+const char *state_phase_name(enum state_phase p);
+
+#endif
