@@ -33,6 +33,7 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 LIB_SRC := $(wildcard netd/lib/*.c)
 CLI_SRC := netd/cli/playnet.c
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
+KTEST_SRC := $(wildcard tests/netns/test_*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 B := build
@@ -42,7 +43,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
 LIB_AOBJ := $(LIB_SRC:%.c=$(A)/obj/%.o)
 BINS := $(B)/bin/playnet
 ABINS := $(A)/bin/playnet
-UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(A)/tests/%)
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(A)/tests/%) $(KTEST_SRC:tests/netns/%.c=$(A)/tests/%)
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
 all: $(BINS)
@@ -78,7 +79,13 @@ $(A)/tests/%: $(A)/obj/tests/unit/%.o $(A)/libplaynet.a
 	@echo "  LD asan $@"
 	$(Q)$(CC) $(SAN) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
 
-$(A)/obj/tests/unit/%.o: BASE_CFLAGS += $(shell pkg-config --cflags cmocka) -DSRCDIR='"$(CURDIR)"'
+# Kernel tests (tests/netns/*.c) need root; they skip without it.
+$(A)/tests/%: $(A)/obj/tests/netns/%.o $(A)/libplaynet.a
+	@mkdir -p $(@D)
+	@echo "  LD asan $@"
+	$(Q)$(CC) $(SAN) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
+
+$(A)/obj/tests/unit/%.o $(A)/obj/tests/netns/%.o: BASE_CFLAGS += $(shell pkg-config --cflags cmocka) -DSRCDIR='"$(CURDIR)"'
 
 # libFuzzer targets build the library sources in, with clang.
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
@@ -110,4 +117,4 @@ help:
 .PHONY: all tests test fuzz install clean help
 
 -include $(LIB_OBJ:.o=.d) $(LIB_AOBJ:.o=.d) $(B)/obj/netd/cli/playnet.d $(A)/obj/netd/cli/playnet.d
--include $(UNIT_SRC:tests/unit/%.c=$(A)/obj/tests/unit/%.d)
+-include $(UNIT_SRC:tests/unit/%.c=$(A)/obj/tests/unit/%.d) $(KTEST_SRC:tests/netns/%.c=$(A)/obj/tests/netns/%.d)
