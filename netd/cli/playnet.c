@@ -119,9 +119,10 @@ static bool default_playground_name(const char *file, char *out, size_t len)
 	return naming_valid_playground(out);
 }
 
-/* Loads FILE into a plan; prints errors and returns an exit code. */
+/* Loads FILE into a plan; prints errors and returns an exit code. The
+ * file's text is handed back in *text when text is not NULL. */
 static int load_plan(const struct options *o, const char *file,
-		     const char *name, struct plan *p)
+		     const char *name, struct plan *p, char **text)
 {
 	char defname[NAMING_PLAYGROUND_MAX + 64];
 	if (!name) {
@@ -133,10 +134,14 @@ static int load_plan(const struct options *o, const char *file,
 		}
 		name = defname;
 	}
-	struct manifest m;
+	struct manifest m = { 0 };
 	struct diag d;
 	diag_init(&d, file);
-	int e = manifest_load(file, &o->limits, &m, &d);
+	cleanup_free char *buf = NULL;
+	size_t len;
+	int e = manifest_read_file(file, &buf, &len, &d);
+	if (e == 0)
+		e = manifest_parse(buf, len, &o->limits, &m, &d);
 	if (e == 0)
 		e = plan_build(&m, name, p, &d);
 	manifest_free(&m);
@@ -147,6 +152,8 @@ static int load_plan(const struct options *o, const char *file,
 		fputs("playnet: out of memory\n", stderr);
 		return EXIT_SYSTEM;
 	}
+	if (e == 0 && text)
+		*text = steal_ptr(buf);
 	return e < 0 ? EXIT_USER : EXIT_OK;
 }
 
@@ -229,7 +236,7 @@ static int cmd_plan(const struct options *o, int argc, char **argv)
 	if (rc)
 		return rc;
 	struct plan p;
-	rc = load_plan(o, c.file, c.name, &p);
+	rc = load_plan(o, c.file, c.name, &p, NULL);
 	if (rc)
 		return rc;
 	if (c.json) {
@@ -302,7 +309,7 @@ static int cmd_graph(const struct options *o, int argc, char **argv)
 		return usage_error("graph: unknown format '%s' (expected dot or svg)",
 				   c.format);
 	struct plan p;
-	rc = load_plan(o, c.file, c.name, &p);
+	rc = load_plan(o, c.file, c.name, &p, NULL);
 	if (rc)
 		return rc;
 	if (svg) {
@@ -358,19 +365,9 @@ static int cmd_up(const struct options *o, int argc, char **argv)
 	int rc = parse_file_cmd(argc, argv, false, false, &c);
 	if (rc)
 		return rc;
-	struct diag d;
-	diag_init(&d, c.file);
 	cleanup_free char *text = NULL;
-	size_t len;
 	struct plan p;
-	int e = manifest_read_file(c.file, &text, &len, &d);
-	if (e < 0) {
-		diag_print(&d, stderr);
-		diag_free(&d);
-		return e == -ENOMEM ? EXIT_SYSTEM : EXIT_USER;
-	}
-	diag_free(&d);
-	if ((rc = load_plan(o, c.file, c.name, &p)) != EXIT_OK)
+	if ((rc = load_plan(o, c.file, c.name, &p, &text)) != EXIT_OK)
 		return rc;
 
 	struct timespec t0;
@@ -381,7 +378,7 @@ static int cmd_up(const struct options *o, int argc, char **argv)
 		plan_free(&p);
 		return lock < 0 ? EXIT_SYSTEM : rc;
 	}
-	e = fabric_create(&f, &p, text);
+	int e = fabric_create(&f, &p, text);
 	if (e < 0) {
 		fprintf(stderr, "playnet: up %s: %s\n", p.name, f.err);
 		rc = e == -EEXIST || e == -ENOSPC ? EXIT_USER : EXIT_SYSTEM;

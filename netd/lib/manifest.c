@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ipam.h"
+#include "naming.h"
 #include "util.h"
 #include "ytree.h"
 
@@ -343,17 +344,7 @@ static const struct unit size_units[] = {
 
 bool manifest_valid_network_name(const char *s)
 {
-	size_t len = strlen(s);
-	if (len == 0 || len > MANIFEST_NAME_MAX)
-		return false;
-	if (!islower((unsigned char)s[0]) && !isdigit((unsigned char)s[0]))
-		return false;
-	for (size_t i = 1; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!islower(c) && !isdigit(c) && c != '-')
-			return false;
-	}
-	return true;
+	return naming_valid_label(s, MANIFEST_NAME_MAX);
 }
 
 bool manifest_valid_hostname(const char *s)

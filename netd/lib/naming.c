@@ -14,10 +14,10 @@ uint32_t naming_hash32(const char *s)
 	return h;
 }
 
-bool naming_valid_playground(const char *name)
+bool naming_valid_label(const char *name, size_t max)
 {
 	size_t len = strlen(name);
-	if (len == 0 || len > NAMING_PLAYGROUND_MAX)
+	if (len == 0 || len > max)
 		return false;
 	if (!islower((unsigned char)name[0]) && !isdigit((unsigned char)name[0]))
 		return false;
@@ -27,6 +27,11 @@ bool naming_valid_playground(const char *name)
 			return false;
 	}
 	return true;
+}
+
+bool naming_valid_playground(const char *name)
+{
+	return naming_valid_label(name, NAMING_PLAYGROUND_MAX);
 }
 
 void naming_netns(const char *pg, char out[NAMING_NETNS_MAX])

@@ -23,7 +23,9 @@
 /* "pg-" + playground + "." + machine */
 #define NAMING_NETNS_MAX (3 + NAMING_PLAYGROUND_MAX + 1 + 63 + 1)
 
-/* [a-z0-9][a-z0-9-]*, at most NAMING_PLAYGROUND_MAX characters. */
+/* [a-z0-9][a-z0-9-]*, at most max characters: playground and network
+ * names. No '.', which cut names use (see above). */
+bool naming_valid_label(const char *name, size_t max);
 bool naming_valid_playground(const char *name);
 
 void naming_netns(const char *pg, char out[NAMING_NETNS_MAX]);
