@@ -4,7 +4,7 @@
 PREFIX ?= /usr/local
 CC ?= gcc
 FUZZ_CC ?= clang
-PKGS := yaml-0.1 json-c libnl-3.0 libnl-route-3.0 libmnl libnftnl
+PKGS := yaml-0.1 json-c libnl-3.0 libnl-route-3.0 libmnl libnftnl libbpf
 
 ifeq ($(V),1)
 Q :=
@@ -23,9 +23,12 @@ $(error missing build dependencies ($(PKGS)): run scripts/install-deps.sh)
 endif
 endif
 
+B := build
+A := build/asan
+
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wpointer-arith -Wcast-qual
-BASE_CFLAGS := -std=gnu11 $(WARN) -Inetd/lib $(shell pkg-config --cflags $(PKGS))
+BASE_CFLAGS := -std=gnu11 $(WARN) -Inetd/lib -I$(B)/ebpf $(shell pkg-config --cflags $(PKGS))
 LIBS := $(shell pkg-config --libs $(PKGS)) -lm
 CFLAGS ?= -O2 -g
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -36,9 +39,6 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 KTEST_SRC := $(wildcard tests/netns/test_*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
-B := build
-A := build/asan
-
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
 LIB_AOBJ := $(LIB_SRC:%.c=$(A)/obj/%.o)
 BINS := $(B)/bin/playnet
@@ -47,6 +47,25 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(A)/tests/%) $(KTEST_SRC:tests/netns/%.c
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
 all: $(BINS)
+
+# BPF: vmlinux.h from the running kernel's BTF, .bpf.c -> .bpf.o -> .skel.h
+BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_x86 -I$(B)/ebpf -Iebpf
+
+$(B)/ebpf/vmlinux.h:
+	@mkdir -p $(@D)
+	@echo "  BTF     $@"
+	$(Q)bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(B)/ebpf/%.bpf.o: ebpf/%.bpf.c ebpf/guard_abi.h $(B)/ebpf/vmlinux.h
+	@echo "  BPF     $@"
+	$(Q)clang $(BPF_CFLAGS) -c $< -o $@
+
+$(B)/ebpf/%.skel.h: $(B)/ebpf/%.bpf.o
+	@echo "  SKEL    $@"
+	$(Q)bpftool gen skeleton $< name $*_bpf > $@
+
+# Everything that includes the skeleton waits for it.
+$(B)/obj/netd/lib/guard.o $(A)/obj/netd/lib/guard.o: $(B)/ebpf/guard.skel.h
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -88,11 +107,11 @@ $(A)/tests/%: $(A)/obj/tests/netns/%.o $(A)/libplaynet.a
 $(A)/obj/tests/unit/%.o $(A)/obj/tests/netns/%.o: BASE_CFLAGS += $(shell pkg-config --cflags cmocka) -DSRCDIR='"$(CURDIR)"'
 
 # libFuzzer targets build the library sources in, with clang.
-$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(B)/ebpf/guard.skel.h
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) -Wno-unused-command-line-argument -O1 -g \
-		-fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+		-fsanitize=fuzzer,address,undefined -o $@ $(filter %.c,$^) $(LIBS)
 
 tests: $(ABINS) $(UNIT_BINS) $(FUZZ_BINS)
 

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -186,6 +187,37 @@ int netns_sysctl(int nsfd, const char *key, const char *value)
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EIO;
+}
+
+int netns_enter(int nsfd)
+{
+	int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (saved < 0)
+		return -errno;
+	if (setns(nsfd, CLONE_NEWNET) < 0) {
+		int e = -errno;
+		close(saved);
+		return e;
+	}
+	return saved;
+}
+
+void netns_leave(int saved)
+{
+	if (setns(saved, CLONE_NEWNET) < 0) {
+		log_errno(LOG_LVL_ERR, errno, "cannot return to the original netns");
+		abort();
+	}
+	close(saved);
+}
+
+int netns_cookie(int nsfd, uint64_t *cookie)
+{
+	cleanup_close int fd = netns_socket(nsfd, AF_UNIX, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return fd;
+	socklen_t len = sizeof(*cookie);
+	return getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len) < 0 ? -errno : 0;
 }
 
 int netns_list(const char *prefix, int (*fn)(const char *name, void *arg),

@@ -8,6 +8,7 @@
 #define PLAYNET_NETNS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #define NETNS_RUN_DIR "/run/netns"
 
@@ -27,6 +28,15 @@ int netns_socket(int nsfd, int domain, int type, int protocol);
 int netns_open_file(int nsfd, const char *path, int flags);
 /* Writes VALUE to a sysctl such as "net/ipv4/ip_forward" in nsfd's netns. */
 int netns_sysctl(int nsfd, const char *key, const char *value);
+
+/* Moves the calling thread into nsfd's namespace; returns an fd on the one
+ * it left, for netns_leave. For libraries that open their own sockets
+ * (libbpf's tc API). */
+int netns_enter(int nsfd);
+void netns_leave(int saved);
+
+/* The namespace's cookie (SO_NETNS_COOKIE), as BPF programs see it. */
+int netns_cookie(int nsfd, uint64_t *cookie);
 
 /* Calls fn(name, arg) for each name under /run/netns starting with prefix. */
 int netns_list(const char *prefix, int (*fn)(const char *name, void *arg),

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tc ingress programs of the fabric (DESIGN.md section 3).
+ *
+ * guard_port runs on every machine port (a VM's tap, the bridge end of a
+ * netns machine's veth): frames there come from the machine. guard_uplink runs
+ * on the host end of each uplink: packets there leave a playground, after its
+ * NAT. Policy and counters live in one per-CPU hash keyed by (netns cookie,
+ * ifindex): one lookup per packet decides and counts.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "guard_abi.h"
+
+#define TC_ACT_OK 0
+#define TC_ACT_SHOT 2
+#define ETH_P_IP 0x0800
+#define ETH_P_ARP 0x0806
+#define IPPROTO_UDP 17
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, GUARD_MAX_PORTS);
+	__type(key, struct guard_key);
+	__type(value, struct guard_port);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} guard_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, GUARD_MAX_PREFIXES);
+	__type(key, struct guard_lpm_key);
+	__type(value, __u8);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} guard_deny SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, GUARD_MAX_PREFIXES);
+	__type(key, struct guard_lpm_key);
+	__type(value, __u8);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} guard_allow SEC(".maps");
+
+extern void *bpf_cast_to_kern_ctx(void *) __ksym;
+
+/* The cookie of the device's namespace: taps of two playgrounds may share
+ * an ifindex, never a (cookie, ifindex) pair. */
+static __always_inline __u64 netns_cookie(struct __sk_buff *ctx)
+{
+	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
+	return skb->dev->nd_net.net->net_cookie;
+}
+
+static __always_inline int drop(struct guard_port *p, enum guard_reason why)
+{
+	p->drops[why]++;
+	return TC_ACT_SHOT;
+}
+
+static __always_inline int pass(struct guard_port *p, struct __sk_buff *skb)
+{
+	p->pass_packets++;
+	p->pass_bytes += skb->len;
+	return TC_ACT_OK;
+}
+
+static __always_inline int mac_eq(const __u8 *a, const __u8 *b)
+{
+	return *(const __u32 *)a == *(const __u32 *)b &&
+	       *(const __u16 *)(a + 4) == *(const __u16 *)(b + 4);
+}
+
+/* ARP for IPv4 over Ethernet: the fixed part and the sender fields. */
+struct arp_eth {
+	__be16 htype;
+	__be16 ptype;
+	__u8 hlen;
+	__u8 plen;
+	__be16 op;
+	__u8 sha[6];
+	__u8 spa[4];
+} __attribute__((packed));
+
+static __always_inline int port_arp(struct guard_port *p, struct __sk_buff *skb,
+				    void *l3, void *end)
+{
+	struct arp_eth *arp = l3;
+	if ((void *)(arp + 1) > end)
+		return drop(p, GUARD_DROP_MALFORMED);
+	if (!mac_eq(arp->sha, p->mac))
+		return drop(p, GUARD_DROP_ARP_SHA);
+	if (p->flags & GUARD_F_IP_SOURCE) {
+		__u32 spa = *(__u32 *)arp->spa;
+		/* 0.0.0.0: an address conflict probe (RFC 5227) */
+		if (spa && spa != p->ipv4)
+			return drop(p, GUARD_DROP_ARP_SPA);
+	}
+	return pass(p, skb);
+}
+
+static __always_inline int port_ipv4(struct guard_port *p, struct __sk_buff *skb,
+				     void *l3, void *end)
+{
+	struct iphdr *ip = l3;
+	if ((void *)(ip + 1) > end)
+		return drop(p, GUARD_DROP_MALFORMED);
+	/* 0.0.0.0: a DHCP client before it has an address */
+	if ((p->flags & GUARD_F_IP_SOURCE) && ip->saddr && ip->saddr != p->ipv4)
+		return drop(p, GUARD_DROP_IP_SRC);
+	if ((p->flags & GUARD_F_DHCP_SERVER) && ip->protocol == IPPROTO_UDP) {
+		__u32 ihl = ip->ihl * 4;
+		if (ihl < sizeof(*ip))
+			return drop(p, GUARD_DROP_MALFORMED);
+		struct udphdr *udp = l3 + ihl;
+		if ((void *)(udp + 1) > end)
+			return drop(p, GUARD_DROP_MALFORMED);
+		if (udp->source == bpf_htons(67))
+			return drop(p, GUARD_DROP_DHCP_SERVER);
+	}
+	return pass(p, skb);
+}
+
+SEC("tc")
+int guard_port(struct __sk_buff *skb)
+{
+	struct guard_key k = { .netns_cookie = netns_cookie(skb), .ifindex = skb->ifindex };
+	struct guard_port *p = bpf_map_lookup_elem(&guard_ports, &k);
+	if (!p)
+		return TC_ACT_OK; /* not a port of ours */
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	if ((void *)(eth + 1) > end)
+		return drop(p, GUARD_DROP_MALFORMED);
+	if (!mac_eq(eth->h_source, p->mac))
+		return drop(p, GUARD_DROP_SRC_MAC);
+	if (eth->h_proto == bpf_htons(ETH_P_ARP))
+		return port_arp(p, skb, eth + 1, end);
+	if (eth->h_proto == bpf_htons(ETH_P_IP))
+		return port_ipv4(p, skb, eth + 1, end);
+	return pass(p, skb);
+}
+
+SEC("tc")
+int guard_uplink(struct __sk_buff *skb)
+{
+	struct guard_key k = { .netns_cookie = netns_cookie(skb), .ifindex = skb->ifindex };
+	struct guard_port *p = bpf_map_lookup_elem(&guard_ports, &k);
+	if (!p)
+		return TC_ACT_OK;
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	if ((void *)(eth + 1) > end)
+		return drop(p, GUARD_DROP_MALFORMED);
+	if (eth->h_proto == bpf_htons(ETH_P_ARP))
+		return pass(p, skb); /* the /31's neighbour resolution */
+	if (eth->h_proto != bpf_htons(ETH_P_IP))
+		return drop(p, GUARD_DROP_UPLINK_PROTO);
+	struct iphdr *ip = (void *)(eth + 1);
+	if ((void *)(ip + 1) > end)
+		return drop(p, GUARD_DROP_MALFORMED);
+	if (ip->saddr != p->ipv4)
+		return drop(p, GUARD_DROP_UPLINK_SRC);
+	/* Most traffic is not denied: one trie lookup; the exceptions are
+	 * consulted only for what the deny list catches. */
+	struct guard_lpm_key lk = { .prefixlen = 32, .addr = ip->daddr };
+	if (bpf_map_lookup_elem(&guard_deny, &lk) && !bpf_map_lookup_elem(&guard_allow, &lk))
+		return drop(p, GUARD_DROP_UPLINK_DENY);
+	return pass(p, skb);
+}

@@ -1,0 +1,58 @@
+/*
+ * Shared by the BPF programs (guard.bpf.c) and their loader (netd/lib/guard.c):
+ * map keys, values and drop reasons, fixed-width types only.
+ */
+#ifndef PLAYNET_EBPF_GUARD_ABI_H
+#define PLAYNET_EBPF_GUARD_ABI_H
+
+#ifndef __BPF__
+#include <linux/types.h>
+#endif
+
+#define GUARD_MAX_PORTS 65536
+#define GUARD_MAX_PREFIXES 4096
+
+enum guard_reason {
+	GUARD_DROP_SRC_MAC,     /* frame's source MAC is not the port's */
+	GUARD_DROP_ARP_SHA,     /* ARP sender hardware address is not the port's */
+	GUARD_DROP_ARP_SPA,     /* ip guard: ARP sender address not assigned */
+	GUARD_DROP_IP_SRC,      /* ip guard: IPv4 source not assigned */
+	GUARD_DROP_DHCP_SERVER, /* DHCP server reply (UDP from port 67) */
+	GUARD_DROP_UPLINK_SRC,  /* leaving a playground from another source */
+	GUARD_DROP_UPLINK_DENY, /* destination in the deny list */
+	GUARD_DROP_UPLINK_PROTO, /* neither IPv4 nor ARP on an uplink */
+	GUARD_DROP_MALFORMED,   /* too short for the headers it claims */
+	GUARD_REASONS,
+};
+
+/* Interface indexes repeat across namespaces: the netns cookie makes the
+ * key unique. */
+struct guard_key {
+	__u64 netns_cookie;
+	__u32 ifindex;
+	__u32 pad;
+};
+
+#define GUARD_F_UPLINK (1u << 0)      /* uplink guard, else port guard */
+#define GUARD_F_IP_SOURCE (1u << 1)   /* port: check IPv4/ARP sender address */
+#define GUARD_F_DHCP_SERVER (1u << 2) /* port: drop DHCP server replies */
+
+/*
+ * Value of the per-CPU port map: the policy (the same on every CPU, written
+ * by the loader) and that CPU's counters (summed by the reader).
+ */
+struct guard_port {
+	__u8 mac[6];   /* port: the machine's MAC */
+	__u16 flags;
+	__u32 ipv4;    /* network order: port's address, or uplink's transit source */
+	__u64 pass_packets;
+	__u64 pass_bytes;
+	__u64 drops[GUARD_REASONS];
+};
+
+struct guard_lpm_key {
+	__u32 prefixlen;
+	__u32 addr; /* network order */
+};
+
+#endif

@@ -1,0 +1,318 @@
+#define _GNU_SOURCE
+#include "guard.h"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+/* bpftool's generated code casts away const. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wcast-qual"
+#include "guard.skel.h"
+#pragma GCC diagnostic pop
+#include "log.h"
+#include "netns.h"
+#include "util.h"
+
+static const char *const reason_names[GUARD_REASONS] = {
+	[GUARD_DROP_SRC_MAC] = "src_mac",
+	[GUARD_DROP_ARP_SHA] = "arp_sha",
+	[GUARD_DROP_ARP_SPA] = "arp_spa",
+	[GUARD_DROP_IP_SRC] = "ip_src",
+	[GUARD_DROP_DHCP_SERVER] = "dhcp_server",
+	[GUARD_DROP_UPLINK_SRC] = "uplink_src",
+	[GUARD_DROP_UPLINK_DENY] = "uplink_deny",
+	[GUARD_DROP_UPLINK_PROTO] = "uplink_proto",
+	[GUARD_DROP_MALFORMED] = "malformed",
+};
+
+static const char *const map_names[] = { "guard_ports", "guard_deny", "guard_allow" };
+
+const char *guard_reason_name(enum guard_reason r)
+{
+	return r < GUARD_REASONS ? reason_names[r] : "?";
+}
+
+struct guard {
+	struct guard_bpf *skel;
+	int ncpus;
+};
+
+int guard_port_fd(const struct guard *g)
+{
+	return bpf_program__fd(g->skel->progs.guard_port);
+}
+
+int guard_uplink_fd(const struct guard *g)
+{
+	return bpf_program__fd(g->skel->progs.guard_uplink);
+}
+
+int guard_ports_map_fd(const struct guard *g)
+{
+	return bpf_map__fd(g->skel->maps.guard_ports);
+}
+
+/* libbpf's messages go through our log, warnings and errors only. */
+static int guard_libbpf_print(enum libbpf_print_level level, const char *fmt,
+			      va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	char buf[512];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	size_t len = strlen(buf);
+	if (len && buf[len - 1] == '\n')
+		buf[len - 1] = '\0';
+	log_msg(level == LIBBPF_WARN ? LOG_LVL_WARN : LOG_LVL_INFO, "libbpf: %s", buf);
+	return 0;
+}
+
+static int guard_mount_bpffs(void)
+{
+	struct statfs st;
+	if (statfs(GUARD_PIN_ROOT, &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", GUARD_PIN_ROOT, "bpf", 0, "mode=0700") < 0)
+		return -errno;
+	return 0;
+}
+
+int guard_open(const char *pin_dir, struct guard **out, char *err, size_t errlen)
+{
+	libbpf_set_print(guard_libbpf_print);
+	int e = guard_mount_bpffs();
+	if (e < 0) {
+		snprintf(err, errlen, "mount bpffs on %s: %s", GUARD_PIN_ROOT, strerror(-e));
+		return e;
+	}
+	if (mkdir(pin_dir, 0700) < 0 && errno != EEXIST) {
+		e = -errno;
+		snprintf(err, errlen, "make %s: %s", pin_dir, strerror(-e));
+		return e;
+	}
+	struct guard *g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->ncpus = libbpf_num_possible_cpus();
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
+	g->skel = guard_bpf__open_opts(&opts);
+	if (!g->skel) {
+		e = -errno;
+		snprintf(err, errlen, "open BPF object: %s", strerror(-e));
+		free(g);
+		return e;
+	}
+	e = guard_bpf__load(g->skel);
+	if (e < 0) {
+		snprintf(err, errlen, "load BPF programs (verifier or pinned maps): %s",
+			 strerror(-e));
+		guard_close(g);
+		return e;
+	}
+	*out = g;
+	return 0;
+}
+
+void guard_close(struct guard *g)
+{
+	if (!g)
+		return;
+	guard_bpf__destroy(g->skel);
+	free(g);
+}
+
+static int guard_key_of(int nsfd, const char *dev, struct guard_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	uint64_t cookie;
+	int e = netns_cookie(nsfd, &cookie);
+	if (e < 0)
+		return e;
+	k->netns_cookie = cookie;
+	int saved = netns_enter(nsfd);
+	if (saved < 0)
+		return saved;
+	unsigned idx = if_nametoindex(dev);
+	e = idx ? 0 : -errno;
+	netns_leave(saved);
+	k->ifindex = idx;
+	return e;
+}
+
+/* The same policy on every CPU, counters from zero. */
+static int guard_put(struct guard *g, const struct guard_key *k,
+		     const struct guard_port *policy)
+{
+	size_t sz = (sizeof(*policy) + 7) & ~(size_t)7;
+	cleanup_free char *vals = calloc((size_t)g->ncpus, sz);
+	if (!vals)
+		return -ENOMEM;
+	for (int i = 0; i < g->ncpus; i++)
+		memcpy(vals + (size_t)i * sz, policy, sizeof(*policy));
+	return bpf_map_update_elem(guard_ports_map_fd(g), k, vals, BPF_ANY) < 0 ? -errno : 0;
+}
+
+/* tc clsact ingress of dev in nsfd; libbpf's netlink socket opens in the
+ * thread's namespace, so the thread goes there for the call. */
+static int guard_tc_attach(int nsfd, int ifindex, int prog_fd)
+{
+	int saved = netns_enter(nsfd);
+	if (saved < 0)
+		return saved;
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1, .prog_fd = prog_fd,
+		    .flags = BPF_TC_F_REPLACE);
+	int e = bpf_tc_hook_create(&hook);
+	if (e == -EEXIST)
+		e = 0;
+	if (e == 0)
+		e = bpf_tc_attach(&hook, &opts);
+	netns_leave(saved);
+	return e;
+}
+
+static int guard_attach(struct guard *g, int nsfd, const char *dev,
+			const struct guard_port *policy, int prog_fd)
+{
+	struct guard_key k;
+	int e = guard_key_of(nsfd, dev, &k);
+	if (e < 0)
+		return e;
+	/* Policy first, so the first packet already meets it. */
+	if ((e = guard_put(g, &k, policy)) < 0)
+		return e;
+	e = guard_tc_attach(nsfd, (int)k.ifindex, prog_fd);
+	if (e < 0)
+		bpf_map_delete_elem(guard_ports_map_fd(g), &k);
+	return e;
+}
+
+int guard_attach_port(struct guard *g, int nsfd, const char *dev,
+		      const uint8_t mac[6], uint32_t ipv4, unsigned flags)
+{
+	struct guard_port p = { .flags = (uint16_t)(flags & ~GUARD_F_UPLINK),
+				.ipv4 = htonl(ipv4) };
+	memcpy(p.mac, mac, 6);
+	return guard_attach(g, nsfd, dev, &p, guard_port_fd(g));
+}
+
+int guard_attach_uplink(struct guard *g, int nsfd, const char *dev,
+			uint32_t transit_src)
+{
+	struct guard_port p = { .flags = GUARD_F_UPLINK, .ipv4 = htonl(transit_src) };
+	return guard_attach(g, nsfd, dev, &p, guard_uplink_fd(g));
+}
+
+int guard_forget(struct guard *g, int nsfd, const char *dev)
+{
+	struct guard_key k;
+	int e = guard_key_of(nsfd, dev, &k);
+	if (e < 0)
+		return e == -ENODEV ? 0 : e;
+	e = bpf_map_delete_elem(guard_ports_map_fd(g), &k);
+	return e < 0 && errno != ENOENT ? -errno : 0;
+}
+
+int guard_forget_netns(struct guard *g, int nsfd)
+{
+	uint64_t cookie;
+	int e = netns_cookie(nsfd, &cookie);
+	if (e < 0)
+		return e;
+	int fd = guard_ports_map_fd(g);
+	struct guard_key k, next, *prev = NULL;
+	/* Collect first: deleting while iterating restarts the walk. */
+	struct guard_key *doomed = NULL;
+	size_t n = 0, cap = 0;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		k = next;
+		prev = &k;
+		if (k.netns_cookie != cookie)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct guard_key *d = realloc(doomed, cap * sizeof(*d));
+			if (!d) {
+				free(doomed);
+				return -ENOMEM;
+			}
+			doomed = d;
+		}
+		doomed[n++] = k;
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &doomed[i]);
+	free(doomed);
+	return 0;
+}
+
+static int guard_lpm_put(int fd, uint32_t net, uint8_t prefix)
+{
+	struct guard_lpm_key k = { .prefixlen = prefix, .addr = htonl(net) };
+	uint8_t one = 1;
+	return bpf_map_update_elem(fd, &k, &one, BPF_ANY) < 0 ? -errno : 0;
+}
+
+int guard_deny(struct guard *g, uint32_t net, uint8_t prefix)
+{
+	return guard_lpm_put(bpf_map__fd(g->skel->maps.guard_deny), net, prefix);
+}
+
+int guard_allow(struct guard *g, uint32_t net, uint8_t prefix)
+{
+	return guard_lpm_put(bpf_map__fd(g->skel->maps.guard_allow), net, prefix);
+}
+
+int guard_read(const char *pin_dir, int nsfd, const char *dev,
+	       struct guard_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	char path[512];
+	snprintf(path, sizeof(path), "%s/guard_ports", pin_dir);
+	cleanup_close int fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	struct guard_key k;
+	int e = guard_key_of(nsfd, dev, &k);
+	if (e < 0)
+		return e;
+	int ncpus = libbpf_num_possible_cpus();
+	size_t sz = (sizeof(struct guard_port) + 7) & ~(size_t)7;
+	cleanup_free char *vals = calloc((size_t)ncpus, sz);
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &k, vals) < 0)
+		return -errno;
+	for (int i = 0; i < ncpus; i++) {
+		const struct guard_port *p = (const void *)(vals + (size_t)i * sz);
+		out->pass_packets += p->pass_packets;
+		out->pass_bytes += p->pass_bytes;
+		for (int r = 0; r < GUARD_REASONS; r++)
+			out->drops[r] += p->drops[r];
+	}
+	return 0;
+}
+
+int guard_unpin(const char *pin_dir)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(map_names); i++) {
+		char path[512];
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, map_names[i]);
+		if (unlink(path) < 0 && errno != ENOENT)
+			return -errno;
+	}
+	return rmdir(pin_dir) < 0 && errno != ENOENT ? -errno : 0;
+}

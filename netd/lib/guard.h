@@ -1,0 +1,60 @@
+/*
+ * Loader of the fabric's BPF programs (ebpf/guard.bpf.c): one object per
+ * process, its maps pinned in bpffs so that policy and counters outlive the
+ * process that wrote them; programs attached at tc ingress of many
+ * interfaces, policy per interface in the maps.
+ */
+#ifndef PLAYNET_GUARD_H
+#define PLAYNET_GUARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../ebpf/guard_abi.h"
+
+#define GUARD_PIN_ROOT "/sys/fs/bpf"
+
+struct guard;
+
+struct guard_counters {
+	uint64_t pass_packets;
+	uint64_t pass_bytes;
+	uint64_t drops[GUARD_REASONS];
+};
+
+/* Loads the programs, reusing the maps pinned in pin_dir (made if absent;
+ * bpffs mounted on GUARD_PIN_ROOT if it is not). */
+int guard_open(const char *pin_dir, struct guard **out, char *err, size_t errlen);
+void guard_close(struct guard *g);
+
+/* The guard of a machine port: its MAC, address, GUARD_F_* flags. */
+int guard_attach_port(struct guard *g, int nsfd, const char *dev,
+		      const uint8_t mac[6], uint32_t ipv4, unsigned flags);
+/* The guard of an uplink's host end: packets must come from transit_src. */
+int guard_attach_uplink(struct guard *g, int nsfd, const char *dev,
+			uint32_t transit_src);
+/* Forgets every interface of nsfd's namespace (a playground's ports). */
+int guard_forget_netns(struct guard *g, int nsfd);
+/* Forgets one interface (an uplink's host end); 0 if unknown. */
+int guard_forget(struct guard *g, int nsfd, const char *dev);
+
+/* Destination prefixes that leave no playground, and exceptions to them. */
+int guard_deny(struct guard *g, uint32_t net, uint8_t prefix);
+int guard_allow(struct guard *g, uint32_t net, uint8_t prefix);
+
+/* Counters of an interface, summed over CPUs, from the pinned map alone:
+ * no program is loaded. -ENOENT when the interface is not guarded. */
+int guard_read(const char *pin_dir, int nsfd, const char *dev,
+	       struct guard_counters *out);
+
+/* Removes the pinned maps and the dir. */
+int guard_unpin(const char *pin_dir);
+
+const char *guard_reason_name(enum guard_reason r);
+
+/* The prog fds, for tests that run them with BPF_PROG_TEST_RUN. */
+int guard_port_fd(const struct guard *g);
+int guard_uplink_fd(const struct guard *g);
+int guard_ports_map_fd(const struct guard *g);
+
+#endif
