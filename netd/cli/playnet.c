@@ -27,6 +27,8 @@
 #include "state.h"
 #include "table.h"
 #include "graph.h"
+#include "guard.h"
+#include "guard_config.h"
 #include "log.h"
 #include "manifest.h"
 #include "plan.h"
@@ -44,6 +46,9 @@ struct options {
 	long tap_gid;
 	uint32_t pool;
 	uint8_t pool_prefix;
+	const char *guard_config; /* the file */
+	struct guard_config guard; /* what it says */
+	char pin_dir[256];
 	struct manifest_limits limits;
 };
 
@@ -60,6 +65,7 @@ static const char usage_text[] =
 	"  ls [--json]                          list playgrounds\n"
 	"  show P [--json]                      what was made, checked against the kernel\n"
 	"  exec P MACHINE -- CMD...             run CMD in a netns machine\n"
+	"  stats P [--json]                     guard counters per interface\n"
 	"\n"
 	"global options (each also from the environment):\n"
 	"  --state-dir DIR       PLAYNET_STATE_DIR   (default /run/playnet)\n"
@@ -67,6 +73,9 @@ static const char usage_text[] =
 	"  --host-netns NAME     PLAYNET_HOST_NETNS  (default: the root netns)\n"
 	"  --tap-owner UID[:GID] PLAYNET_TAP_OWNER   (default: root)\n"
 	"  --transit-pool CIDR   PLAYNET_TRANSIT_POOL (default " FABRIC_POOL_DEFAULT ")\n"
+	"  --guard-config FILE   PLAYNET_GUARD_CONFIG: 'deny CIDR' / 'allow CIDR' lines\n"
+	"  --bpf-dir DIR         PLAYNET_BPF_DIR (default /sys/fs/bpf/playnet, or one\n"
+	"                        derived from --state-dir when that is not the default)\n"
 	"  --max-machines N      PLAYNET_MAX_MACHINES   (default 16)\n"
 	"  --max-networks N      PLAYNET_MAX_NETWORKS   (default 8)\n"
 	"  --max-interfaces N    PLAYNET_MAX_INTERFACES (default 8, per machine)\n"
@@ -326,6 +335,8 @@ static int cmd_graph(const struct options *o, int argc, char **argv)
 static int fabric_begin(const struct options *o, struct fabric *f)
 {
 	const struct fabric_opts fo = {
+		.pin_dir = o->pin_dir,
+		.guard_config = &o->guard,
 		.state_dir = o->state_dir,
 		.host_netns = o->host_netns,
 		.tap_uid = o->tap_uid,
@@ -381,7 +392,7 @@ static int cmd_up(const struct options *o, int argc, char **argv)
 	int e = fabric_create(&f, &p, text);
 	if (e < 0) {
 		fprintf(stderr, "playnet: up %s: %s\n", p.name, f.err);
-		rc = e == -EEXIST || e == -ENOSPC ? EXIT_USER : EXIT_SYSTEM;
+		rc = e == -EEXIST || e == -ENOSPC || e == -EADDRINUSE ? EXIT_USER : EXIT_SYSTEM;
 	} else {
 		size_t taps = 0, veths = 0;
 		for (size_t i = 0; i < p.n_machines; i++)
@@ -648,6 +659,138 @@ static int cmd_exec(const struct options *o, int argc, char **argv)
 	return EXIT_SYSTEM;
 }
 
+static void stats_drops(const struct guard_counters *c, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (int r = 0; r < GUARD_REASONS; r++) {
+		if (!c->drops[r])
+			continue;
+		size_t used = strlen(buf);
+		snprintf(buf + used, len - used, "%s%s=%llu", used ? " " : "",
+			 guard_reason_name(r), (unsigned long long)c->drops[r]);
+	}
+	if (!buf[0])
+		snprintf(buf, len, "0");
+}
+
+static struct json_object *stats_json(const char *iface, const char *machine,
+				      const struct guard_counters *c)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "interface", json_object_new_string(iface));
+	json_object_object_add(o, "machine", machine ? json_object_new_string(machine) : NULL);
+	json_object_object_add(o, "passPackets", json_object_new_int64((int64_t)c->pass_packets));
+	json_object_object_add(o, "passBytes", json_object_new_int64((int64_t)c->pass_bytes));
+	struct json_object *d = json_object_new_object();
+	for (int r = 0; r < GUARD_REASONS; r++)
+		json_object_object_add(d, guard_reason_name(r),
+				       json_object_new_int64((int64_t)c->drops[r]));
+	json_object_object_add(o, "drops", d);
+	return o;
+}
+
+struct stats_out {
+	bool json;
+	struct json_object *ifaces;
+	struct table t;
+	struct guard_counters total;
+};
+
+static void stats_row(struct stats_out *s, const char *iface, const char *machine,
+		      const struct guard_counters *c)
+{
+	if (s->json) {
+		json_object_array_add(s->ifaces, stats_json(iface, machine, c));
+		return;
+	}
+	char pk[32], by[32], drops[512];
+	snprintf(pk, sizeof(pk), "%llu", (unsigned long long)c->pass_packets);
+	snprintf(by, sizeof(by), "%llu", (unsigned long long)c->pass_bytes);
+	stats_drops(c, drops, sizeof(drops));
+	table_add(&s->t, (const char *[]){ iface, machine, pk, by, drops });
+}
+
+static void stats_add(struct stats_out *s, const char *iface, const char *machine,
+		      const struct guard_counters *c)
+{
+	s->total.pass_packets += c->pass_packets;
+	s->total.pass_bytes += c->pass_bytes;
+	for (int r = 0; r < GUARD_REASONS; r++)
+		s->total.drops[r] += c->drops[r];
+	stats_row(s, iface, machine, c);
+}
+
+static int cmd_stats(const struct options *o, int argc, char **argv)
+{
+	bool json;
+	int rc = parse_json_flag(argc, argv, &json, 1);
+	if (rc)
+		return rc;
+	struct state_record rec;
+	struct plan p;
+	if ((rc = load_recorded(o, argv[1], &rec, &p)) != EXIT_OK)
+		return rc;
+	struct stats_out s = { .json = json };
+	table_init(&s.t, 5);
+	table_add(&s.t, (const char *[]){ "INTERFACE", "MACHINE", "PASSED", "BYTES", "DROPS" });
+	s.ifaces = json_object_new_array();
+	int ns = netns_open(p.netns);
+	int hns = rec.host_netns[0] ? netns_open(rec.host_netns) : netns_open_current();
+	if (ns < 0 || hns < 0) {
+		fprintf(stderr, "playnet: stats %s: the playground's namespaces are gone ('playnet show %s')\n",
+			p.name, p.name);
+		rc = EXIT_SYSTEM;
+	}
+	for (size_t i = 0; rc == 0 && i < p.n_machines; i++) {
+		const struct plan_machine *mc = &p.machines[i];
+		for (size_t j = 0; j < mc->n_interfaces; j++) {
+			const struct plan_interface *ifc = &mc->interfaces[j];
+			char who[128];
+			snprintf(who, sizeof(who), "%s/%s", mc->name, ifc->name);
+			struct guard_counters c;
+			int e = guard_read(o->pin_dir, ns, ifc->device, &c);
+			if (e < 0) {
+				fprintf(stderr, "playnet: stats %s: %s: %s\n", p.name, ifc->device,
+					strerror(-e));
+				rc = EXIT_SYSTEM;
+				break;
+			}
+			stats_add(&s, ifc->device, who, &c);
+		}
+	}
+	if (rc == 0) {
+		struct guard_counters c;
+		int e = guard_read(o->pin_dir, hns, p.uplink_host, &c);
+		if (e < 0) {
+			fprintf(stderr, "playnet: stats %s: uplink %s: %s\n", p.name, p.uplink_host,
+				strerror(-e));
+			rc = EXIT_SYSTEM;
+		} else {
+			stats_add(&s, p.uplink_host, NULL, &c);
+		}
+	}
+	if (rc == 0 && json) {
+		struct json_object *j = json_object_new_object();
+		json_object_object_add(j, "name", json_object_new_string(p.name));
+		json_object_object_add(j, "interfaces", json_object_get(s.ifaces));
+		json_object_object_add(j, "total", stats_json("total", NULL, &s.total));
+		puts(json_object_to_json_string_ext(j, PLAN_JSON_FLAGS));
+		json_object_put(j);
+	} else if (rc == 0) {
+		stats_row(&s, "total", NULL, &s.total);
+		table_print(&s.t, stdout);
+	}
+	if (ns >= 0)
+		close(ns);
+	if (hns >= 0)
+		close(hns);
+	json_object_put(s.ifaces);
+	table_free(&s.t);
+	state_record_free(&rec);
+	plan_free(&p);
+	return rc;
+}
+
 struct command {
 	const char *name;
 	int (*run)(const struct options *o, int argc, char **argv);
@@ -662,6 +805,7 @@ static const struct command commands[] = {
 	{ "ls", cmd_ls },
 	{ "show", cmd_show },
 	{ "exec", cmd_exec },
+	{ "stats", cmd_stats },
 };
 
 static bool parse_id(const char *s, long *out)
@@ -688,7 +832,7 @@ static bool parse_tap_owner(const char *s, long *uid, long *gid)
 static int parse_global(int argc, char **argv, struct options *o)
 {
 	enum { OPT_STATE = 256, OPT_SOCKET, OPT_HOSTNS, OPT_MAXM, OPT_MAXN, OPT_MAXI,
-	       OPT_TAPOWNER, OPT_POOL };
+	       OPT_TAPOWNER, OPT_POOL, OPT_GUARDCONF, OPT_BPFDIR };
 	static const struct option longopts[] = {
 		{ "state-dir", required_argument, NULL, OPT_STATE },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
@@ -698,6 +842,8 @@ static int parse_global(int argc, char **argv, struct options *o)
 		{ "max-interfaces", required_argument, NULL, OPT_MAXI },
 		{ "tap-owner", required_argument, NULL, OPT_TAPOWNER },
 		{ "transit-pool", required_argument, NULL, OPT_POOL },
+		{ "guard-config", required_argument, NULL, OPT_GUARDCONF },
+		{ "bpf-dir", required_argument, NULL, OPT_BPFDIR },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -711,6 +857,8 @@ static int parse_global(int argc, char **argv, struct options *o)
 	};
 	const char *tap_owner = env_or("PLAYNET_TAP_OWNER", NULL);
 	const char *pool = env_or("PLAYNET_TRANSIT_POOL", FABRIC_POOL_DEFAULT);
+	o->guard_config = env_or("PLAYNET_GUARD_CONFIG", NULL);
+	const char *bpf_dir = env_or("PLAYNET_BPF_DIR", NULL);
 	static const struct { const char *env; int opt; } limit_env[] = {
 		{ "PLAYNET_MAX_MACHINES", OPT_MAXM },
 		{ "PLAYNET_MAX_NETWORKS", OPT_MAXN },
@@ -750,6 +898,12 @@ static int parse_global(int argc, char **argv, struct options *o)
 		case OPT_POOL:
 			pool = optarg;
 			break;
+		case OPT_GUARDCONF:
+			o->guard_config = optarg;
+			break;
+		case OPT_BPFDIR:
+			bpf_dir = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(EXIT_OK);
@@ -764,6 +918,12 @@ static int parse_global(int argc, char **argv, struct options *o)
 	    (o->pool & ~ipam_mask(o->pool_prefix)))
 		return usage_error("--transit-pool: expected an IPv4 CIDR of /31 or larger with no host bits, got '%s'",
 				   pool);
+	if (bpf_dir && strlen(bpf_dir) >= sizeof(o->pin_dir))
+		return usage_error("--bpf-dir: too long");
+	if (bpf_dir)
+		snprintf(o->pin_dir, sizeof(o->pin_dir), "%s", bpf_dir);
+	else
+		fabric_pin_dir(o->state_dir, o->pin_dir, sizeof(o->pin_dir));
 	return EXIT_OK;
 }
 
@@ -779,8 +939,22 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *name = argv[optind];
+	const struct command *cmd = NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (strcmp(commands[i].name, name) == 0)
-			return commands[i].run(&o, argc - optind, argv + optind);
-	return usage_error("unknown command '%s'", name);
+			cmd = &commands[i];
+	if (!cmd)
+		return usage_error("unknown command '%s'", name);
+	if (o.guard_config) {
+		struct diag d;
+		diag_init(&d, o.guard_config);
+		int e = guard_config_load(o.guard_config, &o.guard, &d);
+		diag_print(&d, stderr);
+		diag_free(&d);
+		if (e < 0)
+			return e == -ENOMEM ? EXIT_SYSTEM : EXIT_USER;
+	}
+	rc = cmd->run(&o, argc - optind, argv + optind);
+	guard_config_free(&o.guard);
+	return rc;
 }

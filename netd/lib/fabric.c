@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "ipam.h"
 #include "link.h"
 #include "log.h"
@@ -82,8 +84,33 @@ int fabric_open(struct fabric *f, const struct fabric_opts *o)
 	return 0;
 }
 
+void fabric_pin_dir(const char *state_dir, char *out, size_t len)
+{
+	if (strcmp(state_dir, "/run/playnet") == 0)
+		snprintf(out, len, "%s/playnet", GUARD_PIN_ROOT);
+	else
+		snprintf(out, len, "%s/playnet-%08x", GUARD_PIN_ROOT,
+			 naming_hash32(state_dir));
+}
+
+static int fabric_guard(struct fabric *f, struct guard **out)
+{
+	if (!f->guard) {
+		char why[256];
+		int e = guard_open(f->o.pin_dir, &f->guard, why, sizeof(why));
+		if (e < 0) {
+			snprintf(f->err, sizeof(f->err), "BPF guards: %s", why);
+			return e;
+		}
+	}
+	*out = f->guard;
+	return 0;
+}
+
 void fabric_close(struct fabric *f)
 {
+	guard_close(f->guard);
+	f->guard = NULL;
 	if (f->host_nsfd >= 0)
 		close(f->host_nsfd);
 	f->host_nsfd = -1;
@@ -108,8 +135,15 @@ struct build {
 	int ns;                 /* pg-P */
 	struct nl_sock *sk;     /* in pg-P */
 	struct nl_sock *host;   /* in the host netns */
+	struct guard *guard;
 	long transit;
 };
+
+static unsigned port_guard_flags(const struct plan_interface *ifc)
+{
+	return (ifc->guard.ip_source ? GUARD_F_IP_SOURCE : 0) |
+	       (ifc->guard.dhcp_server ? GUARD_F_DHCP_SERVER : 0);
+}
 
 static int tap_create(int nsfd, const char *name, long uid, long gid)
 {
@@ -198,8 +232,12 @@ static int build_tap(struct build *b, const struct plan_machine *mc,
 		return fab_error(f, br, "find bridge %s", n->bridge);
 	char alias[128];
 	snprintf(alias, sizeof(alias), "%s/%s", mc->name, ifc->name);
-	return FAB_DO(f, link_configure(b->sk, ifc->device, br, alias, n->mtu),
-		      "attach tap %s to bridge %s", ifc->device, n->bridge);
+	if ((e = FAB_DO(f, link_configure(b->sk, ifc->device, br, alias, n->mtu),
+			"attach tap %s to bridge %s", ifc->device, n->bridge)) < 0)
+		return e;
+	return FAB_DO(f, guard_attach_port(b->guard, b->ns, ifc->device, ifc->mac,
+					   ifc->address, port_guard_flags(ifc)),
+		      "attach the guard to tap %s", ifc->device);
 }
 
 static int build_netns_machine(struct build *b, const struct plan_machine *mc)
@@ -231,7 +269,10 @@ static int build_netns_machine(struct build *b, const struct plan_machine *mc)
 			   "create veth %s <-> %s in %s", ifc->device, ifc->name, mc->netns);
 		if (e < 0)
 			break;
-		if ((e = FAB_DO(f, link_set_up(msk, ifc->name), "bring up %s in %s",
+		if ((e = FAB_DO(f, guard_attach_port(b->guard, b->ns, ifc->device, ifc->mac,
+						     ifc->address, port_guard_flags(ifc)),
+				"attach the guard to %s", ifc->device)) < 0 ||
+		    (e = FAB_DO(f, link_set_up(msk, ifc->name), "bring up %s in %s",
 				ifc->name, mc->netns)) < 0)
 			break;
 		int idx = link_ifindex(msk, ifc->name);
@@ -272,6 +313,27 @@ static int build_machines(struct build *b)
 	return 0;
 }
 
+/* Whether an IPv4 address is assigned to any link of the host netns. */
+static int host_has_address(struct build *b, uint32_t addr)
+{
+	struct nl_cache *cache = NULL;
+	int e = link_nlerr(rtnl_addr_alloc_cache(b->host, &cache));
+	if (e < 0)
+		return e;
+	int found = 0;
+	for (struct nl_object *o = nl_cache_get_first(cache); o && !found;
+	     o = nl_cache_get_next(o)) {
+		struct nl_addr *local = rtnl_addr_get_local((struct rtnl_addr *)o);
+		uint32_t be;
+		if (!local || nl_addr_get_family(local) != AF_INET)
+			continue;
+		memcpy(&be, nl_addr_get_binary_addr(local), 4);
+		found = ntohl(be) == addr;
+	}
+	nl_cache_free(cache);
+	return found;
+}
+
 static int build_uplink(struct build *b)
 {
 	struct fabric *f = b->f;
@@ -282,6 +344,17 @@ static int build_uplink(struct build *b)
 	snprintf(alias, sizeof(alias), "playnet/%s", p->name);
 	ipam_format_addr(host, hs);
 	ipam_format_addr(inside, is);
+	/* Allocations are per state dir; a host netns shared by two of them
+	 * would route one playground's replies to the other. */
+	int used = host_has_address(b, host);
+	if (used < 0)
+		return fab_error(f, used, "read the host netns's addresses");
+	if (used) {
+		snprintf(f->err, sizeof(f->err),
+			 "transit address %s is already in use in the host netns (another state dir with the same transit pool?)",
+			 hs);
+		return -EADDRINUSE;
+	}
 	int e = FAB_DO(f, link_veth_add(b->host, p->uplink_host, 0, alias,
 					NAMING_UPLINK_INSIDE, b->ns, NULL, 0),
 		       "create uplink %s <-> %s in %s", p->uplink_host,
@@ -299,8 +372,61 @@ static int build_uplink(struct build *b)
 			"add transit address %s/31 to %s in %s", is,
 			NAMING_UPLINK_INSIDE, p->netns)) < 0)
 		return e;
-	return FAB_DO(f, link_route_default(b->sk, host),
-		      "add default route via %s in %s", hs, p->netns);
+	if ((e = FAB_DO(f, link_route_default(b->sk, host),
+			"add default route via %s in %s", hs, p->netns)) < 0)
+		return e;
+	return FAB_DO(f, guard_attach_uplink(b->guard, f->host_nsfd, p->uplink_host, inside),
+		      "attach the guard to uplink %s", p->uplink_host);
+}
+
+/* Where no playground may send to (DESIGN.md section 3). */
+static const struct guard_prefix default_deny[] = {
+	{ 0x0a000000, 8 },  /* 10/8 */
+	{ 0xac100000, 12 }, /* 172.16/12 */
+	{ 0xc0a80000, 16 }, /* 192.168/16 */
+	{ 0xa9fe0000, 16 }, /* 169.254/16, 169.254.169.254 among them */
+	{ 0x64400000, 10 }, /* 100.64/10 */
+	{ 0xe0000000, 4 },  /* multicast */
+	{ 0xf0000000, 4 },  /* reserved, broadcast */
+};
+
+static int deny_host_addresses(struct build *b)
+{
+	struct nl_cache *cache = NULL;
+	int e = link_nlerr(rtnl_addr_alloc_cache(b->host, &cache));
+	for (struct nl_object *o = e < 0 ? NULL : nl_cache_get_first(cache); o;
+	     o = nl_cache_get_next(o)) {
+		struct rtnl_addr *a = (struct rtnl_addr *)o;
+		struct nl_addr *local = rtnl_addr_get_local(a);
+		if (rtnl_addr_get_family(a) != AF_INET || !local)
+			continue;
+		uint32_t be;
+		memcpy(&be, nl_addr_get_binary_addr(local), 4);
+		if ((e = guard_deny(b->guard, ntohl(be), 32)) < 0)
+			break;
+	}
+	nl_cache_free(cache);
+	return e;
+}
+
+/* The deny list is shared: every create brings it up to date (the host's
+ * addresses change, the operator's file too). */
+static int build_deny_list(struct build *b)
+{
+	struct fabric *f = b->f;
+	const struct guard_config *c = f->o.guard_config;
+	int e = 0;
+	for (size_t i = 0; e == 0 && i < ARRAY_SIZE(default_deny); i++)
+		e = guard_deny(b->guard, default_deny[i].net, default_deny[i].prefix);
+	if (e == 0)
+		e = guard_deny(b->guard, f->o.pool, f->o.pool_prefix);
+	for (size_t i = 0; c && e == 0 && i < c->n_deny; i++)
+		e = guard_deny(b->guard, c->deny[i].net, c->deny[i].prefix);
+	for (size_t i = 0; c && e == 0 && i < c->n_allow; i++)
+		e = guard_allow(b->guard, c->allow[i].net, c->allow[i].prefix);
+	if (e == 0)
+		e = deny_host_addresses(b);
+	return e < 0 ? fab_error(f, e, "fill the uplink deny list") : 0;
 }
 
 static int build_nft(struct build *b)
@@ -321,8 +447,8 @@ static int build_nft(struct build *b)
 }
 
 /* The host side is shared by every playground. It is replaced, atomically,
- * on every create: it costs one batch, repairs a table someone removed, and
- * follows a changed transit pool. Forwarding must be on for the uplinks. */
+ * on every create: it costs one batch and repairs a table someone removed.
+ * Forwarding must be on for the uplinks. */
 static int build_host(struct build *b)
 {
 	struct fabric *f = b->f;
@@ -331,7 +457,7 @@ static int build_host(struct build *b)
 	if (e < 0)
 		return e;
 	struct nft_batch *nb = NULL;
-	if ((e = nft_host_batch(f->o.pool, f->o.pool_prefix, &nb)) < 0)
+	if ((e = nft_host_batch(&nb)) < 0)
 		return fab_error(f, e, "build host nftables ruleset");
 	char why[256] = "";
 	e = FAB_DO(f, nft_batch_send(nb, f->host_nsfd, why, sizeof(why)),
@@ -348,7 +474,8 @@ static int teardown_netns_cb(const char *name, void *arg)
 	return netns_delete(name);
 }
 
-/* Removes every kernel object of a playground, found by name. */
+/* Removes every kernel object of a playground, found by name. host_nsfd < 0:
+ * the host netns is gone, and the uplink's host end with it. */
 static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd)
 {
 	char host_end[IFNAMSIZ], ns[NAMING_NETNS_MAX], prefix[NAMING_NETNS_MAX + 1];
@@ -356,16 +483,31 @@ static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd)
 	naming_netns(name, ns);
 	snprintf(prefix, sizeof(prefix), "%s.", ns);
 	int first = 0;
-	/* The host end first and explicitly: a namespace is destroyed
-	 * asynchronously, and its veth peer would linger in the host netns. */
-	struct nl_sock *hsk = NULL;
-	int e = link_sock_open(host_nsfd, &hsk);
+	/* The guards' entries go before their interfaces, while the names
+	 * still lead to them. */
+	struct guard *g = NULL;
+	int e = fabric_guard(f, &g);
 	if (e == 0) {
-		e = link_delete(hsk, host_end);
-		link_sock_close(hsk);
+		cleanup_close int pns = netns_open(ns);
+		if (pns >= 0)
+			e = guard_forget_netns(g, pns);
+		if (e == 0 && host_nsfd >= 0)
+			e = guard_forget(g, host_nsfd, host_end);
 	}
 	if (e < 0)
-		first = fab_error(f, e, "delete uplink %s", host_end);
+		first = fab_error(f, e, "forget the guards of %s", name);
+	/* The host end first and explicitly: a namespace is destroyed
+	 * asynchronously, and its veth peer would linger in the host netns. */
+	if (host_nsfd >= 0) {
+		struct nl_sock *hsk = NULL;
+		e = link_sock_open(host_nsfd, &hsk);
+		if (e == 0) {
+			e = link_delete(hsk, host_end);
+			link_sock_close(hsk);
+		}
+		if (e < 0 && !first)
+			first = fab_error(f, e, "delete uplink %s", host_end);
+	}
 	e = netns_list(prefix, teardown_netns_cb, NULL);
 	if (e < 0 && !first)
 		first = fab_error(f, e, "delete the machine namespaces of %s", name);
@@ -375,12 +517,19 @@ static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd)
 	return first;
 }
 
+/* The host netns a playground was made in, which may not be the one this
+ * fabric was opened with. Never -1 for "current": callers treat a negative
+ * result as "gone". */
 static int host_netns_fd_for(struct fabric *f, const struct state_record *rec)
 {
 	const char *want = rec ? rec->host_netns : "";
 	const char *have = f->o.host_netns ? f->o.host_netns : "";
-	if (strcmp(want, have) == 0 || !*want)
-		return dup(f->host_nsfd);
+	if (strcmp(want, have) == 0 || !*want) {
+		if (f->host_nsfd < 0)
+			return -EBADF;
+		int fd = fcntl(f->host_nsfd, F_DUPFD_CLOEXEC, 0);
+		return fd < 0 ? -errno : fd;
+	}
 	return netns_open(want);
 }
 
@@ -413,6 +562,26 @@ static int check_absent(struct fabric *f, const struct plan *p)
 		return -EEXIST;
 	}
 	return 0;
+}
+
+static int count_cb(const char *name, void *arg)
+{
+	(void)name;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/* The maps outlive each process; with no playground left they go too. */
+static int fabric_unpin_if_unused(struct fabric *f)
+{
+	size_t n = 0;
+	int e = state_list(f->o.state_dir, count_cb, &n);
+	if (e < 0 || n > 0)
+		return e < 0 ? fab_error(f, e, "list %s", f->o.state_dir) : 0;
+	guard_close(f->guard);
+	f->guard = NULL;
+	e = guard_unpin(f->o.pin_dir);
+	return e < 0 ? fab_error(f, e, "unpin %s", f->o.pin_dir) : 0;
 }
 
 int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
@@ -458,6 +627,10 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
 	struct build b = { .f = f, .p = p, .ns = -1, .transit = rec.transit_index };
 	if ((e = link_sock_open(f->host_nsfd, &b.host)) < 0)
 		fab_error(f, e, "netlink socket in the host netns");
+	if (e == 0 && (e = fab_step(f, "load the BPF guards")) == 0)
+		e = fabric_guard(f, &b.guard);
+	if (e == 0)
+		e = build_deny_list(&b);
 	if (e == 0)
 		e = build_namespace(&b);
 	if (e == 0)
@@ -489,6 +662,7 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
 		log_warn("undo of %s incomplete: %s", p->name, f->err);
 	state_transit_free(f->o.state_dir, rec.transit_index);
 	state_remove(f->o.state_dir, p->name);
+	fabric_unpin_if_unused(f);
 	memcpy(f->err, saved, sizeof(saved));
 	return e;
 }
@@ -496,6 +670,10 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
 int fabric_delete(struct fabric *f, const char *name)
 {
 	f->err[0] = '\0';
+	if (f->host_nsfd < 0) {
+		snprintf(f->err, sizeof(f->err), "the fabric is not open");
+		return -EBADF;
+	}
 	if (!naming_valid_playground(name)) {
 		snprintf(f->err, sizeof(f->err), "invalid playground name '%s'", name);
 		return -EINVAL;
@@ -513,18 +691,17 @@ int fabric_delete(struct fabric *f, const char *name)
 		}
 	}
 	int hfd = host_netns_fd_for(f, have ? &rec : NULL);
-	if (hfd < 0) {
-		/* The host netns is gone, and the uplink's host end with it. */
-		hfd = dup(f->host_nsfd);
-	}
 	e = fabric_teardown(f, name, hfd);
-	close(hfd);
+	if (hfd >= 0)
+		close(hfd);
 	if (e == 0 && have) {
 		if ((e = state_transit_free(f->o.state_dir, rec.transit_index)) < 0)
 			fab_error(f, e, "free transit allocation of %s", name);
 		else if ((e = state_remove(f->o.state_dir, name)) < 0)
 			fab_error(f, e, "remove state of %s", name);
 	}
+	if (e == 0)
+		e = fabric_unpin_if_unused(f);
 	if (have)
 		state_record_free(&rec);
 	return e;

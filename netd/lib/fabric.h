@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "guard_config.h"
 #include "plan.h"
 #include "state.h"
 
@@ -25,11 +26,16 @@ struct fabric_opts {
 	long tap_gid;           /* -1: none */
 	uint32_t pool;          /* transit pool, one /31 per playground */
 	uint8_t pool_prefix;
+	const char *pin_dir;    /* bpffs dir of the guards' maps */
+	const struct guard_config *guard_config; /* NULL: none */
 };
+
+struct guard;
 
 struct fabric {
 	struct fabric_opts o;
 	int host_nsfd;
+	struct guard *guard; /* loaded on first need */
 	int fail_step; /* 0: none */
 	int step;      /* steps done by the last create */
 	char err[512]; /* what failed and why, after a negative return */
@@ -44,6 +50,10 @@ void fabric_close(struct fabric *f);
 int fabric_create(struct fabric *f, const struct plan *p, const char *manifest);
 /* 0 also when the playground does not exist. */
 int fabric_delete(struct fabric *f, const char *name);
+
+/* The pin dir of the guards' maps for a state dir: /sys/fs/bpf/playnet for
+ * the default one, another per state dir, so that test runs stay apart. */
+void fabric_pin_dir(const char *state_dir, char *out, size_t len);
 
 /* The transit /31 of an index: host end, and the inside (uplink0) end. */
 void fabric_transit_addrs(const struct fabric *f, long index, uint32_t *host,

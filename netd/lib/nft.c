@@ -300,7 +300,7 @@ int nft_playground_batch(const struct plan *p, struct nft_batch **out)
 	return nft_batch_finish(nb, out);
 }
 
-int nft_host_batch(uint32_t pool, uint8_t pool_prefix, struct nft_batch **out)
+int nft_host_batch(struct nft_batch **out)
 {
 	const char *up = NAMING_UPLINK_HOST_PREFIX;
 	struct nft_batch *nb = nft_batch_new();
@@ -314,8 +314,11 @@ int nft_host_batch(uint32_t pool, uint8_t pool_prefix, struct nft_batch **out)
 	nft_add_chain(nb, "input", "filter", NF_INET_LOCAL_IN, NF_IP_PRI_FILTER,
 		      NF_ACCEPT);
 
+	/* By interface, not by the transit pool: every state dir may have its
+	 * own pool, and this table is the same for all of them. The uplink
+	 * guard has already checked each packet's transit source. */
 	struct nft_rule r = rule_begin("postrouting");
-	rule_saddr(&r, pool, pool_prefix);
+	rule_ifname(&r, false, up, true, true);
 	rule_ifname(&r, true, up, true, false);
 	rule_masquerade(&r);
 	rule_end(nb, &r);

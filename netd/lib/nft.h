@@ -11,8 +11,8 @@
  *   and nothing is ever routed from one bridge to another.
  *
  * in the host netns, table ip playnet (shared by all playgrounds, replaced
- * atomically, no per-playground element):
- *   postrouting (nat): ip saddr <transit pool> oifname != "pn-*" masquerade
+ * atomically, the same whatever the transit pool, no per-playground element):
+ *   postrouting (nat): iifname "pn-*" oifname != "pn-*" masquerade
  *   forward (filter): pn-* to pn-* drop; from pn-* accept; to pn-*
  *     established,related accept, else drop
  *   input (filter): from pn-* established,related accept, else drop
@@ -30,7 +30,7 @@
 struct nft_batch;
 
 int nft_playground_batch(const struct plan *p, struct nft_batch **out);
-int nft_host_batch(uint32_t pool, uint8_t pool_prefix, struct nft_batch **out);
+int nft_host_batch(struct nft_batch **out);
 
 /* Objects (tables, chains, rules) in the batch, each acked on send. */
 size_t nft_batch_objects(const struct nft_batch *b);

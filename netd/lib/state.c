@@ -251,7 +251,7 @@ int state_list(const char *dir, int (*fn)(const char *name, void *arg), void *ar
 		n++;
 	}
 	closedir(d);
-	if (r == 0)
+	if (r == 0 && n > 1)
 		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = fn(names[i], arg);

@@ -19,6 +19,7 @@ ID=$$
 HOST=pnt-h$ID
 INET=pnt-i$ID
 export PLAYNET_STATE_DIR=$T_TMP/state PLAYNET_HOST_NETNS=$HOST
+export PLAYNET_BPF_DIR=/sys/fs/bpf/playnet-test-$ID
 P1=pt$ID-a
 P2=pt$ID-b
 P3=pt$ID-c
@@ -33,6 +34,10 @@ cleanup() {
 	done
 	ip netns del "$INET" 2>/dev/null
 	ip netns del "$HOST" 2>/dev/null
+	for d in "$PLAYNET_BPF_DIR" "$PLAYNET_BPF_DIR"-2 "$PLAYNET_BPF_DIR"-3; do
+		rm -f "$d"/guard_* 2>/dev/null
+		rmdir "$d" 2>/dev/null
+	done
 	rm -rf "$T_TMP"
 }
 trap cleanup EXIT
@@ -137,6 +142,50 @@ seen() { in_machine "$1" web-2 nft list chain ip c in | awk '/counter/ {print $(
 [ "$(seen "$P2")" = 0 ] && pass "other twin sees nothing" || fail "other twin sees nothing" "$(seen "$P2")"
 pings "$P1" web-1 100.64.0.2 && fail "other playground's transit unreachable" || pass "other playground's transit unreachable"
 
+# --- guards ------------------------------------------------------------------
+stat_row() { "$PLAYNET" stats "$1" 2>/dev/null | awk -v dev="$2" '$1 == dev'; }
+expect_status "stats" 0 "$PLAYNET" stats "$P1"
+expect_stdout_has "stats lists the uplink" "pn-$P1"
+expect_status "stats json" 0 "$PLAYNET" stats --json "$P1"
+expect_stdout_has "stats json total" '"total": {'
+expect_status "stats unknown playground" 1 "$PLAYNET" stats "pt$ID-zz"
+mac=$(in_machine "$P1" web-2 ip -o link show eth0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+pings "$P1" web-2 172.16.0.2 && pass "before the MAC change" || fail "before the MAC change"
+in_machine "$P1" web-2 ip link set eth0 address 02:00:00:00:00:99
+pings "$P1" web-2 172.16.0.2 && fail "a changed MAC is cut off" || pass "a changed MAC is cut off"
+stat_row "$P1" v-web-2-0 | grep -q "src_mac=" && pass "spoofed MAC counted" || fail "spoofed MAC counted" "$(stat_row "$P1" v-web-2-0)"
+in_machine "$P1" web-2 ip link set eth0 address "$mac"
+pings "$P1" web-2 172.16.0.2 && pass "the assigned MAC works again" || fail "the assigned MAC works again"
+for dst in 169.254.169.254 203.0.113.1 100.64.0.2; do
+	pings "$P1" web-1 "$dst" && fail "uplink guard: $dst unreachable" || pass "uplink guard: $dst unreachable"
+done
+deny=$(stat_row "$P1" "pn-$P1" | grep -o 'uplink_deny=[0-9]*' | cut -d= -f2)
+[ "${deny:-0}" -ge 3 ] && pass "uplink drops counted" || fail "uplink drops counted" "$(stat_row "$P1" "pn-$P1")"
+pings "$P1" web-1 203.0.113.2 && pass "internet still reachable with guards" || fail "internet still reachable with guards"
+
+# an operator exception: a host on a private address behind the host netns,
+# denied by default, reachable once allowed (own state dir: the deny list is
+# shared by every playground of a state dir)
+ip -n "$INET" addr add 10.250.0.2/32 dev eth0
+ip -n "$HOST" route add 10.250.0.2/32 via 203.0.113.2
+S3=$T_TMP/state3
+B3=$PLAYNET_BPF_DIR-3
+expect_status "same host netns, same pool" 1 env PLAYNET_STATE_DIR="$S3" PLAYNET_BPF_DIR="$B3" "$PLAYNET" up --name "pt$ID-d" "$M"
+expect_stderr_has "same pool message" "transit address 100.64.0.0 is already in use in the host netns"
+out=$(PLAYNET_STATE_DIR=$S3 nothing_of "pt$ID-d") && pass "same pool: nothing made" || fail "same pool: nothing made" "$out"
+export PLAYNET_TRANSIT_POOL=100.100.0.0/24
+printf '# test\nallow 10.250.0.2/32\n\ndeny 198.51.100.0/24\n' >"$T_TMP/guard.conf"
+printf 'allow 10.250.0.2\n' >"$T_TMP/bad.conf"
+expect_status "bad guard config" 1 env PLAYNET_STATE_DIR="$S3" PLAYNET_BPF_DIR="$B3" "$PLAYNET" --guard-config "$T_TMP/bad.conf" up --name "pt$ID-d" "$M"
+expect_stderr_has "bad guard config message" "bad.conf:1:1: allow: expected one IPv4 CIDR"
+expect_status "up without exception" 0 env PLAYNET_STATE_DIR="$S3" PLAYNET_BPF_DIR="$B3" "$PLAYNET" up --name "pt$ID-d" "$M"
+PLAYNET_STATE_DIR=$S3 PLAYNET_BPF_DIR=$B3 pings "pt$ID-d" web-1 10.250.0.2 && fail "private host denied by default" || pass "private host denied by default"
+expect_status "down" 0 env PLAYNET_STATE_DIR="$S3" PLAYNET_BPF_DIR="$B3" "$PLAYNET" down "pt$ID-d"
+expect_status "up with exception" 0 env PLAYNET_STATE_DIR="$S3" PLAYNET_BPF_DIR="$B3" "$PLAYNET" --guard-config "$T_TMP/guard.conf" up --name "pt$ID-d" "$M"
+PLAYNET_STATE_DIR=$S3 PLAYNET_BPF_DIR=$B3 pings "pt$ID-d" web-1 10.250.0.2 && pass "exception wins over the deny list" || fail "exception wins over the deny list"
+expect_status "down again" 0 env PLAYNET_STATE_DIR="$S3" PLAYNET_BPF_DIR="$B3" "$PLAYNET" down "pt$ID-d"
+unset PLAYNET_TRANSIT_POOL
+
 # --- exec ------------------------------------------------------------------
 expect_status "exec status passes through" 7 "$PLAYNET" exec "$P1" web-1 -- sh -c 'exit 7'
 expect_status "exec on a VM" 1 "$PLAYNET" exec "$P1" vm -- true
@@ -174,13 +223,14 @@ expect_status "down bad name" 1 "$PLAYNET" down "../x"
 
 # transit pool exhausted: a pool of one /31, with its own state dir
 S2=$T_TMP/state2
-expect_status "small pool first" 0 env PLAYNET_STATE_DIR="$S2" "$PLAYNET" --transit-pool 100.127.0.0/31 up --name "pt$ID-d" "$M"
-expect_status "small pool exhausted" 1 env PLAYNET_STATE_DIR="$S2" "$PLAYNET" --transit-pool 100.127.0.0/31 up --name "pt$ID-e" "$M"
+B2=$PLAYNET_BPF_DIR-2
+expect_status "small pool first" 0 env PLAYNET_STATE_DIR="$S2" PLAYNET_BPF_DIR="$B2" "$PLAYNET" --transit-pool 100.127.0.0/31 up --name "pt$ID-d" "$M"
+expect_status "small pool exhausted" 1 env PLAYNET_STATE_DIR="$S2" PLAYNET_BPF_DIR="$B2" "$PLAYNET" --transit-pool 100.127.0.0/31 up --name "pt$ID-e" "$M"
 expect_stderr_has "exhausted message" "transit pool 100.127.0.0/31 is exhausted"
-PLAYNET_STATE_DIR=$S2 out=$(PLAYNET_STATE_DIR=$S2 nothing_of "pt$ID-e") && pass "exhausted: nothing made" || fail "exhausted: nothing made" "$out"
-expect_status "small pool down" 0 env PLAYNET_STATE_DIR="$S2" "$PLAYNET" down "pt$ID-d"
-expect_status "small pool reusable" 0 env PLAYNET_STATE_DIR="$S2" "$PLAYNET" --transit-pool 100.127.0.0/31 up --name "pt$ID-e" tests/netns/routing-netns.yaml
-expect_status "small pool down again" 0 env PLAYNET_STATE_DIR="$S2" "$PLAYNET" down "pt$ID-e"
+out=$(PLAYNET_STATE_DIR=$S2 nothing_of "pt$ID-e") && pass "exhausted: nothing made" || fail "exhausted: nothing made" "$out"
+expect_status "small pool down" 0 env PLAYNET_STATE_DIR="$S2" PLAYNET_BPF_DIR="$B2" "$PLAYNET" down "pt$ID-d"
+expect_status "small pool reusable" 0 env PLAYNET_STATE_DIR="$S2" PLAYNET_BPF_DIR="$B2" "$PLAYNET" --transit-pool 100.127.0.0/31 up --name "pt$ID-e" tests/netns/routing-netns.yaml
+expect_status "small pool down again" 0 env PLAYNET_STATE_DIR="$S2" PLAYNET_BPF_DIR="$B2" "$PLAYNET" down "pt$ID-e"
 expect_status "bad pool" 2 "$PLAYNET" --transit-pool 100.64.0.1/10 ls
 
 # --- a failure at every step of create leaves nothing -------------------------------
@@ -210,5 +260,8 @@ expect_status "and down" 0 "$PLAYNET" down "$F"
 expect_status "final down" 0 "$PLAYNET" down "$P1"
 out=$(nothing_of "$P1") && pass "final down leaves nothing" || fail "final down leaves nothing" "$out"
 ls "$PLAYNET_STATE_DIR"/transit | grep -q . && fail "transit records left" || pass "no transit records left"
+for d in "$PLAYNET_BPF_DIR" "$B2" "$B3"; do
+	[ -e "$d" ] && fail "BPF maps unpinned with the last playground ($d)" || pass "BPF maps unpinned with the last playground"
+done
 
 t_done

@@ -7,6 +7,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/rule.h>
@@ -19,12 +21,14 @@
 #include <netlink/route/link.h>
 #include <netlink/route/route.h>
 #include <stdlib.h>
+#include <net/if.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "../unit/testutil.h"
 
 #include "fabric.h"
+#include "guard.h"
 #include "ipam.h"
 #include "link.h"
 #include "netns.h"
@@ -49,6 +53,7 @@ static const char manifest_text[] =
 struct world {
 	char host[32];
 	char state_dir[64];
+	char pin_dir[64];
 	char name[32];
 	struct plan plan;
 	struct fabric f;
@@ -65,6 +70,7 @@ static int setup(void **state)
 		return 0;
 	snprintf(W.host, sizeof(W.host), "pnk-h%d", getpid());
 	snprintf(W.name, sizeof(W.name), "pk%d", getpid());
+	snprintf(W.pin_dir, sizeof(W.pin_dir), "%s/playnet-kt-%d", GUARD_PIN_ROOT, getpid());
 	snprintf(W.state_dir, sizeof(W.state_dir), "/tmp/playnet-kernel.XXXXXX");
 	if (!mkdtemp(W.state_dir) || netns_create(W.host) < 0)
 		return -1;
@@ -86,6 +92,7 @@ static int setup(void **state)
 		.tap_gid = 5678,
 		.pool = 0x64400000, /* 100.64.0.0/10 */
 		.pool_prefix = 10,
+		.pin_dir = W.pin_dir,
 	};
 	if (fabric_open(&W.f, &o) < 0 || fabric_create(&W.f, &W.plan, manifest_text) < 0) {
 		fprintf(stderr, "create: %s\n", W.f.err);
@@ -103,10 +110,12 @@ static int teardown(void **state)
 	link_sock_close(W.sk);
 	if (W.ns >= 0)
 		close(W.ns);
-	fabric_delete(&W.f, W.name);
+	if (W.f.host_nsfd >= 0) /* t_delete closes it when it gets that far */
+		fabric_delete(&W.f, W.name);
 	fabric_close(&W.f);
 	plan_free(&W.plan);
 	netns_delete(W.host);
+	guard_unpin(W.pin_dir);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", W.state_dir);
 	return system(cmd) == 0 ? 0 : -1;
@@ -231,6 +240,27 @@ static void default_gw(struct nl_sock *sk, char *out, size_t len)
 	nl_cache_free(cache);
 }
 
+static uint32_t prog_id_of_fd(int fd)
+{
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info);
+	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	return info.id;
+}
+
+/* The program at tc ingress of dev in nsfd, by libbpf's query. */
+static uint32_t tc_ingress_prog(int nsfd, const char *dev)
+{
+	int saved = netns_enter(nsfd);
+	assert_true(saved >= 0);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)if_nametoindex(dev),
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1);
+	int e = bpf_tc_query(&hook, &opts);
+	netns_leave(saved);
+	return e == 0 ? opts.prog_id : 0;
+}
+
 static void t_namespaces(void **state)
 {
 	(void)state;
@@ -291,6 +321,8 @@ static void t_taps(void **state)
 		assert_int_equal(link_info_u32(W.ns, ifc->device, IFLA_TUN_GROUP), 5678);
 		assert_int_equal(link_info_u32(W.ns, ifc->device, IFLA_TUN_PERSIST), 1);
 		assert_int_equal(link_info_u32(W.ns, ifc->device, IFLA_TUN_VNET_HDR), 1);
+		assert_int_equal(tc_ingress_prog(W.ns, ifc->device),
+				 prog_id_of_fd(guard_port_fd(W.f.guard)));
 		rtnl_link_put(l);
 		rtnl_link_put(br);
 	}
@@ -307,6 +339,8 @@ static void t_netns_machine(void **state)
 	assert_string_equal(rtnl_link_get_type(port), "veth");
 	assert_int_equal(rtnl_link_get_master(port), rtnl_link_get_ifindex(br));
 	assert_string_equal(rtnl_link_get_ifalias(port), "box/eth0");
+	assert_int_equal(tc_ingress_prog(W.ns, ifc->device),
+			 prog_id_of_fd(guard_port_fd(W.f.guard)));
 	rtnl_link_put(port);
 	rtnl_link_put(br);
 
@@ -358,6 +392,8 @@ static void t_uplink(void **state)
 	snprintf(alias, sizeof(alias), "playnet/%s", W.name);
 	assert_string_equal(rtnl_link_get_ifalias(h), alias);
 	assert_true(rtnl_link_get_flags(h) & IFF_UP);
+	assert_int_equal(tc_ingress_prog(hns, W.plan.uplink_host),
+			 prog_id_of_fd(guard_uplink_fd(W.f.guard)));
 	rtnl_link_put(h);
 	link_sock_close(hsk);
 	close(hns);
@@ -435,6 +471,23 @@ static void t_state(void **state)
 	state_record_free(&rec);
 }
 
+static size_t count_guard_progs(void)
+{
+	size_t n = 0;
+	for (uint32_t id = 0; bpf_prog_get_next_id(id, &id) == 0;) {
+		int fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		struct bpf_prog_info info = { 0 };
+		uint32_t len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+		    (strcmp(info.name, "guard_port") == 0 || strcmp(info.name, "guard_uplink") == 0))
+			n++;
+		close(fd);
+	}
+	return n;
+}
+
 /* Last: delete, then nothing of the playground is left anywhere. */
 static void t_delete(void **state)
 {
@@ -462,6 +515,21 @@ static void t_delete(void **state)
 	assert_int_equal(access(path, F_OK), -1);
 	/* and again: idempotent */
 	assert_int_equal(fabric_delete(&W.f, W.name), 0);
+
+	/* No guard program is left attached anywhere: once this process lets
+	 * go of its own copy, none exists in the kernel at all. The maps were
+	 * unpinned with the last playground. */
+	fabric_close(&W.f);
+	/* Namespaces are destroyed asynchronously, and their tc filters with
+	 * them: wait for the kernel's cleanup (bounded, not a timing check). */
+	size_t left = 1;
+	for (int tries = 0; left && tries < 300; tries++) {
+		left = count_guard_progs();
+		if (left)
+			usleep(20000);
+	}
+	assert_int_equal(left, 0);
+	assert_int_equal(access(W.pin_dir, F_OK), -1);
 }
 
 int main(void)
