@@ -120,6 +120,16 @@ tests: $(ABINS) $(UNIT_BINS) $(FUZZ_BINS)
 test: all tests
 	$(Q)tests/run.sh
 
+# Benchmarks: figures to read, not tests (never part of make test).
+$(B)/bench/%: $(B)/obj/tests/bench/%.o $(B)/libplaynet.a
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+bench: all $(B)/bench/bench_guard
+	$(Q)scripts/bench-updown.sh
+	$(Q)scripts/bench-guard.sh
+
 fuzz: $(FUZZ_BINS)
 	$(Q)FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run.sh
 
@@ -131,9 +141,9 @@ clean:
 	rm -rf build
 
 help:
-	@echo "targets: all (default), test, fuzz, install, clean"
+	@echo "targets: all (default), test, bench, fuzz, install, clean"
 
-.PHONY: all tests test fuzz install clean help
+.PHONY: all tests test bench fuzz install clean help
 
 -include $(LIB_OBJ:.o=.d) $(LIB_AOBJ:.o=.d) $(B)/obj/netd/cli/playnet.d $(A)/obj/netd/cli/playnet.d
 -include $(UNIT_SRC:tests/unit/%.c=$(A)/obj/tests/unit/%.d) $(KTEST_SRC:tests/netns/%.c=$(A)/obj/tests/netns/%.d)
