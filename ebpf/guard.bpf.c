@@ -31,6 +31,14 @@ struct {
 } guard_ports SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GUARD_MAX_PORTS);
+	__type(key, struct guard_key);
+	__type(value, struct guard_rate);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} guard_rates SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, GUARD_MAX_PREFIXES);
 	__type(key, struct guard_lpm_key);
@@ -147,6 +155,32 @@ int guard_port(struct __sk_buff *skb)
 	return pass(p, skb);
 }
 
+/* Token bucket: refilled by elapsed time, at most a second's worth at once
+ * (the bucket holds less anyway), so the product stays within 64 bits. */
+static __always_inline int over_rate(const struct guard_key *k, __u32 len)
+{
+	struct guard_rate *r = bpf_map_lookup_elem(&guard_rates, k);
+	if (!r)
+		return 0;
+	__u64 now = bpf_ktime_get_ns();
+	int over = 0;
+	bpf_spin_lock(&r->lock);
+	__u64 elapsed = now - r->last_ns;
+	if (elapsed > 1000000000ull)
+		elapsed = 1000000000ull;
+	__u64 tokens = r->tokens + elapsed * r->rate / 1000000000ull;
+	if (tokens > r->burst)
+		tokens = r->burst;
+	r->last_ns = now;
+	if (tokens < len)
+		over = 1;
+	else
+		tokens -= len;
+	r->tokens = tokens;
+	bpf_spin_unlock(&r->lock);
+	return over;
+}
+
 SEC("tc")
 int guard_uplink(struct __sk_buff *skb)
 {
@@ -172,5 +206,7 @@ int guard_uplink(struct __sk_buff *skb)
 	struct guard_lpm_key lk = { .prefixlen = 32, .addr = ip->daddr };
 	if (bpf_map_lookup_elem(&guard_deny, &lk) && !bpf_map_lookup_elem(&guard_allow, &lk))
 		return drop(p, GUARD_DROP_UPLINK_DENY);
+	if ((p->flags & GUARD_F_RATE) && over_rate(&k, skb->len))
+		return drop(p, GUARD_DROP_UPLINK_RATE);
 	return pass(p, skb);
 }

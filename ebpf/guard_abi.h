@@ -6,6 +6,7 @@
 #define PLAYNET_EBPF_GUARD_ABI_H
 
 #ifndef __BPF__
+#include <linux/bpf.h>
 #include <linux/types.h>
 #endif
 
@@ -22,6 +23,7 @@ enum guard_reason {
 	GUARD_DROP_UPLINK_DENY, /* destination in the deny list */
 	GUARD_DROP_UPLINK_PROTO, /* neither IPv4 nor ARP on an uplink */
 	GUARD_DROP_MALFORMED,   /* too short for the headers it claims */
+	GUARD_DROP_UPLINK_RATE, /* over the playground's egress rate */
 	GUARD_REASONS,
 };
 
@@ -36,6 +38,7 @@ struct guard_key {
 #define GUARD_F_UPLINK (1u << 0)      /* uplink guard, else port guard */
 #define GUARD_F_IP_SOURCE (1u << 1)   /* port: check IPv4/ARP sender address */
 #define GUARD_F_DHCP_SERVER (1u << 2) /* port: drop DHCP server replies */
+#define GUARD_F_RATE (1u << 3)        /* uplink: a token bucket in guard_rates */
 
 /*
  * Value of the per-CPU port map: the policy (the same on every CPU, written
@@ -49,6 +52,18 @@ struct guard_port {
 	__u64 pass_bytes;
 	__u64 drops[GUARD_REASONS];
 };
+
+/* A playground's egress token bucket, shared by all CPUs. */
+struct guard_rate {
+	struct bpf_spin_lock lock;
+	__u32 pad;
+	__u64 rate;    /* bytes per second */
+	__u64 burst;   /* bytes */
+	__u64 tokens;  /* bytes */
+	__u64 last_ns;
+};
+
+#define GUARD_RATE_MAX 10000000000ull /* 80 Gbit/s: keeps the refill in 64 bits */
 
 struct guard_lpm_key {
 	__u32 prefixlen;

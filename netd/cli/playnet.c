@@ -46,6 +46,7 @@ struct options {
 	long tap_gid;
 	uint32_t pool;
 	uint8_t pool_prefix;
+	uint64_t uplink_rate;
 	const char *guard_config; /* the file */
 	struct guard_config guard; /* what it says */
 	char pin_dir[256];
@@ -74,6 +75,7 @@ static const char usage_text[] =
 	"  --tap-owner UID[:GID] PLAYNET_TAP_OWNER   (default: root)\n"
 	"  --transit-pool CIDR   PLAYNET_TRANSIT_POOL (default " FABRIC_POOL_DEFAULT ")\n"
 	"  --guard-config FILE   PLAYNET_GUARD_CONFIG: 'deny CIDR' / 'allow CIDR' lines\n"
+	"  --uplink-rate RATE    PLAYNET_UPLINK_RATE: each playground's egress, e.g. 100mbit\n"
 	"  --bpf-dir DIR         PLAYNET_BPF_DIR (default /sys/fs/bpf/playnet, or one\n"
 	"                        derived from --state-dir when that is not the default)\n"
 	"  --max-machines N      PLAYNET_MAX_MACHINES   (default 16)\n"
@@ -336,6 +338,7 @@ static int fabric_begin(const struct options *o, struct fabric *f)
 {
 	const struct fabric_opts fo = {
 		.pin_dir = o->pin_dir,
+		.uplink_rate = o->uplink_rate,
 		.guard_config = &o->guard,
 		.state_dir = o->state_dir,
 		.host_netns = o->host_netns,
@@ -832,7 +835,7 @@ static bool parse_tap_owner(const char *s, long *uid, long *gid)
 static int parse_global(int argc, char **argv, struct options *o)
 {
 	enum { OPT_STATE = 256, OPT_SOCKET, OPT_HOSTNS, OPT_MAXM, OPT_MAXN, OPT_MAXI,
-	       OPT_TAPOWNER, OPT_POOL, OPT_GUARDCONF, OPT_BPFDIR };
+	       OPT_TAPOWNER, OPT_POOL, OPT_GUARDCONF, OPT_BPFDIR, OPT_RATE };
 	static const struct option longopts[] = {
 		{ "state-dir", required_argument, NULL, OPT_STATE },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
@@ -844,6 +847,7 @@ static int parse_global(int argc, char **argv, struct options *o)
 		{ "transit-pool", required_argument, NULL, OPT_POOL },
 		{ "guard-config", required_argument, NULL, OPT_GUARDCONF },
 		{ "bpf-dir", required_argument, NULL, OPT_BPFDIR },
+		{ "uplink-rate", required_argument, NULL, OPT_RATE },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -859,6 +863,7 @@ static int parse_global(int argc, char **argv, struct options *o)
 	const char *pool = env_or("PLAYNET_TRANSIT_POOL", FABRIC_POOL_DEFAULT);
 	o->guard_config = env_or("PLAYNET_GUARD_CONFIG", NULL);
 	const char *bpf_dir = env_or("PLAYNET_BPF_DIR", NULL);
+	const char *rate = env_or("PLAYNET_UPLINK_RATE", NULL);
 	static const struct { const char *env; int opt; } limit_env[] = {
 		{ "PLAYNET_MAX_MACHINES", OPT_MAXM },
 		{ "PLAYNET_MAX_NETWORKS", OPT_MAXN },
@@ -904,6 +909,9 @@ static int parse_global(int argc, char **argv, struct options *o)
 		case OPT_BPFDIR:
 			bpf_dir = optarg;
 			break;
+		case OPT_RATE:
+			rate = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(EXIT_OK);
@@ -918,6 +926,9 @@ static int parse_global(int argc, char **argv, struct options *o)
 	    (o->pool & ~ipam_mask(o->pool_prefix)))
 		return usage_error("--transit-pool: expected an IPv4 CIDR of /31 or larger with no host bits, got '%s'",
 				   pool);
+	if (rate && !manifest_parse_rate(rate, &o->uplink_rate))
+		return usage_error("--uplink-rate: expected a rate from 8kbit to 1000gbit such as 100mbit, got '%s'",
+				   rate);
 	if (bpf_dir && strlen(bpf_dir) >= sizeof(o->pin_dir))
 		return usage_error("--bpf-dir: too long");
 	if (bpf_dir)

@@ -375,7 +375,8 @@ static int build_uplink(struct build *b)
 	if ((e = FAB_DO(f, link_route_default(b->sk, host),
 			"add default route via %s in %s", hs, p->netns)) < 0)
 		return e;
-	return FAB_DO(f, guard_attach_uplink(b->guard, f->host_nsfd, p->uplink_host, inside),
+	return FAB_DO(f, guard_attach_uplink(b->guard, f->host_nsfd, p->uplink_host, inside,
+					    f->o.uplink_rate),
 		      "attach the guard to uplink %s", p->uplink_host);
 }
 

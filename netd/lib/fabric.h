@@ -27,6 +27,7 @@ struct fabric_opts {
 	uint32_t pool;          /* transit pool, one /31 per playground */
 	uint8_t pool_prefix;
 	const char *pin_dir;    /* bpffs dir of the guards' maps */
+	uint64_t uplink_rate;   /* bits per second out of each playground, 0: no limit */
 	const struct guard_config *guard_config; /* NULL: none */
 };
 

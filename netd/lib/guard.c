@@ -36,9 +36,11 @@ static const char *const reason_names[GUARD_REASONS] = {
 	[GUARD_DROP_UPLINK_DENY] = "uplink_deny",
 	[GUARD_DROP_UPLINK_PROTO] = "uplink_proto",
 	[GUARD_DROP_MALFORMED] = "malformed",
+	[GUARD_DROP_UPLINK_RATE] = "uplink_rate",
 };
 
-static const char *const map_names[] = { "guard_ports", "guard_deny", "guard_allow" };
+static const char *const map_names[] = { "guard_ports", "guard_rates", "guard_deny",
+					 "guard_allow" };
 
 const char *guard_reason_name(enum guard_reason r)
 {
@@ -63,6 +65,11 @@ int guard_uplink_fd(const struct guard *g)
 int guard_ports_map_fd(const struct guard *g)
 {
 	return bpf_map__fd(g->skel->maps.guard_ports);
+}
+
+int guard_rates_map_fd(const struct guard *g)
+{
+	return bpf_map__fd(g->skel->maps.guard_rates);
 }
 
 /* libbpf's messages go through our log, warnings and errors only. */
@@ -209,10 +216,28 @@ int guard_attach_port(struct guard *g, int nsfd, const char *dev,
 	return guard_attach(g, nsfd, dev, &p, guard_port_fd(g));
 }
 
+/* A tenth of a second's worth, and at least a few full frames. */
+static int guard_put_rate(struct guard *g, const struct guard_key *k, uint64_t rate_bps)
+{
+	struct guard_rate r = { .rate = rate_bps / 8 };
+	if (r.rate > GUARD_RATE_MAX)
+		r.rate = GUARD_RATE_MAX;
+	r.burst = r.rate / 10 > 16384 ? r.rate / 10 : 16384;
+	r.tokens = r.burst;
+	return bpf_map_update_elem(guard_rates_map_fd(g), k, &r, BPF_ANY) < 0 ? -errno : 0;
+}
+
 int guard_attach_uplink(struct guard *g, int nsfd, const char *dev,
-			uint32_t transit_src)
+			uint32_t transit_src, uint64_t rate_bps)
 {
 	struct guard_port p = { .flags = GUARD_F_UPLINK, .ipv4 = htonl(transit_src) };
+	if (rate_bps) {
+		struct guard_key k;
+		int e = guard_key_of(nsfd, dev, &k);
+		if (e < 0 || (e = guard_put_rate(g, &k, rate_bps)) < 0)
+			return e;
+		p.flags |= GUARD_F_RATE;
+	}
 	return guard_attach(g, nsfd, dev, &p, guard_uplink_fd(g));
 }
 
@@ -222,6 +247,7 @@ int guard_forget(struct guard *g, int nsfd, const char *dev)
 	int e = guard_key_of(nsfd, dev, &k);
 	if (e < 0)
 		return e == -ENODEV ? 0 : e;
+	bpf_map_delete_elem(guard_rates_map_fd(g), &k);
 	e = bpf_map_delete_elem(guard_ports_map_fd(g), &k);
 	return e < 0 && errno != ENOENT ? -errno : 0;
 }

@@ -30,9 +30,10 @@ void guard_close(struct guard *g);
 /* The guard of a machine port: its MAC, address, GUARD_F_* flags. */
 int guard_attach_port(struct guard *g, int nsfd, const char *dev,
 		      const uint8_t mac[6], uint32_t ipv4, unsigned flags);
-/* The guard of an uplink's host end: packets must come from transit_src. */
+/* The guard of an uplink's host end: packets must come from transit_src;
+ * rate_bps > 0 limits the playground's egress to that many bits per second. */
 int guard_attach_uplink(struct guard *g, int nsfd, const char *dev,
-			uint32_t transit_src);
+			uint32_t transit_src, uint64_t rate_bps);
 /* Forgets every interface of nsfd's namespace (a playground's ports). */
 int guard_forget_netns(struct guard *g, int nsfd);
 /* Forgets one interface (an uplink's host end); 0 if unknown. */
@@ -56,5 +57,6 @@ const char *guard_reason_name(enum guard_reason r);
 int guard_port_fd(const struct guard *g);
 int guard_uplink_fd(const struct guard *g);
 int guard_ports_map_fd(const struct guard *g);
+int guard_rates_map_fd(const struct guard *g);
 
 #endif

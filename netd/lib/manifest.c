@@ -340,6 +340,15 @@ static const struct unit size_units[] = {
 	{ "t", 1099511627776.0 }, { "ti", 1099511627776.0 }, { "tb", 1099511627776.0 }, { "tib", 1099511627776.0 },
 };
 
+bool manifest_parse_rate(const char *s, uint64_t *bps)
+{
+	double v;
+	if (!parse_with_unit(s, rate_units, ARRAY_SIZE(rate_units), &v) || v < 8000 || v > 1e12)
+		return false;
+	*bps = (uint64_t)v;
+	return true;
+}
+
 /* Names */
 
 bool manifest_valid_network_name(const char *s)

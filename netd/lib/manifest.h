@@ -119,6 +119,9 @@ void manifest_free(struct manifest *m);
 /* Index of a network by name, or -1. */
 ssize_t manifest_find_network(const struct manifest *m, const char *name);
 
+/* "10mbit", "1gbit", "500kbps": bits per second, as impair.rate reads them. */
+bool manifest_parse_rate(const char *s, uint64_t *bps);
+
 bool manifest_valid_network_name(const char *s);
 bool manifest_valid_hostname(const char *s);
 

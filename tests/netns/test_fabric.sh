@@ -184,6 +184,15 @@ expect_status "down" 0 env PLAYNET_STATE_DIR="$S3" PLAYNET_BPF_DIR="$B3" "$PLAYN
 expect_status "up with exception" 0 env PLAYNET_STATE_DIR="$S3" PLAYNET_BPF_DIR="$B3" "$PLAYNET" --guard-config "$T_TMP/guard.conf" up --name "pt$ID-d" "$M"
 PLAYNET_STATE_DIR=$S3 PLAYNET_BPF_DIR=$B3 pings "pt$ID-d" web-1 10.250.0.2 && pass "exception wins over the deny list" || fail "exception wins over the deny list"
 expect_status "down again" 0 env PLAYNET_STATE_DIR="$S3" PLAYNET_BPF_DIR="$B3" "$PLAYNET" down "pt$ID-d"
+
+# an egress rate: 8kbit is 1000 bytes/s, so a burst of large pings overflows
+# the bucket (16 KiB) and the drops are counted
+expect_status "bad rate" 2 "$PLAYNET" --uplink-rate fast up --name "pt$ID-d" "$M"
+expect_status "up with a rate" 0 env PLAYNET_STATE_DIR="$S3" PLAYNET_BPF_DIR="$B3" "$PLAYNET" --uplink-rate 8kbit up --name "pt$ID-d" "$M"
+PLAYNET_STATE_DIR=$S3 PLAYNET_BPF_DIR=$B3 in_machine "pt$ID-d" web-1 ping -q -c 40 -i 0.01 -s 1400 -W1 203.0.113.2 >/dev/null 2>&1
+rate=$(PLAYNET_STATE_DIR=$S3 PLAYNET_BPF_DIR=$B3 stat_row "pt$ID-d" "pn-pt$ID-d" | grep -o 'uplink_rate=[0-9]*' | cut -d= -f2)
+[ "${rate:-0}" -gt 0 ] && pass "egress over the rate dropped and counted" || fail "egress over the rate dropped and counted" "$(PLAYNET_STATE_DIR=$S3 PLAYNET_BPF_DIR=$B3 stat_row "pt$ID-d" "pn-pt$ID-d")"
+expect_status "down with a rate" 0 env PLAYNET_STATE_DIR="$S3" PLAYNET_BPF_DIR="$B3" "$PLAYNET" down "pt$ID-d"
 unset PLAYNET_TRANSIT_POOL
 
 # --- exec ------------------------------------------------------------------

@@ -334,6 +334,29 @@ static void t_uplink_wrong_source(void **state)
 	expect(guard_uplink_fd(G), &v6, GUARD_DROP_UPLINK_PROTO);
 }
 
+static void t_uplink_rate(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	policy(GUARD_F_UPLINK | GUARD_F_RATE, TRANSIT);
+	/* 1 byte/s and a bucket of 200 bytes: four 42-byte frames fit, the
+	 * fifth does not, whatever the clock says. */
+	struct guard_key k = { .netns_cookie = COOKIE, .ifindex = 1 };
+	struct guard_rate r = { .rate = 1, .burst = 200, .tokens = 200 };
+	assert_int_equal(bpf_map_update_elem(guard_rates_map_fd(G), &k, &r, BPF_ANY), 0);
+	struct frame f = ipv4(OTHER_MAC, TRANSIT, 0xcb007102, 17, 1234);
+	for (int i = 0; i < 4; i++)
+		expect(guard_uplink_fd(G), &f, -1);
+	expect(guard_uplink_fd(G), &f, GUARD_DROP_UPLINK_RATE);
+	/* denied traffic does not spend tokens, nor does it pass */
+	struct frame meta = ipv4(OTHER_MAC, TRANSIT, 0xa9fea9fe, 17, 1234);
+	expect(guard_uplink_fd(G), &meta, GUARD_DROP_UPLINK_DENY);
+	/* without the flag the bucket is not consulted */
+	policy(GUARD_F_UPLINK, TRANSIT);
+	expect(guard_uplink_fd(G), &f, -1);
+	bpf_map_delete_elem(guard_rates_map_fd(G), &k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +370,7 @@ int main(void)
 		cmocka_unit_test(t_uplink_every_denied_range),
 		cmocka_unit_test(t_uplink_exception_wins),
 		cmocka_unit_test(t_uplink_wrong_source),
+		cmocka_unit_test(t_uplink_rate),
 	};
 	return cmocka_run_group_tests_name("guard", tests, setup, teardown);
 }
