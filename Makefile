@@ -147,3 +147,4 @@ help:
 
 -include $(LIB_OBJ:.o=.d) $(LIB_AOBJ:.o=.d) $(B)/obj/netd/cli/playnet.d $(A)/obj/netd/cli/playnet.d
 -include $(UNIT_SRC:tests/unit/%.c=$(A)/obj/tests/unit/%.d) $(KTEST_SRC:tests/netns/%.c=$(A)/obj/tests/netns/%.d)
+-include $(wildcard $(B)/obj/tests/bench/*.d)
