@@ -502,15 +502,21 @@ static void format_transit(const struct fabric *f, long idx, char *host, char *i
 	ipam_format_cidr(i, 31, inside);
 }
 
+/* "CMD P [--json]" on a recorded playground: show and stats. */
+static int begin_recorded_cmd(const struct options *o, int argc, char **argv,
+			      bool *json, struct state_record *rec, struct plan *p)
+{
+	int rc = parse_json_flag(argc, argv, json, 1);
+	return rc ? rc : load_recorded(o, argv[1], rec, p);
+}
+
 static int cmd_show(const struct options *o, int argc, char **argv)
 {
 	bool json;
-	int rc = parse_json_flag(argc, argv, &json, 1);
-	if (rc)
-		return rc;
 	struct state_record rec;
 	struct plan p;
-	if ((rc = load_recorded(o, argv[1], &rec, &p)) != EXIT_OK)
+	int rc = begin_recorded_cmd(o, argc, argv, &json, &rec, &p);
+	if (rc)
 		return rc;
 	struct fabric f;
 	struct fabric_report r = { 0 };
@@ -726,12 +732,10 @@ static void stats_add(struct stats_out *s, const char *iface, const char *machin
 static int cmd_stats(const struct options *o, int argc, char **argv)
 {
 	bool json;
-	int rc = parse_json_flag(argc, argv, &json, 1);
-	if (rc)
-		return rc;
 	struct state_record rec;
 	struct plan p;
-	if ((rc = load_recorded(o, argv[1], &rec, &p)) != EXIT_OK)
+	int rc = begin_recorded_cmd(o, argc, argv, &json, &rec, &p);
+	if (rc)
 		return rc;
 	struct stats_out s = { .json = json };
 	table_init(&s.t, 5);

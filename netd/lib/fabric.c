@@ -630,20 +630,12 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
 		fab_error(f, e, "netlink socket in the host netns");
 	if (e == 0 && (e = fab_step(f, "load the BPF guards")) == 0)
 		e = fabric_guard(f, &b.guard);
-	if (e == 0)
-		e = build_deny_list(&b);
-	if (e == 0)
-		e = build_namespace(&b);
-	if (e == 0)
-		e = build_bridges(&b);
-	if (e == 0)
-		e = build_machines(&b);
-	if (e == 0)
-		e = build_uplink(&b);
-	if (e == 0)
-		e = build_nft(&b);
-	if (e == 0)
-		e = build_host(&b);
+	static int (*const stages[])(struct build *) = {
+		build_deny_list, build_namespace, build_bridges, build_machines,
+		build_uplink, build_nft, build_host,
+	};
+	for (size_t i = 0; e == 0 && i < ARRAY_SIZE(stages); i++)
+		e = stages[i](&b);
 	if (e == 0) {
 		rec.phase = STATE_READY;
 		e = FAB_DO(f, state_write(f->o.state_dir, &rec), "write state of %s", p->name);
