@@ -27,6 +27,9 @@ struct {
 	__uint(max_entries, GUARD_MAX_PORTS);
 	__type(key, struct guard_key);
 	__type(value, struct guard_port);
+	/* Preallocating 64k per-CPU values costs ~50 ms and megabytes at
+	 * creation for entries most hosts never use. */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } guard_ports SEC(".maps");
 
@@ -35,6 +38,7 @@ struct {
 	__uint(max_entries, GUARD_MAX_PORTS);
 	__type(key, struct guard_key);
 	__type(value, struct guard_rate);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } guard_rates SEC(".maps");
 
@@ -58,11 +62,32 @@ struct {
 
 extern void *bpf_cast_to_kern_ctx(void *) __ksym;
 
+/*
+ * Only the fields we read, as CO-RE flavors of the kernel's structs: naming
+ * struct sk_buff itself would pull most of the kernel's types into this
+ * object's BTF (hundreds of KB, loaded and checked at every start).
+ */
+struct net___guard {
+	__u64 net_cookie;
+} __attribute__((preserve_access_index));
+
+struct possible_net_t___guard {
+	struct net___guard *net;
+} __attribute__((preserve_access_index));
+
+struct net_device___guard {
+	struct possible_net_t___guard nd_net;
+} __attribute__((preserve_access_index));
+
+struct sk_buff___guard {
+	struct net_device___guard *dev;
+} __attribute__((preserve_access_index));
+
 /* The cookie of the device's namespace: taps of two playgrounds may share
  * an ifindex, never a (cookie, ifindex) pair. */
 static __always_inline __u64 netns_cookie(struct __sk_buff *ctx)
 {
-	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
+	struct sk_buff___guard *skb = bpf_cast_to_kern_ctx(ctx);
 	return skb->dev->nd_net.net->net_cookie;
 }
 

@@ -447,8 +447,9 @@ static int build_nft(struct build *b)
 	return e;
 }
 
-/* The host side is shared by every playground. It is replaced, atomically,
- * on every create: it costs one batch and repairs a table someone removed.
+/* The host side is shared by every playground and the same for all of
+ * them (whatever the transit pool): made when missing, left alone otherwise,
+ * since replacing it costs a grace period (~20 ms) on every create.
  * Forwarding must be on for the uplinks. */
 static int build_host(struct build *b)
 {
@@ -457,6 +458,11 @@ static int build_host(struct build *b)
 		       "enable forwarding in the host netns");
 	if (e < 0)
 		return e;
+	int exists = nft_table_exists(f->host_nsfd);
+	if (exists < 0)
+		return fab_error(f, exists, "query host nftables table %s", NFT_TABLE);
+	if (exists)
+		return 0;
 	struct nft_batch *nb = NULL;
 	if ((e = nft_host_batch(&nb)) < 0)
 		return fab_error(f, e, "build host nftables ruleset");
