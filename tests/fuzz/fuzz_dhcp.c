@@ -1,0 +1,32 @@
+/* libFuzzer target: the DHCP module on untrusted packets. Every reply it
+ * makes must itself parse, with the type it claims. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "dhcp.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const struct dhcp_lease leases[] = {
+	{ .mac = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x01 }, .address = 0xac100002, .prefix = 24,
+	  .hostname = "web-1" },
+	{ .mac = { 0, 0, 0, 0, 0, 0 }, .address = 0xac100003, .prefix = 24, .hostname = "zero" },
+};
+
+static const struct dhcp_network net = {
+	.server_id = 0xac100001, .has_router = true, .router = 0xac100001,
+	.dns = { 0x01010101 }, .n_dns = 1, .mtu = 1500, .leases = leases, .n_leases = 2,
+};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct dhcp_decision d;
+	dhcp_handle(&net, data, size, &d);
+	if (!d.reply)
+		return 0;
+	struct dhcp_msg m;
+	if (d.len > sizeof(d.buf) || dhcp_parse(d.buf, d.len, &m) != 0 || m.type != d.type)
+		__builtin_trap();
+	return 0;
+}
