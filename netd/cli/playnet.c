@@ -34,6 +34,7 @@
 #include "plan.h"
 #include "plan_json.h"
 #include "plan_text.h"
+#include "report.h"
 #include "util.h"
 
 enum exit_code { EXIT_OK = 0, EXIT_USER = 1, EXIT_USAGE = 2, EXIT_SYSTEM = 3 };
@@ -445,35 +446,23 @@ static int cmd_down(const struct options *o, int argc, char **argv)
 static int load_recorded(const struct options *o, const char *name,
 			 struct state_record *rec, struct plan *p)
 {
-	if (!naming_valid_playground(name)) {
-		fprintf(stderr, "playnet: invalid playground name '%s'\n", name);
-		return EXIT_USER;
-	}
-	int e = state_read(o->state_dir, name, rec);
-	if (e == -ENOENT) {
-		fprintf(stderr, "playnet: no playground named %s\n", name);
-		return EXIT_USER;
-	}
-	if (e < 0) {
-		fprintf(stderr, "playnet: state of %s: %s\n", name, strerror(-e));
-		return EXIT_SYSTEM;
-	}
-	/* It was valid when it was made: do not let today's limits refuse it. */
-	const struct manifest_limits lim = { 4096, 4096, 4096 };
-	struct manifest m;
 	struct diag d;
 	diag_init(&d, name);
-	e = manifest_parse(rec->manifest, strlen(rec->manifest), &lim, &m, &d);
-	if (e == 0)
-		e = plan_build(&m, name, p, &d);
-	manifest_free(&m);
-	if (e < 0) {
-		fprintf(stderr, "playnet: the stored manifest of %s no longer reads:\n", name);
+	int e = report_load(o->state_dir, name, rec, p, &d);
+	int rc = EXIT_OK;
+	if (e == -ENOENT) {
+		fprintf(stderr, "playnet: no playground named %s\n", name);
+		rc = EXIT_USER;
+	} else if (e == -EINVAL && !naming_valid_playground(name)) {
+		fprintf(stderr, "playnet: invalid playground name '%s'\n", name);
+		rc = EXIT_USER;
+	} else if (e < 0) {
+		fprintf(stderr, "playnet: playground %s cannot be read back:\n", name);
 		diag_print(&d, stderr);
-		state_record_free(rec);
+		rc = EXIT_SYSTEM;
 	}
 	diag_free(&d);
-	return e < 0 ? EXIT_SYSTEM : EXIT_OK;
+	return rc;
 }
 
 static int parse_json_flag(int argc, char **argv, bool *json, int want_args)
@@ -494,14 +483,6 @@ static int parse_json_flag(int argc, char **argv, bool *json, int want_args)
 	return EXIT_OK;
 }
 
-static void format_transit(const struct fabric *f, long idx, char *host, char *inside)
-{
-	uint32_t h, i;
-	fabric_transit_addrs(f, idx, &h, &i);
-	ipam_format_cidr(h, 31, host);
-	ipam_format_cidr(i, 31, inside);
-}
-
 /* "CMD P [--json]" on a recorded playground: show and stats. */
 static int begin_recorded_cmd(const struct options *o, int argc, char **argv,
 			      bool *json, struct state_record *rec, struct plan *p)
@@ -520,44 +501,30 @@ static int cmd_show(const struct options *o, int argc, char **argv)
 		return rc;
 	struct fabric f;
 	struct fabric_report r = { 0 };
-	if ((rc = fabric_begin(o, &f)) == EXIT_OK) {
-		if (fabric_inspect(&f, &p, &rec, &r) < 0) {
-			fprintf(stderr, "playnet: show %s: %s\n", p.name, f.err);
-			rc = EXIT_SYSTEM;
-		}
+	if ((rc = fabric_begin(o, &f)) == EXIT_OK && fabric_inspect(&f, &p, &rec, &r) < 0) {
+		fprintf(stderr, "playnet: show %s: %s\n", p.name, f.err);
+		rc = EXIT_SYSTEM;
 	}
-	if (rc == EXIT_OK) {
-		char host[IPAM_CIDR_STRLEN], inside[IPAM_CIDR_STRLEN];
-		format_transit(&f, rec.transit_index, host, inside);
-		const char *status = rec.phase != STATE_READY ? state_phase_name(rec.phase)
-				     : r.n_missing ? "degraded" : "ready";
-		if (json) {
-			struct json_object *j = plan_to_json(&p);
-			struct json_object *t = json_object_new_object();
-			json_object_object_add(t, "host", json_object_new_string(host));
-			json_object_object_add(t, "inside", json_object_new_string(inside));
-			json_object_object_add(j, "transit", t);
-			json_object_object_add(j, "hostNetns", rec.host_netns[0]
-					       ? json_object_new_string(rec.host_netns) : NULL);
-			json_object_object_add(j, "status", json_object_new_string(status));
-			struct json_object *miss = json_object_new_array();
-			for (size_t i = 0; i < r.n_missing; i++)
-				json_object_array_add(miss, json_object_new_string(r.missing[i]));
-			json_object_object_add(j, "missing", miss);
-			puts(json_object_to_json_string_ext(j, PLAN_JSON_FLAGS));
-			json_object_put(j);
-		} else {
-			plan_print_text(&p, stdout);
-			printf("\nstatus %s, transit %s (host) / %s (inside)%s%s\n", status,
-			       host, inside, rec.host_netns[0] ? ", host netns " : "",
-			       rec.host_netns);
-			for (size_t i = 0; i < r.n_missing; i++)
-				printf("  missing: %s\n", r.missing[i]);
-		}
-		if (r.n_missing)
-			fprintf(stderr, "playnet: %s is degraded: %zu object%s missing or wrong ('playnet down %s' then 'up' rebuilds it)\n",
-				p.name, r.n_missing, r.n_missing == 1 ? "" : "s", p.name);
+	if (rc == EXIT_OK && json) {
+		struct json_object *j = report_show_json(&f, &rec, &p, &r);
+		puts(json_object_to_json_string_ext(j, PLAN_JSON_FLAGS));
+		json_object_put(j);
+	} else if (rc == EXIT_OK) {
+		uint32_t h, i;
+		char hs[IPAM_CIDR_STRLEN], is[IPAM_CIDR_STRLEN];
+		fabric_transit_addrs(&f, rec.transit_index, &h, &i);
+		ipam_format_cidr(h, 31, hs);
+		ipam_format_cidr(i, 31, is);
+		plan_print_text(&p, stdout);
+		printf("\nstatus %s, transit %s (host) / %s (inside)%s%s\n",
+		       report_status(&rec, &r), hs, is,
+		       rec.host_netns[0] ? ", host netns " : "", rec.host_netns);
+		for (size_t k = 0; k < r.n_missing; k++)
+			printf("  missing: %s\n", r.missing[k]);
 	}
+	if (rc == EXIT_OK && r.n_missing)
+		fprintf(stderr, "playnet: %s is degraded: %zu object%s missing or wrong ('playnet down %s' then 'up' rebuilds it)\n",
+			p.name, r.n_missing, r.n_missing == 1 ? "" : "s", p.name);
 	fabric_report_free(&r);
 	fabric_close(&f);
 	state_record_free(&rec);
@@ -668,67 +635,6 @@ static int cmd_exec(const struct options *o, int argc, char **argv)
 	return EXIT_SYSTEM;
 }
 
-static void stats_drops(const struct guard_counters *c, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	for (int r = 0; r < GUARD_REASONS; r++) {
-		if (!c->drops[r])
-			continue;
-		size_t used = strlen(buf);
-		snprintf(buf + used, len - used, "%s%s=%llu", used ? " " : "",
-			 guard_reason_name(r), (unsigned long long)c->drops[r]);
-	}
-	if (!buf[0])
-		snprintf(buf, len, "0");
-}
-
-static struct json_object *stats_json(const char *iface, const char *machine,
-				      const struct guard_counters *c)
-{
-	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "interface", json_object_new_string(iface));
-	json_object_object_add(o, "machine", machine ? json_object_new_string(machine) : NULL);
-	json_object_object_add(o, "passPackets", json_object_new_int64((int64_t)c->pass_packets));
-	json_object_object_add(o, "passBytes", json_object_new_int64((int64_t)c->pass_bytes));
-	struct json_object *d = json_object_new_object();
-	for (int r = 0; r < GUARD_REASONS; r++)
-		json_object_object_add(d, guard_reason_name(r),
-				       json_object_new_int64((int64_t)c->drops[r]));
-	json_object_object_add(o, "drops", d);
-	return o;
-}
-
-struct stats_out {
-	bool json;
-	struct json_object *ifaces;
-	struct table t;
-	struct guard_counters total;
-};
-
-static void stats_row(struct stats_out *s, const char *iface, const char *machine,
-		      const struct guard_counters *c)
-{
-	if (s->json) {
-		json_object_array_add(s->ifaces, stats_json(iface, machine, c));
-		return;
-	}
-	char pk[32], by[32], drops[512];
-	snprintf(pk, sizeof(pk), "%llu", (unsigned long long)c->pass_packets);
-	snprintf(by, sizeof(by), "%llu", (unsigned long long)c->pass_bytes);
-	stats_drops(c, drops, sizeof(drops));
-	table_add(&s->t, (const char *[]){ iface, machine, pk, by, drops });
-}
-
-static void stats_add(struct stats_out *s, const char *iface, const char *machine,
-		      const struct guard_counters *c)
-{
-	s->total.pass_packets += c->pass_packets;
-	s->total.pass_bytes += c->pass_bytes;
-	for (int r = 0; r < GUARD_REASONS; r++)
-		s->total.drops[r] += c->drops[r];
-	stats_row(s, iface, machine, c);
-}
-
 static int cmd_stats(const struct options *o, int argc, char **argv)
 {
 	bool json;
@@ -737,65 +643,40 @@ static int cmd_stats(const struct options *o, int argc, char **argv)
 	int rc = begin_recorded_cmd(o, argc, argv, &json, &rec, &p);
 	if (rc)
 		return rc;
-	struct stats_out s = { .json = json };
-	table_init(&s.t, 5);
-	table_add(&s.t, (const char *[]){ "INTERFACE", "MACHINE", "PASSED", "BYTES", "DROPS" });
-	s.ifaces = json_object_new_array();
-	int ns = netns_open(p.netns);
-	int hns = rec.host_netns[0] ? netns_open(rec.host_netns) : netns_open_current();
-	if (ns < 0 || hns < 0) {
-		fprintf(stderr, "playnet: stats %s: the playground's namespaces are gone ('playnet show %s')\n",
-			p.name, p.name);
-		rc = EXIT_SYSTEM;
+	struct report_stats s;
+	char err[256];
+	if (report_stats(o->pin_dir, &rec, &p, &s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "playnet: stats %s: %s\n", p.name, err);
+		state_record_free(&rec);
+		plan_free(&p);
+		return EXIT_SYSTEM;
 	}
-	for (size_t i = 0; rc == 0 && i < p.n_machines; i++) {
-		const struct plan_machine *mc = &p.machines[i];
-		for (size_t j = 0; j < mc->n_interfaces; j++) {
-			const struct plan_interface *ifc = &mc->interfaces[j];
-			char who[128];
-			snprintf(who, sizeof(who), "%s/%s", mc->name, ifc->name);
-			struct guard_counters c;
-			int e = guard_read(o->pin_dir, ns, ifc->device, &c);
-			if (e < 0) {
-				fprintf(stderr, "playnet: stats %s: %s: %s\n", p.name, ifc->device,
-					strerror(-e));
-				rc = EXIT_SYSTEM;
-				break;
-			}
-			stats_add(&s, ifc->device, who, &c);
-		}
-	}
-	if (rc == 0) {
-		struct guard_counters c;
-		int e = guard_read(o->pin_dir, hns, p.uplink_host, &c);
-		if (e < 0) {
-			fprintf(stderr, "playnet: stats %s: uplink %s: %s\n", p.name, p.uplink_host,
-				strerror(-e));
-			rc = EXIT_SYSTEM;
-		} else {
-			stats_add(&s, p.uplink_host, NULL, &c);
-		}
-	}
-	if (rc == 0 && json) {
-		struct json_object *j = json_object_new_object();
-		json_object_object_add(j, "name", json_object_new_string(p.name));
-		json_object_object_add(j, "interfaces", json_object_get(s.ifaces));
-		json_object_object_add(j, "total", stats_json("total", NULL, &s.total));
+	if (json) {
+		struct json_object *j = report_stats_json(p.name, &s);
 		puts(json_object_to_json_string_ext(j, PLAN_JSON_FLAGS));
 		json_object_put(j);
-	} else if (rc == 0) {
-		stats_row(&s, "total", NULL, &s.total);
-		table_print(&s.t, stdout);
+	} else {
+		struct table t;
+		table_init(&t, 5);
+		table_add(&t, (const char *[]){ "INTERFACE", "MACHINE", "PASSED", "BYTES", "DROPS" });
+		for (size_t i = 0; i <= s.n; i++) {
+			const struct report_iface *it = i < s.n ? &s.ifaces[i] : NULL;
+			const struct guard_counters *c = it ? &it->c : &s.total;
+			char pk[32], by[32], drops[512];
+			snprintf(pk, sizeof(pk), "%llu", (unsigned long long)c->pass_packets);
+			snprintf(by, sizeof(by), "%llu", (unsigned long long)c->pass_bytes);
+			report_drops_text(c, drops, sizeof(drops));
+			table_add(&t, (const char *[]){ it ? it->device : "total",
+							 it && it->machine[0] ? it->machine : NULL,
+							 pk, by, drops });
+		}
+		table_print(&t, stdout);
+		table_free(&t);
 	}
-	if (ns >= 0)
-		close(ns);
-	if (hns >= 0)
-		close(hns);
-	json_object_put(s.ifaces);
-	table_free(&s.t);
+	report_stats_free(&s);
 	state_record_free(&rec);
 	plan_free(&p);
-	return rc;
+	return EXIT_OK;
 }
 
 struct command {

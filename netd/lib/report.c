@@ -1,0 +1,168 @@
+#include "report.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipam.h"
+#include "netns.h"
+#include "plan_json.h"
+
+int report_load(const char *state_dir, const char *name, struct state_record *rec,
+		struct plan *p, struct diag *d)
+{
+	if (!naming_valid_playground(name)) {
+		diag_add(d, 0, 0, "invalid playground name '%.64s'", name);
+		return -EINVAL;
+	}
+	int e = state_read(state_dir, name, rec);
+	if (e < 0)
+		return e;
+	/* It was valid when it was made: today's limits do not refuse it. */
+	const struct manifest_limits lim = { 4096, 4096, 4096 };
+	struct manifest m;
+	e = manifest_parse(rec->manifest, strlen(rec->manifest), &lim, &m, d);
+	if (e == 0)
+		e = plan_build(&m, name, p, d);
+	manifest_free(&m);
+	if (e < 0)
+		state_record_free(rec);
+	return e;
+}
+
+const char *report_status(const struct state_record *rec, const struct fabric_report *r)
+{
+	if (rec->phase != STATE_READY)
+		return state_phase_name(rec->phase);
+	return r->n_missing ? "degraded" : "ready";
+}
+
+struct json_object *report_show_json(const struct fabric *f, const struct state_record *rec,
+				     const struct plan *p, const struct fabric_report *r)
+{
+	struct json_object *j = plan_to_json(p);
+	if (!j)
+		return NULL;
+	uint32_t h, i;
+	char hs[IPAM_CIDR_STRLEN], is[IPAM_CIDR_STRLEN];
+	fabric_transit_addrs(f, rec->transit_index, &h, &i);
+	ipam_format_cidr(h, 31, hs);
+	ipam_format_cidr(i, 31, is);
+	struct json_object *t = json_object_new_object();
+	json_object_object_add(t, "host", json_object_new_string(hs));
+	json_object_object_add(t, "inside", json_object_new_string(is));
+	json_object_object_add(j, "transit", t);
+	json_object_object_add(j, "hostNetns",
+			       rec->host_netns[0] ? json_object_new_string(rec->host_netns) : NULL);
+	json_object_object_add(j, "status", json_object_new_string(report_status(rec, r)));
+	struct json_object *miss = json_object_new_array();
+	for (size_t k = 0; k < r->n_missing; k++)
+		json_object_array_add(miss, json_object_new_string(r->missing[k]));
+	json_object_object_add(j, "missing", miss);
+	return j;
+}
+
+static int stats_add(struct report_stats *s, int nsfd, const char *pin_dir,
+		     const char *dev, const char *machine)
+{
+	struct report_iface *n = realloc(s->ifaces, (s->n + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	s->ifaces = n;
+	struct report_iface *it = &n[s->n];
+	memset(it, 0, sizeof(*it));
+	snprintf(it->device, sizeof(it->device), "%s", dev);
+	snprintf(it->machine, sizeof(it->machine), "%s", machine);
+	int e = guard_read(pin_dir, nsfd, dev, &it->c);
+	if (e < 0)
+		return e;
+	s->n++;
+	s->total.pass_packets += it->c.pass_packets;
+	s->total.pass_bytes += it->c.pass_bytes;
+	for (int r = 0; r < GUARD_REASONS; r++)
+		s->total.drops[r] += it->c.drops[r];
+	return 0;
+}
+
+int report_stats(const char *pin_dir, const struct state_record *rec, const struct plan *p,
+		 struct report_stats *s, char *err, size_t errlen)
+{
+	memset(s, 0, sizeof(*s));
+	int ns = netns_open(p->netns);
+	int hns = rec->host_netns[0] ? netns_open(rec->host_netns) : netns_open_current();
+	int e = 0;
+	if (ns < 0 || hns < 0) {
+		snprintf(err, errlen, "the namespaces of %s are gone", p->name);
+		e = -ENOENT;
+	}
+	for (size_t i = 0; e == 0 && i < p->n_machines; i++) {
+		const struct plan_machine *mc = &p->machines[i];
+		for (size_t j = 0; e == 0 && j < mc->n_interfaces; j++) {
+			char who[96];
+			snprintf(who, sizeof(who), "%s/%s", mc->name, mc->interfaces[j].name);
+			e = stats_add(s, ns, pin_dir, mc->interfaces[j].device, who);
+			if (e < 0)
+				snprintf(err, errlen, "%s: %s", mc->interfaces[j].device, strerror(-e));
+		}
+	}
+	if (e == 0 && (e = stats_add(s, hns, pin_dir, p->uplink_host, "")) < 0)
+		snprintf(err, errlen, "uplink %s: %s", p->uplink_host, strerror(-e));
+	if (ns >= 0)
+		close(ns);
+	if (hns >= 0)
+		close(hns);
+	if (e < 0)
+		report_stats_free(s);
+	return e;
+}
+
+static struct json_object *counters_json(const char *iface, const char *machine,
+					 const struct guard_counters *c)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "interface", json_object_new_string(iface));
+	json_object_object_add(o, "machine", machine && *machine ? json_object_new_string(machine) : NULL);
+	json_object_object_add(o, "passPackets", json_object_new_int64((int64_t)c->pass_packets));
+	json_object_object_add(o, "passBytes", json_object_new_int64((int64_t)c->pass_bytes));
+	struct json_object *d = json_object_new_object();
+	for (int r = 0; r < GUARD_REASONS; r++)
+		json_object_object_add(d, guard_reason_name(r),
+				       json_object_new_int64((int64_t)c->drops[r]));
+	json_object_object_add(o, "drops", d);
+	return o;
+}
+
+struct json_object *report_stats_json(const char *name, const struct report_stats *s)
+{
+	struct json_object *j = json_object_new_object();
+	json_object_object_add(j, "name", json_object_new_string(name));
+	struct json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < s->n; i++)
+		json_object_array_add(arr, counters_json(s->ifaces[i].device, s->ifaces[i].machine,
+							 &s->ifaces[i].c));
+	json_object_object_add(j, "interfaces", arr);
+	json_object_object_add(j, "total", counters_json("total", NULL, &s->total));
+	return j;
+}
+
+void report_stats_free(struct report_stats *s)
+{
+	free(s->ifaces);
+	memset(s, 0, sizeof(*s));
+}
+
+void report_drops_text(const struct guard_counters *c, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (int r = 0; r < GUARD_REASONS; r++) {
+		if (!c->drops[r])
+			continue;
+		size_t used = strlen(buf);
+		snprintf(buf + used, len - used, "%s%s=%llu", used ? " " : "",
+			 guard_reason_name(r), (unsigned long long)c->drops[r]);
+	}
+	if (!buf[0])
+		snprintf(buf, len, "0");
+}

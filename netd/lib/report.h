@@ -1,0 +1,51 @@
+/*
+ * What is said about a created playground, the same for `playnet` and the
+ * API: its record and plan, its state against the kernel (show), and its
+ * guard counters (stats), as text-ready values and as stable JSON.
+ */
+#ifndef PLAYNET_REPORT_H
+#define PLAYNET_REPORT_H
+
+#include <json-c/json.h>
+#include <net/if.h>
+
+#include "diag.h"
+#include "fabric.h"
+#include "guard.h"
+#include "plan.h"
+#include "state.h"
+
+/* The record of NAME and its plan, rebuilt from the stored manifest.
+ * -ENOENT: no such playground; -EINVAL: bad name (d says why). */
+int report_load(const char *state_dir, const char *name, struct state_record *rec,
+		struct plan *p, struct diag *d);
+
+/* "ready", "degraded" (objects missing), or the record's phase. */
+const char *report_status(const struct state_record *rec, const struct fabric_report *r);
+
+/* The plan's JSON with status, transit, host netns and what is missing. */
+struct json_object *report_show_json(const struct fabric *f, const struct state_record *rec,
+				     const struct plan *p, const struct fabric_report *r);
+
+struct report_iface {
+	char device[IFNAMSIZ];
+	char machine[96];  /* "machine/ethN", "" for the uplink */
+	struct guard_counters c;
+};
+
+struct report_stats {
+	struct report_iface *ifaces;
+	size_t n;
+	struct guard_counters total;
+};
+
+/* Counters of every guarded interface of the playground. */
+int report_stats(const char *pin_dir, const struct state_record *rec, const struct plan *p,
+		 struct report_stats *s, char *err, size_t errlen);
+struct json_object *report_stats_json(const char *name, const struct report_stats *s);
+void report_stats_free(struct report_stats *s);
+
+/* "src_mac=3 uplink_deny=1", or "0". */
+void report_drops_text(const struct guard_counters *c, char *buf, size_t len);
+
+#endif
