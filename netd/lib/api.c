@@ -1,0 +1,132 @@
+#define _GNU_SOURCE
+#include "api.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "naming.h"
+
+#define PREFIX "/v1/playgrounds"
+
+void api_response_free(struct api_response *r)
+{
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+void api_text(struct api_response *r, int status, const char *content_type, char *text,
+	      size_t len)
+{
+	api_response_free(r);
+	r->status = status;
+	r->body = text;
+	r->len = len;
+	r->content_type = content_type;
+}
+
+void api_json(struct api_response *r, int status, struct json_object *j)
+{
+	const char *s = j ? json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+								 JSON_C_TO_STRING_NOSLASHESCAPE)
+			  : NULL;
+	char *copy = s ? strdup(s) : NULL;
+	json_object_put(j);
+	if (!copy) {
+		api_response_free(r);
+		r->status = 500;
+		return;
+	}
+	api_text(r, status, "application/json", copy, strlen(copy));
+}
+
+void api_error(struct api_response *r, int status, const char *code, const char *message,
+	       int line, int column)
+{
+	struct json_object *e = json_object_new_object();
+	json_object_object_add(e, "code", json_object_new_string(code));
+	json_object_object_add(e, "message", json_object_new_string(message));
+	if (line > 0) {
+		json_object_object_add(e, "line", json_object_new_int(line));
+		json_object_object_add(e, "column", json_object_new_int(column));
+	}
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "error", e);
+	api_json(r, status, o);
+}
+
+static void method_not_allowed(struct api_response *r, const char *allow)
+{
+	api_error(r, 405, "method_not_allowed", "method not allowed here", 0, 0);
+	r->allow = allow;
+}
+
+static void route_playground(const struct api_backend *b, const char *method,
+			     const char *rest, const char *body, size_t len,
+			     struct api_response *r)
+{
+	const char *slash = strchr(rest, '/');
+	size_t nlen = slash ? (size_t)(slash - rest) : strlen(rest);
+	const char *sub = slash ? slash + 1 : NULL;
+	if (sub && strcmp(sub, "stats") != 0) {
+		api_error(r, 404, "not_found", "no such resource", 0, 0);
+		return;
+	}
+	char name[NAMING_PLAYGROUND_MAX + 1];
+	if (nlen == 0 || nlen > NAMING_PLAYGROUND_MAX) {
+		api_error(r, 400, "invalid_name",
+			  "a playground name has 1 to 32 characters of a-z, 0-9 and '-'", 0, 0);
+		return;
+	}
+	memcpy(name, rest, nlen);
+	name[nlen] = '\0';
+	if (!naming_valid_playground(name)) {
+		api_error(r, 400, "invalid_name",
+			  "a playground name has 1 to 32 characters of a-z, 0-9 and '-', starting with a letter or digit",
+			  0, 0);
+		return;
+	}
+	if (sub) {
+		if (strcmp(method, "GET") != 0)
+			return method_not_allowed(r, "GET");
+		return b->stats(b->ctx, name, r);
+	}
+	if (strcmp(method, "GET") == 0)
+		return b->get(b->ctx, name, r);
+	if (strcmp(method, "PUT") == 0) {
+		if (len == 0) {
+			api_error(r, 400, "empty_body", "PUT needs a manifest (YAML or JSON) as its body",
+				  0, 0);
+			return;
+		}
+		return b->put(b->ctx, name, body, len, r);
+	}
+	if (strcmp(method, "DELETE") == 0)
+		return b->del(b->ctx, name, r);
+	method_not_allowed(r, "GET, PUT, DELETE");
+}
+
+void api_handle(const struct api_backend *b, const char *method, const char *path,
+		const char *body, size_t len, struct api_response *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (strcmp(path, "/healthz") == 0) {
+		if (strcmp(method, "GET") != 0)
+			return method_not_allowed(r, "GET");
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "status", json_object_new_string("ok"));
+		return api_json(r, 200, o);
+	}
+	if (strcmp(path, "/metrics") == 0) {
+		if (strcmp(method, "GET") != 0)
+			return method_not_allowed(r, "GET");
+		return b->metrics(b->ctx, r);
+	}
+	if (strcmp(path, PREFIX) == 0) {
+		if (strcmp(method, "GET") != 0)
+			return method_not_allowed(r, "GET");
+		return b->list(b->ctx, r);
+	}
+	if (strncmp(path, PREFIX "/", sizeof(PREFIX)) == 0)
+		return route_playground(b, method, path + sizeof(PREFIX), body, len, r);
+	api_error(r, 404, "not_found", "no such resource", 0, 0);
+}

@@ -1,0 +1,177 @@
+/* The API's routing: which route each method and path reaches, names
+ * checked before any backend runs, and the error shape. */
+#include "testutil.h"
+
+#include <stdlib.h>
+
+#include "api.h"
+
+static char last[128];
+
+static void note(struct api_response *r, const char *what)
+{
+	snprintf(last, sizeof(last), "%s", what);
+	char *b = strdup("{}");
+	api_text(r, 299, "application/json", b, 2);
+}
+
+static void f_list(void *ctx, struct api_response *r) { (void)ctx; note(r, "list"); }
+static void f_get(void *ctx, const char *n, struct api_response *r)
+{
+	(void)ctx;
+	char w[96];
+	snprintf(w, sizeof(w), "get %s", n);
+	note(r, w);
+}
+static void f_put(void *ctx, const char *n, const char *b, size_t len, struct api_response *r)
+{
+	(void)ctx;
+	char w[96];
+	snprintf(w, sizeof(w), "put %s %.*s", n, (int)len, b);
+	note(r, w);
+}
+static void f_del(void *ctx, const char *n, struct api_response *r)
+{
+	(void)ctx;
+	char w[96];
+	snprintf(w, sizeof(w), "delete %s", n);
+	note(r, w);
+}
+static void f_stats(void *ctx, const char *n, struct api_response *r)
+{
+	(void)ctx;
+	char w[96];
+	snprintf(w, sizeof(w), "stats %s", n);
+	note(r, w);
+}
+static void f_metrics(void *ctx, struct api_response *r) { (void)ctx; note(r, "metrics"); }
+
+static const struct api_backend B = { NULL, f_list, f_get, f_put, f_del, f_stats, f_metrics };
+
+/* Routes to the backend: status 299 and what it saw. */
+static void expect_route(const char *method, const char *path, const char *body,
+			 const char *want)
+{
+	struct api_response r;
+	last[0] = '\0';
+	api_handle(&B, method, path, body, body ? strlen(body) : 0, &r);
+	assert_int_equal(r.status, 299);
+	assert_string_equal(last, want);
+	api_response_free(&r);
+}
+
+static void expect_error(const char *method, const char *path, int status, const char *code)
+{
+	struct api_response r;
+	last[0] = '\0';
+	api_handle(&B, method, path, "x", 1, &r);
+	assert_int_equal(r.status, status);
+	assert_string_equal(last, ""); /* no backend ran */
+	struct json_object *j = json_tokener_parse(r.body);
+	assert_non_null(j);
+	struct json_object *e, *c;
+	assert_true(json_object_object_get_ex(j, "error", &e));
+	assert_true(json_object_object_get_ex(e, "code", &c));
+	assert_string_equal(json_object_get_string(c), code);
+	assert_true(json_object_object_get_ex(e, "message", &c));
+	json_object_put(j);
+	api_response_free(&r);
+}
+
+static void t_routes(void **state)
+{
+	(void)state;
+	expect_route("GET", "/v1/playgrounds", NULL, "list");
+	expect_route("GET", "/v1/playgrounds/lab-1", NULL, "get lab-1");
+	expect_route("PUT", "/v1/playgrounds/lab-1", "kind: playground", "put lab-1 kind: playground");
+	expect_route("DELETE", "/v1/playgrounds/lab-1", NULL, "delete lab-1");
+	expect_route("GET", "/v1/playgrounds/lab-1/stats", NULL, "stats lab-1");
+	expect_route("GET", "/metrics", NULL, "metrics");
+}
+
+static void t_healthz(void **state)
+{
+	(void)state;
+	struct api_response r;
+	api_handle(&B, "GET", "/healthz", NULL, 0, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"status\":\"ok\"}");
+	assert_string_equal(r.content_type, "application/json");
+	api_response_free(&r);
+}
+
+static void t_not_found(void **state)
+{
+	(void)state;
+	expect_error("GET", "/", 404, "not_found");
+	expect_error("GET", "/v2/playgrounds", 404, "not_found");
+	expect_error("GET", "/v1/playgroundsx", 404, "not_found");
+	expect_error("GET", "/v1/playgrounds/lab/other", 404, "not_found");
+	expect_error("GET", "/v1/playgrounds/a/b", 404, "not_found");
+	expect_error("GET", "/v1/playgrounds/lab/stats/x", 404, "not_found");
+}
+
+static void t_bad_names(void **state)
+{
+	(void)state;
+	char long_name[400] = "/v1/playgrounds/";
+	memset(long_name + strlen(long_name), 'a', 300);
+	expect_error("PUT", long_name, 400, "invalid_name");
+	expect_error("PUT", "/v1/playgrounds/..", 400, "invalid_name");
+	expect_error("PUT", "/v1/playgrounds/a b", 400, "invalid_name");
+	expect_error("PUT", "/v1/playgrounds/Lab", 400, "invalid_name");
+	expect_error("GET", "/v1/playgrounds/", 400, "invalid_name");
+	expect_error("DELETE", "/v1/playgrounds/-x", 400, "invalid_name");
+	expect_error("GET", "/v1/playgrounds/a.b/stats", 400, "invalid_name");
+}
+
+static void t_methods(void **state)
+{
+	(void)state;
+	struct api_response r;
+	api_handle(&B, "POST", "/v1/playgrounds/lab", "x", 1, &r);
+	assert_int_equal(r.status, 405);
+	assert_string_equal(r.allow, "GET, PUT, DELETE");
+	api_response_free(&r);
+	api_handle(&B, "DELETE", "/v1/playgrounds", NULL, 0, &r);
+	assert_int_equal(r.status, 405);
+	assert_string_equal(r.allow, "GET");
+	api_response_free(&r);
+	expect_error("PUT", "/v1/playgrounds/lab/stats", 405, "method_not_allowed");
+	expect_error("POST", "/healthz", 405, "method_not_allowed");
+	expect_error("PUT", "/metrics", 405, "method_not_allowed");
+}
+
+static void t_empty_put(void **state)
+{
+	(void)state;
+	struct api_response r;
+	api_handle(&B, "PUT", "/v1/playgrounds/lab", "", 0, &r);
+	assert_int_equal(r.status, 400);
+	assert_non_null(strstr(r.body, "empty_body"));
+	api_response_free(&r);
+}
+
+static void t_error_position(void **state)
+{
+	(void)state;
+	struct api_response r = { 0 };
+	api_error(&r, 422, "invalid_manifest", "t.yaml:3:7: bad", 3, 7);
+	assert_string_equal(r.body,
+			    "{\"error\":{\"code\":\"invalid_manifest\",\"message\":\"t.yaml:3:7: bad\",\"line\":3,\"column\":7}}");
+	api_response_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_routes),
+		cmocka_unit_test(t_healthz),
+		cmocka_unit_test(t_not_found),
+		cmocka_unit_test(t_bad_names),
+		cmocka_unit_test(t_methods),
+		cmocka_unit_test(t_empty_put),
+		cmocka_unit_test(t_error_position),
+	};
+	return cmocka_run_group_tests_name("api", tests, NULL, NULL);
+}
