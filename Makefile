@@ -4,7 +4,7 @@
 PREFIX ?= /usr/local
 CC ?= gcc
 FUZZ_CC ?= clang
-PKGS := yaml-0.1 json-c libnl-3.0 libnl-route-3.0 libmnl libnftnl libbpf
+PKGS := yaml-0.1 json-c libnl-3.0 libnl-route-3.0 libmnl libnftnl libbpf libmicrohttpd
 
 ifeq ($(V),1)
 Q :=
@@ -35,14 +35,15 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 
 LIB_SRC := $(wildcard netd/lib/*.c)
 CLI_SRC := netd/cli/playnet.c
+NETD_SRC := $(wildcard netd/daemon/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 KTEST_SRC := $(wildcard tests/netns/test_*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
 LIB_AOBJ := $(LIB_SRC:%.c=$(A)/obj/%.o)
-BINS := $(B)/bin/playnet
-ABINS := $(A)/bin/playnet
+BINS := $(B)/bin/playnet $(B)/bin/netd
+ABINS := $(A)/bin/playnet $(A)/bin/netd
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(A)/tests/%) $(KTEST_SRC:tests/netns/%.c=$(A)/tests/%)
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
@@ -87,6 +88,18 @@ $(B)/bin/playnet: $(B)/obj/netd/cli/playnet.o $(B)/libplaynet.a
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/bin/netd: $(NETD_SRC:%.c=$(B)/obj/%.o) $(B)/libplaynet.a
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(A)/bin/netd: $(NETD_SRC:%.c=$(A)/obj/%.o) $(A)/libplaynet.a
+	@mkdir -p $(@D)
+	@echo "  LD asan $@"
+	$(Q)$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+$(B)/obj/netd/daemon/%.o $(A)/obj/netd/daemon/%.o: BASE_CFLAGS += -Inetd/daemon
 
 $(A)/bin/playnet: $(A)/obj/netd/cli/playnet.o $(A)/libplaynet.a
 	@mkdir -p $(@D)
@@ -146,5 +159,6 @@ help:
 .PHONY: all tests test bench fuzz install clean help
 
 -include $(LIB_OBJ:.o=.d) $(LIB_AOBJ:.o=.d) $(B)/obj/netd/cli/playnet.d $(A)/obj/netd/cli/playnet.d
+-include $(NETD_SRC:%.c=$(B)/obj/%.d) $(NETD_SRC:%.c=$(A)/obj/%.d)
 -include $(UNIT_SRC:tests/unit/%.c=$(A)/obj/tests/unit/%.d) $(KTEST_SRC:tests/netns/%.c=$(A)/obj/tests/netns/%.d)
 -include $(wildcard $(B)/obj/tests/bench/*.d)

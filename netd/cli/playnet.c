@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cliopt.h"
 #include "diag.h"
 #include "fabric.h"
 #include "ipam.h"
@@ -95,17 +96,6 @@ static int usage_error(const char *fmt, ...)
 	va_end(ap);
 	fputs("\nTry 'playnet --help'.\n", stderr);
 	return EXIT_USAGE;
-}
-
-static bool parse_limit(const char *s, size_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || *end || !isdigit((unsigned char)s[0]) || v < 1 || v > 4096)
-		return false;
-	*out = v;
-	return true;
 }
 
 static const char *env_or(const char *name, const char *fallback)
@@ -696,27 +686,6 @@ static const struct command commands[] = {
 	{ "stats", cmd_stats },
 };
 
-static bool parse_id(const char *s, long *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 0 || v > 0x7fffffff)
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool parse_tap_owner(const char *s, long *uid, long *gid)
-{
-	char buf[64];
-	snprintf(buf, sizeof(buf), "%s", s);
-	char *colon = strchr(buf, ':');
-	if (colon)
-		*colon++ = '\0';
-	return parse_id(buf, uid) && (!colon || parse_id(colon, gid));
-}
-
 static int parse_global(int argc, char **argv, struct options *o)
 {
 	enum { OPT_STATE = 256, OPT_SOCKET, OPT_HOSTNS, OPT_MAXM, OPT_MAXN, OPT_MAXI,
@@ -758,7 +727,7 @@ static int parse_global(int argc, char **argv, struct options *o)
 			       &o->limits.max_interfaces };
 	for (size_t i = 0; i < ARRAY_SIZE(limit_env); i++) {
 		const char *v = getenv(limit_env[i].env);
-		if (v && *v && !parse_limit(v, limit_of[i]))
+		if (v && *v && !cliopt_limit(v, limit_of[i]))
 			return usage_error("%s: expected a number from 1 to 4096, got '%s'",
 					   limit_env[i].env, v);
 	}
@@ -778,7 +747,7 @@ static int parse_global(int argc, char **argv, struct options *o)
 		case OPT_MAXM:
 		case OPT_MAXN:
 		case OPT_MAXI:
-			if (!parse_limit(optarg, limit_of[ch - OPT_MAXM]))
+			if (!cliopt_limit(optarg, limit_of[ch - OPT_MAXM]))
 				return usage_error("--%s: expected a number from 1 to 4096, got '%s'",
 						   longopts[ch - OPT_STATE].name, optarg);
 			break;
@@ -804,11 +773,10 @@ static int parse_global(int argc, char **argv, struct options *o)
 			return usage_error("unknown global option");
 		}
 	}
-	if (tap_owner && !parse_tap_owner(tap_owner, &o->tap_uid, &o->tap_gid))
+	if (tap_owner && !cliopt_tap_owner(tap_owner, &o->tap_uid, &o->tap_gid))
 		return usage_error("--tap-owner: expected UID or UID:GID (numbers), got '%s'",
 				   tap_owner);
-	if (!ipam_parse_cidr(pool, &o->pool, &o->pool_prefix) || o->pool_prefix > 31 ||
-	    (o->pool & ~ipam_mask(o->pool_prefix)))
+	if (!cliopt_pool(pool, &o->pool, &o->pool_prefix))
 		return usage_error("--transit-pool: expected an IPv4 CIDR of /31 or larger with no host bits, got '%s'",
 				   pool);
 	if (rate && !manifest_parse_rate(rate, &o->uplink_rate))

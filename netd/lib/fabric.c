@@ -491,14 +491,21 @@ static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd)
 	snprintf(prefix, sizeof(prefix), "%s.", ns);
 	int first = 0;
 	/* The guards' entries go before their interfaces, while the names
-	 * still lead to them. */
+	 * still lead to them; with neither left there is nothing to forget,
+	 * and no reason to load the programs. */
+	cleanup_close int pns = netns_open(ns);
+	bool host_end_exists = false;
+	struct nl_sock *qsk = NULL;
+	if (host_nsfd >= 0 && link_sock_open(host_nsfd, &qsk) == 0) {
+		host_end_exists = link_ifindex(qsk, host_end) >= 0;
+		link_sock_close(qsk);
+	}
 	struct guard *g = NULL;
-	int e = fabric_guard(f, &g);
-	if (e == 0) {
-		cleanup_close int pns = netns_open(ns);
+	int e = 0;
+	if ((pns >= 0 || host_end_exists) && (e = fabric_guard(f, &g)) == 0) {
 		if (pns >= 0)
 			e = guard_forget_netns(g, pns);
-		if (e == 0 && host_nsfd >= 0)
+		if (e == 0 && host_end_exists)
 			e = guard_forget(g, host_nsfd, host_end);
 	}
 	if (e < 0)

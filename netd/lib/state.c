@@ -54,14 +54,14 @@ int state_dir_init(const char *dir)
 	return mkdir(sub, 0750) < 0 && errno != EEXIST ? -errno : 0;
 }
 
-int state_lock(const char *dir)
+static int state_flock(const char *dir, int how)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/lock", dir);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -errno;
-	while (flock(fd, LOCK_EX) < 0) {
+	while (flock(fd, how) < 0) {
 		if (errno != EINTR) {
 			int e = -errno;
 			close(fd);
@@ -69,6 +69,16 @@ int state_lock(const char *dir)
 		}
 	}
 	return fd;
+}
+
+int state_lock(const char *dir)
+{
+	return state_flock(dir, LOCK_EX);
+}
+
+int state_trylock(const char *dir)
+{
+	return state_flock(dir, LOCK_EX | LOCK_NB);
 }
 
 static int state_path(const char *dir, const char *name, char *buf, size_t len)

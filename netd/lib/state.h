@@ -28,6 +28,8 @@ struct state_record {
 int state_dir_init(const char *dir);
 /* Takes the writer lock (blocking); returns the fd that holds it. */
 int state_lock(const char *dir);
+/* The same without waiting: -EWOULDBLOCK when someone holds it. */
+int state_trylock(const char *dir);
 
 int state_write(const char *dir, const struct state_record *r);
 /* -ENOENT when there is no such playground; -EINVAL for a corrupt file. */

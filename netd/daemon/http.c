@@ -1,0 +1,209 @@
+#define _GNU_SOURCE
+#include "http.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+
+struct http {
+	struct MHD_Daemon *d;
+	struct api_backend b;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+/* A request while its body comes in. */
+struct pending {
+	char *body;
+	size_t len;
+	bool too_big;
+};
+
+static enum MHD_Result respond(struct MHD_Connection *c, const struct api_response *r)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		r->len, r->body ? r->body : (void *)"", MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	if (r->content_type)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+	if (r->allow)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+	enum MHD_Result ret = MHD_queue_response(c, (unsigned)r->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result too_big(struct MHD_Connection *c)
+{
+	struct api_response r = { 0 };
+	char msg[96];
+	snprintf(msg, sizeof(msg), "the body is larger than %d bytes", API_MAX_BODY);
+	api_error(&r, 413, "too_large", msg, 0, 0);
+	enum MHD_Result ret = respond(c, &r);
+	api_response_free(&r);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version,
+				  const char *upload, size_t *upload_size, void **state)
+{
+	(void)version;
+	struct http *h = cls;
+	struct pending *p = *state;
+	if (!p) {
+		/* Headers only so far: refuse a declared oversize body at once. */
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strtoull(cl, NULL, 10) > API_MAX_BODY)
+			return too_big(c);
+		if (!(p = calloc(1, sizeof(*p))))
+			return MHD_NO;
+		*state = p;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		size_t n = *upload_size;
+		*upload_size = 0;
+		if (p->too_big || p->len + n > API_MAX_BODY) {
+			p->too_big = true; /* read and dropped: memory stays bounded */
+			return MHD_YES;
+		}
+		char *nb = realloc(p->body, p->len + n + 1);
+		if (!nb)
+			return MHD_NO;
+		memcpy(nb + p->len, upload, n);
+		p->body = nb;
+		p->len += n;
+		p->body[p->len] = '\0';
+		return MHD_YES;
+	}
+	if (p->too_big)
+		return too_big(c);
+	struct api_response r;
+	api_handle(&h->b, method, url, p->body ? p->body : "", p->len, &r);
+	log_debug("%s %s -> %d", method, url, r.status);
+	enum MHD_Result ret = respond(c, &r);
+	api_response_free(&r);
+	return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **state,
+			 enum MHD_RequestTerminationCode why)
+{
+	(void)cls, (void)c, (void)why;
+	struct pending *p = *state;
+	if (p) {
+		free(p->body);
+		free(p);
+		*state = NULL;
+	}
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char buf[256];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	size_t len = strlen(buf);
+	if (len && buf[len - 1] == '\n')
+		buf[len - 1] = '\0';
+	log_debug("libmicrohttpd: %s", buf);
+}
+
+static int listen_unix(const char *path, gid_t gid, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* The state dir lock is ours, so a socket left here is a dead netd's. */
+	unlink(path);
+	mode_t old = umask(0117);
+	int e = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	umask(old);
+	if (e == 0 && chmod(path, 0660) < 0)
+		e = -errno;
+	if (e == 0 && gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0)
+		e = -errno;
+	if (e == 0 && listen(fd, 256) < 0)
+		e = -errno;
+	if (e < 0) {
+		snprintf(err, errlen, "listen on %s: %s", path, strerror(-e));
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+int http_start(const char *path, gid_t gid, const struct api_backend *b,
+	       struct http **out, char *err, size_t errlen)
+{
+	struct http *h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->b = *b;
+	snprintf(h->path, sizeof(h->path), "%s", path);
+	int fd = listen_unix(path, gid, err, errlen);
+	if (fd < 0) {
+		free(h);
+		return fd;
+	}
+	h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+				on_request, h,
+				MHD_OPTION_LISTEN_SOCKET, fd,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+				MHD_OPTION_END);
+	if (!h->d) {
+		snprintf(err, errlen, "libmicrohttpd did not start on %s", path);
+		close(fd);
+		unlink(path);
+		free(h);
+		return -EIO;
+	}
+	*out = h;
+	return 0;
+}
+
+int http_epoll_fd(const struct http *h)
+{
+	const union MHD_DaemonInfo *i = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
+	return i ? i->epoll_fd : -1;
+}
+
+void http_run(struct http *h)
+{
+	MHD_run(h->d);
+}
+
+long long http_timeout_ms(const struct http *h)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+	return MHD_get_timeout(h->d, &ms) == MHD_YES ? (long long)ms : -1;
+}
+
+void http_stop(struct http *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->d);
+	unlink(h->path);
+	free(h);
+}

@@ -1,0 +1,295 @@
+/*
+ * netd: the fabric's daemon. One process, one epoll loop (signalfd for
+ * signals, timerfd for libmicrohttpd's timers, libmicrohttpd's own epoll fd
+ * for its sockets), the HTTP API of DESIGN.md section 4 on a unix socket,
+ * and the lock on the state dir for as long as it runs.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "cliopt.h"
+#include "fabric.h"
+#include "guard_config.h"
+#include "http.h"
+#include "log.h"
+#include "service.h"
+#include "state.h"
+#include "util.h"
+
+struct netd_options {
+	const char *state_dir;
+	const char *socket;
+	const char *host_netns;
+	const char *config;
+	const char *socket_group;
+	const char *bpf_dir;
+	long tap_uid, tap_gid;
+	uint32_t pool;
+	uint8_t pool_prefix;
+	uint64_t uplink_rate;
+	struct manifest_limits limits;
+	bool check;
+	bool verbose;
+};
+
+static const char usage_text[] =
+	"usage: netd [options]\n"
+	"  --state-dir DIR        PLAYNET_STATE_DIR   (default /run/playnet)\n"
+	"  --socket PATH          PLAYNET_SOCKET      (default /run/playnet/netd.sock)\n"
+	"  --socket-group GROUP   group of the socket (mode 0660)\n"
+	"  --host-netns NAME      PLAYNET_HOST_NETNS  (default: netd's own netns)\n"
+	"  --tap-owner UID[:GID]  PLAYNET_TAP_OWNER\n"
+	"  --transit-pool CIDR    PLAYNET_TRANSIT_POOL (default " FABRIC_POOL_DEFAULT ")\n"
+	"  --uplink-rate RATE     PLAYNET_UPLINK_RATE\n"
+	"  --config FILE          PLAYNET_GUARD_CONFIG: 'deny CIDR' / 'allow CIDR' lines\n"
+	"  --bpf-dir DIR          PLAYNET_BPF_DIR\n"
+	"  --max-machines N, --max-networks N, --max-interfaces N\n"
+	"  -n, --check            check the options and the config file, then exit\n"
+	"  -v, --verbose          log every request\n";
+
+static const char *env_or(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : fallback;
+}
+
+static int bad_option(const char *what, const char *value)
+{
+	fprintf(stderr, "netd: %s: invalid value '%s'\n%s", what, value, usage_text);
+	return 2;
+}
+
+static int parse_options(int argc, char **argv, struct netd_options *o)
+{
+	enum { O_STATE = 256, O_SOCKET, O_GROUP, O_HOSTNS, O_OWNER, O_POOL, O_RATE, O_CONFIG,
+	       O_BPF, O_MAXM, O_MAXN, O_MAXI };
+	static const struct option longopts[] = {
+		{ "state-dir", required_argument, NULL, O_STATE },
+		{ "socket", required_argument, NULL, O_SOCKET },
+		{ "socket-group", required_argument, NULL, O_GROUP },
+		{ "host-netns", required_argument, NULL, O_HOSTNS },
+		{ "tap-owner", required_argument, NULL, O_OWNER },
+		{ "transit-pool", required_argument, NULL, O_POOL },
+		{ "uplink-rate", required_argument, NULL, O_RATE },
+		{ "config", required_argument, NULL, O_CONFIG },
+		{ "bpf-dir", required_argument, NULL, O_BPF },
+		{ "max-machines", required_argument, NULL, O_MAXM },
+		{ "max-networks", required_argument, NULL, O_MAXN },
+		{ "max-interfaces", required_argument, NULL, O_MAXI },
+		{ "check", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	*o = (struct netd_options){
+		.state_dir = env_or("PLAYNET_STATE_DIR", "/run/playnet"),
+		.socket = env_or("PLAYNET_SOCKET", "/run/playnet/netd.sock"),
+		.host_netns = env_or("PLAYNET_HOST_NETNS", NULL),
+		.config = env_or("PLAYNET_GUARD_CONFIG", NULL),
+		.bpf_dir = env_or("PLAYNET_BPF_DIR", NULL),
+		.tap_uid = -1, .tap_gid = -1,
+		.limits = MANIFEST_LIMITS_DEFAULT,
+	};
+	const char *owner = env_or("PLAYNET_TAP_OWNER", NULL);
+	const char *pool = env_or("PLAYNET_TRANSIT_POOL", FABRIC_POOL_DEFAULT);
+	const char *rate = env_or("PLAYNET_UPLINK_RATE", NULL);
+	int ch;
+	while ((ch = getopt_long(argc, argv, "nvh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case O_STATE: o->state_dir = optarg; break;
+		case O_SOCKET: o->socket = optarg; break;
+		case O_GROUP: o->socket_group = optarg; break;
+		case O_HOSTNS: o->host_netns = optarg; break;
+		case O_OWNER: owner = optarg; break;
+		case O_POOL: pool = optarg; break;
+		case O_RATE: rate = optarg; break;
+		case O_CONFIG: o->config = optarg; break;
+		case O_BPF: o->bpf_dir = optarg; break;
+		case O_MAXM:
+			if (!cliopt_limit(optarg, &o->limits.max_machines))
+				return bad_option("--max-machines", optarg);
+			break;
+		case O_MAXN:
+			if (!cliopt_limit(optarg, &o->limits.max_networks))
+				return bad_option("--max-networks", optarg);
+			break;
+		case O_MAXI:
+			if (!cliopt_limit(optarg, &o->limits.max_interfaces))
+				return bad_option("--max-interfaces", optarg);
+			break;
+		case 'n': o->check = true; break;
+		case 'v': o->verbose = true; break;
+		case 'h': fputs(usage_text, stdout); exit(0);
+		default: fputs(usage_text, stderr); return 2;
+		}
+	}
+	if (optind != argc)
+		return bad_option("argument", argv[optind]);
+	if (owner && !cliopt_tap_owner(owner, &o->tap_uid, &o->tap_gid))
+		return bad_option("--tap-owner", owner);
+	if (!cliopt_pool(pool, &o->pool, &o->pool_prefix))
+		return bad_option("--transit-pool", pool);
+	if (rate && !manifest_parse_rate(rate, &o->uplink_rate))
+		return bad_option("--uplink-rate", rate);
+	return 0;
+}
+
+static int load_config(const struct netd_options *o, struct guard_config *gc)
+{
+	memset(gc, 0, sizeof(*gc));
+	if (!o->config)
+		return 0;
+	struct diag d;
+	diag_init(&d, o->config);
+	int e = guard_config_load(o->config, gc, &d);
+	diag_print(&d, stderr);
+	diag_free(&d);
+	return e;
+}
+
+static gid_t socket_gid(const char *group)
+{
+	if (!group)
+		return (gid_t)-1;
+	struct group *g = getgrnam(group);
+	return g ? g->gr_gid : (gid_t)-2;
+}
+
+/* The loop: returns when SIGINT or SIGTERM arrives. */
+static int run_loop(struct http *h)
+{
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	cleanup_close int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	cleanup_close int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	cleanup_close int ep = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || tfd < 0 || ep < 0) {
+		log_errno(LOG_LVL_ERR, errno, "event loop");
+		return -1;
+	}
+	int fds[] = { sfd, tfd, http_epoll_fd(h) };
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fds[i] };
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev) < 0) {
+			log_errno(LOG_LVL_ERR, errno, "epoll");
+			return -1;
+		}
+	}
+	for (;;) {
+		long long ms = http_timeout_ms(h);
+		struct itimerspec its = { 0 };
+		if (ms >= 0) {
+			/* 0 would disarm the timer: at least a nanosecond. */
+			its.it_value.tv_sec = ms / 1000;
+			its.it_value.tv_nsec = (ms % 1000) * 1000000 + 1;
+		}
+		timerfd_settime(tfd, 0, &its, NULL);
+		struct epoll_event evs[8];
+		int n = epoll_wait(ep, evs, ARRAY_SIZE(evs), -1);
+		if (n < 0 && errno != EINTR) {
+			log_errno(LOG_LVL_ERR, errno, "epoll_wait");
+			return -1;
+		}
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.fd == sfd) {
+				struct signalfd_siginfo si;
+				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGHUP)
+						continue;
+					log_info("signal %u: stopping", si.ssi_signo);
+					return 0;
+				}
+			} else if (evs[i].data.fd == tfd) {
+				uint64_t expirations;
+				(void)!read(tfd, &expirations, sizeof(expirations));
+			}
+		}
+		http_run(h);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	log_init("netd", LOG_LVL_INFO);
+	signal(SIGPIPE, SIG_IGN);
+	struct netd_options o;
+	int rc = parse_options(argc, argv, &o);
+	if (rc)
+		return rc;
+	if (o.verbose)
+		log_set_level(LOG_LVL_DEBUG);
+	struct guard_config gc;
+	if (load_config(&o, &gc) < 0)
+		return 1;
+	gid_t gid = socket_gid(o.socket_group);
+	if (gid == (gid_t)-2) {
+		fprintf(stderr, "netd: --socket-group: no group named '%s'\n", o.socket_group);
+		guard_config_free(&gc);
+		return 1;
+	}
+	if (o.check) {
+		fprintf(stderr, "netd: configuration OK\n");
+		guard_config_free(&gc);
+		return 0;
+	}
+
+	int e = state_dir_init(o.state_dir);
+	cleanup_close int lock = e < 0 ? e : state_trylock(o.state_dir);
+	if (lock < 0) {
+		if (lock == -EWOULDBLOCK)
+			log_err("state dir %s is in use by another netd or playnet", o.state_dir);
+		else
+			log_errno(LOG_LVL_ERR, -lock, "state dir %s", o.state_dir);
+		guard_config_free(&gc);
+		return 1;
+	}
+	char pin_dir[256];
+	if (o.bpf_dir)
+		snprintf(pin_dir, sizeof(pin_dir), "%s", o.bpf_dir);
+	else
+		fabric_pin_dir(o.state_dir, pin_dir, sizeof(pin_dir));
+	const struct fabric_opts fo = {
+		.state_dir = o.state_dir, .host_netns = o.host_netns,
+		.tap_uid = o.tap_uid, .tap_gid = o.tap_gid,
+		.pool = o.pool, .pool_prefix = o.pool_prefix,
+		.pin_dir = pin_dir, .uplink_rate = o.uplink_rate, .guard_config = &gc,
+	};
+	struct fabric f;
+	if (fabric_open(&f, &fo) < 0) {
+		log_err("%s", f.err);
+		fabric_close(&f);
+		guard_config_free(&gc);
+		return e == -ENOENT ? 1 : 3;
+	}
+	struct service svc = { .fabric = &f, .state_dir = o.state_dir, .pin_dir = pin_dir,
+			       .limits = o.limits };
+	const struct api_backend b = service_backend(&svc);
+	struct http *h = NULL;
+	char err[256];
+	if (http_start(o.socket, gid, &b, &h, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		rc = 3;
+	} else {
+		log_info("listening on %s, state in %s, host netns %s", o.socket, o.state_dir,
+			 o.host_netns ? o.host_netns : "(own)");
+		rc = run_loop(h) < 0 ? 3 : 0;
+	}
+	http_stop(h);
+	fabric_close(&f);
+	guard_config_free(&gc);
+	return rc;
+}

@@ -1,0 +1,317 @@
+#define _GNU_SOURCE
+#include "service.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "plan.h"
+#include "report.h"
+#include "state.h"
+#include "util.h"
+
+static const double bucket_bounds[SERVICE_BUCKETS] = {
+	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
+};
+
+static const char *const error_kinds[SERVICE_ERR_KINDS] = {
+	[SERVICE_ERR_MANIFEST] = "manifest",
+	[SERVICE_ERR_CONFLICT] = "conflict",
+	[SERVICE_ERR_KERNEL] = "kernel",
+};
+
+static void observe(struct service_histogram *h, double seconds)
+{
+	size_t i = 0;
+	while (i < SERVICE_BUCKETS && seconds > bucket_bounds[i])
+		i++;
+	h->counts[i]++;
+	h->n++;
+	h->sum += seconds;
+}
+
+static double now_seconds(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* The show JSON of a playground: what GET returns and PUT answers with. */
+static void respond_playground(struct service *s, const char *name, int status,
+			       struct api_response *r)
+{
+	struct state_record rec;
+	struct plan p;
+	struct diag d;
+	diag_init(&d, name);
+	int e = report_load(s->state_dir, name, &rec, &p, &d);
+	diag_free(&d);
+	if (e == -ENOENT)
+		return api_error(r, 404, "not_found", "no such playground", 0, 0);
+	if (e < 0)
+		return api_error(r, 500, "state", "the playground's record cannot be read", 0, 0);
+	struct fabric_report rep;
+	if (fabric_inspect(s->fabric, &p, &rec, &rep) < 0) {
+		api_error(r, 500, "kernel", s->fabric->err, 0, 0);
+	} else {
+		api_json(r, status, report_show_json(s->fabric, &rec, &p, &rep));
+		fabric_report_free(&rep);
+	}
+	state_record_free(&rec);
+	plan_free(&p);
+}
+
+static void svc_get(void *ctx, const char *name, struct api_response *r)
+{
+	respond_playground(ctx, name, 200, r);
+}
+
+static int list_one(const char *name, void *arg)
+{
+	struct json_object *arr = arg;
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_array_add(arr, o);
+	return 0;
+}
+
+static void svc_list(void *ctx, struct api_response *r)
+{
+	struct service *s = ctx;
+	struct json_object *arr = json_object_new_array();
+	int e = state_list(s->state_dir, list_one, arr);
+	if (e < 0) {
+		json_object_put(arr);
+		return api_error(r, 500, "state", strerror(-e), 0, 0);
+	}
+	/* Each entry gets its phase and creation time from its record. */
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i), *n;
+		json_object_object_get_ex(o, "name", &n);
+		struct state_record rec;
+		if (state_read(s->state_dir, json_object_get_string(n), &rec) < 0)
+			continue;
+		json_object_object_add(o, "phase", json_object_new_string(state_phase_name(rec.phase)));
+		json_object_object_add(o, "created", json_object_new_int64(rec.created));
+		state_record_free(&rec);
+	}
+	struct json_object *top = json_object_new_object();
+	json_object_object_add(top, "playgrounds", arr);
+	api_json(r, 200, top);
+}
+
+/* All the manifest's errors in one message; the first one's position. */
+static void manifest_error(struct service *s, const struct diag *d, struct api_response *r)
+{
+	s->errors[SERVICE_ERR_MANIFEST]++;
+	char *msg = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&msg, &len);
+	if (f) {
+		diag_print(d, f);
+		fclose(f);
+	}
+	if (len && msg[len - 1] == '\n')
+		msg[len - 1] = '\0';
+	int line = d->count ? d->entries[0].line : 0, col = d->count ? d->entries[0].column : 0;
+	api_error(r, 422, "invalid_manifest", msg ? msg : "invalid manifest", line, col);
+	free(msg);
+}
+
+static void svc_put(void *ctx, const char *name, const char *body, size_t len,
+		    struct api_response *r)
+{
+	struct service *s = ctx;
+	cleanup_free char *text = strndup(body, len);
+	if (!text)
+		return api_error(r, 500, "memory", "out of memory", 0, 0);
+	if (strlen(text) != len)
+		return api_error(r, 422, "invalid_manifest", "the manifest holds a NUL byte", 0, 0);
+
+	/* PUT is idempotent: the same manifest again changes nothing. */
+	struct state_record rec;
+	if (state_read(s->state_dir, name, &rec) == 0) {
+		bool same = strcmp(rec.manifest, text) == 0 && rec.phase == STATE_READY;
+		state_record_free(&rec);
+		if (same)
+			return respond_playground(s, name, 200, r);
+		s->errors[SERVICE_ERR_CONFLICT]++;
+		return api_error(r, 409, "conflict",
+				 "a playground of that name exists with another manifest", 0, 0);
+	}
+
+	struct diag d;
+	diag_init(&d, "manifest");
+	struct manifest m;
+	struct plan p;
+	int e = manifest_parse(text, len, &s->limits, &m, &d);
+	if (e == 0) {
+		e = plan_build(&m, name, &p, &d);
+		manifest_free(&m);
+	}
+	if (e < 0) {
+		manifest_error(s, &d, r);
+		diag_free(&d);
+		return;
+	}
+	diag_free(&d);
+
+	double t0 = now_seconds();
+	e = fabric_create(s->fabric, &p, text);
+	plan_free(&p);
+	if (e < 0) {
+		log_err("playground %s: create failed: %s", name, s->fabric->err);
+		if (e == -EEXIST || e == -EADDRINUSE) {
+			s->errors[SERVICE_ERR_CONFLICT]++;
+			return api_error(r, 409, "conflict", s->fabric->err, 0, 0);
+		}
+		s->errors[SERVICE_ERR_KERNEL]++;
+		return api_error(r, e == -ENOSPC ? 503 : 500, e == -ENOSPC ? "exhausted" : "kernel",
+				 s->fabric->err, 0, 0);
+	}
+	double dt = now_seconds() - t0;
+	observe(&s->create_seconds, dt);
+	s->creates++;
+	log_info("playground %s: created in %.1f ms", name, dt * 1e3);
+	respond_playground(s, name, 201, r);
+}
+
+static void svc_del(void *ctx, const char *name, struct api_response *r)
+{
+	struct service *s = ctx;
+	double t0 = now_seconds();
+	int e = fabric_delete(s->fabric, name);
+	if (e < 0) {
+		s->errors[SERVICE_ERR_KERNEL]++;
+		log_err("playground %s: delete failed: %s", name, s->fabric->err);
+		return api_error(r, 500, "kernel", s->fabric->err, 0, 0);
+	}
+	double dt = now_seconds() - t0;
+	observe(&s->delete_seconds, dt);
+	s->deletes++;
+	log_info("playground %s: deleted in %.1f ms", name, dt * 1e3);
+	api_text(r, 204, NULL, NULL, 0);
+}
+
+static void svc_stats(void *ctx, const char *name, struct api_response *r)
+{
+	struct service *s = ctx;
+	struct state_record rec;
+	struct plan p;
+	struct diag d;
+	diag_init(&d, name);
+	int e = report_load(s->state_dir, name, &rec, &p, &d);
+	diag_free(&d);
+	if (e == -ENOENT)
+		return api_error(r, 404, "not_found", "no such playground", 0, 0);
+	if (e < 0)
+		return api_error(r, 500, "state", "the playground's record cannot be read", 0, 0);
+	struct report_stats st;
+	char err[256];
+	if (report_stats(s->pin_dir, &rec, &p, &st, err, sizeof(err)) < 0) {
+		api_error(r, 503, "unavailable", err, 0, 0);
+	} else {
+		api_json(r, 200, report_stats_json(name, &st));
+		report_stats_free(&st);
+	}
+	state_record_free(&rec);
+	plan_free(&p);
+}
+
+static void print_histogram(FILE *f, const char *name, const char *help,
+			    const struct service_histogram *h)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	uint64_t cum = 0;
+	for (size_t i = 0; i < SERVICE_BUCKETS; i++) {
+		cum += h->counts[i];
+		fprintf(f, "%s_bucket{le=\"%g\"} %llu\n", name, bucket_bounds[i],
+			(unsigned long long)cum);
+	}
+	fprintf(f, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", name,
+		(unsigned long long)h->n, name, h->sum, name, (unsigned long long)h->n);
+}
+
+struct metrics_walk {
+	struct service *s;
+	FILE *f;
+	size_t n;
+};
+
+static int metrics_playground(const char *name, void *arg)
+{
+	struct metrics_walk *w = arg;
+	w->n++;
+	struct state_record rec;
+	struct plan p;
+	struct diag d;
+	diag_init(&d, name);
+	int e = report_load(w->s->state_dir, name, &rec, &p, &d);
+	diag_free(&d);
+	if (e < 0)
+		return 0;
+	struct report_stats st;
+	char err[128];
+	if (report_stats(w->s->pin_dir, &rec, &p, &st, err, sizeof(err)) == 0) {
+		fprintf(w->f, "playnet_guard_passed_packets_total{playground=\"%s\"} %llu\n", name,
+			(unsigned long long)st.total.pass_packets);
+		fprintf(w->f, "playnet_guard_passed_bytes_total{playground=\"%s\"} %llu\n", name,
+			(unsigned long long)st.total.pass_bytes);
+		for (int r = 0; r < GUARD_REASONS; r++)
+			fprintf(w->f,
+				"playnet_guard_dropped_packets_total{playground=\"%s\",reason=\"%s\"} %llu\n",
+				name, guard_reason_name(r), (unsigned long long)st.total.drops[r]);
+		report_stats_free(&st);
+	}
+	state_record_free(&rec);
+	plan_free(&p);
+	return 0;
+}
+
+static void svc_metrics(void *ctx, struct api_response *r)
+{
+	struct service *s = ctx;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return api_error(r, 500, "memory", "out of memory", 0, 0);
+	fputs("# HELP playnet_guard_passed_packets_total Packets the guards let through.\n"
+	      "# TYPE playnet_guard_passed_packets_total counter\n"
+	      "# HELP playnet_guard_dropped_packets_total Packets the guards dropped, by reason.\n"
+	      "# TYPE playnet_guard_dropped_packets_total counter\n",
+	      f);
+	struct metrics_walk w = { s, f, 0 };
+	state_list(s->state_dir, metrics_playground, &w);
+	fprintf(f, "# HELP playnet_playgrounds Playgrounds recorded.\n# TYPE playnet_playgrounds gauge\n"
+		   "playnet_playgrounds %zu\n", w.n);
+	fprintf(f, "# HELP playnet_creates_total Playgrounds created.\n# TYPE playnet_creates_total counter\n"
+		   "playnet_creates_total %llu\n", (unsigned long long)s->creates);
+	fprintf(f, "# HELP playnet_deletes_total Playgrounds deleted.\n# TYPE playnet_deletes_total counter\n"
+		   "playnet_deletes_total %llu\n", (unsigned long long)s->deletes);
+	fputs("# HELP playnet_errors_total Failed requests, by kind.\n# TYPE playnet_errors_total counter\n", f);
+	for (int k = 0; k < SERVICE_ERR_KINDS; k++)
+		fprintf(f, "playnet_errors_total{kind=\"%s\"} %llu\n", error_kinds[k],
+			(unsigned long long)s->errors[k]);
+	print_histogram(f, "playnet_create_seconds", "Time to create a playground.", &s->create_seconds);
+	print_histogram(f, "playnet_delete_seconds", "Time to delete a playground.", &s->delete_seconds);
+	fclose(f);
+	api_text(r, 200, "text/plain; version=0.0.4", text, len);
+}
+
+struct api_backend service_backend(struct service *s)
+{
+	return (struct api_backend){
+		.ctx = s,
+		.list = svc_list,
+		.get = svc_get,
+		.put = svc_put,
+		.del = svc_del,
+		.stats = svc_stats,
+		.metrics = svc_metrics,
+	};
+}

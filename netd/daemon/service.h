@@ -1,0 +1,42 @@
+/*
+ * netd's side of the API: the backend behind the router (netd/lib/api.c),
+ * doing each request with the fabric library, and the counters behind
+ * GET /metrics.
+ */
+#ifndef PLAYNET_SERVICE_H
+#define PLAYNET_SERVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api.h"
+#include "fabric.h"
+#include "manifest.h"
+
+#define SERVICE_BUCKETS 10
+
+struct service_histogram {
+	uint64_t counts[SERVICE_BUCKETS + 1]; /* the last is +Inf */
+	uint64_t n;
+	double sum;
+};
+
+enum service_error { SERVICE_ERR_MANIFEST, SERVICE_ERR_CONFLICT, SERVICE_ERR_KERNEL,
+		     SERVICE_ERR_KINDS };
+
+struct service {
+	struct fabric *fabric;
+	const char *state_dir;
+	const char *pin_dir;
+	struct manifest_limits limits;
+	uint64_t creates;
+	uint64_t deletes;
+	uint64_t errors[SERVICE_ERR_KINDS];
+	struct service_histogram create_seconds;
+	struct service_histogram delete_seconds;
+};
+
+/* The backend for api_handle, over s. */
+struct api_backend service_backend(struct service *s);
+
+#endif

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# netd and its API through a real unix socket, with curl, as root: its own
+# host netns, state dir, socket and bpffs dir, all removed on exit. The
+# sanitizer build of netd: a leak at exit fails the last check.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+t_setup
+NETD=${NETD:-$PWD/build/asan/bin/netd}
+PLAYNET=${PLAYNET:-$PWD/build/asan/bin/playnet}
+export ASAN_OPTIONS=detect_leaks=1:exitcode=99
+
+if [ "$(id -u)" -ne 0 ]; then
+	fail "netd tests need root"
+	exit 1
+fi
+
+ID=$$
+HOST=pnd-h$ID
+P=pd$ID-a
+export PLAYNET_STATE_DIR=$T_TMP/state PLAYNET_HOST_NETNS=$HOST
+export PLAYNET_BPF_DIR=/sys/fs/bpf/playnet-test-$ID PLAYNET_SOCKET=$T_TMP/netd.sock
+PID=
+
+cleanup() {
+	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+	"$PLAYNET" down "$P" >/dev/null 2>&1
+	for ns in $(ip netns list | awk '{print $1}' | grep -E "^pg-$P(\.|$)"); do ip netns del "$ns"; done
+	ip netns del "$HOST" 2>/dev/null
+	rm -f "$PLAYNET_BPF_DIR"/guard_* 2>/dev/null
+	rmdir "$PLAYNET_BPF_DIR" 2>/dev/null
+	rm -rf "$T_TMP"
+}
+trap cleanup EXIT
+
+# api METHOD PATH [curl args...]: body in $T_TMP/body, status in $CODE
+api() {
+	local method=$1 path=$2
+	shift 2
+	CODE=$(curl -s -o "$T_TMP/body" -D "$T_TMP/headers" -w '%{http_code}' --max-time 20 \
+		--unix-socket "$PLAYNET_SOCKET" -X "$method" "$@" "http://netd$path")
+}
+expect_code() { # NAME WANT
+	if [ "$CODE" = "$2" ]; then pass "$1"; else fail "$1" "HTTP $CODE, expected $2: $(head -c 300 "$T_TMP/body")"; fi
+}
+body_has() {
+	if grep -qF -- "$2" "$T_TMP/body"; then pass "$1"; else fail "$1" "body lacks '$2': $(head -c 300 "$T_TMP/body")"; fi
+}
+
+ip netns add "$HOST"
+"$NETD" >"$T_TMP/netd.log" 2>&1 &
+PID=$!
+for i in $(seq 1 100); do [ -S "$PLAYNET_SOCKET" ] && break; sleep 0.05; done
+[ -S "$PLAYNET_SOCKET" ] && pass "netd listens" || fail "netd listens" "$(cat "$T_TMP/netd.log")"
+[ "$(stat -c %a "$PLAYNET_SOCKET")" = 660 ] && pass "socket mode 0660" || fail "socket mode 0660" "$(stat -c %a "$PLAYNET_SOCKET")"
+
+expect_status "netd -n" 0 "$NETD" -n
+expect_stderr_has "netd -n says OK" "configuration OK"
+expect_status "netd bad option" 2 "$NETD" --transit-pool nonsense -n
+expect_status "a second netd" 1 "$NETD"
+expect_stderr_has "a second netd is refused" "is in use by another netd or playnet"
+
+M=tests/netns/routing-netns.yaml
+api GET /healthz; expect_code "healthz" 200; body_has "healthz body" '"status":"ok"'
+api PUT "/v1/playgrounds/$P" --data-binary "@$M"; expect_code "PUT creates" 201
+body_has "PUT answers the topology" '"netnsPath":"/run/netns/pg-'"$P"'"'
+body_has "PUT answers ready" '"status":"ready"'
+body_has "PUT answers the taps" '"device":"t-vm-0"'
+api PUT "/v1/playgrounds/$P" --data-binary "@$M"; expect_code "PUT same again" 200
+api PUT "/v1/playgrounds/$P" --data-binary @manifests/single-vm.yaml; expect_code "PUT different" 409
+body_has "409 says why" '"code":"conflict"'
+api GET /v1/playgrounds; expect_code "list" 200; body_has "list has it" "\"name\":\"$P\""
+api GET "/v1/playgrounds/$P"; expect_code "get" 200; body_has "get has MACs" '"mac":"02:'
+api GET "/v1/playgrounds/$P/stats"; expect_code "stats" 200; body_has "stats total" '"total":'
+"$PLAYNET" exec "$P" web-1 -- ping -c1 -W1 172.16.0.3 >/dev/null 2>&1 &&
+	pass "the playground works" || fail "the playground works"
+api GET /metrics; expect_code "metrics" 200
+body_has "metrics playgrounds" "playnet_playgrounds 1"
+body_has "metrics creates" "playnet_creates_total 1"
+body_has "metrics histogram" 'playnet_create_seconds_bucket{le="+Inf"} 1'
+body_has "metrics guards" "playnet_guard_passed_packets_total{playground=\"$P\"}"
+grep -q "text/plain" "$T_TMP/headers" && pass "metrics content type" || fail "metrics content type"
+
+# bad bodies
+api PUT /v1/playgrounds/bad --data-binary @tests/bad/truncated.yaml; expect_code "bad YAML" 422
+body_has "bad YAML position" '"line":12,"column":1'
+api PUT /v1/playgrounds/bad --data-binary '{"kind": "playground", "playground": {'; expect_code "bad JSON" 422
+body_has "bad JSON code" '"code":"invalid_manifest"'
+api PUT /v1/playgrounds/bad --data-binary @tests/bad/unknown-network.yaml; expect_code "invalid manifest" 422
+body_has "invalid manifest message" "unknown network 'net-2'"
+api PUT /v1/playgrounds/bad -H 'Content-Type: application/yaml' --data-binary ''; expect_code "empty body" 400
+head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' '#' >"$T_TMP/big"
+api PUT /v1/playgrounds/bad --data-binary @"$T_TMP/big"; expect_code "oversized body" 413
+api PUT /v1/playgrounds/bad -H 'Transfer-Encoding: chunked' --data-binary @"$T_TMP/big"; expect_code "oversized chunked body" 413
+[ ! -e "$PLAYNET_STATE_DIR/bad.json" ] && pass "bad bodies made nothing" || fail "bad bodies made nothing"
+
+# paths, methods, names
+api GET /nope; expect_code "unknown path" 404
+api GET /v1/playgrounds/x/y; expect_code "unknown sub-path" 404
+api POST "/v1/playgrounds/$P"; expect_code "wrong method" 405
+grep -qi '^allow: GET, PUT, DELETE' "$T_TMP/headers" && pass "405 says Allow" || fail "405 says Allow" "$(cat "$T_TMP/headers")"
+api PATCH /v1/playgrounds; expect_code "wrong method on the list" 405
+api PUT /v1/playgrounds/a%2Fb --data-binary "@$M"; [ "$CODE" = 404 ] || [ "$CODE" = 400 ] && pass "name with /" || fail "name with /" "$CODE"
+api PUT /v1/playgrounds/.. --path-as-is --data-binary "@$M"; expect_code "name .." 400
+api PUT /v1/playgrounds/a%20b --data-binary "@$M"; expect_code "name with a space" 400
+api PUT "/v1/playgrounds/$(head -c 300 /dev/zero | tr '\0' 'a')" --data-binary "@$M"; expect_code "300-character name" 400
+api GET /v1/playgrounds/nothing-here; expect_code "unknown playground" 404
+api GET /v1/playgrounds/nothing-here/stats; expect_code "unknown playground stats" 404
+
+# 200 clients at once, and a slow one that must not hold the others up
+curl -s -o /dev/null --max-time 60 --limit-rate 1 --unix-socket "$PLAYNET_SOCKET" \
+	-X PUT --data-binary "@$M" "http://netd/v1/playgrounds/slow$ID" &
+SLOW=$!
+sleep 0.2
+clients=()
+for i in $(seq 1 200); do
+	curl -s -o /dev/null -w '%{http_code}\n' --max-time 20 --unix-socket "$PLAYNET_SOCKET" \
+		"http://netd/v1/playgrounds/$P" >>"$T_TMP/codes" &
+	clients+=($!)
+done
+wait "${clients[@]}"
+ok=$(grep -c '^200$' "$T_TMP/codes")
+[ "$ok" = 200 ] && pass "200 clients at once served" || fail "200 clients at once served" "$ok of 200: $(sort "$T_TMP/codes" | uniq -c | tr '\n' ' ')"
+kill "$SLOW" 2>/dev/null
+wait "$SLOW" 2>/dev/null
+[ ! -e "$PLAYNET_STATE_DIR/slow$ID.json" ] && pass "the half-sent request made nothing" || fail "the half-sent request made nothing"
+
+api DELETE "/v1/playgrounds/$P"; expect_code "DELETE" 204
+api DELETE "/v1/playgrounds/$P"; expect_code "DELETE again" 204
+api GET "/v1/playgrounds/$P"; expect_code "gone" 404
+ip netns list | grep -q "pg-$P" && fail "nothing left in the kernel" || pass "nothing left in the kernel"
+api GET /metrics; body_has "metrics deletes" "playnet_deletes_total 2"
+
+kill -TERM "$PID"
+wait "$PID"
+st=$?
+PID=
+[ $st -eq 0 ] && pass "netd stops on SIGTERM, no leak" || fail "netd stops on SIGTERM, no leak" "exit $st: $(tail -20 "$T_TMP/netd.log")"
+[ ! -e "$PLAYNET_SOCKET" ] && pass "socket removed" || fail "socket removed"
+grep -q "playground $P: created" "$T_TMP/netd.log" && pass "one log line per event, with the name" || fail "one log line per event, with the name"
+
+t_done
