@@ -40,20 +40,29 @@ static double now_seconds(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* A recorded playground and its plan; on failure r holds the answer. */
+static int load_or_respond(struct service *s, const char *name, struct state_record *rec,
+			   struct plan *p, struct api_response *r)
+{
+	struct diag d;
+	diag_init(&d, name);
+	int e = report_load(s->state_dir, name, rec, p, &d);
+	diag_free(&d);
+	if (e == -ENOENT)
+		api_error(r, 404, "not_found", "no such playground", 0, 0);
+	else if (e < 0)
+		api_error(r, 500, "state", "the playground's record cannot be read", 0, 0);
+	return e;
+}
+
 /* The show JSON of a playground: what GET returns and PUT answers with. */
 static void respond_playground(struct service *s, const char *name, int status,
 			       struct api_response *r)
 {
 	struct state_record rec;
 	struct plan p;
-	struct diag d;
-	diag_init(&d, name);
-	int e = report_load(s->state_dir, name, &rec, &p, &d);
-	diag_free(&d);
-	if (e == -ENOENT)
-		return api_error(r, 404, "not_found", "no such playground", 0, 0);
-	if (e < 0)
-		return api_error(r, 500, "state", "the playground's record cannot be read", 0, 0);
+	if (load_or_respond(s, name, &rec, &p, r) < 0)
+		return;
 	struct fabric_report rep;
 	if (fabric_inspect(s->fabric, &p, &rec, &rep) < 0) {
 		api_error(r, 500, "kernel", s->fabric->err, 0, 0);
@@ -202,14 +211,8 @@ static void svc_stats(void *ctx, const char *name, struct api_response *r)
 	struct service *s = ctx;
 	struct state_record rec;
 	struct plan p;
-	struct diag d;
-	diag_init(&d, name);
-	int e = report_load(s->state_dir, name, &rec, &p, &d);
-	diag_free(&d);
-	if (e == -ENOENT)
-		return api_error(r, 404, "not_found", "no such playground", 0, 0);
-	if (e < 0)
-		return api_error(r, 500, "state", "the playground's record cannot be read", 0, 0);
+	if (load_or_respond(s, name, &rec, &p, r) < 0)
+		return;
 	struct report_stats st;
 	char err[256];
 	if (report_stats(s->pin_dir, &rec, &p, &st, err, sizeof(err)) < 0) {
