@@ -784,10 +784,7 @@ static int parse_global(int argc, char **argv, struct options *o)
 				   rate);
 	if (bpf_dir && strlen(bpf_dir) >= sizeof(o->pin_dir))
 		return usage_error("--bpf-dir: too long");
-	if (bpf_dir)
-		snprintf(o->pin_dir, sizeof(o->pin_dir), "%s", bpf_dir);
-	else
-		fabric_pin_dir(o->state_dir, o->pin_dir, sizeof(o->pin_dir));
+	fabric_pin_dir(o->state_dir, bpf_dir, o->pin_dir, sizeof(o->pin_dir));
 	return EXIT_OK;
 }
 

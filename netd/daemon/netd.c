@@ -258,10 +258,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	char pin_dir[256];
-	if (o.bpf_dir)
-		snprintf(pin_dir, sizeof(pin_dir), "%s", o.bpf_dir);
-	else
-		fabric_pin_dir(o.state_dir, pin_dir, sizeof(pin_dir));
+	fabric_pin_dir(o.state_dir, o.bpf_dir, pin_dir, sizeof(pin_dir));
 	const struct fabric_opts fo = {
 		.state_dir = o.state_dir, .host_netns = o.host_netns,
 		.tap_uid = o.tap_uid, .tap_gid = o.tap_gid,

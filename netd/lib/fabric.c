@@ -84,9 +84,11 @@ int fabric_open(struct fabric *f, const struct fabric_opts *o)
 	return 0;
 }
 
-void fabric_pin_dir(const char *state_dir, char *out, size_t len)
+void fabric_pin_dir(const char *state_dir, const char *given, char *out, size_t len)
 {
-	if (strcmp(state_dir, "/run/playnet") == 0)
+	if (given)
+		snprintf(out, len, "%s", given);
+	else if (strcmp(state_dir, "/run/playnet") == 0)
 		snprintf(out, len, "%s/playnet", GUARD_PIN_ROOT);
 	else
 		snprintf(out, len, "%s/playnet-%08x", GUARD_PIN_ROOT,
@@ -137,6 +139,8 @@ struct build {
 	struct nl_sock *host;   /* in the host netns */
 	struct guard *guard;
 	long transit;
+	uint32_t *host_addrs;   /* the host netns's IPv4 addresses */
+	size_t n_host_addrs;
 };
 
 static unsigned port_guard_flags(const struct plan_interface *ifc)
@@ -313,25 +317,37 @@ static int build_machines(struct build *b)
 	return 0;
 }
 
-/* Whether an IPv4 address is assigned to any link of the host netns. */
-static int host_has_address(struct build *b, uint32_t addr)
+/* The host netns's IPv4 addresses, dumped once per create: the deny list
+ * and the transit check both need them. */
+static int read_host_addresses(struct build *b)
 {
 	struct nl_cache *cache = NULL;
 	int e = link_nlerr(rtnl_addr_alloc_cache(b->host, &cache));
-	if (e < 0)
-		return e;
-	int found = 0;
-	for (struct nl_object *o = nl_cache_get_first(cache); o && !found;
+	for (struct nl_object *o = e < 0 ? NULL : nl_cache_get_first(cache); o;
 	     o = nl_cache_get_next(o)) {
 		struct nl_addr *local = rtnl_addr_get_local((struct rtnl_addr *)o);
-		uint32_t be;
 		if (!local || nl_addr_get_family(local) != AF_INET)
 			continue;
+		uint32_t *n = realloc(b->host_addrs, (b->n_host_addrs + 1) * sizeof(*n));
+		if (!n) {
+			e = -ENOMEM;
+			break;
+		}
+		uint32_t be;
 		memcpy(&be, nl_addr_get_binary_addr(local), 4);
-		found = ntohl(be) == addr;
+		n[b->n_host_addrs++] = ntohl(be);
+		b->host_addrs = n;
 	}
 	nl_cache_free(cache);
-	return found;
+	return e;
+}
+
+static bool host_has_address(const struct build *b, uint32_t addr)
+{
+	for (size_t i = 0; i < b->n_host_addrs; i++)
+		if (b->host_addrs[i] == addr)
+			return true;
+	return false;
 }
 
 static int build_uplink(struct build *b)
@@ -346,10 +362,7 @@ static int build_uplink(struct build *b)
 	ipam_format_addr(inside, is);
 	/* Allocations are per state dir; a host netns shared by two of them
 	 * would route one playground's replies to the other. */
-	int used = host_has_address(b, host);
-	if (used < 0)
-		return fab_error(f, used, "read the host netns's addresses");
-	if (used) {
+	if (host_has_address(b, host)) {
 		snprintf(f->err, sizeof(f->err),
 			 "transit address %s is already in use in the host netns (another state dir with the same transit pool?)",
 			 hs);
@@ -391,25 +404,6 @@ static const struct guard_prefix default_deny[] = {
 	{ 0xf0000000, 4 },  /* reserved, broadcast */
 };
 
-static int deny_host_addresses(struct build *b)
-{
-	struct nl_cache *cache = NULL;
-	int e = link_nlerr(rtnl_addr_alloc_cache(b->host, &cache));
-	for (struct nl_object *o = e < 0 ? NULL : nl_cache_get_first(cache); o;
-	     o = nl_cache_get_next(o)) {
-		struct rtnl_addr *a = (struct rtnl_addr *)o;
-		struct nl_addr *local = rtnl_addr_get_local(a);
-		if (rtnl_addr_get_family(a) != AF_INET || !local)
-			continue;
-		uint32_t be;
-		memcpy(&be, nl_addr_get_binary_addr(local), 4);
-		if ((e = guard_deny(b->guard, ntohl(be), 32)) < 0)
-			break;
-	}
-	nl_cache_free(cache);
-	return e;
-}
-
 /* The deny list is shared: every create brings it up to date (the host's
  * addresses change, the operator's file too). */
 static int build_deny_list(struct build *b)
@@ -425,8 +419,10 @@ static int build_deny_list(struct build *b)
 		e = guard_deny(b->guard, c->deny[i].net, c->deny[i].prefix);
 	for (size_t i = 0; c && e == 0 && i < c->n_allow; i++)
 		e = guard_allow(b->guard, c->allow[i].net, c->allow[i].prefix);
-	if (e == 0)
-		e = deny_host_addresses(b);
+	if (e == 0 && (e = read_host_addresses(b)) < 0)
+		return fab_error(f, e, "read the host netns's addresses");
+	for (size_t i = 0; e == 0 && i < b->n_host_addrs; i++)
+		e = guard_deny(b->guard, b->host_addrs[i], 32);
 	return e < 0 ? fab_error(f, e, "fill the uplink deny list") : 0;
 }
 
@@ -494,34 +490,26 @@ static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd)
 	 * still lead to them; with neither left there is nothing to forget,
 	 * and no reason to load the programs. */
 	cleanup_close int pns = netns_open(ns);
-	bool host_end_exists = false;
-	struct nl_sock *qsk = NULL;
-	if (host_nsfd >= 0 && link_sock_open(host_nsfd, &qsk) == 0) {
-		host_end_exists = link_ifindex(qsk, host_end) >= 0;
-		link_sock_close(qsk);
-	}
+	struct nl_sock *hsk = NULL;
+	int e = host_nsfd >= 0 ? link_sock_open(host_nsfd, &hsk) : 0;
+	if (e < 0)
+		first = fab_error(f, e, "netlink socket in the host netns");
+	bool host_end_exists = hsk && link_ifindex(hsk, host_end) >= 0;
 	struct guard *g = NULL;
-	int e = 0;
+	e = 0;
 	if ((pns >= 0 || host_end_exists) && (e = fabric_guard(f, &g)) == 0) {
 		if (pns >= 0)
 			e = guard_forget_netns(g, pns);
 		if (e == 0 && host_end_exists)
 			e = guard_forget(g, host_nsfd, host_end);
 	}
-	if (e < 0)
+	if (e < 0 && !first)
 		first = fab_error(f, e, "forget the guards of %s", name);
 	/* The host end first and explicitly: a namespace is destroyed
 	 * asynchronously, and its veth peer would linger in the host netns. */
-	if (host_nsfd >= 0) {
-		struct nl_sock *hsk = NULL;
-		e = link_sock_open(host_nsfd, &hsk);
-		if (e == 0) {
-			e = link_delete(hsk, host_end);
-			link_sock_close(hsk);
-		}
-		if (e < 0 && !first)
-			first = fab_error(f, e, "delete uplink %s", host_end);
-	}
+	if (host_end_exists && (e = link_delete(hsk, host_end)) < 0 && !first)
+		first = fab_error(f, e, "delete uplink %s", host_end);
+	link_sock_close(hsk);
 	e = netns_list(prefix, teardown_netns_cb, NULL);
 	if (e < 0 && !first)
 		first = fab_error(f, e, "delete the machine namespaces of %s", name);
@@ -655,6 +643,7 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
 	}
 	link_sock_close(b.sk);
 	link_sock_close(b.host);
+	free(b.host_addrs);
 	if (b.ns >= 0)
 		close(b.ns);
 	state_record_free(&rec);

@@ -52,9 +52,10 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest);
 /* 0 also when the playground does not exist. */
 int fabric_delete(struct fabric *f, const char *name);
 
-/* The pin dir of the guards' maps for a state dir: /sys/fs/bpf/playnet for
- * the default one, another per state dir, so that test runs stay apart. */
-void fabric_pin_dir(const char *state_dir, char *out, size_t len);
+/* The pin dir of the guards' maps: the one given (--bpf-dir), else
+ * /sys/fs/bpf/playnet for the default state dir and another per state dir,
+ * so that test runs stay apart. */
+void fabric_pin_dir(const char *state_dir, const char *given, char *out, size_t len);
 
 /* The transit /31 of an index: host end, and the inside (uplink0) end. */
 void fabric_transit_addrs(const struct fabric *f, long index, uint32_t *host,
