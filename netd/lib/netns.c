@@ -133,34 +133,39 @@ int netns_open_current(void)
 	return fd < 0 ? -errno : fd;
 }
 
-/*
- * Enter nsfd, run the call, come back. The result of the call is what
- * counts; failing to come back aborts (see netns_unshare_and_bind).
- */
+int netns_enter(int nsfd)
+{
+	int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (saved < 0)
+		return -errno;
+	if (setns(nsfd, CLONE_NEWNET) < 0) {
+		int e = -errno;
+		close(saved);
+		return e;
+	}
+	return saved;
+}
+
+void netns_leave(int saved)
+{
+	if (setns(saved, CLONE_NEWNET) < 0) {
+		log_errno(LOG_LVL_ERR, errno, "cannot return to the original netns");
+		abort();
+	}
+	close(saved);
+}
+
+/* Runs one call with the thread in nsfd's namespace (-1: where it is). */
 #define NETNS_DO(nsfd, call)                                                   \
 	({                                                                     \
-		int _ret;                                                      \
-		if ((nsfd) < 0) {                                              \
+		int _saved = (nsfd) < 0 ? -1 : netns_enter(nsfd);              \
+		int _ret = _saved; /* the error of netns_enter, if it failed */ \
+		if ((nsfd) < 0 || _saved >= 0) {                               \
 			_ret = (call);                                         \
-			_ret = _ret < 0 ? -errno : _ret;                       \
-		} else {                                                       \
-			int _saved = open("/proc/thread-self/ns/net",          \
-					  O_RDONLY | O_CLOEXEC);               \
-			if (_saved < 0) {                                      \
+			if (_ret < 0)                                          \
 				_ret = -errno;                                 \
-			} else if (setns((nsfd), CLONE_NEWNET) < 0) {          \
-				_ret = -errno;                                 \
-				close(_saved);                                 \
-			} else {                                               \
-				_ret = (call);                                 \
-				_ret = _ret < 0 ? -errno : _ret;               \
-				if (setns(_saved, CLONE_NEWNET) < 0) {         \
-					log_errno(LOG_LVL_ERR, errno,          \
-						  "cannot return to the original netns"); \
-					abort();                               \
-				}                                              \
-				close(_saved);                                 \
-			}                                                      \
+			if (_saved >= 0)                                       \
+				netns_leave(_saved);                           \
 		}                                                              \
 		_ret;                                                          \
 	})
@@ -187,28 +192,6 @@ int netns_sysctl(int nsfd, const char *key, const char *value)
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EIO;
-}
-
-int netns_enter(int nsfd)
-{
-	int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (saved < 0)
-		return -errno;
-	if (setns(nsfd, CLONE_NEWNET) < 0) {
-		int e = -errno;
-		close(saved);
-		return e;
-	}
-	return saved;
-}
-
-void netns_leave(int saved)
-{
-	if (setns(saved, CLONE_NEWNET) < 0) {
-		log_errno(LOG_LVL_ERR, errno, "cannot return to the original netns");
-		abort();
-	}
-	close(saved);
 }
 
 int netns_cookie(int nsfd, uint64_t *cookie)
