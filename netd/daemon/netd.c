@@ -13,11 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "cliopt.h"
+#include "dhcpd.h"
 #include "fabric.h"
 #include "guard_config.h"
 #include "http.h"
@@ -165,8 +167,28 @@ static gid_t socket_gid(const char *group)
 	return g ? g->gr_gid : (gid_t)-2;
 }
 
-/* The loop: returns when SIGINT or SIGTERM arrives. */
-static int run_loop(struct http *h)
+/* Tokens for the fixed fds in the epoll set; anything else is a DHCP server. */
+static char tok_signal, tok_timer, tok_http;
+
+struct loop {
+	int ep, sfd, tfd;
+};
+
+static void loop_close(struct loop *l)
+{
+	int fds[] = { l->ep, l->sfd, l->tfd };
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+static int loop_watch(struct loop *l, int fd, void *token)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = token };
+	return epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int loop_open(struct loop *l)
 {
 	sigset_t mask;
 	sigemptyset(&mask);
@@ -174,20 +196,36 @@ static int run_loop(struct http *h)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	cleanup_close int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	cleanup_close int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	cleanup_close int ep = epoll_create1(EPOLL_CLOEXEC);
-	if (sfd < 0 || tfd < 0 || ep < 0) {
+	l->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	l->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (l->sfd < 0 || l->tfd < 0 || l->ep < 0 || loop_watch(l, l->sfd, &tok_signal) < 0 ||
+	    loop_watch(l, l->tfd, &tok_timer) < 0) {
 		log_errno(LOG_LVL_ERR, errno, "event loop");
 		return -1;
 	}
-	int fds[] = { sfd, tfd, http_epoll_fd(h) };
-	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fds[i] };
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev) < 0) {
-			log_errno(LOG_LVL_ERR, errno, "epoll");
-			return -1;
-		}
+	return 0;
+}
+
+/* True when a signal asks netd to stop. */
+static bool loop_signalled(struct loop *l)
+{
+	struct signalfd_siginfo si;
+	while (read(l->sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			continue;
+		log_info("signal %u: stopping", si.ssi_signo);
+		return true;
+	}
+	return false;
+}
+
+/* The loop: returns when SIGINT or SIGTERM arrives. */
+static int run_loop(struct loop *l, struct http *h, struct dhcpd *dhcp)
+{
+	if (loop_watch(l, http_epoll_fd(h), &tok_http) < 0) {
+		log_errno(LOG_LVL_ERR, errno, "epoll");
+		return -1;
 	}
 	for (;;) {
 		long long ms = http_timeout_ms(h);
@@ -197,35 +235,90 @@ static int run_loop(struct http *h)
 			its.it_value.tv_sec = ms / 1000;
 			its.it_value.tv_nsec = (ms % 1000) * 1000000 + 1;
 		}
-		timerfd_settime(tfd, 0, &its, NULL);
-		struct epoll_event evs[8];
-		int n = epoll_wait(ep, evs, ARRAY_SIZE(evs), -1);
+		timerfd_settime(l->tfd, 0, &its, NULL);
+		struct epoll_event evs[32];
+		int n = epoll_wait(l->ep, evs, ARRAY_SIZE(evs), -1);
 		if (n < 0 && errno != EINTR) {
 			log_errno(LOG_LVL_ERR, errno, "epoll_wait");
 			return -1;
 		}
 		for (int i = 0; i < n; i++) {
-			if (evs[i].data.fd == sfd) {
-				struct signalfd_siginfo si;
-				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-					if (si.ssi_signo == SIGHUP)
-						continue;
-					log_info("signal %u: stopping", si.ssi_signo);
-					return 0;
-				}
-			} else if (evs[i].data.fd == tfd) {
+			void *tok = evs[i].data.ptr;
+			if (tok == &tok_signal && loop_signalled(l))
+				return 0;
+			if (tok == &tok_timer) {
 				uint64_t expirations;
-				(void)!read(tfd, &expirations, sizeof(expirations));
+				(void)!read(l->tfd, &expirations, sizeof(expirations));
+			} else if (tok != &tok_signal && tok != &tok_http) {
+				dhcpd_event(dhcp, tok);
 			}
 		}
 		http_run(h);
 	}
 }
 
+/* A packet socket per bridge: a thousand playgrounds need more than the
+ * usual 1024 descriptors. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* With the state dir locked: the fabric, recovery, then the API until a
+ * signal. Returns the exit code. */
+static int serve(const struct netd_options *o, const struct guard_config *gc, gid_t gid)
+{
+	char pin_dir[256];
+	fabric_pin_dir(o->state_dir, o->bpf_dir, pin_dir, sizeof(pin_dir));
+	const struct fabric_opts fo = {
+		.state_dir = o->state_dir, .host_netns = o->host_netns,
+		.tap_uid = o->tap_uid, .tap_gid = o->tap_gid,
+		.pool = o->pool, .pool_prefix = o->pool_prefix,
+		.pin_dir = pin_dir, .uplink_rate = o->uplink_rate, .guard_config = gc,
+	};
+	struct fabric f;
+	int e = fabric_open(&f, &fo);
+	if (e < 0) {
+		log_err("%s", f.err);
+		fabric_close(&f);
+		return e == -ENOENT ? 1 : 3;
+	}
+	struct loop l = { -1, -1, -1 };
+	struct dhcpd *dhcp = NULL;
+	struct http *h = NULL;
+	int rc = 3;
+	if (loop_open(&l) < 0 || dhcpd_new(l.ep, &dhcp) < 0)
+		goto out;
+	struct service svc = { .fabric = &f, .dhcpd = dhcp, .state_dir = o->state_dir,
+			       .pin_dir = pin_dir, .limits = o->limits };
+	if (service_recover(&svc) < 0)
+		goto out;
+	const struct api_backend b = service_backend(&svc);
+	char err[256];
+	if (http_start(o->socket, gid, &b, &h, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto out;
+	}
+	log_info("listening on %s, state in %s, host netns %s", o->socket, o->state_dir,
+		 o->host_netns ? o->host_netns : "(own)");
+	rc = run_loop(&l, h, dhcp) < 0 ? 3 : 0;
+out:
+	http_stop(h);
+	dhcpd_free(dhcp);
+	loop_close(&l);
+	fabric_close(&f);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	log_init("netd", LOG_LVL_INFO);
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	struct netd_options o;
 	int rc = parse_options(argc, argv, &o);
 	if (rc)
@@ -257,36 +350,7 @@ int main(int argc, char **argv)
 		guard_config_free(&gc);
 		return 1;
 	}
-	char pin_dir[256];
-	fabric_pin_dir(o.state_dir, o.bpf_dir, pin_dir, sizeof(pin_dir));
-	const struct fabric_opts fo = {
-		.state_dir = o.state_dir, .host_netns = o.host_netns,
-		.tap_uid = o.tap_uid, .tap_gid = o.tap_gid,
-		.pool = o.pool, .pool_prefix = o.pool_prefix,
-		.pin_dir = pin_dir, .uplink_rate = o.uplink_rate, .guard_config = &gc,
-	};
-	struct fabric f;
-	if (fabric_open(&f, &fo) < 0) {
-		log_err("%s", f.err);
-		fabric_close(&f);
-		guard_config_free(&gc);
-		return e == -ENOENT ? 1 : 3;
-	}
-	struct service svc = { .fabric = &f, .state_dir = o.state_dir, .pin_dir = pin_dir,
-			       .limits = o.limits };
-	const struct api_backend b = service_backend(&svc);
-	struct http *h = NULL;
-	char err[256];
-	if (http_start(o.socket, gid, &b, &h, err, sizeof(err)) < 0) {
-		log_err("%s", err);
-		rc = 3;
-	} else {
-		log_info("listening on %s, state in %s, host netns %s", o.socket, o.state_dir,
-			 o.host_netns ? o.host_netns : "(own)");
-		rc = run_loop(h) < 0 ? 3 : 0;
-	}
-	http_stop(h);
-	fabric_close(&f);
+	rc = serve(&o, &gc, gid);
 	guard_config_free(&gc);
 	return rc;
 }

@@ -8,7 +8,9 @@
 #include <time.h>
 
 #include "log.h"
+#include "netns.h"
 #include "plan.h"
+#include "recover.h"
 #include "report.h"
 #include "state.h"
 #include "util.h"
@@ -77,6 +79,51 @@ static void respond_playground(struct service *s, const char *name, int status,
 static void svc_get(void *ctx, const char *name, struct api_response *r)
 {
 	respond_playground(ctx, name, 200, r);
+}
+
+static int serve_plan(struct service *s, const struct plan *p)
+{
+	cleanup_close int nsfd = netns_open(p->netns);
+	if (nsfd < 0)
+		return fabric_fail(s->fabric, nsfd, "open netns %s", p->netns);
+	return dhcpd_add(s->dhcpd, p, nsfd, s->fabric->err, sizeof(s->fabric->err));
+}
+
+int service_serve(struct service *s, const char *name)
+{
+	struct state_record rec;
+	struct plan p;
+	struct diag d;
+	diag_init(&d, name);
+	int e = report_load(s->state_dir, name, &rec, &p, &d);
+	diag_free(&d);
+	if (e < 0)
+		return fabric_fail(s->fabric, e, "read back playground %s", name);
+	e = serve_plan(s, &p);
+	state_record_free(&rec);
+	plan_free(&p);
+	return e;
+}
+
+static int serve_one(const char *name, void *arg)
+{
+	struct service *s = arg;
+	if (service_serve(s, name) < 0)
+		log_err("playground %s: no DHCP: %s", name, s->fabric->err);
+	return 0;
+}
+
+int service_recover(struct service *s)
+{
+	struct recover_report r;
+	if (recover_run(s->fabric, &r) < 0) {
+		log_err("recovery: %s", s->fabric->err);
+		return -1;
+	}
+	log_info("recovery: %zu kept, %zu repaired, %zu half-deleted finished, %zu half-created removed, %zu failed; removed %zu orphan playgrounds, %zu transit allocations, %zu guard entries",
+		 r.kept, r.repaired, r.finished, r.removed, r.failed, r.orphans, r.transits,
+		 r.guards);
+	return state_list(s->state_dir, serve_one, s);
 }
 
 static int list_one(const char *name, void *arg)
@@ -171,6 +218,8 @@ static void svc_put(void *ctx, const char *name, const char *body, size_t len,
 
 	double t0 = now_seconds();
 	e = fabric_create(s->fabric, &p, text);
+	if (e == 0 && (e = serve_plan(s, &p)) < 0 && fabric_delete(s->fabric, name) < 0)
+		log_err("playground %s: undo failed: %s", name, s->fabric->err);
 	plan_free(&p);
 	if (e < 0) {
 		log_err("playground %s: create failed: %s", name, s->fabric->err);
@@ -193,6 +242,7 @@ static void svc_del(void *ctx, const char *name, struct api_response *r)
 {
 	struct service *s = ctx;
 	double t0 = now_seconds();
+	dhcpd_remove(s->dhcpd, name);
 	int e = fabric_delete(s->fabric, name);
 	if (e < 0) {
 		s->errors[SERVICE_ERR_KERNEL]++;
@@ -302,6 +352,7 @@ static void svc_metrics(void *ctx, struct api_response *r)
 			(unsigned long long)s->errors[k]);
 	print_histogram(f, "playnet_create_seconds", "Time to create a playground.", &s->create_seconds);
 	print_histogram(f, "playnet_delete_seconds", "Time to delete a playground.", &s->delete_seconds);
+	dhcpd_metrics(s->dhcpd, f);
 	fclose(f);
 	api_text(r, 200, "text/plain; version=0.0.4", text, len);
 }

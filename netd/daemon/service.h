@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "api.h"
+#include "dhcpd.h"
 #include "fabric.h"
 #include "manifest.h"
 
@@ -26,6 +27,7 @@ enum service_error { SERVICE_ERR_MANIFEST, SERVICE_ERR_CONFLICT, SERVICE_ERR_KER
 
 struct service {
 	struct fabric *fabric;
+	struct dhcpd *dhcpd;
 	const char *state_dir;
 	const char *pin_dir;
 	struct manifest_limits limits;
@@ -35,6 +37,13 @@ struct service {
 	struct service_histogram create_seconds;
 	struct service_histogram delete_seconds;
 };
+
+/* Recovery (netd/lib/recover.h), then DHCP for every playground: before
+ * the API opens. Negative when the state dir cannot be read. */
+int service_recover(struct service *s);
+
+/* Serves DHCP on the playground's bridges; its record must be ready. */
+int service_serve(struct service *s, const char *name);
 
 /* The backend for api_handle, over s. */
 struct api_backend service_backend(struct service *s);

@@ -262,9 +262,85 @@ void dhcp_handle(const struct dhcp_network *net, const uint8_t *buf, size_t len,
 		return ignore(d, DHCP_IGNORE_TYPE);
 	}
 	d->reply = true;
-	d->broadcast = (m.flags & DHCP_FLAG_BROADCAST) || d->type == DHCP_NAK;
+	/* An INFORM's client has its address; anyone else gets theirs. */
+	uint32_t to = m.type == DHCP_INFORM ? m.ciaddr : d->yiaddr;
+	d->broadcast = (m.flags & DHCP_FLAG_BROADCAST) || d->type == DHCP_NAK || !to;
+	d->dst_addr = d->broadcast ? 0xffffffffu : to;
 	memcpy(d->dst_mac, m.chaddr, 6);
 	build_reply(net, &m, lease, d);
+}
+
+int dhcp_udp_payload(const uint8_t *pkt, size_t len, const uint8_t **payload, size_t *plen)
+{
+	if (len < 20 || pkt[0] >> 4 != 4)
+		return -EINVAL;
+	size_t ihl = (size_t)(pkt[0] & 0x0f) * 4;
+	size_t total = be16(pkt + 2);
+	/* Fragments never carry a whole DHCP message worth answering. */
+	bool fragment = (be16(pkt + 6) & 0x3fff) != 0;
+	if (ihl < 20 || total < ihl + 8 || total > len || pkt[9] != 17 || fragment)
+		return -EINVAL;
+	const uint8_t *udp = pkt + ihl;
+	size_t ulen = be16(udp + 4);
+	if (be16(udp + 2) != DHCP_SERVER_PORT || ulen < 8 || ulen > total - ihl)
+		return -EINVAL;
+	*payload = udp + 8;
+	*plen = ulen - 8;
+	return 0;
+}
+
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += be16(p + i);
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	put_be16(p, (uint16_t)(v >> 16));
+	put_be16(p + 2, (uint16_t)v);
+}
+
+size_t dhcp_udp_wrap(uint32_t src, uint32_t dst, const uint8_t *payload, size_t plen,
+		     uint8_t *out, size_t outlen)
+{
+	size_t total = DHCP_IPUDP_LEN + plen;
+	if (total > outlen || total > 0xffff)
+		return 0;
+	uint8_t *ip = out, *udp = out + 20;
+	memset(out, 0, DHCP_IPUDP_LEN);
+	ip[0] = 0x45;
+	put_be16(ip + 2, (uint16_t)total);
+	ip[8] = 64; /* TTL */
+	ip[9] = 17;
+	put_be32(ip + 12, src);
+	put_be32(ip + 16, dst);
+	put_be16(ip + 10, csum_fold(csum_add(0, ip, 20)));
+	put_be16(udp, DHCP_SERVER_PORT);
+	put_be16(udp + 2, DHCP_CLIENT_PORT);
+	put_be16(udp + 4, (uint16_t)(8 + plen));
+	memcpy(udp + 8, payload, plen);
+	/* The pseudo-header: addresses, protocol, UDP length. */
+	uint32_t sum = csum_add(0, ip + 12, 8) + 17 + (uint32_t)(8 + plen);
+	uint16_t c = csum_fold(csum_add(sum, udp, 8 + plen));
+	put_be16(udp + 6, c ? c : 0xffff);
+	return total;
 }
 
 const char *dhcp_type_name(uint8_t type)

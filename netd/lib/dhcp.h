@@ -82,6 +82,7 @@ struct dhcp_decision {
 	uint8_t type;             /* OFFER, ACK or NAK */
 	uint32_t yiaddr;
 	bool broadcast;           /* send to 255.255.255.255 / ff:ff:.. */
+	uint32_t dst_addr;        /* the IP destination */
 	uint8_t dst_mac[6];
 	uint8_t buf[DHCP_MAX_REPLY];
 	size_t len;               /* the reply's DHCP payload (UDP data) */
@@ -94,6 +95,17 @@ struct dhcp_decision {
  */
 void dhcp_handle(const struct dhcp_network *net, const uint8_t *buf, size_t len,
 		 struct dhcp_decision *d);
+
+/* The layers around a message on the wire, for a packet socket that sees
+ * IPv4 packets: the server port's UDP payload of pkt (untrusted; checked
+ * header by header), and a reply from src:67 to dst:68 around payload. */
+#define DHCP_SERVER_PORT 67
+#define DHCP_CLIENT_PORT 68
+#define DHCP_IPUDP_LEN 28 /* IPv4 header without options, UDP header */
+int dhcp_udp_payload(const uint8_t *pkt, size_t len, const uint8_t **payload, size_t *plen);
+/* The packet's length, or 0 when out is too small. */
+size_t dhcp_udp_wrap(uint32_t src, uint32_t dst, const uint8_t *payload, size_t plen,
+		     uint8_t *out, size_t outlen);
 
 const char *dhcp_type_name(uint8_t type);
 const char *dhcp_ignore_name(enum dhcp_ignore why);

@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +25,7 @@
 #include "nft.h"
 #include "util.h"
 
-static int fab_error(struct fabric *f, int e, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fab_error(struct fabric *f, int e, const char *fmt, ...)
+int fabric_fail(struct fabric *f, int e, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -36,10 +36,20 @@ static int fab_error(struct fabric *f, int e, const char *fmt, ...)
 	return e;
 }
 
-/* Counts the steps of a create; the test hook fails the one it names. */
+/* Counts the steps of a create or delete; a test hook kills the process at
+ * the one it names, as a crash would. */
+static void fab_point(struct fabric *f)
+{
+	if (++f->step == f->kill_step) {
+		log_warn("killed at step %d by %s", f->step, FABRIC_KILL_STEP_ENV);
+		kill(getpid(), SIGKILL);
+	}
+}
+
+/* A step of a create; the other test hook fails the one it names. */
 static int fab_step(struct fabric *f, const char *what)
 {
-	f->step++;
+	fab_point(f);
 	if (f->fail_step != f->step)
 		return 0;
 	snprintf(f->err, sizeof(f->err), "%s: failure injected at step %d", what,
@@ -56,7 +66,7 @@ static int fab_step(struct fabric *f, const char *what)
 		if (_e == 0) {                                                 \
 			_e = (call);                                           \
 			if (_e < 0)                                            \
-				fab_error((f), _e, "%s", _what);               \
+				fabric_fail((f), _e, "%s", _what);               \
 		}                                                              \
 		_e < 0 ? _e : 0;                                               \
 	})
@@ -69,19 +79,43 @@ int fabric_open(struct fabric *f, const struct fabric_opts *o)
 	const char *fail = getenv(FABRIC_FAIL_STEP_ENV);
 	if (fail && *fail)
 		f->fail_step = atoi(fail);
+	const char *kill_at = getenv(FABRIC_KILL_STEP_ENV);
+	if (kill_at && *kill_at)
+		f->kill_step = atoi(kill_at);
 	int e = state_dir_init(o->state_dir);
 	if (e < 0)
-		return fab_error(f, e, "state dir %s", o->state_dir);
+		return fabric_fail(f, e, "state dir %s", o->state_dir);
+	char real[PATH_MAX];
+	if (!realpath(o->state_dir, real))
+		return fabric_fail(f, -errno, "state dir %s", o->state_dir);
+	snprintf(f->owner, sizeof(f->owner), "%08x", naming_hash32(real));
 	if (o->host_netns && *o->host_netns) {
 		f->host_nsfd = netns_open(o->host_netns);
 		if (f->host_nsfd < 0)
-			return fab_error(f, f->host_nsfd, "host netns '%s'", o->host_netns);
+			return fabric_fail(f, f->host_nsfd, "host netns '%s'", o->host_netns);
 	} else {
 		f->host_nsfd = netns_open_current();
 		if (f->host_nsfd < 0)
-			return fab_error(f, f->host_nsfd, "current netns");
+			return fabric_fail(f, f->host_nsfd, "current netns");
 	}
 	return 0;
+}
+
+void fabric_owner_alias(const struct fabric *f, const char *name, char *out, size_t len)
+{
+	snprintf(out, len, FABRIC_ALIAS_PREFIX "%s %s", name, f->owner);
+}
+
+bool fabric_owns(const struct fabric *f, const char *alias, char *name, size_t len)
+{
+	size_t plen = strlen(FABRIC_ALIAS_PREFIX);
+	if (strncmp(alias, FABRIC_ALIAS_PREFIX, plen) != 0)
+		return false;
+	const char *n = alias + plen, *sp = strchr(n, ' ');
+	if (!sp || strcmp(sp + 1, f->owner) != 0 || (size_t)(sp - n) >= len)
+		return false;
+	snprintf(name, len, "%.*s", (int)(sp - n), n);
+	return naming_valid_playground(name);
 }
 
 void fabric_pin_dir(const char *state_dir, const char *given, char *out, size_t len)
@@ -183,7 +217,7 @@ static int build_namespace(struct build *b)
 		return e;
 	b->ns = netns_open(ns);
 	if (b->ns < 0)
-		return fab_error(f, b->ns, "open netns %s", ns);
+		return fabric_fail(f, b->ns, "open netns %s", ns);
 	/* Routing to the uplink; bridged frames stay out of the inet
 	 * hooks (DESIGN.md section 7); no IPv6 addresses on fabric links. */
 	if ((e = FAB_DO(f, netns_sysctl(b->ns, "net/ipv4/ip_forward", "1"),
@@ -194,8 +228,10 @@ static int build_namespace(struct build *b)
 			"turn off IPv6 in %s", ns)) < 0)
 		return e;
 	if ((e = link_sock_open(b->ns, &b->sk)) < 0)
-		return fab_error(f, e, "netlink socket in %s", ns);
-	return FAB_DO(f, link_set_up(b->sk, "lo"), "bring up lo in %s", ns);
+		return fabric_fail(f, e, "netlink socket in %s", ns);
+	char alias[128];
+	fabric_owner_alias(f, b->p->name, alias, sizeof(alias));
+	return FAB_DO(f, link_configure(b->sk, "lo", 0, alias, 0), "bring up lo in %s", ns);
 }
 
 static int build_bridges(struct build *b)
@@ -211,7 +247,7 @@ static int build_bridges(struct build *b)
 			continue;
 		int idx = link_ifindex(b->sk, n->bridge);
 		if (idx < 0)
-			return fab_error(f, idx, "find bridge %s", n->bridge);
+			return fabric_fail(f, idx, "find bridge %s", n->bridge);
 		char a[IPAM_ADDR_STRLEN];
 		ipam_format_addr(n->gateway, a);
 		e = FAB_DO(f, link_addr_add(b->sk, idx, n->gateway, n->prefix),
@@ -233,7 +269,7 @@ static int build_tap(struct build *b, const struct plan_machine *mc,
 		return e;
 	int br = link_ifindex(b->sk, n->bridge);
 	if (br < 0)
-		return fab_error(f, br, "find bridge %s", n->bridge);
+		return fabric_fail(f, br, "find bridge %s", n->bridge);
 	char alias[128];
 	snprintf(alias, sizeof(alias), "%s/%s", mc->name, ifc->name);
 	if ((e = FAB_DO(f, link_configure(b->sk, ifc->device, br, alias, n->mtu),
@@ -253,17 +289,19 @@ static int build_netns_machine(struct build *b, const struct plan_machine *mc)
 		return e;
 	cleanup_close int mns = netns_open(mc->netns);
 	if (mns < 0)
-		return fab_error(f, mns, "open netns %s", mc->netns);
+		return fabric_fail(f, mns, "open netns %s", mc->netns);
 	struct nl_sock *msk = NULL;
 	if ((e = link_sock_open(mns, &msk)) < 0)
-		return fab_error(f, e, "netlink socket in %s", mc->netns);
-	e = FAB_DO(f, link_set_up(msk, "lo"), "bring up lo in %s", mc->netns);
+		return fabric_fail(f, e, "netlink socket in %s", mc->netns);
+	char owner[128];
+	fabric_owner_alias(f, b->p->name, owner, sizeof(owner));
+	e = FAB_DO(f, link_configure(msk, "lo", 0, owner, 0), "bring up lo in %s", mc->netns);
 	for (size_t j = 0; e == 0 && j < mc->n_interfaces; j++) {
 		const struct plan_interface *ifc = &mc->interfaces[j];
 		const struct plan_network *n = &b->p->networks[ifc->network];
 		int br = link_ifindex(b->sk, n->bridge);
 		if (br < 0) {
-			e = fab_error(f, br, "find bridge %s", n->bridge);
+			e = fabric_fail(f, br, "find bridge %s", n->bridge);
 			break;
 		}
 		char alias[128];
@@ -281,7 +319,7 @@ static int build_netns_machine(struct build *b, const struct plan_machine *mc)
 			break;
 		int idx = link_ifindex(msk, ifc->name);
 		if (idx < 0) {
-			e = fab_error(f, idx, "find %s in %s", ifc->name, mc->netns);
+			e = fabric_fail(f, idx, "find %s in %s", ifc->name, mc->netns);
 			break;
 		}
 		char a[IPAM_ADDR_STRLEN];
@@ -356,8 +394,8 @@ static int build_uplink(struct build *b)
 	const struct plan *p = b->p;
 	uint32_t host, inside;
 	fabric_transit_addrs(f, b->transit, &host, &inside);
-	char alias[64], hs[IPAM_ADDR_STRLEN], is[IPAM_ADDR_STRLEN];
-	snprintf(alias, sizeof(alias), "playnet/%s", p->name);
+	char alias[128], hs[IPAM_ADDR_STRLEN], is[IPAM_ADDR_STRLEN];
+	fabric_owner_alias(f, p->name, alias, sizeof(alias));
 	ipam_format_addr(host, hs);
 	ipam_format_addr(inside, is);
 	/* Allocations are per state dir; a host netns shared by two of them
@@ -378,7 +416,7 @@ static int build_uplink(struct build *b)
 	int hidx = link_ifindex(b->host, p->uplink_host);
 	int iidx = link_ifindex(b->sk, NAMING_UPLINK_INSIDE);
 	if (hidx < 0 || iidx < 0)
-		return fab_error(f, hidx < 0 ? hidx : iidx, "find uplink of %s", p->name);
+		return fabric_fail(f, hidx < 0 ? hidx : iidx, "find uplink of %s", p->name);
 	if ((e = FAB_DO(f, link_addr_add(b->host, hidx, host, 31),
 			"add transit address %s/31 to %s", hs, p->uplink_host)) < 0 ||
 	    (e = FAB_DO(f, link_addr_add(b->sk, iidx, inside, 31),
@@ -420,10 +458,10 @@ static int build_deny_list(struct build *b)
 	for (size_t i = 0; c && e == 0 && i < c->n_allow; i++)
 		e = guard_allow(b->guard, c->allow[i].net, c->allow[i].prefix);
 	if (e == 0 && (e = read_host_addresses(b)) < 0)
-		return fab_error(f, e, "read the host netns's addresses");
+		return fabric_fail(f, e, "read the host netns's addresses");
 	for (size_t i = 0; e == 0 && i < b->n_host_addrs; i++)
 		e = guard_deny(b->guard, b->host_addrs[i], 32);
-	return e < 0 ? fab_error(f, e, "fill the uplink deny list") : 0;
+	return e < 0 ? fabric_fail(f, e, "fill the uplink deny list") : 0;
 }
 
 static int build_nft(struct build *b)
@@ -432,7 +470,7 @@ static int build_nft(struct build *b)
 	struct nft_batch *nb = NULL;
 	int e = nft_playground_batch(b->p, &nb);
 	if (e < 0)
-		return fab_error(f, e, "build nftables ruleset of %s", b->p->netns);
+		return fabric_fail(f, e, "build nftables ruleset of %s", b->p->netns);
 	char why[256] = "";
 	e = FAB_DO(f, nft_batch_send(nb, b->ns, why, sizeof(why)),
 		   "load nftables ruleset in %s", b->p->netns);
@@ -456,12 +494,12 @@ static int build_host(struct build *b)
 		return e;
 	int exists = nft_table_exists(f->host_nsfd);
 	if (exists < 0)
-		return fab_error(f, exists, "query host nftables table %s", NFT_TABLE);
+		return fabric_fail(f, exists, "query host nftables table %s", NFT_TABLE);
 	if (exists)
 		return 0;
 	struct nft_batch *nb = NULL;
 	if ((e = nft_host_batch(&nb)) < 0)
-		return fab_error(f, e, "build host nftables ruleset");
+		return fabric_fail(f, e, "build host nftables ruleset");
 	char why[256] = "";
 	e = FAB_DO(f, nft_batch_send(nb, f->host_nsfd, why, sizeof(why)),
 		   "load host nftables ruleset");
@@ -473,7 +511,7 @@ static int build_host(struct build *b)
 
 static int teardown_netns_cb(const char *name, void *arg)
 {
-	(void)arg;
+	fab_point(arg);
 	return netns_delete(name);
 }
 
@@ -493,10 +531,11 @@ static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd)
 	struct nl_sock *hsk = NULL;
 	int e = host_nsfd >= 0 ? link_sock_open(host_nsfd, &hsk) : 0;
 	if (e < 0)
-		first = fab_error(f, e, "netlink socket in the host netns");
+		first = fabric_fail(f, e, "netlink socket in the host netns");
 	bool host_end_exists = hsk && link_ifindex(hsk, host_end) >= 0;
 	struct guard *g = NULL;
 	e = 0;
+	fab_point(f);
 	if ((pns >= 0 || host_end_exists) && (e = fabric_guard(f, &g)) == 0) {
 		if (pns >= 0)
 			e = guard_forget_netns(g, pns);
@@ -504,18 +543,20 @@ static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd)
 			e = guard_forget(g, host_nsfd, host_end);
 	}
 	if (e < 0 && !first)
-		first = fab_error(f, e, "forget the guards of %s", name);
+		first = fabric_fail(f, e, "forget the guards of %s", name);
 	/* The host end first and explicitly: a namespace is destroyed
 	 * asynchronously, and its veth peer would linger in the host netns. */
+	fab_point(f);
 	if (host_end_exists && (e = link_delete(hsk, host_end)) < 0 && !first)
-		first = fab_error(f, e, "delete uplink %s", host_end);
+		first = fabric_fail(f, e, "delete uplink %s", host_end);
 	link_sock_close(hsk);
-	e = netns_list(prefix, teardown_netns_cb, NULL);
+	e = netns_list(prefix, teardown_netns_cb, f);
 	if (e < 0 && !first)
-		first = fab_error(f, e, "delete the machine namespaces of %s", name);
+		first = fabric_fail(f, e, "delete the machine namespaces of %s", name);
+	fab_point(f);
 	e = netns_delete(ns);
 	if (e < 0 && !first)
-		first = fab_error(f, e, "delete netns %s", ns);
+		first = fabric_fail(f, e, "delete netns %s", ns);
 	return first;
 }
 
@@ -545,7 +586,7 @@ static int check_absent(struct fabric *f, const struct plan *p)
 		return -EEXIST;
 	}
 	if (e != -ENOENT)
-		return fab_error(f, e, "read state of %s", p->name);
+		return fabric_fail(f, e, "read state of %s", p->name);
 	if (netns_exists(p->netns)) {
 		snprintf(f->err, sizeof(f->err),
 			 "netns %s exists but playnet has no record of it (left by a crash? 'playnet down %s' removes it)",
@@ -554,7 +595,7 @@ static int check_absent(struct fabric *f, const struct plan *p)
 	}
 	struct nl_sock *hsk = NULL;
 	if ((e = link_sock_open(f->host_nsfd, &hsk)) < 0)
-		return fab_error(f, e, "netlink socket in the host netns");
+		return fabric_fail(f, e, "netlink socket in the host netns");
 	int idx = link_ifindex(hsk, p->uplink_host);
 	link_sock_close(hsk);
 	if (idx >= 0) {
@@ -579,11 +620,11 @@ static int fabric_unpin_if_unused(struct fabric *f)
 	size_t n = 0;
 	int e = state_list(f->o.state_dir, count_cb, &n);
 	if (e < 0 || n > 0)
-		return e < 0 ? fab_error(f, e, "list %s", f->o.state_dir) : 0;
+		return e < 0 ? fabric_fail(f, e, "list %s", f->o.state_dir) : 0;
 	guard_close(f->guard);
 	f->guard = NULL;
 	e = guard_unpin(f->o.pin_dir);
-	return e < 0 ? fab_error(f, e, "unpin %s", f->o.pin_dir) : 0;
+	return e < 0 ? fabric_fail(f, e, "unpin %s", f->o.pin_dir) : 0;
 }
 
 int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
@@ -601,7 +642,7 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
 		.manifest = strdup(manifest),
 	};
 	if (!rec.manifest)
-		return fab_error(f, -ENOMEM, "record state of %s", p->name);
+		return fabric_fail(f, -ENOMEM, "record state of %s", p->name);
 	strcpy(rec.name, p->name);
 	snprintf(rec.host_netns, sizeof(rec.host_netns), "%s",
 		 f->o.host_netns ? f->o.host_netns : "");
@@ -628,7 +669,7 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
 
 	struct build b = { .f = f, .p = p, .ns = -1, .transit = rec.transit_index };
 	if ((e = link_sock_open(f->host_nsfd, &b.host)) < 0)
-		fab_error(f, e, "netlink socket in the host netns");
+		fabric_fail(f, e, "netlink socket in the host netns");
 	if (e == 0 && (e = fab_step(f, "load the BPF guards")) == 0)
 		e = fabric_guard(f, &b.guard);
 	static int (*const stages[])(struct build *) = {
@@ -665,6 +706,7 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
 int fabric_delete(struct fabric *f, const char *name)
 {
 	f->err[0] = '\0';
+	f->step = 0;
 	if (f->host_nsfd < 0) {
 		snprintf(f->err, sizeof(f->err), "the fabric is not open");
 		return -EBADF;
@@ -677,12 +719,13 @@ int fabric_delete(struct fabric *f, const char *name)
 	int e = state_read(f->o.state_dir, name, &rec);
 	bool have = e == 0;
 	if (e < 0 && e != -ENOENT)
-		return fab_error(f, e, "read state of %s", name);
+		return fabric_fail(f, e, "read state of %s", name);
+	fab_point(f);
 	if (have && rec.phase != STATE_DELETING) {
 		rec.phase = STATE_DELETING;
 		if ((e = state_write(f->o.state_dir, &rec)) < 0) {
 			state_record_free(&rec);
-			return fab_error(f, e, "write state of %s", name);
+			return fabric_fail(f, e, "write state of %s", name);
 		}
 	}
 	int hfd = host_netns_fd_for(f, have ? &rec : NULL);
@@ -690,10 +733,16 @@ int fabric_delete(struct fabric *f, const char *name)
 	if (hfd >= 0)
 		close(hfd);
 	if (e == 0 && have) {
+		fab_point(f);
+		/* The record goes last: until then, a crash leaves it
+		 * for recovery to finish the delete. */
 		if ((e = state_transit_free(f->o.state_dir, rec.transit_index)) < 0)
-			fab_error(f, e, "free transit allocation of %s", name);
-		else if ((e = state_remove(f->o.state_dir, name)) < 0)
-			fab_error(f, e, "remove state of %s", name);
+			fabric_fail(f, e, "free transit allocation of %s", name);
+	}
+	if (e == 0 && have) {
+		fab_point(f);
+		if ((e = state_remove(f->o.state_dir, name)) < 0)
+			fabric_fail(f, e, "remove state of %s", name);
 	}
 	if (e == 0)
 		e = fabric_unpin_if_unused(f);
@@ -756,7 +805,7 @@ int fabric_inspect(struct fabric *f, const struct plan *p,
 	struct nl_sock *sk = NULL;
 	int e = link_sock_open(ns, &sk);
 	if (e < 0)
-		return fab_error(f, e, "netlink socket in %s", p->netns);
+		return fabric_fail(f, e, "netlink socket in %s", p->netns);
 	int *br = calloc(p->n_networks + 1, sizeof(*br));
 	for (size_t i = 0; br && i < p->n_networks; i++) {
 		br[i] = link_ifindex(sk, p->networks[i].bridge);
@@ -793,4 +842,63 @@ int fabric_inspect(struct fabric *f, const struct plan *p,
 	if (nft_table_exists(ns) == 0)
 		report_add(r, "nftables table %s in %s is missing", NFT_TABLE, p->netns);
 	return 0;
+}
+
+/* The guard entries that may stay: every interface of a recorded
+ * playground's namespace, and the uplink host end of each. */
+struct live_keys {
+	struct guard_key *k; /* ifindex 0: any interface of that netns */
+	size_t n;
+};
+
+static bool live_key(const struct guard_key *k, void *arg)
+{
+	const struct live_keys *l = arg;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->k[i].netns_cookie == k->netns_cookie &&
+		    (!l->k[i].ifindex || l->k[i].ifindex == k->ifindex))
+			return true;
+	return false;
+}
+
+static void live_keys_of(struct fabric *f, const char *name, struct live_keys *l)
+{
+	struct state_record rec;
+	if (state_read(f->o.state_dir, name, &rec) < 0)
+		return;
+	char ns[NAMING_NETNS_MAX], host_end[IFNAMSIZ];
+	naming_netns(name, ns);
+	naming_uplink_host(name, host_end);
+	uint64_t cookie;
+	cleanup_close int pns = netns_open(ns);
+	if (pns >= 0 && netns_cookie(pns, &cookie) == 0)
+		l->k[l->n++] = (struct guard_key){ .netns_cookie = cookie };
+	cleanup_close int hfd = host_netns_fd_for(f, &rec);
+	struct nl_sock *hsk = NULL;
+	if (hfd >= 0 && netns_cookie(hfd, &cookie) == 0 && link_sock_open(hfd, &hsk) == 0) {
+		int idx = link_ifindex(hsk, host_end);
+		if (idx > 0)
+			l->k[l->n++] = (struct guard_key){ .netns_cookie = cookie,
+							   .ifindex = (uint32_t)idx };
+		link_sock_close(hsk);
+	}
+	state_record_free(&rec);
+}
+
+int fabric_sweep_guards(struct fabric *f, char *const *names, size_t n, size_t *removed)
+{
+	*removed = 0;
+	if (access(f->o.pin_dir, F_OK) < 0)
+		return 0; /* nothing pinned, nothing to sweep */
+	struct live_keys l = { calloc(2 * n + 1, sizeof(*l.k)), 0 };
+	if (!l.k)
+		return fabric_fail(f, -ENOMEM, "sweep the guards");
+	for (size_t i = 0; i < n; i++)
+		live_keys_of(f, names[i], &l);
+	struct guard *g;
+	int e = fabric_guard(f, &g);
+	if (e == 0 && (e = guard_sweep(g, live_key, &l, removed)) < 0)
+		fabric_fail(f, e, "sweep the guards' maps in %s", f->o.pin_dir);
+	free(l.k);
+	return e;
 }

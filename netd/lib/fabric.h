@@ -16,8 +16,13 @@
 #include "state.h"
 
 #define FABRIC_POOL_DEFAULT "100.64.0.0/10"
-/* Test hook: make step N of a create fail (see fabric_create). */
+/* Test hooks: make step N of a create fail (see fabric_create), or kill the
+ * process with SIGKILL at step N of a create or a delete. */
 #define FABRIC_FAIL_STEP_ENV "PLAYNET_TEST_FAIL_STEP"
+#define FABRIC_KILL_STEP_ENV "PLAYNET_TEST_KILL_STEP"
+/* The alias prefix of the objects that say whose they are. */
+#define FABRIC_ALIAS_PREFIX "playnet/"
+#define FABRIC_OWNER_LEN 8
 
 struct fabric_opts {
 	const char *state_dir;
@@ -37,8 +42,13 @@ struct fabric {
 	struct fabric_opts o;
 	int host_nsfd;
 	struct guard *guard; /* loaded on first need */
+	/* Tags the playground's lo and uplink with "playnet/P OWNER", OWNER
+	 * hashed from the state dir's real path: recovery removes orphans
+	 * of its own state dir and never another's. */
+	char owner[FABRIC_OWNER_LEN + 1];
 	int fail_step; /* 0: none */
-	int step;      /* steps done by the last create */
+	int kill_step; /* 0: none */
+	int step;      /* steps done by the last create or delete */
 	char err[512]; /* what failed and why, after a negative return */
 };
 
@@ -46,11 +56,24 @@ struct fabric {
 int fabric_open(struct fabric *f, const struct fabric_opts *o);
 void fabric_close(struct fabric *f);
 
+/* Says in f->err what failed ("what: strerror(-e)"); returns e. */
+int fabric_fail(struct fabric *f, int e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* -EEXIST: the playground or one of its objects exists already;
  * -ENOSPC: the transit pool is exhausted. */
 int fabric_create(struct fabric *f, const struct plan *p, const char *manifest);
 /* 0 also when the playground does not exist. */
 int fabric_delete(struct fabric *f, const char *name);
+
+/* The alias that marks P's objects as this fabric's. */
+void fabric_owner_alias(const struct fabric *f, const char *name, char *out, size_t len);
+/* Whether alias is one of this fabric's; if so, the playground's name. */
+bool fabric_owns(const struct fabric *f, const char *alias, char *name, size_t len);
+
+/* Removes the guard entries of every interface that belongs to none of the
+ * named (recorded) playgrounds. */
+int fabric_sweep_guards(struct fabric *f, char *const *names, size_t n, size_t *removed);
 
 /* The pin dir of the guards' maps: the one given (--bpf-dir), else
  * /sys/fs/bpf/playnet for the default state dir and another per state dir,

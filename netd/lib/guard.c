@@ -252,13 +252,10 @@ int guard_forget(struct guard *g, int nsfd, const char *dev)
 	return e < 0 && errno != ENOENT ? -errno : 0;
 }
 
-int guard_forget_netns(struct guard *g, int nsfd)
+/* Deletes the keys of one map that keep rejects; counts them in *removed. */
+static int guard_sweep_map(int fd, bool (*keep)(const struct guard_key *k, void *arg),
+			   void *arg, size_t *removed)
 {
-	uint64_t cookie;
-	int e = netns_cookie(nsfd, &cookie);
-	if (e < 0)
-		return e;
-	int fd = guard_ports_map_fd(g);
 	struct guard_key k, next, *prev = NULL;
 	/* Collect first: deleting while iterating restarts the walk. */
 	struct guard_key *doomed = NULL;
@@ -266,7 +263,7 @@ int guard_forget_netns(struct guard *g, int nsfd)
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		k = next;
 		prev = &k;
-		if (k.netns_cookie != cookie)
+		if (keep(&k, arg))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -280,9 +277,33 @@ int guard_forget_netns(struct guard *g, int nsfd)
 		doomed[n++] = k;
 	}
 	for (size_t i = 0; i < n; i++)
-		bpf_map_delete_elem(fd, &doomed[i]);
+		*removed += bpf_map_delete_elem(fd, &doomed[i]) == 0;
 	free(doomed);
 	return 0;
+}
+
+int guard_sweep(struct guard *g, bool (*keep)(const struct guard_key *k, void *arg),
+		void *arg, size_t *removed)
+{
+	size_t dummy = 0;
+	if (!removed)
+		removed = &dummy;
+	int e = guard_sweep_map(guard_ports_map_fd(g), keep, arg, removed);
+	if (e == 0)
+		e = guard_sweep_map(guard_rates_map_fd(g), keep, arg, removed);
+	return e;
+}
+
+static bool other_netns(const struct guard_key *k, void *arg)
+{
+	return k->netns_cookie != *(const uint64_t *)arg;
+}
+
+int guard_forget_netns(struct guard *g, int nsfd)
+{
+	uint64_t cookie;
+	int e = netns_cookie(nsfd, &cookie);
+	return e < 0 ? e : guard_sweep(g, other_netns, &cookie, NULL);
 }
 
 static int guard_lpm_put(int fd, uint32_t net, uint8_t prefix)

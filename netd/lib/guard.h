@@ -7,6 +7,7 @@
 #ifndef PLAYNET_GUARD_H
 #define PLAYNET_GUARD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,10 @@ int guard_attach_uplink(struct guard *g, int nsfd, const char *dev,
 			uint32_t transit_src, uint64_t rate_bps);
 /* Forgets every interface of nsfd's namespace (a playground's ports). */
 int guard_forget_netns(struct guard *g, int nsfd);
+/* Forgets every interface whose key keep rejects: entries that outlived
+ * their namespace. removed (may be NULL) counts them. */
+int guard_sweep(struct guard *g, bool (*keep)(const struct guard_key *k, void *arg),
+		void *arg, size_t *removed);
 /* Forgets one interface (an uplink's host end); 0 if unknown. */
 int guard_forget(struct guard *g, int nsfd, const char *dev);
 

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <linux/if.h>
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
@@ -146,6 +147,36 @@ out:
 int link_set_up(struct nl_sock *sk, const char *name)
 {
 	return link_configure(sk, name, 0, NULL, 0);
+}
+
+int link_each(struct nl_sock *sk,
+	      int (*fn)(const char *name, const char *alias, void *arg), void *arg)
+{
+	struct nl_cache *cache = NULL;
+	int e = rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache);
+	if (e < 0)
+		return link_nlerr(e);
+	int r = 0;
+	for (struct nl_object *o = nl_cache_get_first(cache); o && r == 0;
+	     o = nl_cache_get_next(o)) {
+		struct rtnl_link *l = (struct rtnl_link *)o;
+		const char *alias = rtnl_link_get_ifalias(l);
+		r = fn(rtnl_link_get_name(l), alias ? alias : "", arg);
+	}
+	nl_cache_free(cache);
+	return r;
+}
+
+int link_alias(struct nl_sock *sk, const char *name, char *buf, size_t len)
+{
+	struct rtnl_link *l = NULL;
+	int e = rtnl_link_get_kernel(sk, 0, name, &l);
+	if (e < 0)
+		return link_nlerr(e);
+	const char *alias = rtnl_link_get_ifalias(l);
+	snprintf(buf, len, "%s", alias ? alias : "");
+	rtnl_link_put(l);
+	return 0;
 }
 
 int link_veth_add(struct nl_sock *sk, const char *name, int master,

@@ -7,6 +7,7 @@
 #define PLAYNET_LINK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct nl_sock;
@@ -38,6 +39,13 @@ int link_veth_add(struct nl_sock *sk, const char *name, int master,
 int link_delete(struct nl_sock *sk, const char *name);
 
 int link_set_up(struct nl_sock *sk, const char *name);
+
+/* Calls fn for each link of sk's namespace, with its alias ("" if none);
+ * a non-zero return stops the walk and is returned. */
+int link_each(struct nl_sock *sk,
+	      int (*fn)(const char *name, const char *alias, void *arg), void *arg);
+/* The alias of one link ("" if none); -ENODEV when there is no such link. */
+int link_alias(struct nl_sock *sk, const char *name, char *buf, size_t len);
 
 int link_addr_add(struct nl_sock *sk, int ifindex, uint32_t addr,
 		  uint8_t prefix);

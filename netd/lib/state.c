@@ -304,3 +304,31 @@ int state_transit_free(const char *dir, long index)
 	snprintf(path, sizeof(path), "%s/transit/%ld", dir, index);
 	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
+
+int state_transit_each(const char *dir, int (*fn)(long index, const char *name, void *arg),
+		       void *arg)
+{
+	char sub[PATH_MAX];
+	snprintf(sub, sizeof(sub), "%s/transit", dir);
+	DIR *d = opendir(sub);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	struct dirent *de;
+	int r = 0;
+	while (r == 0 && (de = readdir(d))) {
+		char *end;
+		long index = strtol(de->d_name, &end, 10);
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' || *end)
+			continue;
+		char name[NAMING_PLAYGROUND_MAX + 1] = "";
+		int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			ssize_t n = read(fd, name, sizeof(name) - 1);
+			name[n > 0 ? n : 0] = '\0';
+			close(fd);
+		}
+		r = fn(index, name, arg);
+	}
+	closedir(d);
+	return r;
+}

@@ -43,6 +43,9 @@ int state_list(const char *dir, int (*fn)(const char *name, void *arg), void *ar
 /* Lowest free index below max, recorded for name; -ENOSPC when none. */
 int state_transit_alloc(const char *dir, const char *name, long max, long *index);
 int state_transit_free(const char *dir, long index);
+/* Calls fn(index, name, arg) for each allocation; name is "" if unreadable. */
+int state_transit_each(const char *dir, int (*fn)(long index, const char *name, void *arg),
+		       void *arg);
 
 const char *state_phase_name(enum state_phase p);
 

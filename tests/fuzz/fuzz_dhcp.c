@@ -19,14 +19,30 @@ static const struct dhcp_network net = {
 	.dns = { 0x01010101 }, .n_dns = 1, .mtu = 1500, .leases = leases, .n_leases = 2,
 };
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void handle(const uint8_t *data, size_t size)
 {
 	struct dhcp_decision d;
 	dhcp_handle(&net, data, size, &d);
 	if (!d.reply)
-		return 0;
+		return;
 	struct dhcp_msg m;
 	if (d.len > sizeof(d.buf) || dhcp_parse(d.buf, d.len, &m) != 0 || m.type != d.type)
 		__builtin_trap();
+	uint8_t pkt[DHCP_IPUDP_LEN + DHCP_MAX_REPLY];
+	if (!dhcp_udp_wrap(net.server_id, d.yiaddr, d.buf, d.len, pkt, sizeof(pkt)))
+		__builtin_trap();
+}
+
+/* The same bytes as a DHCP message, and as the IPv4 packet netd reads. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	handle(data, size);
+	const uint8_t *payload;
+	size_t plen;
+	if (dhcp_udp_payload(data, size, &payload, &plen) == 0) {
+		if (payload < data || payload + plen > data + size)
+			__builtin_trap();
+		handle(payload, plen);
+	}
 	return 0;
 }

@@ -388,9 +388,19 @@ static void t_uplink(void **state)
 	struct rtnl_link *h = get_link(hsk, W.plan.uplink_host);
 	addrs_of(hsk, rtnl_link_get_ifindex(h), addrs, sizeof(addrs));
 	assert_string_equal(addrs, "100.64.0.0/31");
-	char alias[64];
-	snprintf(alias, sizeof(alias), "playnet/%s", W.name);
+	/* Tagged with the playground and the state dir that owns it. */
+	char alias[128], owner[NAMING_PLAYGROUND_MAX + 1];
+	fabric_owner_alias(&W.f, W.name, alias, sizeof(alias));
 	assert_string_equal(rtnl_link_get_ifalias(h), alias);
+	assert_true(fabric_owns(&W.f, alias, owner, sizeof(owner)));
+	assert_string_equal(owner, W.name);
+	struct rtnl_link *lo = get_link(W.sk, "lo");
+	assert_string_equal(rtnl_link_get_ifalias(lo), alias);
+	rtnl_link_put(lo);
+	char other[160];
+	snprintf(other, sizeof(other), "playnet/%s 00000000", W.name);
+	assert_false(fabric_owns(&W.f, other, owner, sizeof(owner)));
+	assert_false(fabric_owns(&W.f, W.name, owner, sizeof(owner)));
 	assert_true(rtnl_link_get_flags(h) & IFF_UP);
 	assert_int_equal(tc_ingress_prog(hns, W.plan.uplink_host),
 			 prog_id_of_fd(guard_uplink_fd(W.f.guard)));

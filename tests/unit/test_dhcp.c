@@ -2,7 +2,10 @@
  * exact options of each reply. */
 #include "testutil.h"
 
+#include <errno.h>
+
 #include "dhcp.h"
+#include "util.h"
 
 static const uint8_t MAC[6] = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x01 };
 
@@ -212,6 +215,8 @@ static void t_inform(void **state)
 	size_t len;
 	assert_null(opt(&d, 51, &len)); /* no lease */
 	assert_int_equal(opt32(&d, 3), 0xac100001);
+	assert_false(d.broadcast);
+	assert_int_equal(d.dst_addr, 0xac100002);
 }
 
 static void t_unknown_mac(void **state)
@@ -275,10 +280,81 @@ static void t_broadcast_flag(void **state)
 	struct dhcp_decision d;
 	dhcp_handle(&lan, p.b, p.len, &d);
 	assert_false(d.broadcast);
+	assert_int_equal(d.dst_addr, 0xac100002);
 	p.b[10] = 0x80;
 	dhcp_handle(&lan, p.b, p.len, &d);
 	assert_true(d.broadcast);
+	assert_int_equal(d.dst_addr, 0xffffffff);
 	assert_int_equal(d.buf[10], 0x80);
+}
+
+static uint16_t fold(const uint8_t *p, size_t n, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* A wrapped reply has valid checksums, and its payload reads back; turned
+ * around to port 67 it is what a client would send. */
+static void t_udp_wrap_and_payload(void **state)
+{
+	(void)state;
+	uint8_t payload[301], pkt[400];
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)i;
+	size_t n = dhcp_udp_wrap(0xac100001, 0xffffffff, payload, sizeof(payload), pkt,
+				 sizeof(pkt));
+	assert_int_equal(n, DHCP_IPUDP_LEN + sizeof(payload));
+	assert_int_equal(fold(pkt, 20, 0), 0xffff);
+	uint32_t pseudo = (uint32_t)fold(pkt + 12, 8, 0) + 17 + 8 + sizeof(payload);
+	assert_int_equal(fold(pkt + 20, n - 20, pseudo), 0xffff);
+	assert_int_equal(pkt[22] << 8 | pkt[23], DHCP_CLIENT_PORT);
+	assert_int_equal(dhcp_udp_wrap(1, 2, payload, sizeof(payload), pkt, 100), 0);
+
+	const uint8_t *got;
+	size_t glen;
+	pkt[22] = 0, pkt[23] = DHCP_SERVER_PORT;
+	assert_int_equal(dhcp_udp_payload(pkt, n, &got, &glen), 0);
+	assert_ptr_equal(got, pkt + DHCP_IPUDP_LEN);
+	assert_int_equal(glen, sizeof(payload));
+	/* Trailing bytes past the IP length (Ethernet padding) are not payload. */
+	assert_int_equal(dhcp_udp_payload(pkt, sizeof(pkt), &got, &glen), 0);
+	assert_int_equal(glen, sizeof(payload));
+}
+
+static void t_udp_payload_rejects(void **state)
+{
+	(void)state;
+	uint8_t payload[10] = { 0 }, good[64], pkt[64];
+	size_t n = dhcp_udp_wrap(0, 0xffffffff, payload, sizeof(payload), good, sizeof(good));
+	good[22] = 0, good[23] = DHCP_SERVER_PORT;
+	const uint8_t *got;
+	size_t glen;
+	struct { size_t at; uint8_t v; size_t len; } cases[] = {
+		{ 0, 0x65, n },          /* IPv6 version */
+		{ 0, 0x44, n },          /* header shorter than 20 */
+		{ 0, 0x4f, n },          /* options past the packet */
+		{ 9, 6, n },             /* TCP */
+		{ 6, 0x20, n },          /* more fragments */
+		{ 7, 0x01, n },          /* a fragment offset */
+		{ 23, 68, n },           /* the client port */
+		{ 3, 0xff, n },          /* IP length past the buffer */
+		{ 25, 0xff, n },         /* UDP length past the IP length */
+		{ 25, 4, n },            /* UDP length below its header */
+		{ 0, 0x45, 19 },         /* truncated */
+		{ 0, 0x45, 27 },         /* no room for UDP */
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		memcpy(pkt, good, n);
+		pkt[cases[i].at] = cases[i].v;
+		assert_int_equal(dhcp_udp_payload(pkt, cases[i].len, &got, &glen), -EINVAL);
+	}
+	assert_int_equal(dhcp_udp_payload(good, n, &got, &glen), 0);
 }
 
 int main(void)
@@ -295,6 +371,8 @@ int main(void)
 		cmocka_unit_test(t_not_requests),
 		cmocka_unit_test(t_malformed),
 		cmocka_unit_test(t_broadcast_flag),
+		cmocka_unit_test(t_udp_wrap_and_payload),
+		cmocka_unit_test(t_udp_payload_rejects),
 	};
 	return cmocka_run_group_tests_name("dhcp", tests, NULL, NULL);
 }

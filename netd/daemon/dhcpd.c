@@ -1,0 +1,322 @@
+#define _GNU_SOURCE
+#include "dhcpd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "netns.h"
+#include "util.h"
+
+#define BURST 64 /* packets read per wakeup, so that one bridge cannot starve the rest */
+
+struct dhcp_server {
+	struct dhcpd *d;
+	const char *playground; /* its dhcp_pg's name */
+	char network[MANIFEST_NAME_MAX + 1];
+	int fd;
+	int ifindex;
+	struct dhcp_network net;
+	struct dhcp_lease *leases;
+};
+
+struct dhcp_pg {
+	char name[NAMING_PLAYGROUND_MAX + 1];
+	struct dhcp_server **servers;
+	size_t n;
+};
+
+struct dhcpd {
+	int epfd;
+	struct dhcp_pg **pgs;
+	size_t n, cap;
+	struct dhcpd_counters c;
+};
+
+/* Only UDP to port 67 wakes netd: without fragments, any header length.
+ * The packet socket is SOCK_DGRAM, so offsets start at the IP header. */
+static struct sock_filter port67[] = {
+	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 6),
+	BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6),
+	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x3fff, 4, 0),
+	BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),
+	BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, DHCP_SERVER_PORT, 0, 1),
+	BPF_STMT(BPF_RET | BPF_K, 0xffff),
+	BPF_STMT(BPF_RET | BPF_K, 0),
+};
+
+int dhcpd_new(int epfd, struct dhcpd **out)
+{
+	struct dhcpd *d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->epfd = epfd;
+	*out = d;
+	return 0;
+}
+
+static void server_free(struct dhcp_server *s)
+{
+	if (!s)
+		return;
+	if (s->fd >= 0)
+		close(s->fd); /* also leaves the epoll set */
+	free(s->leases);
+	free(s);
+}
+
+static void pg_free(struct dhcp_pg *pg)
+{
+	if (!pg)
+		return;
+	for (size_t i = 0; i < pg->n; i++)
+		server_free(pg->servers[i]);
+	free(pg->servers);
+	free(pg);
+}
+
+void dhcpd_free(struct dhcpd *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		pg_free(d->pgs[i]);
+	free(d->pgs);
+	free(d);
+}
+
+/* What the server of network index ni hands out, from the plan. */
+static int server_config(struct dhcp_server *s, const struct plan *p, size_t ni)
+{
+	const struct plan_network *n = &p->networks[ni];
+	size_t count = 0;
+	for (size_t i = 0; i < p->n_machines; i++)
+		for (size_t j = 0; j < p->machines[i].n_interfaces; j++)
+			count += p->machines[i].interfaces[j].network == ni;
+	s->leases = calloc(count ? count : 1, sizeof(*s->leases));
+	if (!s->leases)
+		return -ENOMEM;
+	size_t k = 0;
+	for (size_t i = 0; i < p->n_machines; i++) {
+		const struct plan_machine *mc = &p->machines[i];
+		for (size_t j = 0; j < mc->n_interfaces; j++) {
+			const struct plan_interface *ifc = &mc->interfaces[j];
+			if (ifc->network != ni)
+				continue;
+			struct dhcp_lease *l = &s->leases[k++];
+			memcpy(l->mac, ifc->mac, 6);
+			l->address = ifc->address;
+			l->prefix = ifc->prefix;
+			snprintf(l->hostname, sizeof(l->hostname), "%s", mc->name);
+		}
+	}
+	snprintf(s->network, sizeof(s->network), "%s", n->name);
+	s->net = (struct dhcp_network){
+		.server_id = n->has_gateway ? n->gateway : 0,
+		.has_router = n->has_gateway,
+		.router = n->gateway,
+		.mtu = (uint16_t)n->mtu,
+		.leases = s->leases,
+		.n_leases = count,
+	};
+	if (!n->private_net) {
+		s->net.n_dns = n->n_dns < DHCP_MAX_DNS ? n->n_dns : DHCP_MAX_DNS;
+		memcpy(s->net.dns, n->dns, s->net.n_dns * sizeof(s->net.dns[0]));
+	}
+	return 0;
+}
+
+/* A packet socket on the bridge, made inside the playground's namespace. */
+static int server_socket(struct dhcp_server *s, int nsfd, const char *bridge)
+{
+	int fd = netns_socket(nsfd, AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			      htons(ETH_P_IP));
+	if (fd < 0)
+		return fd;
+	s->fd = fd;
+	struct ifreq ifr = { 0 };
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", bridge);
+	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0) /* resolved in the socket's netns */
+		return -errno;
+	s->ifindex = ifr.ifr_ifindex;
+	struct sock_fprog prog = { ARRAY_SIZE(port67), port67 };
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
+		return -errno;
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP),
+				   .sll_ifindex = s->ifindex };
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		return -errno;
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
+	if (epoll_ctl(s->d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+static struct dhcp_pg **find_pg(struct dhcpd *d, const char *name)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->pgs[i]->name, name) == 0)
+			return &d->pgs[i];
+	return NULL;
+}
+
+static int pg_build(struct dhcpd *d, const struct plan *p, int nsfd, struct dhcp_pg *pg,
+		    char *err, size_t errlen)
+{
+	snprintf(pg->name, sizeof(pg->name), "%s", p->name);
+	pg->servers = calloc(p->n_networks ? p->n_networks : 1, sizeof(*pg->servers));
+	if (!pg->servers)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_networks; i++) {
+		struct dhcp_server *s = calloc(1, sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		pg->servers[pg->n++] = s;
+		*s = (struct dhcp_server){ .d = d, .playground = pg->name, .fd = -1 };
+		int e = server_config(s, p, i);
+		if (e == 0)
+			e = server_socket(s, nsfd, p->networks[i].bridge);
+		if (e < 0) {
+			snprintf(err, errlen, "DHCP server on %s in %s: %s", p->networks[i].bridge,
+				 p->netns, strerror(-e));
+			return e;
+		}
+	}
+	return 0;
+}
+
+int dhcpd_add(struct dhcpd *d, const struct plan *p, int nsfd, char *err, size_t errlen)
+{
+	dhcpd_remove(d, p->name);
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 16;
+		struct dhcp_pg **pgs = realloc(d->pgs, cap * sizeof(*pgs));
+		if (!pgs) {
+			snprintf(err, errlen, "DHCP servers of %s: out of memory", p->name);
+			return -ENOMEM;
+		}
+		d->pgs = pgs;
+		d->cap = cap;
+	}
+	struct dhcp_pg *pg = calloc(1, sizeof(*pg));
+	int e = pg ? pg_build(d, p, nsfd, pg, err, errlen) : -ENOMEM;
+	if (e < 0) {
+		if (e == -ENOMEM)
+			snprintf(err, errlen, "DHCP servers of %s: out of memory", p->name);
+		pg_free(pg);
+		return e;
+	}
+	d->pgs[d->n++] = pg;
+	return 0;
+}
+
+void dhcpd_remove(struct dhcpd *d, const char *playground)
+{
+	struct dhcp_pg **slot = find_pg(d, playground);
+	if (!slot)
+		return;
+	pg_free(*slot);
+	*slot = d->pgs[--d->n];
+}
+
+static const char *mac_text(const uint8_t m[6], char buf[18])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return buf;
+}
+
+static void count_received(struct dhcpd *d, const uint8_t *payload, size_t len)
+{
+	struct dhcp_msg m;
+	uint8_t type = dhcp_parse(payload, len, &m) == 0 ? m.type : 0;
+	d->c.received[type >= 1 && type <= DHCP_INFORM ? type : DHCP_INFORM + 1]++;
+}
+
+static void answer(struct dhcp_server *s, const uint8_t *payload, size_t len)
+{
+	struct dhcpd *d = s->d;
+	count_received(d, payload, len);
+	struct dhcp_decision dec;
+	dhcp_handle(&s->net, payload, len, &dec);
+	if (!dec.reply) {
+		d->c.ignored[dec.ignored]++;
+		log_debug("%s: DHCP on %s ignored: %s", s->playground, s->network,
+			  dhcp_ignore_name(dec.ignored));
+		return;
+	}
+	uint8_t pkt[DHCP_IPUDP_LEN + DHCP_MAX_REPLY];
+	size_t n = dhcp_udp_wrap(s->net.server_id, dec.dst_addr, dec.buf, dec.len, pkt,
+				 sizeof(pkt));
+	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP),
+				  .sll_ifindex = s->ifindex, .sll_halen = 6 };
+	memset(to.sll_addr, 0xff, 6);
+	if (!dec.broadcast)
+		memcpy(to.sll_addr, dec.dst_mac, 6);
+	char mac[18];
+	if (sendto(s->fd, pkt, n, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+		d->c.send_errors++;
+		log_warn("%s: DHCP %s to %s on %s: %s", s->playground, dhcp_type_name(dec.type),
+			 mac_text(dec.dst_mac, mac), s->network, strerror(errno));
+		return;
+	}
+	d->c.sent[dec.type]++;
+	struct in_addr a = { htonl(dec.yiaddr) };
+	log_info("%s: DHCP %s %s to %s on %s", s->playground, dhcp_type_name(dec.type),
+		 dec.yiaddr ? inet_ntoa(a) : "-", mac_text(dec.dst_mac, mac), s->network);
+}
+
+void dhcpd_event(struct dhcpd *d, void *ptr)
+{
+	struct dhcp_server *s = ptr;
+	uint8_t buf[2048];
+	for (int i = 0; i < BURST; i++) {
+		ssize_t n = recv(s->fd, buf, sizeof(buf), 0);
+		if (n < 0)
+			return; /* EAGAIN, or an error that the next wakeup meets again */
+		const uint8_t *payload;
+		size_t len;
+		if (dhcp_udp_payload(buf, (size_t)n, &payload, &len) < 0) {
+			d->c.ignored[DHCP_IGNORE_MALFORMED]++;
+			continue;
+		}
+		answer(s, payload, len);
+	}
+}
+
+void dhcpd_metrics(const struct dhcpd *d, FILE *out)
+{
+	fputs("# HELP playnet_dhcp_received_total DHCP messages received, by type.\n"
+	      "# TYPE playnet_dhcp_received_total counter\n", out);
+	for (uint8_t t = DHCP_DISCOVER; t <= DHCP_INFORM + 1; t++)
+		fprintf(out, "playnet_dhcp_received_total{type=\"%s\"} %llu\n",
+			dhcp_type_name(t), (unsigned long long)d->c.received[t]);
+	fputs("# HELP playnet_dhcp_sent_total DHCP replies sent, by type.\n"
+	      "# TYPE playnet_dhcp_sent_total counter\n", out);
+	static const uint8_t replies[] = { DHCP_OFFER, DHCP_ACK, DHCP_NAK };
+	for (size_t i = 0; i < ARRAY_SIZE(replies); i++)
+		fprintf(out, "playnet_dhcp_sent_total{type=\"%s\"} %llu\n",
+			dhcp_type_name(replies[i]),
+			(unsigned long long)d->c.sent[replies[i]]);
+	fputs("# HELP playnet_dhcp_ignored_total DHCP packets not answered, by reason.\n"
+	      "# TYPE playnet_dhcp_ignored_total counter\n", out);
+	for (int r = 0; r < DHCP_IGNORE_REASONS; r++)
+		fprintf(out, "playnet_dhcp_ignored_total{reason=\"%s\"} %llu\n",
+			dhcp_ignore_name((enum dhcp_ignore)r),
+			(unsigned long long)d->c.ignored[r]);
+	fprintf(out, "# HELP playnet_dhcp_send_errors_total DHCP replies that could not be sent.\n"
+		     "# TYPE playnet_dhcp_send_errors_total counter\n"
+		     "playnet_dhcp_send_errors_total %llu\n",
+		(unsigned long long)d->c.send_errors);
+}

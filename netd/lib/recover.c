@@ -1,0 +1,221 @@
+#define _GNU_SOURCE
+#include "recover.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "link.h"
+#include "log.h"
+#include "netns.h"
+#include "report.h"
+#include "state.h"
+#include "util.h"
+
+struct names {
+	char **v;
+	size_t n;
+};
+
+static int names_add(const char *name, void *arg)
+{
+	struct names *l = arg;
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], name) == 0)
+			return 0;
+	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	if (!(v[l->n] = strdup(name)))
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+static void names_free(struct names *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+static bool recorded(const struct fabric *f, const char *name)
+{
+	struct state_record rec;
+	int e = state_read(f->o.state_dir, name, &rec);
+	if (e == 0)
+		state_record_free(&rec);
+	return e != -ENOENT;
+}
+
+static void delete_or_count(struct fabric *f, const char *name, const char *why,
+			    size_t *done, struct recover_report *r)
+{
+	if (fabric_delete(f, name) < 0) {
+		log_err("playground %s: %s: %s", name, why, f->err);
+		r->failed++;
+		return;
+	}
+	log_info("playground %s: %s", name, why);
+	(*done)++;
+}
+
+/* A ready playground: kept if the kernel has all of it, else rebuilt from
+ * its manifest (same names, MACs and addresses: the plan is a function of
+ * the manifest and the name). */
+static void check_ready(struct fabric *f, const char *name, struct recover_report *r)
+{
+	struct state_record rec;
+	struct plan p;
+	struct diag d;
+	diag_init(&d, name);
+	int e = report_load(f->o.state_dir, name, &rec, &p, &d);
+	diag_free(&d);
+	if (e < 0) {
+		log_err("playground %s: its record cannot be read back; left as it is", name);
+		r->failed++;
+		return;
+	}
+	struct fabric_report rep;
+	e = fabric_inspect(f, &p, &rec, &rep);
+	if (e == 0 && rep.n_missing == 0) {
+		r->kept++;
+	} else {
+		for (size_t i = 0; i < rep.n_missing; i++)
+			log_warn("playground %s: %s", name, rep.missing[i]);
+		if ((e = fabric_delete(f, name)) == 0)
+			e = fabric_create(f, &p, rec.manifest);
+		if (e < 0) {
+			log_err("playground %s: repair failed: %s", name, f->err);
+			r->failed++;
+		} else {
+			log_info("playground %s: repaired", name);
+			r->repaired++;
+		}
+	}
+	fabric_report_free(&rep);
+	state_record_free(&rec);
+	plan_free(&p);
+}
+
+static void finish_record(struct fabric *f, const char *name, struct recover_report *r)
+{
+	struct state_record rec;
+	if (state_read(f->o.state_dir, name, &rec) < 0) {
+		log_err("playground %s: its record is unreadable; left as it is", name);
+		r->failed++;
+		return;
+	}
+	enum state_phase phase = rec.phase;
+	state_record_free(&rec);
+	if (phase == STATE_CREATING)
+		delete_or_count(f, name, "half-created before a crash: removed", &r->removed, r);
+	else if (phase == STATE_DELETING)
+		delete_or_count(f, name, "half-deleted before a crash: delete finished",
+				&r->finished, r);
+	else
+		check_ready(f, name, r);
+}
+
+struct orphan_walk {
+	struct fabric *f;
+	struct names *out;
+};
+
+static int orphan_if_owned(struct orphan_walk *w, const char *alias)
+{
+	char name[NAMING_PLAYGROUND_MAX + 1];
+	if (!fabric_owns(w->f, alias, name, sizeof(name)) || recorded(w->f, name))
+		return 0;
+	return names_add(name, w->out);
+}
+
+/* A playground or machine netns: its lo says whose it is. */
+static int netns_orphan(const char *ns, void *arg)
+{
+	cleanup_close int fd = netns_open(ns);
+	struct nl_sock *sk = NULL;
+	if (fd < 0 || link_sock_open(fd, &sk) < 0)
+		return 0;
+	char alias[256];
+	int e = link_alias(sk, "lo", alias, sizeof(alias));
+	link_sock_close(sk);
+	return e < 0 ? 0 : orphan_if_owned(arg, alias);
+}
+
+static int link_orphan(const char *name, const char *alias, void *arg)
+{
+	(void)name;
+	return orphan_if_owned(arg, alias);
+}
+
+static int collect_orphans(struct fabric *f, struct names *out)
+{
+	struct orphan_walk w = { f, out };
+	int e = netns_list("pg-", netns_orphan, &w);
+	struct nl_sock *hsk = NULL;
+	if (e == 0 && (e = link_sock_open(f->host_nsfd, &hsk)) == 0) {
+		e = link_each(hsk, link_orphan, &w);
+		link_sock_close(hsk);
+	}
+	return e;
+}
+
+struct transit_walk {
+	struct fabric *f;
+	size_t freed;
+};
+
+/* An allocation whose record is gone, or names another index. */
+static int transit_orphan(long index, const char *name, void *arg)
+{
+	struct transit_walk *w = arg;
+	struct state_record rec;
+	bool keep = false;
+	if (naming_valid_playground(name) && state_read(w->f->o.state_dir, name, &rec) == 0) {
+		keep = rec.transit_index == index;
+		state_record_free(&rec);
+	}
+	if (!keep && state_transit_free(w->f->o.state_dir, index) == 0) {
+		log_info("transit allocation %ld (%s) had no playground: freed", index,
+			 *name ? name : "?");
+		w->freed++;
+	}
+	return 0;
+}
+
+int recover_run(struct fabric *f, struct recover_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	struct names rec = { 0 }, orphans = { 0 };
+	int e = state_list(f->o.state_dir, names_add, &rec);
+	if (e < 0) {
+		names_free(&rec);
+		return fabric_fail(f, e, "list %s", f->o.state_dir);
+	}
+	for (size_t i = 0; i < rec.n; i++)
+		finish_record(f, rec.v[i], r);
+
+	if ((e = collect_orphans(f, &orphans)) < 0)
+		log_errno(LOG_LVL_ERR, -e, "looking for orphans");
+	for (size_t i = 0; i < orphans.n; i++)
+		delete_or_count(f, orphans.v[i], "objects without a record: removed",
+				&r->orphans, r);
+
+	struct transit_walk tw = { f, 0 };
+	if ((e = state_transit_each(f->o.state_dir, transit_orphan, &tw)) < 0)
+		log_errno(LOG_LVL_ERR, -e, "transit allocations in %s", f->o.state_dir);
+	r->transits = tw.freed;
+
+	names_free(&rec);
+	rec = (struct names){ 0 };
+	if ((e = state_list(f->o.state_dir, names_add, &rec)) == 0 &&
+	    (e = fabric_sweep_guards(f, rec.v, rec.n, &r->guards)) < 0)
+		log_err("%s", f->err);
+	if (r->guards)
+		log_info("%zu guard entries of vanished interfaces: removed", r->guards);
+	names_free(&rec);
+	names_free(&orphans);
+	return 0;
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# DHCP for guests, served by netd: busybox udhcpc in netns machines gets
+# exactly the planned address, and router, DNS and hostname only on a
+# network with egress; a client with an unknown MAC gets nothing. Its own
+# host netns, state dir, socket and bpffs dir, all removed on exit.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+t_setup
+NETD=${NETD:-$PWD/build/asan/bin/netd}
+export ASAN_OPTIONS=detect_leaks=1:exitcode=99
+
+if [ "$(id -u)" -ne 0 ]; then
+	fail "DHCP tests need root"
+	exit 1
+fi
+
+ID=$$
+HOST=pnh-h$ID
+P=pdh$ID
+STRANGER=pnh-s$ID
+export PLAYNET_STATE_DIR=$T_TMP/state PLAYNET_HOST_NETNS=$HOST
+export PLAYNET_BPF_DIR=/sys/fs/bpf/playnet-test-$ID PLAYNET_SOCKET=$T_TMP/netd.sock
+PID=
+
+cleanup() {
+	curl -s --max-time 10 --unix-socket "$PLAYNET_SOCKET" -X DELETE \
+		"http://netd/v1/playgrounds/$P" >/dev/null 2>&1
+	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+	for ns in $(ip netns list | awk '{print $1}' | grep -E "^pg-$P(\.|$)"); do ip netns del "$ns"; done
+	ip netns del "$STRANGER" 2>/dev/null
+	ip netns del "$HOST" 2>/dev/null
+	rm -f "$PLAYNET_BPF_DIR"/guard_* 2>/dev/null
+	rmdir "$PLAYNET_BPF_DIR" 2>/dev/null
+	rm -rf "$T_TMP"
+}
+trap cleanup EXIT
+
+# The script udhcpc calls: the lease's options, one per line, on "bound".
+cat >"$T_TMP/script" <<'SCRIPT'
+#!/bin/sh
+[ "$1" = bound ] || exit 0
+printf 'ip=%s\nsubnet=%s\nrouter=%s\ndns=%s\nhostname=%s\nmtu=%s\nlease=%s\n' \
+	"$ip" "$subnet" "$router" "$dns" "$hostname" "$mtu" "$lease" >"$LEASE_FILE"
+SCRIPT
+chmod +x "$T_TMP/script"
+
+# dhcp NETNS IFACE OUT: one udhcpc run, at most a few seconds.
+dhcp() {
+	rm -f "$3"
+	LEASE_FILE=$3 timeout 20 ip netns exec "$1" busybox udhcpc -i "$2" -n -q -f \
+		-t 3 -T 1 -s "$T_TMP/script" >"$T_TMP/udhcpc.log" 2>&1
+}
+lease_is() { # NAME FILE KEY VALUE
+	local got
+	got=$(sed -n "s/^$3=//p" "$2" 2>/dev/null)
+	if [ "$got" = "$4" ]; then pass "$1"; else fail "$1" "$3='$got', expected '$4'"; fi
+}
+
+ip netns add "$HOST"
+"$NETD" >"$T_TMP/netd.log" 2>&1 &
+PID=$!
+for i in $(seq 1 100); do [ -S "$PLAYNET_SOCKET" ] && break; sleep 0.05; done
+code=$(curl -s -o "$T_TMP/body" -w '%{http_code}' --max-time 20 --unix-socket "$PLAYNET_SOCKET" \
+	-X PUT --data-binary @tests/netns/dhcp.yaml "http://netd/v1/playgrounds/$P")
+[ "$code" = 201 ] && pass "playground created" || fail "playground created" "HTTP $code $(cat "$T_TMP/body")"
+
+# The fabric configured these machines; DHCP must give back the same.
+A=pg-$P.client-a B=pg-$P.client-b
+ip -n "$A" addr flush dev eth0
+ip -n "$B" addr flush dev eth0
+MAC_A=$(ip -n "$A" -br link show eth0 | awk '{print $3}')
+
+if dhcp "$A" eth0 "$T_TMP/a"; then pass "client-a gets a lease"; else fail "client-a gets a lease" "$(cat "$T_TMP/udhcpc.log")"; fi
+lease_is "client-a address" "$T_TMP/a" ip 172.16.9.20
+lease_is "client-a mask" "$T_TMP/a" subnet 255.255.255.0
+lease_is "client-a router" "$T_TMP/a" router 172.16.9.1
+lease_is "client-a DNS" "$T_TMP/a" dns 192.0.2.53
+lease_is "client-a hostname" "$T_TMP/a" hostname client-a
+lease_is "client-a MTU" "$T_TMP/a" mtu 1500
+lease_is "client-a lease is infinite" "$T_TMP/a" lease 4294967295
+
+if dhcp "$B" eth0 "$T_TMP/b"; then pass "client-b gets a lease"; else fail "client-b gets a lease" "$(cat "$T_TMP/udhcpc.log")"; fi
+lease_is "client-b address (private network)" "$T_TMP/b" ip 10.9.0.30
+lease_is "client-b mask" "$T_TMP/b" subnet 255.255.255.0
+lease_is "client-b: no router on a private network" "$T_TMP/b" router ""
+lease_is "client-b: no DNS on a private network" "$T_TMP/b" dns ""
+lease_is "client-b hostname" "$T_TMP/b" hostname client-b
+
+# The address it got works: the machine on the egress network reaches its gateway.
+ip -n "$A" addr add 172.16.9.20/24 dev eth0
+ip netns exec "$A" ping -c1 -W2 172.16.9.1 >/dev/null 2>&1 &&
+	pass "the leased address works" || fail "the leased address works"
+
+# A stranger on the bridge: a veth of the test's own, with a MAC no lease has.
+ip netns add "$STRANGER"
+ip -n "pg-$P" link add pnh-x$ID type veth peer name eth0 netns "$STRANGER"
+ip -n "pg-$P" link set pnh-x$ID master br-lan up
+ip -n "$STRANGER" link set eth0 address 02:00:00:00:99:99 up
+if dhcp "$STRANGER" eth0 "$T_TMP/s"; then fail "an unknown MAC gets nothing" "$(cat "$T_TMP/s")"; else pass "an unknown MAC gets nothing"; fi
+
+curl -s --max-time 10 --unix-socket "$PLAYNET_SOCKET" http://netd/metrics >"$T_TMP/metrics"
+metric() { sed -n "s/^$1 //p" "$T_TMP/metrics"; }
+[ "$(metric 'playnet_dhcp_sent_total{type="offer"}')" = 2 ] && pass "metrics: 2 offers" ||
+	fail "metrics: 2 offers" "$(grep dhcp "$T_TMP/metrics")"
+[ "$(metric 'playnet_dhcp_sent_total{type="ack"}')" = 2 ] && pass "metrics: 2 acks" ||
+	fail "metrics: 2 acks" "$(grep dhcp "$T_TMP/metrics")"
+[ "$(metric 'playnet_dhcp_received_total{type="discover"}')" -ge 3 ] 2>/dev/null &&
+	pass "metrics: discovers counted" || fail "metrics: discovers counted" "$(grep dhcp "$T_TMP/metrics")"
+[ "$(metric 'playnet_dhcp_ignored_total{reason="unknown_mac"}')" -ge 1 ] 2>/dev/null &&
+	pass "metrics: the unknown MAC is counted" || fail "metrics: the unknown MAC is counted" "$(grep dhcp "$T_TMP/metrics")"
+grep -q "$P: DHCP ack 172.16.9.20 to $MAC_A on lan" "$T_TMP/netd.log" &&
+	pass "netd logs the lease" || fail "netd logs the lease" "$(grep DHCP "$T_TMP/netd.log")"
+
+# Servers go with their playground: no socket keeps the namespace alive.
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 --unix-socket "$PLAYNET_SOCKET" \
+	-X DELETE "http://netd/v1/playgrounds/$P")
+[ "$code" = 204 ] && pass "playground deleted" || fail "playground deleted" "HTTP $code"
+[ "$(ls -l /proc/$PID/fd | grep -c 'socket:')" -le 4 ] && pass "its DHCP sockets are closed" ||
+	fail "its DHCP sockets are closed" "$(ls -l /proc/$PID/fd | grep -c socket:) sockets"
+
+kill "$PID"
+wait "$PID"
+rc=$?
+PID=
+[ "$rc" = 0 ] && pass "netd exits cleanly (no leak)" || fail "netd exits cleanly (no leak)" "exit $rc: $(tail -5 "$T_TMP/netd.log")"
+t_done
