@@ -902,3 +902,17 @@ int fabric_sweep_guards(struct fabric *f, char *const *names, size_t n, size_t *
 	free(l.k);
 	return e;
 }
+
+int fabric_remove_host_link(struct fabric *f, const char *dev)
+{
+	struct guard *g;
+	int e = fabric_guard(f, &g);
+	if (e == 0 && (e = guard_forget(g, f->host_nsfd, dev)) < 0)
+		return fabric_fail(f, e, "forget the guard of %s", dev);
+	struct nl_sock *hsk = NULL;
+	if (e < 0 || (e = link_sock_open(f->host_nsfd, &hsk)) < 0)
+		return fabric_fail(f, e, "remove %s from the host netns", dev);
+	e = link_delete(hsk, dev);
+	link_sock_close(hsk);
+	return e < 0 ? fabric_fail(f, e, "delete %s in the host netns", dev) : 0;
+}

@@ -71,6 +71,10 @@ void fabric_owner_alias(const struct fabric *f, const char *name, char *out, siz
 /* Whether alias is one of this fabric's; if so, the playground's name. */
 bool fabric_owns(const struct fabric *f, const char *alias, char *name, size_t len);
 
+/* Removes a link of the host netns and its guard: an uplink's host end
+ * whose playground is gone. */
+int fabric_remove_host_link(struct fabric *f, const char *dev);
+
 /* Removes the guard entries of every interface that belongs to none of the
  * named (recorded) playgrounds. */
 int fabric_sweep_guards(struct fabric *f, char *const *names, size_t n, size_t *removed);

@@ -120,15 +120,13 @@ static void finish_record(struct fabric *f, const char *name, struct recover_rep
 
 struct orphan_walk {
 	struct fabric *f;
-	struct names *out;
+	struct names *playgrounds;
+	struct names *links; /* host links by their own names */
 };
 
-static int orphan_if_owned(struct orphan_walk *w, const char *alias)
+static bool owned_orphan(struct orphan_walk *w, const char *alias, char *name, size_t len)
 {
-	char name[NAMING_PLAYGROUND_MAX + 1];
-	if (!fabric_owns(w->f, alias, name, sizeof(name)) || recorded(w->f, name))
-		return 0;
-	return names_add(name, w->out);
+	return fabric_owns(w->f, alias, name, len) && !recorded(w->f, name);
 }
 
 /* A playground or machine netns: its lo says whose it is. */
@@ -138,21 +136,27 @@ static int netns_orphan(const char *ns, void *arg)
 	struct nl_sock *sk = NULL;
 	if (fd < 0 || link_sock_open(fd, &sk) < 0)
 		return 0;
-	char alias[256];
+	char alias[256], name[NAMING_PLAYGROUND_MAX + 1];
 	int e = link_alias(sk, "lo", alias, sizeof(alias));
 	link_sock_close(sk);
-	return e < 0 ? 0 : orphan_if_owned(arg, alias);
+	struct orphan_walk *w = arg;
+	return e == 0 && owned_orphan(w, alias, name, sizeof(name))
+		       ? names_add(name, w->playgrounds) : 0;
 }
 
-static int link_orphan(const char *name, const char *alias, void *arg)
+static int link_orphan(const char *dev, const char *alias, void *arg)
 {
-	(void)name;
-	return orphan_if_owned(arg, alias);
+	struct orphan_walk *w = arg;
+	char name[NAMING_PLAYGROUND_MAX + 1];
+	if (!owned_orphan(w, alias, name, sizeof(name)))
+		return 0;
+	int e = names_add(name, w->playgrounds);
+	return e < 0 ? e : names_add(dev, w->links);
 }
 
-static int collect_orphans(struct fabric *f, struct names *out)
+static int collect_orphans(struct fabric *f, struct names *playgrounds, struct names *links)
 {
-	struct orphan_walk w = { f, out };
+	struct orphan_walk w = { f, playgrounds, links };
 	int e = netns_list("pg-", netns_orphan, &w);
 	struct nl_sock *hsk = NULL;
 	if (e == 0 && (e = link_sock_open(f->host_nsfd, &hsk)) == 0) {
@@ -188,7 +192,7 @@ static int transit_orphan(long index, const char *name, void *arg)
 int recover_run(struct fabric *f, struct recover_report *r)
 {
 	memset(r, 0, sizeof(*r));
-	struct names rec = { 0 }, orphans = { 0 };
+	struct names rec = { 0 }, orphans = { 0 }, links = { 0 };
 	int e = state_list(f->o.state_dir, names_add, &rec);
 	if (e < 0) {
 		names_free(&rec);
@@ -197,11 +201,15 @@ int recover_run(struct fabric *f, struct recover_report *r)
 	for (size_t i = 0; i < rec.n; i++)
 		finish_record(f, rec.v[i], r);
 
-	if ((e = collect_orphans(f, &orphans)) < 0)
+	if ((e = collect_orphans(f, &orphans, &links)) < 0)
 		log_errno(LOG_LVL_ERR, -e, "looking for orphans");
 	for (size_t i = 0; i < orphans.n; i++)
 		delete_or_count(f, orphans.v[i], "objects without a record: removed",
 				&r->orphans, r);
+	/* A host end renamed since, or left by an older naming scheme. */
+	for (size_t i = 0; i < links.n; i++)
+		if (fabric_remove_host_link(f, links.v[i]) < 0)
+			log_err("%s", f->err);
 
 	struct transit_walk tw = { f, 0 };
 	if ((e = state_transit_each(f->o.state_dir, transit_orphan, &tw)) < 0)
@@ -217,5 +225,6 @@ int recover_run(struct fabric *f, struct recover_report *r)
 		log_info("%zu guard entries of vanished interfaces: removed", r->guards);
 	names_free(&rec);
 	names_free(&orphans);
+	names_free(&links);
 	return 0;
 }

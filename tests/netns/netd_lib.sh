@@ -1,0 +1,60 @@
+# Helpers for tests that drive a netd of their own: start and stop it, call
+# its API, and list what a state dir has left in the kernel. Needs
+# PLAYNET_STATE_DIR, PLAYNET_SOCKET, PLAYNET_BPF_DIR and HOST (the test's host
+# netns) set, and NETD pointing at the binary.
+PID=
+
+# start_netd [VAR=value...]: in the background, logging to $T_TMP/netd.log;
+# returns once it listens (recovery is done by then).
+start_netd() {
+	rm -f "$PLAYNET_SOCKET"
+	env "$@" "$NETD" >>"$T_TMP/netd.log" 2>&1 &
+	PID=$!
+	local i
+	for i in $(seq 1 200); do
+		[ -S "$PLAYNET_SOCKET" ] && return 0
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "netd did not start: $(tail -5 "$T_TMP/netd.log")" >&2
+	return 1
+}
+
+# stop_netd: SIGTERM and its exit status in $NETD_STATUS.
+stop_netd() {
+	[ -n "$PID" ] || return 0
+	kill -TERM "$PID" 2>/dev/null
+	wait "$PID" 2>/dev/null
+	NETD_STATUS=$?
+	PID=
+}
+
+# api METHOD PATH [curl args...]: status in $CODE, body in $T_TMP/body.
+api() {
+	local method=$1 path=$2
+	shift 2
+	CODE=$(curl -s -o "$T_TMP/body" -D "$T_TMP/headers" -w '%{http_code}' --max-time 60 \
+		--unix-socket "$PLAYNET_SOCKET" -X "$method" "$@" "http://netd$path")
+}
+
+# What the state dir has in the kernel and on disk for playgrounds whose
+# names start with $1, one line per kind that is not empty.
+leftovers() {
+	local ns links transit records entries=0
+	ns=$(ip netns list | awk '{print $1}' | grep -cE "^pg-$1")
+	links=$(ip -n "$HOST" -o link show 2>/dev/null | grep -c ": pn-")
+	transit=$(ls "$PLAYNET_STATE_DIR/transit" 2>/dev/null | wc -l)
+	records=$(ls "$PLAYNET_STATE_DIR" 2>/dev/null | grep -c '\.json$')
+	if [ -e "$PLAYNET_BPF_DIR/guard_ports" ]; then
+		entries=$(bpftool -j map dump pinned "$PLAYNET_BPF_DIR/guard_ports" | grep -o '"key":' | wc -l)
+	fi
+	[ "$ns" = 0 ] || echo "netns: $ns"
+	[ "$links" = 0 ] || echo "host links: $links"
+	[ "$transit" = 0 ] || echo "transit allocations: $transit"
+	[ "$records" = 0 ] || echo "records: $records"
+	[ "$entries" = 0 ] || echo "guard entries: $entries"
+}
+
+# fd count and RSS (kB) of netd.
+netd_fds() { ls "/proc/$PID/fd" | wc -l; }
+netd_rss() { awk '/^VmRSS/ {print $2}' "/proc/$PID/status"; }
