@@ -2,6 +2,7 @@
 #include "service.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,6 +254,9 @@ static void svc_del(void *ctx, const char *name, struct api_response *r)
 	observe(&s->delete_seconds, dt);
 	s->deletes++;
 	log_info("playground %s: deleted in %.1f ms", name, dt * 1e3);
+	/* Give back what a burst of requests took, so that netd's size
+	 * follows the playgrounds it holds. */
+	malloc_trim(0);
 	api_text(r, 204, NULL, NULL, 0);
 }
 
