@@ -4,7 +4,7 @@
 PREFIX ?= /usr/local
 CC ?= gcc
 FUZZ_CC ?= clang
-PKGS := yaml-0.1 json-c libnl-3.0 libnl-route-3.0 libmnl libnftnl libbpf libmicrohttpd
+PKGS := yaml-0.1 json-c libnl-3.0 libnl-route-3.0 libmnl libnftnl libbpf libmicrohttpd libcurl
 
 ifeq ($(V),1)
 Q :=
@@ -34,7 +34,7 @@ CFLAGS ?= -O2 -g
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 LIB_SRC := $(wildcard netd/lib/*.c)
-CLI_SRC := netd/cli/playnet.c
+CLI_SRC := $(wildcard netd/cli/*.c)
 NETD_SRC := $(wildcard netd/daemon/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 KTEST_SRC := $(wildcard tests/netns/test_*.c)
@@ -84,7 +84,7 @@ $(B)/libplaynet.a: $(LIB_OBJ)
 $(A)/libplaynet.a: $(LIB_AOBJ)
 	$(Q)ar rcs $@ $^
 
-$(B)/bin/playnet: $(B)/obj/netd/cli/playnet.o $(B)/libplaynet.a
+$(B)/bin/playnet: $(CLI_SRC:%.c=$(B)/obj/%.o) $(B)/libplaynet.a
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
@@ -101,7 +101,7 @@ $(A)/bin/netd: $(NETD_SRC:%.c=$(A)/obj/%.o) $(A)/libplaynet.a
 
 $(B)/obj/netd/daemon/%.o $(A)/obj/netd/daemon/%.o: BASE_CFLAGS += -Inetd/daemon
 
-$(A)/bin/playnet: $(A)/obj/netd/cli/playnet.o $(A)/libplaynet.a
+$(A)/bin/playnet: $(CLI_SRC:%.c=$(A)/obj/%.o) $(A)/libplaynet.a
 	@mkdir -p $(@D)
 	@echo "  LD asan $@"
 	$(Q)$(CC) $(SAN) -o $@ $^ $(LIBS)
@@ -158,7 +158,7 @@ help:
 
 .PHONY: all tests test bench fuzz install clean help
 
--include $(LIB_OBJ:.o=.d) $(LIB_AOBJ:.o=.d) $(B)/obj/netd/cli/playnet.d $(A)/obj/netd/cli/playnet.d
+-include $(LIB_OBJ:.o=.d) $(LIB_AOBJ:.o=.d) $(CLI_SRC:%.c=$(B)/obj/%.d) $(CLI_SRC:%.c=$(A)/obj/%.d)
 -include $(NETD_SRC:%.c=$(B)/obj/%.d) $(NETD_SRC:%.c=$(A)/obj/%.d)
 -include $(UNIT_SRC:tests/unit/%.c=$(A)/obj/tests/unit/%.d) $(KTEST_SRC:tests/netns/%.c=$(A)/obj/tests/netns/%.d)
 -include $(wildcard $(B)/obj/tests/bench/*.d)

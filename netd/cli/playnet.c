@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "cliopt.h"
+#include "client.h"
 #include "diag.h"
 #include "fabric.h"
 #include "ipam.h"
@@ -53,6 +55,9 @@ struct options {
 	struct guard_config guard; /* what it says */
 	char pin_dir[256];
 	struct manifest_limits limits;
+	bool direct;     /* act in this process instead of through netd */
+	const char *netd_argv[32]; /* how to start netd with these options */
+	char limit_text[3][16];
 };
 
 static const char usage_text[] =
@@ -83,6 +88,11 @@ static const char usage_text[] =
 	"  --max-machines N      PLAYNET_MAX_MACHINES   (default 16)\n"
 	"  --max-networks N      PLAYNET_MAX_NETWORKS   (default 8)\n"
 	"  --max-interfaces N    PLAYNET_MAX_INTERFACES (default 8, per machine)\n"
+	"  --direct              PLAYNET_DIRECT=1: act on the state dir in this process,\n"
+	"                        holding its lock, instead of through netd\n"
+	"\n"
+	"playnet talks to netd on its socket and starts it when nothing listens there;\n"
+	"the options that shape the fabric are netd's, given when playnet starts it.\n"
 	"\n"
 	"exit status: 0 ok, 1 user error, 2 usage, 3 system error\n";
 
@@ -325,6 +335,83 @@ static int cmd_graph(const struct options *o, int argc, char **argv)
 }
 
 
+/* --- through netd ------------------------------------------------------ */
+
+static int exit_for_status(long status)
+{
+	if (status >= 200 && status < 300)
+		return EXIT_OK;
+	return status == 400 || status == 404 || status == 409 || status == 413 ||
+			       status == 422
+		       ? EXIT_USER
+		       : EXIT_SYSTEM;
+}
+
+/* The message of an API error body, or the body itself. */
+static void print_api_error(const char *what, const struct client_response *r)
+{
+	struct json_object *j = r->body ? json_tokener_parse(r->body) : NULL, *e, *m;
+	if (j && json_object_object_get_ex(j, "error", &e) &&
+	    json_object_object_get_ex(e, "message", &m))
+		fprintf(stderr, "playnet: %s: %s\n", what, json_object_get_string(m));
+	else
+		fprintf(stderr, "playnet: %s: HTTP %ld %s\n", what, r->status,
+			r->body ? r->body : "");
+	json_object_put(j);
+}
+
+/* One request to netd, started if need be: EXIT_OK with the answer in r,
+ * or an exit code once the reason is said. */
+static int ask_netd(const struct options *o, const char *what, const char *method,
+		    const char *path, const char *body, size_t len, bool text,
+		    struct client_response *r)
+{
+	const struct client c = { o->socket, o->state_dir, o->netd_argv };
+	char err[512];
+	if (client_call(&c, method, path, body, len, text, r, err, sizeof(err)) < 0) {
+		fprintf(stderr, "playnet: %s: %s\n", what, err);
+		return EXIT_SYSTEM;
+	}
+	int rc = exit_for_status(r->status);
+	if (rc != EXIT_OK) {
+		print_api_error(what, r);
+		client_response_free(r);
+	}
+	return rc;
+}
+
+/* A JSON answer on stdout in playnet's stable form; member: only that. */
+static int print_json(const struct client_response *r, const char *member)
+{
+	struct json_object *j = json_tokener_parse(r->body ? r->body : ""), *m = j;
+	if (!j || (member && !json_object_object_get_ex(j, member, &m))) {
+		fprintf(stderr, "playnet: netd answered something that is not the JSON expected\n");
+		json_object_put(j);
+		return EXIT_SYSTEM;
+	}
+	puts(json_object_to_json_string_ext(m, PLAN_JSON_FLAGS));
+	json_object_put(j);
+	return EXIT_OK;
+}
+
+/* GET PATH as text or JSON, printed as it comes. */
+static int get_and_print(const struct options *o, const char *what, const char *path,
+			 bool json, const char *member)
+{
+	struct client_response r;
+	int rc = ask_netd(o, what, "GET", path, NULL, 0, !json, &r);
+	if (rc)
+		return rc;
+	if (json)
+		rc = print_json(&r, member);
+	else
+		fputs(r.body ? r.body : "", stdout);
+	client_response_free(&r);
+	return rc;
+}
+
+/* --- in this process (--direct) ---------------------------------------- */
+
 static int fabric_begin(const struct options *o, struct fabric *f)
 {
 	const struct fabric_opts fo = {
@@ -347,89 +434,17 @@ static int fabric_begin(const struct options *o, struct fabric *f)
 	return EXIT_OK;
 }
 
-static double ms_since(const struct timespec *t0)
-{
-	struct timespec t1;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
-	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
+/* The writer's lock; refused while netd holds it. */
 static int lock_state(const struct options *o)
 {
 	int e = state_dir_init(o->state_dir);
-	int fd = e < 0 ? e : state_lock(o->state_dir);
-	if (fd < 0)
+	int fd = e < 0 ? e : state_trylock(o->state_dir);
+	if (fd == -EWOULDBLOCK)
+		fprintf(stderr, "playnet: state dir %s is in use by netd: drop --direct\n",
+			o->state_dir);
+	else if (fd < 0)
 		fprintf(stderr, "playnet: state dir %s: %s\n", o->state_dir, strerror(-fd));
 	return fd;
-}
-
-static int cmd_up(const struct options *o, int argc, char **argv)
-{
-	struct file_cmd c;
-	int rc = parse_file_cmd(argc, argv, false, false, &c);
-	if (rc)
-		return rc;
-	cleanup_free char *text = NULL;
-	struct plan p;
-	if ((rc = load_plan(o, c.file, c.name, &p, &text)) != EXIT_OK)
-		return rc;
-
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	cleanup_close int lock = lock_state(o);
-	struct fabric f;
-	if (lock < 0 || (rc = fabric_begin(o, &f)) != EXIT_OK) {
-		plan_free(&p);
-		return lock < 0 ? EXIT_SYSTEM : rc;
-	}
-	int e = fabric_create(&f, &p, text);
-	if (e < 0) {
-		fprintf(stderr, "playnet: up %s: %s\n", p.name, f.err);
-		rc = e == -EEXIST || e == -ENOSPC || e == -EADDRINUSE ? EXIT_USER : EXIT_SYSTEM;
-	} else {
-		size_t taps = 0, veths = 0;
-		for (size_t i = 0; i < p.n_machines; i++)
-			for (size_t j = 0; j < p.machines[i].n_interfaces; j++)
-				p.machines[i].interfaces[j].kind == PLAN_PORT_TAP ? taps++ : veths++;
-		fprintf(stderr,
-			"playground %s is up in %.1f ms: netns %s, %zu bridge%s, %zu tap%s, %zu netns machine port%s\n",
-			p.name, ms_since(&t0), p.netns, p.n_networks,
-			p.n_networks == 1 ? "" : "s", taps, taps == 1 ? "" : "s", veths,
-			veths == 1 ? "" : "s");
-	}
-	fabric_close(&f);
-	plan_free(&p);
-	return rc;
-}
-
-static int cmd_down(const struct options *o, int argc, char **argv)
-{
-	if (argc != 2)
-		return usage_error("down takes exactly one playground name");
-	const char *name = argv[1];
-	if (!naming_valid_playground(name)) {
-		fprintf(stderr, "playnet: down: invalid playground name '%s'\n", name);
-		return EXIT_USER;
-	}
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	cleanup_close int lock = lock_state(o);
-	if (lock < 0)
-		return EXIT_SYSTEM;
-	struct fabric f;
-	int rc = fabric_begin(o, &f);
-	if (rc)
-		return rc;
-	int e = fabric_delete(&f, name);
-	if (e < 0) {
-		fprintf(stderr, "playnet: down %s: %s\n", name, f.err);
-		rc = EXIT_SYSTEM;
-	} else {
-		fprintf(stderr, "playground %s is down (%.1f ms)\n", name, ms_since(&t0));
-	}
-	fabric_close(&f);
-	return rc;
 }
 
 /* A recorded playground with its plan rebuilt from the stored manifest. */
@@ -455,6 +470,168 @@ static int load_recorded(const struct options *o, const char *name,
 	return rc;
 }
 
+static int up_direct(const struct options *o, const struct plan *p, const char *text)
+{
+	cleanup_close int lock = lock_state(o);
+	struct fabric f;
+	int rc = lock < 0 ? EXIT_SYSTEM : fabric_begin(o, &f);
+	if (rc)
+		return rc;
+	int e = fabric_create(&f, p, text);
+	if (e < 0) {
+		fprintf(stderr, "playnet: up %s: %s\n", p->name, f.err);
+		rc = e == -EEXIST || e == -ENOSPC || e == -EADDRINUSE ? EXIT_USER : EXIT_SYSTEM;
+	}
+	fabric_close(&f);
+	return rc;
+}
+
+static int down_direct(const struct options *o, const char *name)
+{
+	cleanup_close int lock = lock_state(o);
+	struct fabric f;
+	int rc = lock < 0 ? EXIT_SYSTEM : fabric_begin(o, &f);
+	if (rc)
+		return rc;
+	if (fabric_delete(&f, name) < 0) {
+		fprintf(stderr, "playnet: down %s: %s\n", name, f.err);
+		rc = EXIT_SYSTEM;
+	}
+	fabric_close(&f);
+	return rc;
+}
+
+static int show_direct(const struct options *o, const char *name, bool json)
+{
+	struct state_record rec;
+	struct plan p;
+	int rc = load_recorded(o, name, &rec, &p);
+	if (rc)
+		return rc;
+	struct fabric f;
+	struct fabric_report r = { 0 };
+	if ((rc = fabric_begin(o, &f)) == EXIT_OK && fabric_inspect(&f, &p, &rec, &r) < 0) {
+		fprintf(stderr, "playnet: show %s: %s\n", p.name, f.err);
+		rc = EXIT_SYSTEM;
+	}
+	if (rc == EXIT_OK && json) {
+		struct json_object *j = report_show_json(&f, &rec, &p, &r);
+		puts(json_object_to_json_string_ext(j, PLAN_JSON_FLAGS));
+		json_object_put(j);
+	} else if (rc == EXIT_OK) {
+		report_show_text(stdout, &f, &rec, &p, &r);
+	}
+	fabric_report_free(&r);
+	fabric_close(&f); /* idempotent: also after fabric_begin failed */
+	state_record_free(&rec);
+	plan_free(&p);
+	return rc;
+}
+
+static int ls_direct(const struct options *o, bool json)
+{
+	struct json_object *arr;
+	int e = report_list_json(o->state_dir, &arr);
+	if (e < 0) {
+		fprintf(stderr, "playnet: ls: %s: %s\n", o->state_dir, strerror(-e));
+		return EXIT_SYSTEM;
+	}
+	if (json)
+		puts(json_object_to_json_string_ext(arr, PLAN_JSON_FLAGS));
+	else
+		report_list_text(stdout, arr);
+	json_object_put(arr);
+	return EXIT_OK;
+}
+
+static int stats_direct(const struct options *o, const char *name, bool json)
+{
+	struct state_record rec;
+	struct plan p;
+	int rc = load_recorded(o, name, &rec, &p);
+	if (rc)
+		return rc;
+	struct report_stats s;
+	char err[256];
+	if (report_stats(o->pin_dir, &rec, &p, &s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "playnet: stats %s: %s\n", p.name, err);
+		rc = EXIT_SYSTEM;
+	} else if (json) {
+		struct json_object *j = report_stats_json(p.name, &s);
+		puts(json_object_to_json_string_ext(j, PLAN_JSON_FLAGS));
+		json_object_put(j);
+	} else {
+		report_stats_text(stdout, &s);
+	}
+	if (rc == EXIT_OK)
+		report_stats_free(&s);
+	state_record_free(&rec);
+	plan_free(&p);
+	return rc;
+}
+
+/* The netns of machine m of playground name, as the record says. */
+static int machine_netns_direct(const struct options *o, const char *name, const char *m,
+				char *ns, size_t len, bool *is_vm, bool *found)
+{
+	struct state_record rec;
+	struct plan p;
+	int rc = load_recorded(o, name, &rec, &p);
+	if (rc)
+		return rc;
+	state_record_free(&rec);
+	for (size_t i = 0; i < p.n_machines; i++) {
+		if (strcmp(p.machines[i].name, m) != 0)
+			continue;
+		*found = true;
+		*is_vm = p.machines[i].runtime != MANIFEST_RUNTIME_NETNS;
+		snprintf(ns, len, "%s", p.machines[i].netns);
+	}
+	plan_free(&p);
+	return EXIT_OK;
+}
+
+/* The same from netd's answer for the playground. */
+static int machine_netns_netd(const struct options *o, const char *name, const char *m,
+			      char *ns, size_t len, bool *is_vm, bool *found)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/v1/playgrounds/%s", name);
+	struct client_response r;
+	int rc = ask_netd(o, "exec", "GET", path, NULL, 0, false, &r);
+	if (rc)
+		return rc;
+	struct json_object *j = json_tokener_parse(r.body ? r.body : ""), *ms, *v;
+	client_response_free(&r);
+	if (!j || !json_object_object_get_ex(j, "machines", &ms)) {
+		json_object_put(j);
+		fprintf(stderr, "playnet: exec: netd's answer lacks the machines\n");
+		return EXIT_SYSTEM;
+	}
+	for (size_t i = 0; i < json_object_array_length(ms); i++) {
+		struct json_object *mc = json_object_array_get_idx(ms, i);
+		if (!json_object_object_get_ex(mc, "name", &v) ||
+		    strcmp(json_object_get_string(v), m) != 0)
+			continue;
+		*found = true;
+		json_object_object_get_ex(mc, "netns", &v);
+		*is_vm = !v;
+		snprintf(ns, len, "%s", v ? json_object_get_string(v) : "");
+	}
+	json_object_put(j);
+	return EXIT_OK;
+}
+
+/* --- the commands ---------------------------------------------------------- */
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
 static int parse_json_flag(int argc, char **argv, bool *json, int want_args)
 {
 	*json = false;
@@ -473,91 +650,93 @@ static int parse_json_flag(int argc, char **argv, bool *json, int want_args)
 	return EXIT_OK;
 }
 
-/* "CMD P [--json]" on a recorded playground: show and stats. */
-static int begin_recorded_cmd(const struct options *o, int argc, char **argv,
-			      bool *json, struct state_record *rec, struct plan *p)
+static int bad_name(const char *cmd, const char *name)
 {
-	int rc = parse_json_flag(argc, argv, json, 1);
-	return rc ? rc : load_recorded(o, argv[1], rec, p);
+	fprintf(stderr, "playnet: %s: invalid playground name '%s'\n", cmd, name);
+	return EXIT_USER;
+}
+
+static int cmd_up(const struct options *o, int argc, char **argv)
+{
+	struct file_cmd c;
+	int rc = parse_file_cmd(argc, argv, false, false, &c);
+	if (rc)
+		return rc;
+	cleanup_free char *text = NULL;
+	struct plan p;
+	if ((rc = load_plan(o, c.file, c.name, &p, &text)) != EXIT_OK)
+		return rc;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	long status = 201;
+	if (o->direct) {
+		rc = up_direct(o, &p, text);
+	} else {
+		char path[128], what[128];
+		snprintf(path, sizeof(path), "/v1/playgrounds/%s", p.name);
+		snprintf(what, sizeof(what), "up %s", p.name);
+		struct client_response r;
+		rc = ask_netd(o, what, "PUT", path, text, strlen(text), false, &r);
+		status = r.status;
+		if (rc == EXIT_OK)
+			client_response_free(&r);
+	}
+	if (rc == EXIT_OK && status == 200) {
+		fprintf(stderr, "playground %s is up already, from the same manifest\n", p.name);
+	} else if (rc == EXIT_OK) {
+		size_t taps = 0, veths = 0;
+		for (size_t i = 0; i < p.n_machines; i++)
+			for (size_t j = 0; j < p.machines[i].n_interfaces; j++)
+				p.machines[i].interfaces[j].kind == PLAN_PORT_TAP ? taps++ : veths++;
+		fprintf(stderr,
+			"playground %s is up in %.1f ms: netns %s, %zu bridge%s, %zu tap%s, %zu netns machine port%s\n",
+			p.name, ms_since(&t0), p.netns, p.n_networks,
+			p.n_networks == 1 ? "" : "s", taps, taps == 1 ? "" : "s", veths,
+			veths == 1 ? "" : "s");
+	}
+	plan_free(&p);
+	return rc;
+}
+
+static int cmd_down(const struct options *o, int argc, char **argv)
+{
+	if (argc != 2)
+		return usage_error("down takes exactly one playground name");
+	const char *name = argv[1];
+	if (!naming_valid_playground(name))
+		return bad_name("down", name);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc;
+	if (o->direct) {
+		rc = down_direct(o, name);
+	} else {
+		char path[128], what[128];
+		snprintf(path, sizeof(path), "/v1/playgrounds/%s", name);
+		snprintf(what, sizeof(what), "down %s", name);
+		struct client_response r;
+		if ((rc = ask_netd(o, what, "DELETE", path, NULL, 0, false, &r)) == EXIT_OK)
+			client_response_free(&r);
+	}
+	if (rc == EXIT_OK)
+		fprintf(stderr, "playground %s is down (%.1f ms)\n", name, ms_since(&t0));
+	return rc;
 }
 
 static int cmd_show(const struct options *o, int argc, char **argv)
 {
 	bool json;
-	struct state_record rec;
-	struct plan p;
-	int rc = begin_recorded_cmd(o, argc, argv, &json, &rec, &p);
+	int rc = parse_json_flag(argc, argv, &json, 1);
 	if (rc)
 		return rc;
-	struct fabric f;
-	struct fabric_report r = { 0 };
-	if ((rc = fabric_begin(o, &f)) == EXIT_OK && fabric_inspect(&f, &p, &rec, &r) < 0) {
-		fprintf(stderr, "playnet: show %s: %s\n", p.name, f.err);
-		rc = EXIT_SYSTEM;
-	}
-	if (rc == EXIT_OK && json) {
-		struct json_object *j = report_show_json(&f, &rec, &p, &r);
-		puts(json_object_to_json_string_ext(j, PLAN_JSON_FLAGS));
-		json_object_put(j);
-	} else if (rc == EXIT_OK) {
-		uint32_t h, i;
-		char hs[IPAM_CIDR_STRLEN], is[IPAM_CIDR_STRLEN];
-		fabric_transit_addrs(&f, rec.transit_index, &h, &i);
-		ipam_format_cidr(h, 31, hs);
-		ipam_format_cidr(i, 31, is);
-		plan_print_text(&p, stdout);
-		printf("\nstatus %s, transit %s (host) / %s (inside)%s%s\n",
-		       report_status(&rec, &r), hs, is,
-		       rec.host_netns[0] ? ", host netns " : "", rec.host_netns);
-		for (size_t k = 0; k < r.n_missing; k++)
-			printf("  missing: %s\n", r.missing[k]);
-	}
-	if (rc == EXIT_OK && r.n_missing)
-		fprintf(stderr, "playnet: %s is degraded: %zu object%s missing or wrong ('playnet down %s' then 'up' rebuilds it)\n",
-			p.name, r.n_missing, r.n_missing == 1 ? "" : "s", p.name);
-	fabric_report_free(&r);
-	fabric_close(&f);
-	state_record_free(&rec);
-	plan_free(&p);
-	return rc;
-}
-
-struct ls_ctx {
-	const struct options *o;
-	struct table t;
-	struct json_object *arr;
-	int rc;
-};
-
-static int ls_one(const char *name, void *arg)
-{
-	struct ls_ctx *c = arg;
-	struct state_record rec;
-	if (state_read(c->o->state_dir, name, &rec) < 0) {
-		fprintf(stderr, "playnet: ls: state of %s is unreadable\n", name);
-		c->rc = EXIT_SYSTEM;
-		return 0;
-	}
-	char created[32];
-	time_t t = (time_t)rec.created;
-	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-	if (c->arr) {
-		struct json_object *j = json_object_new_object();
-		json_object_object_add(j, "name", json_object_new_string(name));
-		json_object_object_add(j, "phase", json_object_new_string(state_phase_name(rec.phase)));
-		json_object_object_add(j, "hostNetns", rec.host_netns[0]
-				       ? json_object_new_string(rec.host_netns) : NULL);
-		json_object_object_add(j, "created", json_object_new_string(created));
-		json_object_array_add(c->arr, j);
-	} else {
-		char ns[NAMING_NETNS_MAX];
-		naming_netns(name, ns);
-		table_add(&c->t, (const char *[]){ name, state_phase_name(rec.phase), ns,
-						    rec.host_netns[0] ? rec.host_netns : "(root)",
-						    created });
-	}
-	state_record_free(&rec);
-	return 0;
+	if (!naming_valid_playground(argv[1]))
+		return bad_name("show", argv[1]);
+	if (o->direct)
+		return show_direct(o, argv[1], json);
+	char path[128], what[128];
+	snprintf(path, sizeof(path), "/v1/playgrounds/%s", argv[1]);
+	snprintf(what, sizeof(what), "show %s", argv[1]);
+	return get_and_print(o, what, path, json, NULL);
 }
 
 static int cmd_ls(const struct options *o, int argc, char **argv)
@@ -566,45 +745,39 @@ static int cmd_ls(const struct options *o, int argc, char **argv)
 	int rc = parse_json_flag(argc, argv, &json, 0);
 	if (rc)
 		return rc;
-	struct ls_ctx c = { .o = o };
-	if (json)
-		c.arr = json_object_new_array();
-	table_init(&c.t, 5);
-	table_add(&c.t, (const char *[]){ "NAME", "STATE", "NETNS", "HOST NETNS", "CREATED" });
-	int e = state_list(o->state_dir, ls_one, &c);
-	if (e < 0) {
-		fprintf(stderr, "playnet: ls: %s: %s\n", o->state_dir, strerror(-e));
-		c.rc = EXIT_SYSTEM;
-	} else if (json) {
-		puts(json_object_to_json_string_ext(c.arr, PLAN_JSON_FLAGS));
-	} else if (c.t.n_rows > 1) {
-		table_print(&c.t, stdout);
-	}
-	json_object_put(c.arr);
-	table_free(&c.t);
-	return c.rc;
+	return o->direct ? ls_direct(o, json)
+			 : get_and_print(o, "ls", "/v1/playgrounds", json, "playgrounds");
+}
+
+static int cmd_stats(const struct options *o, int argc, char **argv)
+{
+	bool json;
+	int rc = parse_json_flag(argc, argv, &json, 1);
+	if (rc)
+		return rc;
+	if (!naming_valid_playground(argv[1]))
+		return bad_name("stats", argv[1]);
+	if (o->direct)
+		return stats_direct(o, argv[1], json);
+	char path[128], what[128];
+	snprintf(path, sizeof(path), "/v1/playgrounds/%s/stats", argv[1]);
+	snprintf(what, sizeof(what), "stats %s", argv[1]);
+	return get_and_print(o, what, path, json, NULL);
 }
 
 static int cmd_exec(const struct options *o, int argc, char **argv)
 {
 	if (argc < 5 || strcmp(argv[3], "--") != 0)
 		return usage_error("usage: exec P MACHINE -- CMD [ARGS...]");
-	struct state_record rec;
-	struct plan p;
-	int rc = load_recorded(o, argv[1], &rec, &p);
+	if (!naming_valid_playground(argv[1]))
+		return bad_name("exec", argv[1]);
+	char ns[NAMING_NETNS_MAX] = "";
+	bool is_vm = false, found = false;
+	int rc = (o->direct ? machine_netns_direct : machine_netns_netd)(
+		o, argv[1], argv[2], ns, sizeof(ns), &is_vm, &found);
 	if (rc)
 		return rc;
-	state_record_free(&rec);
-	const struct plan_machine *mc = NULL;
-	for (size_t i = 0; i < p.n_machines; i++)
-		if (strcmp(p.machines[i].name, argv[2]) == 0)
-			mc = &p.machines[i];
-	char ns[NAMING_NETNS_MAX] = "";
-	if (mc)
-		snprintf(ns, sizeof(ns), "%s", mc->netns);
-	bool is_vm = mc && mc->runtime != MANIFEST_RUNTIME_NETNS;
-	plan_free(&p);
-	if (!mc) {
+	if (!found) {
 		fprintf(stderr, "playnet: exec: %s has no machine named %s\n", argv[1], argv[2]);
 		return EXIT_USER;
 	}
@@ -625,50 +798,6 @@ static int cmd_exec(const struct options *o, int argc, char **argv)
 	return EXIT_SYSTEM;
 }
 
-static int cmd_stats(const struct options *o, int argc, char **argv)
-{
-	bool json;
-	struct state_record rec;
-	struct plan p;
-	int rc = begin_recorded_cmd(o, argc, argv, &json, &rec, &p);
-	if (rc)
-		return rc;
-	struct report_stats s;
-	char err[256];
-	if (report_stats(o->pin_dir, &rec, &p, &s, err, sizeof(err)) < 0) {
-		fprintf(stderr, "playnet: stats %s: %s\n", p.name, err);
-		state_record_free(&rec);
-		plan_free(&p);
-		return EXIT_SYSTEM;
-	}
-	if (json) {
-		struct json_object *j = report_stats_json(p.name, &s);
-		puts(json_object_to_json_string_ext(j, PLAN_JSON_FLAGS));
-		json_object_put(j);
-	} else {
-		struct table t;
-		table_init(&t, 5);
-		table_add(&t, (const char *[]){ "INTERFACE", "MACHINE", "PASSED", "BYTES", "DROPS" });
-		for (size_t i = 0; i <= s.n; i++) {
-			const struct report_iface *it = i < s.n ? &s.ifaces[i] : NULL;
-			const struct guard_counters *c = it ? &it->c : &s.total;
-			char pk[32], by[32], drops[512];
-			snprintf(pk, sizeof(pk), "%llu", (unsigned long long)c->pass_packets);
-			snprintf(by, sizeof(by), "%llu", (unsigned long long)c->pass_bytes);
-			report_drops_text(c, drops, sizeof(drops));
-			table_add(&t, (const char *[]){ it ? it->device : "total",
-							 it && it->machine[0] ? it->machine : NULL,
-							 pk, by, drops });
-		}
-		table_print(&t, stdout);
-		table_free(&t);
-	}
-	report_stats_free(&s);
-	state_record_free(&rec);
-	plan_free(&p);
-	return EXIT_OK;
-}
-
 struct command {
 	const char *name;
 	int (*run)(const struct options *o, int argc, char **argv);
@@ -686,10 +815,35 @@ static const struct command commands[] = {
 	{ "stats", cmd_stats },
 };
 
+/* netd's command line for the options playnet was given: netd starts with
+ * the fabric these describe. */
+static void netd_argv_build(struct options *o, const char *opts[][2], size_t n,
+			   const struct option *limit_opts)
+{
+	size_t k = 0;
+	o->netd_argv[k++] = "netd";
+	for (size_t i = 0; i < n; i++) {
+		if (!opts[i][1])
+			continue;
+		o->netd_argv[k++] = opts[i][0];
+		o->netd_argv[k++] = opts[i][1];
+	}
+	const size_t limits[] = { o->limits.max_machines, o->limits.max_networks,
+				  o->limits.max_interfaces };
+	static char names[3][24];
+	for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
+		snprintf(names[i], sizeof(names[i]), "--%s", limit_opts[i].name);
+		snprintf(o->limit_text[i], sizeof(o->limit_text[i]), "%zu", limits[i]);
+		o->netd_argv[k++] = names[i];
+		o->netd_argv[k++] = o->limit_text[i];
+	}
+	o->netd_argv[k] = NULL;
+}
+
 static int parse_global(int argc, char **argv, struct options *o)
 {
 	enum { OPT_STATE = 256, OPT_SOCKET, OPT_HOSTNS, OPT_MAXM, OPT_MAXN, OPT_MAXI,
-	       OPT_TAPOWNER, OPT_POOL, OPT_GUARDCONF, OPT_BPFDIR, OPT_RATE };
+	       OPT_TAPOWNER, OPT_POOL, OPT_GUARDCONF, OPT_BPFDIR, OPT_RATE, OPT_DIRECT };
 	static const struct option longopts[] = {
 		{ "state-dir", required_argument, NULL, OPT_STATE },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
@@ -702,6 +856,7 @@ static int parse_global(int argc, char **argv, struct options *o)
 		{ "guard-config", required_argument, NULL, OPT_GUARDCONF },
 		{ "bpf-dir", required_argument, NULL, OPT_BPFDIR },
 		{ "uplink-rate", required_argument, NULL, OPT_RATE },
+		{ "direct", no_argument, NULL, OPT_DIRECT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -718,6 +873,7 @@ static int parse_global(int argc, char **argv, struct options *o)
 	o->guard_config = env_or("PLAYNET_GUARD_CONFIG", NULL);
 	const char *bpf_dir = env_or("PLAYNET_BPF_DIR", NULL);
 	const char *rate = env_or("PLAYNET_UPLINK_RATE", NULL);
+	o->direct = strcmp(env_or("PLAYNET_DIRECT", "0"), "0") != 0;
 	static const struct { const char *env; int opt; } limit_env[] = {
 		{ "PLAYNET_MAX_MACHINES", OPT_MAXM },
 		{ "PLAYNET_MAX_NETWORKS", OPT_MAXN },
@@ -766,6 +922,9 @@ static int parse_global(int argc, char **argv, struct options *o)
 		case OPT_RATE:
 			rate = optarg;
 			break;
+		case OPT_DIRECT:
+			o->direct = true;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(EXIT_OK);
@@ -785,6 +944,13 @@ static int parse_global(int argc, char **argv, struct options *o)
 	if (bpf_dir && strlen(bpf_dir) >= sizeof(o->pin_dir))
 		return usage_error("--bpf-dir: too long");
 	fabric_pin_dir(o->state_dir, bpf_dir, o->pin_dir, sizeof(o->pin_dir));
+	const char *netd_opts[][2] = {
+		{ "--state-dir", o->state_dir }, { "--socket", o->socket },
+		{ "--host-netns", o->host_netns }, { "--tap-owner", tap_owner },
+		{ "--transit-pool", pool }, { "--uplink-rate", rate },
+		{ "--config", o->guard_config }, { "--bpf-dir", bpf_dir },
+	};
+	netd_argv_build(o, netd_opts, ARRAY_SIZE(netd_opts), longopts + (OPT_MAXM - OPT_STATE));
 	return EXIT_OK;
 }
 
@@ -817,5 +983,6 @@ int main(int argc, char **argv)
 	}
 	rc = cmd->run(&o, argc - optind, argv + optind);
 	guard_config_free(&o.guard);
+	curl_global_cleanup();
 	return rc;
 }

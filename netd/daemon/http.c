@@ -90,7 +90,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (p->too_big)
 		return too_big(c);
 	struct api_response r;
-	api_handle(&h->b, method, url, p->body ? p->body : "", p->len, &r);
+	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							 MHD_HTTP_HEADER_ACCEPT);
+	api_handle(&h->b, method, url, p->body ? p->body : "", p->len, api_wants_text(accept),
+		   &r);
 	log_debug("%s %s -> %d", method, url, r.status);
 	enum MHD_Result ret = respond(c, &r);
 	api_response_free(&r);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -350,7 +351,16 @@ int main(int argc, char **argv)
 		guard_config_free(&gc);
 		return 1;
 	}
+	/* Who holds the lock, for people and for tests that stop it. */
+	char pidfile[PATH_MAX];
+	snprintf(pidfile, sizeof(pidfile), "%s/netd.pid", o.state_dir);
+	FILE *pf = fopen(pidfile, "we");
+	if (pf) {
+		fprintf(pf, "%d\n", (int)getpid());
+		fclose(pf);
+	}
 	rc = serve(&o, &gc, gid);
+	unlink(pidfile);
 	guard_config_free(&gc);
 	return rc;
 }

@@ -58,8 +58,30 @@ static int load_or_respond(struct service *s, const char *name, struct state_rec
 	return e;
 }
 
+/* A text answer, printed into memory: what playnet shows as it is. */
+struct text_buf {
+	char *text;
+	size_t len;
+	FILE *f;
+};
+
+static FILE *text_begin(struct text_buf *t)
+{
+	*t = (struct text_buf){ 0 };
+	t->f = open_memstream(&t->text, &t->len);
+	return t->f;
+}
+
+static void text_end(struct text_buf *t, int status, struct api_response *r)
+{
+	if (!t->f)
+		return api_error(r, 500, "memory", "out of memory", 0, 0);
+	fclose(t->f);
+	api_text(r, status, "text/plain; charset=utf-8", t->text, t->len);
+}
+
 /* The show JSON of a playground: what GET returns and PUT answers with. */
-static void respond_playground(struct service *s, const char *name, int status,
+static void respond_playground(struct service *s, const char *name, int status, bool text,
 			       struct api_response *r)
 {
 	struct state_record rec;
@@ -67,19 +89,23 @@ static void respond_playground(struct service *s, const char *name, int status,
 	if (load_or_respond(s, name, &rec, &p, r) < 0)
 		return;
 	struct fabric_report rep;
+	struct text_buf t;
 	if (fabric_inspect(s->fabric, &p, &rec, &rep) < 0) {
 		api_error(r, 500, "kernel", s->fabric->err, 0, 0);
+	} else if (text && text_begin(&t)) {
+		report_show_text(t.f, s->fabric, &rec, &p, &rep);
+		text_end(&t, status, r);
 	} else {
 		api_json(r, status, report_show_json(s->fabric, &rec, &p, &rep));
-		fabric_report_free(&rep);
 	}
+	fabric_report_free(&rep);
 	state_record_free(&rec);
 	plan_free(&p);
 }
 
-static void svc_get(void *ctx, const char *name, struct api_response *r)
+static void svc_get(void *ctx, const char *name, bool text, struct api_response *r)
 {
-	respond_playground(ctx, name, 200, r);
+	respond_playground(ctx, name, 200, text, r);
 }
 
 static int serve_plan(struct service *s, const struct plan *p)
@@ -127,34 +153,18 @@ int service_recover(struct service *s)
 	return state_list(s->state_dir, serve_one, s);
 }
 
-static int list_one(const char *name, void *arg)
-{
-	struct json_object *arr = arg;
-	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "name", json_object_new_string(name));
-	json_object_array_add(arr, o);
-	return 0;
-}
-
-static void svc_list(void *ctx, struct api_response *r)
+static void svc_list(void *ctx, bool text, struct api_response *r)
 {
 	struct service *s = ctx;
-	struct json_object *arr = json_object_new_array();
-	int e = state_list(s->state_dir, list_one, arr);
-	if (e < 0) {
-		json_object_put(arr);
+	struct json_object *arr;
+	int e = report_list_json(s->state_dir, &arr);
+	if (e < 0)
 		return api_error(r, 500, "state", strerror(-e), 0, 0);
-	}
-	/* Each entry gets its phase and creation time from its record. */
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		struct json_object *o = json_object_array_get_idx(arr, i), *n;
-		json_object_object_get_ex(o, "name", &n);
-		struct state_record rec;
-		if (state_read(s->state_dir, json_object_get_string(n), &rec) < 0)
-			continue;
-		json_object_object_add(o, "phase", json_object_new_string(state_phase_name(rec.phase)));
-		json_object_object_add(o, "created", json_object_new_int64(rec.created));
-		state_record_free(&rec);
+	struct text_buf t;
+	if (text && text_begin(&t)) {
+		report_list_text(t.f, arr);
+		json_object_put(arr);
+		return text_end(&t, 200, r);
 	}
 	struct json_object *top = json_object_new_object();
 	json_object_object_add(top, "playgrounds", arr);
@@ -195,7 +205,7 @@ static void svc_put(void *ctx, const char *name, const char *body, size_t len,
 		bool same = strcmp(rec.manifest, text) == 0 && rec.phase == STATE_READY;
 		state_record_free(&rec);
 		if (same)
-			return respond_playground(s, name, 200, r);
+			return respond_playground(s, name, 200, false, r);
 		s->errors[SERVICE_ERR_CONFLICT]++;
 		return api_error(r, 409, "conflict",
 				 "a playground of that name exists with another manifest", 0, 0);
@@ -236,7 +246,7 @@ static void svc_put(void *ctx, const char *name, const char *body, size_t len,
 	observe(&s->create_seconds, dt);
 	s->creates++;
 	log_info("playground %s: created in %.1f ms", name, dt * 1e3);
-	respond_playground(s, name, 201, r);
+	respond_playground(s, name, 201, false, r);
 }
 
 static void svc_del(void *ctx, const char *name, struct api_response *r)
@@ -260,7 +270,7 @@ static void svc_del(void *ctx, const char *name, struct api_response *r)
 	api_text(r, 204, NULL, NULL, 0);
 }
 
-static void svc_stats(void *ctx, const char *name, struct api_response *r)
+static void svc_stats(void *ctx, const char *name, bool text, struct api_response *r)
 {
 	struct service *s = ctx;
 	struct state_record rec;
@@ -269,8 +279,13 @@ static void svc_stats(void *ctx, const char *name, struct api_response *r)
 		return;
 	struct report_stats st;
 	char err[256];
+	struct text_buf t;
 	if (report_stats(s->pin_dir, &rec, &p, &st, err, sizeof(err)) < 0) {
 		api_error(r, 503, "unavailable", err, 0, 0);
+	} else if (text && text_begin(&t)) {
+		report_stats_text(t.f, &st);
+		text_end(&t, 200, r);
+		report_stats_free(&st);
 	} else {
 		api_json(r, 200, report_stats_json(name, &st));
 		report_stats_free(&st);

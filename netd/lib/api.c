@@ -61,7 +61,7 @@ static void method_not_allowed(struct api_response *r, const char *allow)
 }
 
 static void route_playground(const struct api_backend *b, const char *method,
-			     const char *rest, const char *body, size_t len,
+			     const char *rest, const char *body, size_t len, bool text,
 			     struct api_response *r)
 {
 	const char *slash = strchr(rest, '/');
@@ -88,10 +88,10 @@ static void route_playground(const struct api_backend *b, const char *method,
 	if (sub) {
 		if (strcmp(method, "GET") != 0)
 			return method_not_allowed(r, "GET");
-		return b->stats(b->ctx, name, r);
+		return b->stats(b->ctx, name, text, r);
 	}
 	if (strcmp(method, "GET") == 0)
-		return b->get(b->ctx, name, r);
+		return b->get(b->ctx, name, text, r);
 	if (strcmp(method, "PUT") == 0) {
 		if (len == 0) {
 			api_error(r, 400, "empty_body", "PUT needs a manifest (YAML or JSON) as its body",
@@ -105,8 +105,13 @@ static void route_playground(const struct api_backend *b, const char *method,
 	method_not_allowed(r, "GET, PUT, DELETE");
 }
 
+bool api_wants_text(const char *accept)
+{
+	return accept && strncmp(accept, "text/plain", 10) == 0;
+}
+
 void api_handle(const struct api_backend *b, const char *method, const char *path,
-		const char *body, size_t len, struct api_response *r)
+		const char *body, size_t len, bool text, struct api_response *r)
 {
 	memset(r, 0, sizeof(*r));
 	if (strcmp(path, "/healthz") == 0) {
@@ -124,9 +129,9 @@ void api_handle(const struct api_backend *b, const char *method, const char *pat
 	if (strcmp(path, PREFIX) == 0) {
 		if (strcmp(method, "GET") != 0)
 			return method_not_allowed(r, "GET");
-		return b->list(b->ctx, r);
+		return b->list(b->ctx, text, r);
 	}
 	if (strncmp(path, PREFIX "/", sizeof(PREFIX)) == 0)
-		return route_playground(b, method, path + sizeof(PREFIX), body, len, r);
+		return route_playground(b, method, path + sizeof(PREFIX), body, len, text, r);
 	api_error(r, 404, "not_found", "no such resource", 0, 0);
 }

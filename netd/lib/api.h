@@ -8,6 +8,7 @@
 #define PLAYNET_API_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define API_MAX_BODY (1024 * 1024) /* a manifest's own limit */
@@ -22,17 +23,21 @@ struct api_response {
 
 struct api_backend {
 	void *ctx;
-	void (*list)(void *ctx, struct api_response *r);
-	void (*get)(void *ctx, const char *name, struct api_response *r);
+	/* text: the client asked for text/plain, what playnet prints. */
+	void (*list)(void *ctx, bool text, struct api_response *r);
+	void (*get)(void *ctx, const char *name, bool text, struct api_response *r);
 	void (*put)(void *ctx, const char *name, const char *body, size_t len,
 		    struct api_response *r);
 	void (*del)(void *ctx, const char *name, struct api_response *r);
-	void (*stats)(void *ctx, const char *name, struct api_response *r);
+	void (*stats)(void *ctx, const char *name, bool text, struct api_response *r);
 	void (*metrics)(void *ctx, struct api_response *r);
 };
 
+/* text: the request's Accept header asks for text/plain (see api_wants_text). */
 void api_handle(const struct api_backend *b, const char *method, const char *path,
-		const char *body, size_t len, struct api_response *r);
+		const char *body, size_t len, bool text, struct api_response *r);
+/* Whether an Accept header prefers text/plain to JSON. */
+bool api_wants_text(const char *accept);
 
 /* Helpers for backends: each replaces what r held. */
 void api_json(struct api_response *r, int status, struct json_object *j); /* takes j */

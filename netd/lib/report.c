@@ -4,11 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ipam.h"
 #include "netns.h"
 #include "plan_json.h"
+#include "plan_text.h"
+#include "table.h"
 
 int report_load(const char *state_dir, const char *name, struct state_record *rec,
 		struct plan *p, struct diag *d)
@@ -165,4 +168,106 @@ void report_drops_text(const struct guard_counters *c, char *buf, size_t len)
 	}
 	if (!buf[0])
 		snprintf(buf, len, "0");
+}
+
+void report_show_text(FILE *out, const struct fabric *f, const struct state_record *rec,
+		      const struct plan *p, const struct fabric_report *r)
+{
+	uint32_t h, i;
+	char hs[IPAM_CIDR_STRLEN], is[IPAM_CIDR_STRLEN];
+	fabric_transit_addrs(f, rec->transit_index, &h, &i);
+	ipam_format_cidr(h, 31, hs);
+	ipam_format_cidr(i, 31, is);
+	plan_print_text(p, out);
+	fprintf(out, "\nstatus %s, transit %s (host) / %s (inside)%s%s\n",
+		report_status(rec, r), hs, is, rec->host_netns[0] ? ", host netns " : "",
+		rec->host_netns);
+	for (size_t k = 0; k < r->n_missing; k++)
+		fprintf(out, "  missing: %s\n", r->missing[k]);
+	if (r->n_missing)
+		fprintf(out, "('playnet down %s' then 'up' rebuilds it; so does restarting netd)\n",
+			p->name);
+}
+
+void report_stats_text(FILE *out, const struct report_stats *s)
+{
+	struct table t;
+	table_init(&t, 5);
+	table_add(&t, (const char *[]){ "INTERFACE", "MACHINE", "PASSED", "BYTES", "DROPS" });
+	for (size_t i = 0; i <= s->n; i++) {
+		const struct report_iface *it = i < s->n ? &s->ifaces[i] : NULL;
+		const struct guard_counters *c = it ? &it->c : &s->total;
+		char pk[32], by[32], drops[512];
+		snprintf(pk, sizeof(pk), "%llu", (unsigned long long)c->pass_packets);
+		snprintf(by, sizeof(by), "%llu", (unsigned long long)c->pass_bytes);
+		report_drops_text(c, drops, sizeof(drops));
+		table_add(&t, (const char *[]){ it ? it->device : "total",
+						 it && it->machine[0] ? it->machine : NULL, pk, by,
+						 drops });
+	}
+	table_print(&t, out);
+	table_free(&t);
+}
+
+struct list_walk {
+	const char *state_dir;
+	struct json_object *arr;
+};
+
+static int list_one(const char *name, void *arg)
+{
+	struct list_walk *w = arg;
+	struct state_record rec;
+	if (state_read(w->state_dir, name, &rec) < 0)
+		return 0; /* gone or unreadable since the listing: not listed */
+	char created[32];
+	time_t t = (time_t)rec.created;
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	struct json_object *j = json_object_new_object();
+	json_object_object_add(j, "name", json_object_new_string(name));
+	json_object_object_add(j, "phase", json_object_new_string(state_phase_name(rec.phase)));
+	json_object_object_add(j, "hostNetns",
+			       rec.host_netns[0] ? json_object_new_string(rec.host_netns) : NULL);
+	json_object_object_add(j, "created", json_object_new_string(created));
+	json_object_array_add(w->arr, j);
+	state_record_free(&rec);
+	return 0;
+}
+
+int report_list_json(const char *state_dir, struct json_object **out)
+{
+	struct list_walk w = { state_dir, json_object_new_array() };
+	int e = state_list(state_dir, list_one, &w);
+	if (e < 0) {
+		json_object_put(w.arr);
+		return e;
+	}
+	*out = w.arr;
+	return 0;
+}
+
+static const char *member(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : NULL;
+}
+
+void report_list_text(FILE *out, struct json_object *arr)
+{
+	size_t n = json_object_array_length(arr);
+	if (!n)
+		return;
+	struct table t;
+	table_init(&t, 5);
+	table_add(&t, (const char *[]){ "NAME", "STATE", "NETNS", "HOST NETNS", "CREATED" });
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		const char *name = member(o, "name"), *host = member(o, "hostNetns");
+		char ns[NAMING_NETNS_MAX];
+		naming_netns(name ? name : "", ns);
+		table_add(&t, (const char *[]){ name, member(o, "phase"), ns,
+						 host ? host : "(root)", member(o, "created") });
+	}
+	table_print(&t, out);
+	table_free(&t);
 }

@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 #include <net/if.h>
+#include <stdio.h>
 
 #include "diag.h"
 #include "fabric.h"
@@ -44,6 +45,16 @@ int report_stats(const char *pin_dir, const struct state_record *rec, const stru
 		 struct report_stats *s, char *err, size_t errlen);
 struct json_object *report_stats_json(const char *name, const struct report_stats *s);
 void report_stats_free(struct report_stats *s);
+
+/* What playnet prints for show and stats, also served as text/plain. */
+void report_show_text(FILE *out, const struct fabric *f, const struct state_record *rec,
+		      const struct plan *p, const struct fabric_report *r);
+void report_stats_text(FILE *out, const struct report_stats *s);
+
+/* Every recorded playground: name, phase, hostNetns, created (ISO 8601). */
+int report_list_json(const char *state_dir, struct json_object **out);
+/* The same as a table; nothing when there are none. */
+void report_list_text(FILE *out, struct json_object *arr);
 
 /* "src_mac=3 uplink_deny=1", or "0". */
 void report_drops_text(const struct guard_counters *c, char *buf, size_t len);

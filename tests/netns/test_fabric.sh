@@ -20,6 +20,10 @@ HOST=pnt-h$ID
 INET=pnt-i$ID
 export PLAYNET_STATE_DIR=$T_TMP/state PLAYNET_HOST_NETNS=$HOST
 export PLAYNET_BPF_DIR=/sys/fs/bpf/playnet-test-$ID
+# The fabric itself, in playnet's own process: each call may shape it
+# differently (pools, guard configs, rates), which a running netd would
+# not take. tests/netns/test_cli_netd.sh drives the same through netd.
+export PLAYNET_DIRECT=1
 P1=pt$ID-a
 P2=pt$ID-b
 P3=pt$ID-c

@@ -15,12 +15,16 @@ static void note(struct api_response *r, const char *what)
 	api_text(r, 299, "application/json", b, 2);
 }
 
-static void f_list(void *ctx, struct api_response *r) { (void)ctx; note(r, "list"); }
-static void f_get(void *ctx, const char *n, struct api_response *r)
+static void f_list(void *ctx, bool text, struct api_response *r)
+{
+	(void)ctx;
+	note(r, text ? "list text" : "list");
+}
+static void f_get(void *ctx, const char *n, bool text, struct api_response *r)
 {
 	(void)ctx;
 	char w[96];
-	snprintf(w, sizeof(w), "get %s", n);
+	snprintf(w, sizeof(w), "get %s%s", n, text ? " text" : "");
 	note(r, w);
 }
 static void f_put(void *ctx, const char *n, const char *b, size_t len, struct api_response *r)
@@ -37,11 +41,11 @@ static void f_del(void *ctx, const char *n, struct api_response *r)
 	snprintf(w, sizeof(w), "delete %s", n);
 	note(r, w);
 }
-static void f_stats(void *ctx, const char *n, struct api_response *r)
+static void f_stats(void *ctx, const char *n, bool text, struct api_response *r)
 {
 	(void)ctx;
 	char w[96];
-	snprintf(w, sizeof(w), "stats %s", n);
+	snprintf(w, sizeof(w), "stats %s%s", n, text ? " text" : "");
 	note(r, w);
 }
 static void f_metrics(void *ctx, struct api_response *r) { (void)ctx; note(r, "metrics"); }
@@ -54,7 +58,7 @@ static void expect_route(const char *method, const char *path, const char *body,
 {
 	struct api_response r;
 	last[0] = '\0';
-	api_handle(&B, method, path, body, body ? strlen(body) : 0, &r);
+	api_handle(&B, method, path, body, body ? strlen(body) : 0, false, &r);
 	assert_int_equal(r.status, 299);
 	assert_string_equal(last, want);
 	api_response_free(&r);
@@ -64,7 +68,7 @@ static void expect_error(const char *method, const char *path, int status, const
 {
 	struct api_response r;
 	last[0] = '\0';
-	api_handle(&B, method, path, "x", 1, &r);
+	api_handle(&B, method, path, "x", 1, false, &r);
 	assert_int_equal(r.status, status);
 	assert_string_equal(last, ""); /* no backend ran */
 	struct json_object *j = json_tokener_parse(r.body);
@@ -93,7 +97,7 @@ static void t_healthz(void **state)
 {
 	(void)state;
 	struct api_response r;
-	api_handle(&B, "GET", "/healthz", NULL, 0, &r);
+	api_handle(&B, "GET", "/healthz", NULL, 0, false, &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "{\"status\":\"ok\"}");
 	assert_string_equal(r.content_type, "application/json");
@@ -129,11 +133,11 @@ static void t_methods(void **state)
 {
 	(void)state;
 	struct api_response r;
-	api_handle(&B, "POST", "/v1/playgrounds/lab", "x", 1, &r);
+	api_handle(&B, "POST", "/v1/playgrounds/lab", "x", 1, false, &r);
 	assert_int_equal(r.status, 405);
 	assert_string_equal(r.allow, "GET, PUT, DELETE");
 	api_response_free(&r);
-	api_handle(&B, "DELETE", "/v1/playgrounds", NULL, 0, &r);
+	api_handle(&B, "DELETE", "/v1/playgrounds", NULL, 0, false, &r);
 	assert_int_equal(r.status, 405);
 	assert_string_equal(r.allow, "GET");
 	api_response_free(&r);
@@ -146,7 +150,7 @@ static void t_empty_put(void **state)
 {
 	(void)state;
 	struct api_response r;
-	api_handle(&B, "PUT", "/v1/playgrounds/lab", "", 0, &r);
+	api_handle(&B, "PUT", "/v1/playgrounds/lab", "", 0, false, &r);
 	assert_int_equal(r.status, 400);
 	assert_non_null(strstr(r.body, "empty_body"));
 	api_response_free(&r);
@@ -162,6 +166,28 @@ static void t_error_position(void **state)
 	api_response_free(&r);
 }
 
+/* Accept: text/plain reaches the routes that have a text form. */
+static void t_text(void **state)
+{
+	(void)state;
+	static const struct { const char *path, *want; } routes[] = {
+		{ "/v1/playgrounds", "list text" },
+		{ "/v1/playgrounds/lab", "get lab text" },
+		{ "/v1/playgrounds/lab/stats", "stats lab text" },
+	};
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		struct api_response r;
+		api_handle(&B, "GET", routes[i].path, NULL, 0, true, &r);
+		assert_string_equal(last, routes[i].want);
+		api_response_free(&r);
+	}
+	assert_true(api_wants_text("text/plain"));
+	assert_true(api_wants_text("text/plain; charset=utf-8"));
+	assert_false(api_wants_text("application/json"));
+	assert_false(api_wants_text("*/*"));
+	assert_false(api_wants_text(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +198,7 @@ int main(void)
 		cmocka_unit_test(t_methods),
 		cmocka_unit_test(t_empty_put),
 		cmocka_unit_test(t_error_position),
+		cmocka_unit_test(t_text),
 	};
 	return cmocka_run_group_tests_name("api", tests, NULL, NULL);
 }

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# playnet through netd: the first command starts netd in the background,
+# every later one talks to it; up, ls, show, stats, exec and down with their
+# outputs and exit codes; --direct refused while netd holds the state dir.
+# Its own host netns, state dir, socket and bpffs dir; the netd it started
+# is stopped by its pid.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+t_setup
+PLAYNET=${PLAYNET:-$PWD/build/asan/bin/playnet}
+export ASAN_OPTIONS=detect_leaks=1:exitcode=99
+
+if [ "$(id -u)" -ne 0 ]; then
+	fail "CLI-through-netd tests need root"
+	exit 1
+fi
+
+ID=$$
+HOST=pnc-h$ID
+P=pc$ID
+export PLAYNET_STATE_DIR=$T_TMP/state PLAYNET_HOST_NETNS=$HOST
+export PLAYNET_BPF_DIR=/sys/fs/bpf/playnet-test-$ID PLAYNET_SOCKET=$T_TMP/netd.sock
+unset PLAYNET_DIRECT
+
+netd_pid() { cat "$PLAYNET_STATE_DIR/netd.pid" 2>/dev/null; }
+cleanup() {
+	local pid
+	pid=$(netd_pid)
+	if [ -n "$pid" ]; then
+		"$PLAYNET" down "$P" >/dev/null 2>&1
+		kill "$pid" 2>/dev/null
+		for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	fi
+	for ns in $(ip netns list | awk '{print $1}' | grep -E "^pg-$P(\.|$)"); do ip netns del "$ns"; done
+	ip netns del "$HOST" 2>/dev/null
+	rm -f "$PLAYNET_BPF_DIR"/guard_* 2>/dev/null
+	rmdir "$PLAYNET_BPF_DIR" 2>/dev/null
+	rm -rf "$T_TMP"
+}
+trap cleanup EXIT
+ip netns add "$HOST"
+M=tests/netns/pair.yaml
+
+expect_status "up starts netd" 0 "$PLAYNET" up --name "$P" "$M"
+expect_stderr_has "up says it started netd" "started netd (pid"
+expect_stderr_has "up says what it made" "playground $P is up in"
+PID1=$(netd_pid)
+[ -n "$PID1" ] && kill -0 "$PID1" 2>/dev/null && pass "netd runs in the background" || fail "netd runs in the background"
+[ -S "$PLAYNET_SOCKET" ] && pass "on the socket asked for" || fail "on the socket asked for"
+
+expect_status "up again, same manifest" 0 "$PLAYNET" up --name "$P" "$M"
+expect_stderr_has "up again says so" "is up already"
+[ "$(netd_pid)" = "$PID1" ] && pass "the same netd answers" || fail "the same netd answers" "$(netd_pid) != $PID1"
+expect_status "up, other manifest under that name" 1 "$PLAYNET" up --name "$P" tests/netns/crash.yaml
+expect_stderr_has "conflict said" "exists with another manifest"
+expect_status "up, bad manifest: checked before netd" 1 "$PLAYNET" up --name "$P-x" tests/bad/unknown-network.yaml
+expect_stderr_has "with file and line" "tests/bad/unknown-network.yaml:"
+
+expect_status "ls" 0 "$PLAYNET" ls
+expect_stdout_has "ls lists it" "$P  ready"
+expect_status "ls --json" 0 "$PLAYNET" ls --json
+expect_stdout_has "ls --json lists it" "\"name\": \"$P\""
+expect_status "show" 0 "$PLAYNET" show "$P"
+expect_stdout_has "show gives the table" "t-vm-0 (tap)"
+expect_stdout_has "show gives the status" "status ready"
+expect_status "show --json" 0 "$PLAYNET" show --json "$P"
+expect_stdout_has "show --json, stable form" '"netnsPath": "/run/netns/pg-'"$P"'"'
+expect_status "show unknown" 1 "$PLAYNET" show "$P-nope"
+expect_stderr_has "show unknown says so" "no such playground"
+expect_status "show bad name" 1 "$PLAYNET" show "../etc"
+
+expect_status "exec" 0 "$PLAYNET" exec "$P" a -- ping -c1 -W2 172.16.3.3
+expect_status "exec status passes through" 7 "$PLAYNET" exec "$P" a -- sh -c 'exit 7'
+expect_status "exec on a VM" 1 "$PLAYNET" exec "$P" vm -- true
+expect_status "exec unknown machine" 1 "$PLAYNET" exec "$P" nope -- true
+expect_status "stats" 0 "$PLAYNET" stats "$P"
+expect_stdout_has "stats counts the pings" "a/eth0"
+expect_status "stats --json" 0 "$PLAYNET" stats --json "$P"
+expect_stdout_has "stats --json total" '"total": {'
+
+expect_status "--direct while netd runs" 3 "$PLAYNET" --direct up --name "$P-d" "$M"
+expect_stderr_has "--direct refused with a reason" "in use by netd: drop --direct"
+[ ! -e "$PLAYNET_STATE_DIR/$P-d.json" ] && pass "--direct made nothing" || fail "--direct made nothing"
+
+expect_status "down" 0 "$PLAYNET" down "$P"
+expect_stderr_has "down says so" "playground $P is down"
+expect_status "down again" 0 "$PLAYNET" down "$P"
+ip netns list | grep -q "^pg-$P" && fail "down removed the namespaces" || pass "down removed the namespaces"
+grep -q "playground $P: created" "$PLAYNET_STATE_DIR/netd.log" && pass "netd logs in the state dir" ||
+	fail "netd logs in the state dir"
+
+# netd gone: the next command starts a new one, which finds nothing to recover.
+kill "$PID1"
+for i in $(seq 1 100); do kill -0 "$PID1" 2>/dev/null || break; sleep 0.05; done
+expect_status "ls starts netd again" 0 "$PLAYNET" ls
+[ -n "$(netd_pid)" ] && [ "$(netd_pid)" != "$PID1" ] && pass "a new netd" || fail "a new netd"
+# A netd that cannot start is reported, not waited for.
+expect_status "netd that cannot start" 3 env PLAYNET_SOCKET="$T_TMP/other.sock" "$PLAYNET" ls
+expect_stderr_has "its failure is said" "exited with status 1 at start"
+t_done
