@@ -142,6 +142,7 @@ $(B)/bench/%: $(B)/obj/tests/bench/%.o $(B)/libplaynet.a
 bench: all $(B)/bench/bench_guard
 	$(Q)scripts/bench-updown.sh
 	$(Q)scripts/bench-guard.sh
+	$(Q)scripts/bench-api.sh
 
 fuzz: $(FUZZ_BINS)
 	$(Q)FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run.sh

@@ -16,9 +16,12 @@ ip netns list | grep -qx "$PLAYNET_HOST_NETNS" || ip netns add "$PLAYNET_HOST_NE
 cat <<EOT
 
 The fabric is up: netns pg-$name with a bridge per network and a tap per VM
-interface (VMs come with vmlaunch). Look inside:
+interface (VMs come with vmlaunch), made by netd, which playnet started in
+the background (log: /run/playnet/netd.log) and which serves the VMs their
+addresses by DHCP. Look inside:
   ip netns exec pg-$name ip -br link
-  $playnet --host-netns $PLAYNET_HOST_NETNS show --json $name
+  $playnet show --json $name
+  curl --unix-socket /run/playnet/netd.sock http://netd/metrics
 Tear it down:
-  $playnet --host-netns $PLAYNET_HOST_NETNS down $name && ip netns del $PLAYNET_HOST_NETNS
+  $playnet down $name && kill \$(cat /run/playnet/netd.pid) && ip netns del $PLAYNET_HOST_NETNS
 EOT
