@@ -723,20 +723,32 @@ static int cmd_down(const struct options *o, int argc, char **argv)
 	return rc;
 }
 
-static int cmd_show(const struct options *o, int argc, char **argv)
+/* "CMD P [--json]": show and stats, the same route with another suffix. */
+static int playground_cmd(const struct options *o, int argc, char **argv, const char *suffix,
+			  int (*direct)(const struct options *o, const char *name, bool json))
 {
 	bool json;
 	int rc = parse_json_flag(argc, argv, &json, 1);
 	if (rc)
 		return rc;
 	if (!naming_valid_playground(argv[1]))
-		return bad_name("show", argv[1]);
+		return bad_name(argv[0], argv[1]);
 	if (o->direct)
-		return show_direct(o, argv[1], json);
+		return direct(o, argv[1], json);
 	char path[128], what[128];
-	snprintf(path, sizeof(path), "/v1/playgrounds/%s", argv[1]);
-	snprintf(what, sizeof(what), "show %s", argv[1]);
+	snprintf(path, sizeof(path), "/v1/playgrounds/%s%s", argv[1], suffix);
+	snprintf(what, sizeof(what), "%s %s", argv[0], argv[1]);
 	return get_and_print(o, what, path, json, NULL);
+}
+
+static int cmd_show(const struct options *o, int argc, char **argv)
+{
+	return playground_cmd(o, argc, argv, "", show_direct);
+}
+
+static int cmd_stats(const struct options *o, int argc, char **argv)
+{
+	return playground_cmd(o, argc, argv, "/stats", stats_direct);
 }
 
 static int cmd_ls(const struct options *o, int argc, char **argv)
@@ -747,22 +759,6 @@ static int cmd_ls(const struct options *o, int argc, char **argv)
 		return rc;
 	return o->direct ? ls_direct(o, json)
 			 : get_and_print(o, "ls", "/v1/playgrounds", json, "playgrounds");
-}
-
-static int cmd_stats(const struct options *o, int argc, char **argv)
-{
-	bool json;
-	int rc = parse_json_flag(argc, argv, &json, 1);
-	if (rc)
-		return rc;
-	if (!naming_valid_playground(argv[1]))
-		return bad_name("stats", argv[1]);
-	if (o->direct)
-		return stats_direct(o, argv[1], json);
-	char path[128], what[128];
-	snprintf(path, sizeof(path), "/v1/playgrounds/%s/stats", argv[1]);
-	snprintf(what, sizeof(what), "stats %s", argv[1]);
-	return get_and_print(o, what, path, json, NULL);
 }
 
 static int cmd_exec(const struct options *o, int argc, char **argv)

@@ -58,3 +58,31 @@ leftovers() {
 # fd count and RSS (kB) of netd.
 netd_fds() { ls "/proc/$PID/fd" | wc -l; }
 netd_rss() { awk '/^VmRSS/ {print $2}' "/proc/$PID/status"; }
+
+# need_root WHAT: fails the test when not root.
+need_root() {
+	[ "$(id -u)" -eq 0 ] && return 0
+	fail "$1 need root"
+	return 1
+}
+
+# test_env TAG: a host netns name of the test's own ($HOST, made here), and
+# its own state dir, socket and bpffs dir; ID for unique names.
+test_env() {
+	ID=$$
+	HOST=$1-h$ID
+	export PLAYNET_STATE_DIR=$T_TMP/state PLAYNET_HOST_NETNS=$HOST
+	export PLAYNET_BPF_DIR=/sys/fs/bpf/playnet-test-$ID PLAYNET_SOCKET=$T_TMP/netd.sock
+	ip netns add "$HOST"
+}
+
+# remove_test_env PREFIX: the namespaces of playgrounds named PREFIX*, the
+# host netns, the pinned maps and the temp dir, whatever is left of them.
+remove_test_env() {
+	local ns
+	for ns in $(ip netns list | awk '{print $1}' | grep -E "^pg-$1"); do ip netns del "$ns"; done
+	ip netns del "$HOST" 2>/dev/null
+	rm -f "$PLAYNET_BPF_DIR"/guard_* 2>/dev/null
+	rmdir "$PLAYNET_BPF_DIR" 2>/dev/null
+	rm -rf "$T_TMP"
+}

@@ -7,20 +7,13 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
+. tests/netns/netd_lib.sh
 t_setup
 PLAYNET=${PLAYNET:-$PWD/build/asan/bin/playnet}
 export ASAN_OPTIONS=detect_leaks=1:exitcode=99
-
-if [ "$(id -u)" -ne 0 ]; then
-	fail "CLI-through-netd tests need root"
-	exit 1
-fi
-
-ID=$$
-HOST=pnc-h$ID
+need_root "CLI-through-netd tests" || exit 1
+test_env pnc
 P=pc$ID
-export PLAYNET_STATE_DIR=$T_TMP/state PLAYNET_HOST_NETNS=$HOST
-export PLAYNET_BPF_DIR=/sys/fs/bpf/playnet-test-$ID PLAYNET_SOCKET=$T_TMP/netd.sock
 unset PLAYNET_DIRECT
 
 netd_pid() { cat "$PLAYNET_STATE_DIR/netd.pid" 2>/dev/null; }
@@ -32,14 +25,9 @@ cleanup() {
 		kill "$pid" 2>/dev/null
 		for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 	fi
-	for ns in $(ip netns list | awk '{print $1}' | grep -E "^pg-$P(\.|$)"); do ip netns del "$ns"; done
-	ip netns del "$HOST" 2>/dev/null
-	rm -f "$PLAYNET_BPF_DIR"/guard_* 2>/dev/null
-	rmdir "$PLAYNET_BPF_DIR" 2>/dev/null
-	rm -rf "$T_TMP"
+	remove_test_env "$P"
 }
 trap cleanup EXIT
-ip netns add "$HOST"
 M=tests/netns/pair.yaml
 
 expect_status "up starts netd" 0 "$PLAYNET" up --name "$P" "$M"

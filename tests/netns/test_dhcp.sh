@@ -6,33 +6,21 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
+. tests/netns/netd_lib.sh
 t_setup
 NETD=${NETD:-$PWD/build/asan/bin/netd}
 export ASAN_OPTIONS=detect_leaks=1:exitcode=99
-
-if [ "$(id -u)" -ne 0 ]; then
-	fail "DHCP tests need root"
-	exit 1
-fi
-
-ID=$$
-HOST=pnh-h$ID
+need_root "DHCP tests" || exit 1
+test_env pnh
 P=pdh$ID
 STRANGER=pnh-s$ID
-export PLAYNET_STATE_DIR=$T_TMP/state PLAYNET_HOST_NETNS=$HOST
-export PLAYNET_BPF_DIR=/sys/fs/bpf/playnet-test-$ID PLAYNET_SOCKET=$T_TMP/netd.sock
-PID=
 
 cleanup() {
 	curl -s --max-time 10 --unix-socket "$PLAYNET_SOCKET" -X DELETE \
 		"http://netd/v1/playgrounds/$P" >/dev/null 2>&1
 	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-	for ns in $(ip netns list | awk '{print $1}' | grep -E "^pg-$P(\.|$)"); do ip netns del "$ns"; done
 	ip netns del "$STRANGER" 2>/dev/null
-	ip netns del "$HOST" 2>/dev/null
-	rm -f "$PLAYNET_BPF_DIR"/guard_* 2>/dev/null
-	rmdir "$PLAYNET_BPF_DIR" 2>/dev/null
-	rm -rf "$T_TMP"
+	remove_test_env "$P"
 }
 trap cleanup EXIT
 
@@ -57,10 +45,7 @@ lease_is() { # NAME FILE KEY VALUE
 	if [ "$got" = "$4" ]; then pass "$1"; else fail "$1" "$3='$got', expected '$4'"; fi
 }
 
-ip netns add "$HOST"
-"$NETD" >"$T_TMP/netd.log" 2>&1 &
-PID=$!
-for i in $(seq 1 100); do [ -S "$PLAYNET_SOCKET" ] && break; sleep 0.05; done
+start_netd || exit 1
 code=$(curl -s -o "$T_TMP/body" -w '%{http_code}' --max-time 20 --unix-socket "$PLAYNET_SOCKET" \
 	-X PUT --data-binary @tests/netns/dhcp.yaml "http://netd/v1/playgrounds/$P")
 [ "$code" = 201 ] && pass "playground created" || fail "playground created" "HTTP $code $(cat "$T_TMP/body")"

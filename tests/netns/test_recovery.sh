@@ -11,29 +11,16 @@ cd "$(dirname "$0")/../.."
 . tests/netns/netd_lib.sh
 t_setup
 NETD=${NETD:-$PWD/build/bin/netd}
-
-if [ "$(id -u)" -ne 0 ]; then
-	fail "recovery tests need root"
-	exit 1
-fi
-
-ID=$$
-HOST=pnr-h$ID
+need_root "recovery tests" || exit 1
+test_env pnr
 P=pr$ID
 M=tests/netns/crash.yaml
-export PLAYNET_STATE_DIR=$T_TMP/state PLAYNET_HOST_NETNS=$HOST
-export PLAYNET_BPF_DIR=/sys/fs/bpf/playnet-test-$ID PLAYNET_SOCKET=$T_TMP/netd.sock
 
 cleanup() {
 	[ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-	for ns in $(ip netns list | awk '{print $1}' | grep -E "^pg-$P"); do ip netns del "$ns"; done
-	ip netns del "$HOST" 2>/dev/null
-	rm -f "$PLAYNET_BPF_DIR"/guard_* 2>/dev/null
-	rmdir "$PLAYNET_BPF_DIR" 2>/dev/null
-	rm -rf "$T_TMP"
+	remove_test_env "$P"
 }
 trap cleanup EXIT
-ip netns add "$HOST"
 
 # whole_and_working NAME: the playground answers ready with nothing missing,
 # and its machines reach each other and their gateway.

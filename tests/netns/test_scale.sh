@@ -10,17 +10,9 @@ cd "$(dirname "$0")/../.."
 . tests/netns/netd_lib.sh
 t_setup
 NETD=${NETD:-$PWD/build/bin/netd}
-
-if [ "$(id -u)" -ne 0 ]; then
-	fail "scale tests need root"
-	exit 1
-fi
-
-ID=$$
-HOST=pns-h$ID
+need_root "scale tests" || exit 1
+test_env pns
 P=ps$ID
-export PLAYNET_STATE_DIR=$T_TMP/state PLAYNET_HOST_NETNS=$HOST
-export PLAYNET_BPF_DIR=/sys/fs/bpf/playnet-test-$ID PLAYNET_SOCKET=$T_TMP/netd.sock
 PINGS=()
 
 cleanup() {
@@ -32,14 +24,9 @@ cleanup() {
 		kill -KILL "$PID" 2>/dev/null
 		wait "$PID" 2>/dev/null
 	fi
-	for ns in $(ip netns list | awk '{print $1}' | grep -E "^pg-$P"); do ip netns del "$ns"; done
-	ip netns del "$HOST" 2>/dev/null
-	rm -f "$PLAYNET_BPF_DIR"/guard_* 2>/dev/null
-	rmdir "$PLAYNET_BPF_DIR" 2>/dev/null
-	rm -rf "$T_TMP"
+	remove_test_env "$P"
 }
 trap cleanup EXIT
-ip netns add "$HOST"
 start_netd || exit 1
 
 # put_many FILE MANIFEST: PUT each name of FILE, 10 at a time; codes in $T_TMP/codes.
