@@ -259,6 +259,8 @@ static void answer(struct dhcp_server *s, const uint8_t *payload, size_t len)
 	uint8_t pkt[DHCP_IPUDP_LEN + DHCP_MAX_REPLY];
 	size_t n = dhcp_udp_wrap(s->net.server_id, dec.dst_addr, dec.buf, dec.len, pkt,
 				 sizeof(pkt));
+	if (!n)
+		return; /* cannot happen: a reply fits DHCP_MAX_REPLY */
 	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP),
 				  .sll_ifindex = s->ifindex, .sll_halen = 6 };
 	memset(to.sll_addr, 0xff, 6);

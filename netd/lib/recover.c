@@ -79,7 +79,11 @@ static void check_ready(struct fabric *f, const char *name, struct recover_repor
 	}
 	struct fabric_report rep;
 	e = fabric_inspect(f, &p, &rec, &rep);
-	if (e == 0 && rep.n_missing == 0) {
+	if (e < 0) {
+		/* Unknown is not missing: nothing is rebuilt on a guess. */
+		log_err("playground %s: cannot be checked: %s", name, f->err);
+		r->failed++;
+	} else if (rep.n_missing == 0) {
 		r->kept++;
 	} else {
 		for (size_t i = 0; i < rep.n_missing; i++)
