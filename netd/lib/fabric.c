@@ -71,17 +71,20 @@ static int fab_step(struct fabric *f, const char *what)
 		_e < 0 ? _e : 0;                                               \
 	})
 
+/* A test hook's step number; 0 (none) when unset. */
+static int env_step(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v ? atoi(v) : 0;
+}
+
 int fabric_open(struct fabric *f, const struct fabric_opts *o)
 {
 	memset(f, 0, sizeof(*f));
 	f->o = *o;
 	f->host_nsfd = -1;
-	const char *fail = getenv(FABRIC_FAIL_STEP_ENV);
-	if (fail && *fail)
-		f->fail_step = atoi(fail);
-	const char *kill_at = getenv(FABRIC_KILL_STEP_ENV);
-	if (kill_at && *kill_at)
-		f->kill_step = atoi(kill_at);
+	f->fail_step = env_step(FABRIC_FAIL_STEP_ENV);
+	f->kill_step = env_step(FABRIC_KILL_STEP_ENV);
 	int e = state_dir_init(o->state_dir);
 	if (e < 0)
 		return fabric_fail(f, e, "state dir %s", o->state_dir);
@@ -175,6 +178,7 @@ struct build {
 	long transit;
 	uint32_t *host_addrs;   /* the host netns's IPv4 addresses */
 	size_t n_host_addrs;
+	char owner_alias[128];  /* on every lo and the uplink's host end */
 };
 
 static unsigned port_guard_flags(const struct plan_interface *ifc)
@@ -229,9 +233,8 @@ static int build_namespace(struct build *b)
 		return e;
 	if ((e = link_sock_open(b->ns, &b->sk)) < 0)
 		return fabric_fail(f, e, "netlink socket in %s", ns);
-	char alias[128];
-	fabric_owner_alias(f, b->p->name, alias, sizeof(alias));
-	return FAB_DO(f, link_configure(b->sk, "lo", 0, alias, 0), "bring up lo in %s", ns);
+	return FAB_DO(f, link_configure(b->sk, "lo", 0, b->owner_alias, 0), "bring up lo in %s",
+		      ns);
 }
 
 static int build_bridges(struct build *b)
@@ -293,9 +296,8 @@ static int build_netns_machine(struct build *b, const struct plan_machine *mc)
 	struct nl_sock *msk = NULL;
 	if ((e = link_sock_open(mns, &msk)) < 0)
 		return fabric_fail(f, e, "netlink socket in %s", mc->netns);
-	char owner[128];
-	fabric_owner_alias(f, b->p->name, owner, sizeof(owner));
-	e = FAB_DO(f, link_configure(msk, "lo", 0, owner, 0), "bring up lo in %s", mc->netns);
+	e = FAB_DO(f, link_configure(msk, "lo", 0, b->owner_alias, 0), "bring up lo in %s",
+		   mc->netns);
 	for (size_t j = 0; e == 0 && j < mc->n_interfaces; j++) {
 		const struct plan_interface *ifc = &mc->interfaces[j];
 		const struct plan_network *n = &b->p->networks[ifc->network];
@@ -394,8 +396,7 @@ static int build_uplink(struct build *b)
 	const struct plan *p = b->p;
 	uint32_t host, inside;
 	fabric_transit_addrs(f, b->transit, &host, &inside);
-	char alias[128], hs[IPAM_ADDR_STRLEN], is[IPAM_ADDR_STRLEN];
-	fabric_owner_alias(f, p->name, alias, sizeof(alias));
+	char hs[IPAM_ADDR_STRLEN], is[IPAM_ADDR_STRLEN];
 	ipam_format_addr(host, hs);
 	ipam_format_addr(inside, is);
 	/* Allocations are per state dir; a host netns shared by two of them
@@ -406,7 +407,7 @@ static int build_uplink(struct build *b)
 			 hs);
 		return -EADDRINUSE;
 	}
-	int e = FAB_DO(f, link_veth_add(b->host, p->uplink_host, 0, alias,
+	int e = FAB_DO(f, link_veth_add(b->host, p->uplink_host, 0, b->owner_alias,
 					NAMING_UPLINK_INSIDE, b->ns, NULL, 0),
 		       "create uplink %s <-> %s in %s", p->uplink_host,
 		       NAMING_UPLINK_INSIDE, p->netns);
@@ -668,6 +669,7 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
 	}
 
 	struct build b = { .f = f, .p = p, .ns = -1, .transit = rec.transit_index };
+	fabric_owner_alias(f, p->name, b.owner_alias, sizeof(b.owner_alias));
 	if ((e = link_sock_open(f->host_nsfd, &b.host)) < 0)
 		fabric_fail(f, e, "netlink socket in the host netns");
 	if (e == 0 && (e = fab_step(f, "load the BPF guards")) == 0)
