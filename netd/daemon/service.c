@@ -189,6 +189,17 @@ static void manifest_error(struct service *s, const struct diag *d, struct api_r
 	free(msg);
 }
 
+/* A playground made but not served: removed, keeping the reason in
+ * fabric->err for the answer (fabric_delete writes its own there). */
+static void undo_create(struct service *s, const char *name)
+{
+	char why[sizeof(s->fabric->err)];
+	memcpy(why, s->fabric->err, sizeof(why));
+	if (fabric_delete(s->fabric, name) < 0)
+		log_err("playground %s: undo failed: %s", name, s->fabric->err);
+	memcpy(s->fabric->err, why, sizeof(why));
+}
+
 static void svc_put(void *ctx, const char *name, const char *body, size_t len,
 		    struct api_response *r)
 {
@@ -229,8 +240,8 @@ static void svc_put(void *ctx, const char *name, const char *body, size_t len,
 
 	double t0 = now_seconds();
 	e = fabric_create(s->fabric, &p, text);
-	if (e == 0 && (e = serve_plan(s, &p)) < 0 && fabric_delete(s->fabric, name) < 0)
-		log_err("playground %s: undo failed: %s", name, s->fabric->err);
+	if (e == 0 && (e = serve_plan(s, &p)) < 0)
+		undo_create(s, name);
 	plan_free(&p);
 	if (e < 0) {
 		log_err("playground %s: create failed: %s", name, s->fabric->err);
