@@ -108,12 +108,6 @@ static int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-static const char *env_or(const char *name, const char *fallback)
-{
-	const char *v = getenv(name);
-	return v && *v ? v : fallback;
-}
-
 /* The playground name when --name is not given: the file's base name
  * without its extension, if that is a valid name. */
 static bool default_playground_name(const char *file, char *out, size_t len)
@@ -857,19 +851,19 @@ static int parse_global(int argc, char **argv, struct options *o)
 		{ 0 },
 	};
 	*o = (struct options){
-		.state_dir = env_or("PLAYNET_STATE_DIR", "/run/playnet"),
-		.socket = env_or("PLAYNET_SOCKET", "/run/playnet/netd.sock"),
-		.host_netns = env_or("PLAYNET_HOST_NETNS", NULL),
+		.state_dir = cliopt_env("PLAYNET_STATE_DIR", CLIOPT_STATE_DIR_DEFAULT),
+		.socket = cliopt_env("PLAYNET_SOCKET", CLIOPT_SOCKET_DEFAULT),
+		.host_netns = cliopt_env("PLAYNET_HOST_NETNS", NULL),
 		.tap_uid = -1,
 		.tap_gid = -1,
 		.limits = MANIFEST_LIMITS_DEFAULT,
 	};
-	const char *tap_owner = env_or("PLAYNET_TAP_OWNER", NULL);
-	const char *pool = env_or("PLAYNET_TRANSIT_POOL", FABRIC_POOL_DEFAULT);
-	o->guard_config = env_or("PLAYNET_GUARD_CONFIG", NULL);
-	const char *bpf_dir = env_or("PLAYNET_BPF_DIR", NULL);
-	const char *rate = env_or("PLAYNET_UPLINK_RATE", NULL);
-	o->direct = strcmp(env_or("PLAYNET_DIRECT", "0"), "0") != 0;
+	const char *tap_owner = cliopt_env("PLAYNET_TAP_OWNER", NULL);
+	const char *pool = cliopt_env("PLAYNET_TRANSIT_POOL", FABRIC_POOL_DEFAULT);
+	o->guard_config = cliopt_env("PLAYNET_GUARD_CONFIG", NULL);
+	const char *bpf_dir = cliopt_env("PLAYNET_BPF_DIR", NULL);
+	const char *rate = cliopt_env("PLAYNET_UPLINK_RATE", NULL);
+	o->direct = strcmp(cliopt_env("PLAYNET_DIRECT", "0"), "0") != 0;
 	static const struct { const char *env; int opt; } limit_env[] = {
 		{ "PLAYNET_MAX_MACHINES", OPT_MAXM },
 		{ "PLAYNET_MAX_NETWORKS", OPT_MAXN },

@@ -60,12 +60,6 @@ static const char usage_text[] =
 	"  -n, --check            check the options and the config file, then exit\n"
 	"  -v, --verbose          log every request\n";
 
-static const char *env_or(const char *name, const char *fallback)
-{
-	const char *v = getenv(name);
-	return v && *v ? v : fallback;
-}
-
 static int bad_option(const char *what, const char *value)
 {
 	fprintf(stderr, "netd: %s: invalid value '%s'\n%s", what, value, usage_text);
@@ -95,17 +89,17 @@ static int parse_options(int argc, char **argv, struct netd_options *o)
 		{ 0 },
 	};
 	*o = (struct netd_options){
-		.state_dir = env_or("PLAYNET_STATE_DIR", "/run/playnet"),
-		.socket = env_or("PLAYNET_SOCKET", "/run/playnet/netd.sock"),
-		.host_netns = env_or("PLAYNET_HOST_NETNS", NULL),
-		.config = env_or("PLAYNET_GUARD_CONFIG", NULL),
-		.bpf_dir = env_or("PLAYNET_BPF_DIR", NULL),
+		.state_dir = cliopt_env("PLAYNET_STATE_DIR", CLIOPT_STATE_DIR_DEFAULT),
+		.socket = cliopt_env("PLAYNET_SOCKET", CLIOPT_SOCKET_DEFAULT),
+		.host_netns = cliopt_env("PLAYNET_HOST_NETNS", NULL),
+		.config = cliopt_env("PLAYNET_GUARD_CONFIG", NULL),
+		.bpf_dir = cliopt_env("PLAYNET_BPF_DIR", NULL),
 		.tap_uid = -1, .tap_gid = -1,
 		.limits = MANIFEST_LIMITS_DEFAULT,
 	};
-	const char *owner = env_or("PLAYNET_TAP_OWNER", NULL);
-	const char *pool = env_or("PLAYNET_TRANSIT_POOL", FABRIC_POOL_DEFAULT);
-	const char *rate = env_or("PLAYNET_UPLINK_RATE", NULL);
+	const char *owner = cliopt_env("PLAYNET_TAP_OWNER", NULL);
+	const char *pool = cliopt_env("PLAYNET_TRANSIT_POOL", FABRIC_POOL_DEFAULT);
+	const char *rate = cliopt_env("PLAYNET_UPLINK_RATE", NULL);
 	int ch;
 	while ((ch = getopt_long(argc, argv, "nvh", longopts, NULL)) != -1) {
 		switch (ch) {

@@ -46,3 +46,9 @@ bool cliopt_limit(const char *s, size_t *out)
 	*out = v;
 	return true;
 }
+
+const char *cliopt_env(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : fallback;
+}

@@ -6,6 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define CLIOPT_STATE_DIR_DEFAULT "/run/playnet"
+#define CLIOPT_SOCKET_DEFAULT "/run/playnet/netd.sock"
+
+/* The environment variable NAME, or fallback when it is unset or empty. */
+const char *cliopt_env(const char *name, const char *fallback);
+
 /* "UID" or "UID:GID", numbers; an absent GID stays -1. */
 bool cliopt_tap_owner(const char *s, long *uid, long *gid);
 /* An IPv4 CIDR of /31 or larger with no host bits. */

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cliopt.h"
 #include "guard.h"
 #include "ipam.h"
 #include "link.h"
@@ -125,7 +126,7 @@ void fabric_pin_dir(const char *state_dir, const char *given, char *out, size_t 
 {
 	if (given)
 		snprintf(out, len, "%s", given);
-	else if (strcmp(state_dir, "/run/playnet") == 0)
+	else if (strcmp(state_dir, CLIOPT_STATE_DIR_DEFAULT) == 0)
 		snprintf(out, len, "%s/playnet", GUARD_PIN_ROOT);
 	else
 		snprintf(out, len, "%s/playnet-%08x", GUARD_PIN_ROOT,
