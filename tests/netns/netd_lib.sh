@@ -29,11 +29,13 @@ stop_netd() {
 	PID=
 }
 
-# api METHOD PATH [curl args...]: status in $CODE, body in $T_TMP/body.
+# api METHOD PATH [curl args...]: status in $CODE, body in $T_TMP/body,
+# headers in $T_TMP/headers; at most API_MAX_TIME seconds (default 60).
 api() {
 	local method=$1 path=$2
 	shift 2
-	CODE=$(curl -s -o "$T_TMP/body" -D "$T_TMP/headers" -w '%{http_code}' --max-time 60 \
+	CODE=$(curl -s -o "$T_TMP/body" -D "$T_TMP/headers" -w '%{http_code}' \
+		--max-time "${API_MAX_TIME:-60}" \
 		--unix-socket "$PLAYNET_SOCKET" -X "$method" "$@" "http://netd$path")
 }
 
@@ -53,6 +55,25 @@ leftovers() {
 	[ "$transit" = 0 ] || echo "transit allocations: $transit"
 	[ "$records" = 0 ] || echo "records: $records"
 	[ "$entries" = 0 ] || echo "guard entries: $entries"
+}
+
+# dhcp_lease NETNS IFACE OUT: one busybox udhcpc run of a few seconds; the
+# lease's options in OUT, KEY=value per line (ip, subnet, router, dns,
+# hostname, mtu, lease); udhcpc's output in $T_TMP/udhcpc.log.
+dhcp_lease() {
+	local script=$T_TMP/udhcpc-script
+	if [ ! -x "$script" ]; then
+		cat >"$script" <<'SCRIPT'
+#!/bin/sh
+[ "$1" = bound ] || exit 0
+printf 'ip=%s\nsubnet=%s\nrouter=%s\ndns=%s\nhostname=%s\nmtu=%s\nlease=%s\n' \
+	"$ip" "$subnet" "$router" "$dns" "$hostname" "$mtu" "$lease" >"$LEASE_FILE"
+SCRIPT
+		chmod +x "$script"
+	fi
+	rm -f "$3"
+	LEASE_FILE=$3 timeout 20 ip netns exec "$1" busybox udhcpc -i "$2" -n -q -f \
+		-t 3 -T 1 -s "$script" >"$T_TMP/udhcpc.log" 2>&1
 }
 
 # fd count and RSS (kB) of netd.

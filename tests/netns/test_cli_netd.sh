@@ -20,7 +20,8 @@ netd_pid() { cat "$PLAYNET_STATE_DIR/netd.pid" 2>/dev/null; }
 cleanup() {
 	local pid
 	pid=$(netd_pid)
-	if [ -n "$pid" ]; then
+	# Only while that netd runs: playnet would start another one.
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
 		"$PLAYNET" down "$P" >/dev/null 2>&1
 		kill "$pid" 2>/dev/null
 		for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done

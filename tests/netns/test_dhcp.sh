@@ -16,29 +16,13 @@ P=pdh$ID
 STRANGER=pnh-s$ID
 
 cleanup() {
-	curl -s --max-time 10 --unix-socket "$PLAYNET_SOCKET" -X DELETE \
-		"http://netd/v1/playgrounds/$P" >/dev/null 2>&1
+	[ -n "$PID" ] && api DELETE "/v1/playgrounds/$P"
 	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
 	ip netns del "$STRANGER" 2>/dev/null
 	remove_test_env "$P"
 }
 trap cleanup EXIT
 
-# The script udhcpc calls: the lease's options, one per line, on "bound".
-cat >"$T_TMP/script" <<'SCRIPT'
-#!/bin/sh
-[ "$1" = bound ] || exit 0
-printf 'ip=%s\nsubnet=%s\nrouter=%s\ndns=%s\nhostname=%s\nmtu=%s\nlease=%s\n' \
-	"$ip" "$subnet" "$router" "$dns" "$hostname" "$mtu" "$lease" >"$LEASE_FILE"
-SCRIPT
-chmod +x "$T_TMP/script"
-
-# dhcp NETNS IFACE OUT: one udhcpc run, at most a few seconds.
-dhcp() {
-	rm -f "$3"
-	LEASE_FILE=$3 timeout 20 ip netns exec "$1" busybox udhcpc -i "$2" -n -q -f \
-		-t 3 -T 1 -s "$T_TMP/script" >"$T_TMP/udhcpc.log" 2>&1
-}
 lease_is() { # NAME FILE KEY VALUE
 	local got
 	got=$(sed -n "s/^$3=//p" "$2" 2>/dev/null)
@@ -46,9 +30,8 @@ lease_is() { # NAME FILE KEY VALUE
 }
 
 start_netd || exit 1
-code=$(curl -s -o "$T_TMP/body" -w '%{http_code}' --max-time 20 --unix-socket "$PLAYNET_SOCKET" \
-	-X PUT --data-binary @tests/netns/dhcp.yaml "http://netd/v1/playgrounds/$P")
-[ "$code" = 201 ] && pass "playground created" || fail "playground created" "HTTP $code $(cat "$T_TMP/body")"
+api PUT "/v1/playgrounds/$P" --data-binary @tests/netns/dhcp.yaml
+[ "$CODE" = 201 ] && pass "playground created" || fail "playground created" "HTTP $CODE $(cat "$T_TMP/body")"
 
 # The fabric configured these machines; DHCP must give back the same.
 A=pg-$P.client-a B=pg-$P.client-b
@@ -56,7 +39,7 @@ ip -n "$A" addr flush dev eth0
 ip -n "$B" addr flush dev eth0
 MAC_A=$(ip -n "$A" -br link show eth0 | awk '{print $3}')
 
-if dhcp "$A" eth0 "$T_TMP/a"; then pass "client-a gets a lease"; else fail "client-a gets a lease" "$(cat "$T_TMP/udhcpc.log")"; fi
+if dhcp_lease "$A" eth0 "$T_TMP/a"; then pass "client-a gets a lease"; else fail "client-a gets a lease" "$(cat "$T_TMP/udhcpc.log")"; fi
 lease_is "client-a address" "$T_TMP/a" ip 172.16.9.20
 lease_is "client-a mask" "$T_TMP/a" subnet 255.255.255.0
 lease_is "client-a router" "$T_TMP/a" router 172.16.9.1
@@ -65,7 +48,7 @@ lease_is "client-a hostname" "$T_TMP/a" hostname client-a
 lease_is "client-a MTU" "$T_TMP/a" mtu 1500
 lease_is "client-a lease is infinite" "$T_TMP/a" lease 4294967295
 
-if dhcp "$B" eth0 "$T_TMP/b"; then pass "client-b gets a lease"; else fail "client-b gets a lease" "$(cat "$T_TMP/udhcpc.log")"; fi
+if dhcp_lease "$B" eth0 "$T_TMP/b"; then pass "client-b gets a lease"; else fail "client-b gets a lease" "$(cat "$T_TMP/udhcpc.log")"; fi
 lease_is "client-b address (private network)" "$T_TMP/b" ip 10.9.0.30
 lease_is "client-b mask" "$T_TMP/b" subnet 255.255.255.0
 lease_is "client-b: no router on a private network" "$T_TMP/b" router ""
@@ -82,9 +65,10 @@ ip netns add "$STRANGER"
 ip -n "pg-$P" link add pnh-x$ID type veth peer name eth0 netns "$STRANGER"
 ip -n "pg-$P" link set pnh-x$ID master br-lan up
 ip -n "$STRANGER" link set eth0 address 02:00:00:00:99:99 up
-if dhcp "$STRANGER" eth0 "$T_TMP/s"; then fail "an unknown MAC gets nothing" "$(cat "$T_TMP/s")"; else pass "an unknown MAC gets nothing"; fi
+if dhcp_lease "$STRANGER" eth0 "$T_TMP/s"; then fail "an unknown MAC gets nothing" "$(cat "$T_TMP/s")"; else pass "an unknown MAC gets nothing"; fi
 
-curl -s --max-time 10 --unix-socket "$PLAYNET_SOCKET" http://netd/metrics >"$T_TMP/metrics"
+api GET /metrics
+cp "$T_TMP/body" "$T_TMP/metrics"
 metric() { sed -n "s/^$1 //p" "$T_TMP/metrics"; }
 [ "$(metric 'playnet_dhcp_sent_total{type="offer"}')" = 2 ] && pass "metrics: 2 offers" ||
 	fail "metrics: 2 offers" "$(grep dhcp "$T_TMP/metrics")"
@@ -98,9 +82,8 @@ grep -q "$P: DHCP ack 172.16.9.20 to $MAC_A on lan" "$T_TMP/netd.log" &&
 	pass "netd logs the lease" || fail "netd logs the lease" "$(grep DHCP "$T_TMP/netd.log")"
 
 # Servers go with their playground: no socket keeps the namespace alive.
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 --unix-socket "$PLAYNET_SOCKET" \
-	-X DELETE "http://netd/v1/playgrounds/$P")
-[ "$code" = 204 ] && pass "playground deleted" || fail "playground deleted" "HTTP $code"
+api DELETE "/v1/playgrounds/$P"
+[ "$CODE" = 204 ] && pass "playground deleted" || fail "playground deleted" "HTTP $CODE"
 [ "$(ls -l /proc/$PID/fd | grep -c 'socket:')" -le 4 ] && pass "its DHCP sockets are closed" ||
 	fail "its DHCP sockets are closed" "$(ls -l /proc/$PID/fd | grep -c socket:) sockets"
 

@@ -5,41 +5,24 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
+. tests/netns/netd_lib.sh
 t_setup
 NETD=${NETD:-$PWD/build/asan/bin/netd}
 PLAYNET=${PLAYNET:-$PWD/build/asan/bin/playnet}
 export ASAN_OPTIONS=detect_leaks=1:exitcode=99
-
-if [ "$(id -u)" -ne 0 ]; then
-	fail "netd tests need root"
-	exit 1
-fi
-
-ID=$$
-HOST=pnd-h$ID
+API_MAX_TIME=20
+need_root "netd tests" || exit 1
+test_env pnd
 P=pd$ID-a
-export PLAYNET_STATE_DIR=$T_TMP/state PLAYNET_HOST_NETNS=$HOST
-export PLAYNET_BPF_DIR=/sys/fs/bpf/playnet-test-$ID PLAYNET_SOCKET=$T_TMP/netd.sock
-PID=
 
+# Through the API while netd runs: playnet would start a netd of its own.
 cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-	"$PLAYNET" down "$P" >/dev/null 2>&1
-	for ns in $(ip netns list | awk '{print $1}' | grep -E "^pg-$P(\.|$)"); do ip netns del "$ns"; done
-	ip netns del "$HOST" 2>/dev/null
-	rm -f "$PLAYNET_BPF_DIR"/guard_* 2>/dev/null
-	rmdir "$PLAYNET_BPF_DIR" 2>/dev/null
-	rm -rf "$T_TMP"
+	[ -n "$PID" ] && api DELETE "/v1/playgrounds/$P"
+	stop_netd
+	remove_test_env "$P"
 }
 trap cleanup EXIT
 
-# api METHOD PATH [curl args...]: body in $T_TMP/body, status in $CODE
-api() {
-	local method=$1 path=$2
-	shift 2
-	CODE=$(curl -s -o "$T_TMP/body" -D "$T_TMP/headers" -w '%{http_code}' --max-time 20 \
-		--unix-socket "$PLAYNET_SOCKET" -X "$method" "$@" "http://netd$path")
-}
 expect_code() { # NAME WANT
 	if [ "$CODE" = "$2" ]; then pass "$1"; else fail "$1" "HTTP $CODE, expected $2: $(head -c 300 "$T_TMP/body")"; fi
 }
@@ -47,11 +30,7 @@ body_has() {
 	if grep -qF -- "$2" "$T_TMP/body"; then pass "$1"; else fail "$1" "body lacks '$2': $(head -c 300 "$T_TMP/body")"; fi
 }
 
-ip netns add "$HOST"
-"$NETD" >"$T_TMP/netd.log" 2>&1 &
-PID=$!
-for i in $(seq 1 100); do [ -S "$PLAYNET_SOCKET" ] && break; sleep 0.05; done
-[ -S "$PLAYNET_SOCKET" ] && pass "netd listens" || fail "netd listens" "$(cat "$T_TMP/netd.log")"
+start_netd && pass "netd listens" || fail "netd listens" "$(cat "$T_TMP/netd.log")"
 [ "$(stat -c %a "$PLAYNET_SOCKET")" = 660 ] && pass "socket mode 0660" || fail "socket mode 0660" "$(stat -c %a "$PLAYNET_SOCKET")"
 
 expect_status "netd -n" 0 "$NETD" -n
@@ -131,11 +110,8 @@ api GET "/v1/playgrounds/$P"; expect_code "gone" 404
 ip netns list | grep -q "pg-$P" && fail "nothing left in the kernel" || pass "nothing left in the kernel"
 api GET /metrics; body_has "metrics deletes" "playnet_deletes_total 2"
 
-kill -TERM "$PID"
-wait "$PID"
-st=$?
-PID=
-[ $st -eq 0 ] && pass "netd stops on SIGTERM, no leak" || fail "netd stops on SIGTERM, no leak" "exit $st: $(tail -20 "$T_TMP/netd.log")"
+stop_netd
+[ "$NETD_STATUS" -eq 0 ] && pass "netd stops on SIGTERM, no leak" || fail "netd stops on SIGTERM, no leak" "exit $NETD_STATUS: $(tail -20 "$T_TMP/netd.log")"
 [ ! -e "$PLAYNET_SOCKET" ] && pass "socket removed" || fail "socket removed"
 grep -q "playground $P: created" "$T_TMP/netd.log" && pass "one log line per event, with the name" || fail "one log line per event, with the name"
 

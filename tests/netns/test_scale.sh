@@ -90,17 +90,9 @@ cmp -s "$T_TMP/before" "$T_TMP/after" && pass "100 playgrounds untouched (links,
 api GET "/v1/playgrounds/$P-r77"
 grep -q '"status":"ready"' "$T_TMP/body" && pass "a playground reads back ready" || fail "a playground reads back ready"
 # DHCP is served again after the restart.
-rm -f "$T_TMP/lease"
-cat >"$T_TMP/script" <<'SCRIPT'
-#!/bin/sh
-[ "$1" = bound ] && echo "$ip" >"$LEASE_FILE"
-exit 0
-SCRIPT
-chmod +x "$T_TMP/script"
-LEASE_FILE=$T_TMP/lease timeout 20 ip netns exec "pg-$P-r77.b" busybox udhcpc -i eth0 -n -q -f \
-	-t 3 -T 1 -s "$T_TMP/script" >/dev/null 2>&1
-[ "$(cat "$T_TMP/lease" 2>/dev/null)" = 172.16.3.3 ] && pass "DHCP served after the restart" ||
-	fail "DHCP served after the restart" "$(cat "$T_TMP/lease" 2>/dev/null)"
+dhcp_lease "pg-$P-r77.b" eth0 "$T_TMP/lease"
+[ "$(sed -n 's/^ip=//p' "$T_TMP/lease" 2>/dev/null)" = 172.16.3.3 ] && pass "DHCP served after the restart" ||
+	fail "DHCP served after the restart" "$(cat "$T_TMP/lease" "$T_TMP/udhcpc.log" 2>/dev/null)"
 del_many "$T_TMP/hundred"
 all_codes "100 playgrounds deleted" 204 100
 [ -z "$(leftovers "$P")" ] && pass "nothing left of the 100" || fail "nothing left of the 100" "$(leftovers "$P")"
