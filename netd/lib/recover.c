@@ -68,10 +68,7 @@ static void check_ready(struct fabric *f, const char *name, struct recover_repor
 {
 	struct state_record rec;
 	struct plan p;
-	struct diag d;
-	diag_init(&d, name);
-	int e = report_load(f->o.state_dir, name, &rec, &p, &d);
-	diag_free(&d);
+	int e = report_load_quiet(f->o.state_dir, name, &rec, &p);
 	if (e < 0) {
 		log_err("playground %s: its record cannot be read back; left as it is", name);
 		r->failed++;

@@ -35,6 +35,16 @@ int report_load(const char *state_dir, const char *name, struct state_record *re
 	return e;
 }
 
+int report_load_quiet(const char *state_dir, const char *name, struct state_record *rec,
+		      struct plan *p)
+{
+	struct diag d;
+	diag_init(&d, name);
+	int e = report_load(state_dir, name, rec, p, &d);
+	diag_free(&d);
+	return e;
+}
+
 const char *report_status(const struct state_record *rec, const struct fabric_report *r)
 {
 	if (rec->phase != STATE_READY)
