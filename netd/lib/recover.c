@@ -130,9 +130,17 @@ static bool owned_orphan(struct orphan_walk *w, const char *alias, char *name, s
 	return fabric_owns(w->f, alias, name, len) && !recorded(w->f, name);
 }
 
-/* A playground or machine netns: its lo says whose it is. */
+/* A playground or machine netns: its lo says whose it is. Namespace names
+ * are global, so one whose playground is recorded here is ours and kept
+ * without opening a netlink socket in each of thousands. */
 static int netns_orphan(const char *ns, void *arg)
 {
+	struct orphan_walk *w = arg;
+	char pg[NAMING_PLAYGROUND_MAX + 1];
+	const char *rest = ns + strlen(NAMING_NETNS_PREFIX);
+	snprintf(pg, sizeof(pg), "%.*s", (int)strcspn(rest, "."), rest);
+	if (naming_valid_playground(pg) && recorded(w->f, pg))
+		return 0;
 	cleanup_close int fd = netns_open(ns);
 	struct nl_sock *sk = NULL;
 	if (fd < 0 || link_sock_open(fd, &sk) < 0)
@@ -140,7 +148,6 @@ static int netns_orphan(const char *ns, void *arg)
 	char alias[256], name[NAMING_PLAYGROUND_MAX + 1];
 	int e = link_alias(sk, "lo", alias, sizeof(alias));
 	link_sock_close(sk);
-	struct orphan_walk *w = arg;
 	return e == 0 && owned_orphan(w, alias, name, sizeof(name))
 		       ? names_add(name, w->playgrounds) : 0;
 }
@@ -158,7 +165,7 @@ static int link_orphan(const char *dev, const char *alias, void *arg)
 static int collect_orphans(struct fabric *f, struct names *playgrounds, struct names *links)
 {
 	struct orphan_walk w = { f, playgrounds, links };
-	int e = netns_list("pg-", netns_orphan, &w);
+	int e = netns_list(NAMING_NETNS_PREFIX, netns_orphan, &w);
 	struct nl_sock *hsk = NULL;
 	if (e == 0 && (e = link_sock_open(f->host_nsfd, &hsk)) == 0) {
 		e = link_each(hsk, link_orphan, &w);
