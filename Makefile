@@ -36,14 +36,15 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 LIB_SRC := $(wildcard netd/lib/*.c)
 CLI_SRC := $(wildcard netd/cli/*.c)
 NETD_SRC := $(wildcard netd/daemon/*.c)
+VML_SRC := $(wildcard netd/vmlaunch/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 KTEST_SRC := $(wildcard tests/netns/test_*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
 LIB_AOBJ := $(LIB_SRC:%.c=$(A)/obj/%.o)
-BINS := $(B)/bin/playnet $(B)/bin/netd
-ABINS := $(A)/bin/playnet $(A)/bin/netd
+BINS := $(B)/bin/playnet $(B)/bin/netd $(B)/bin/vmlaunch
+ABINS := $(A)/bin/playnet $(A)/bin/netd $(A)/bin/vmlaunch
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(A)/tests/%) $(KTEST_SRC:tests/netns/%.c=$(A)/tests/%)
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
@@ -93,6 +94,16 @@ $(B)/bin/netd: $(NETD_SRC:%.c=$(B)/obj/%.o) $(B)/libplaynet.a
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/bin/vmlaunch: $(VML_SRC:%.c=$(B)/obj/%.o) $(B)/libplaynet.a
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(A)/bin/vmlaunch: $(VML_SRC:%.c=$(A)/obj/%.o) $(A)/libplaynet.a
+	@mkdir -p $(@D)
+	@echo "  LD asan $@"
+	$(Q)$(CC) $(SAN) -o $@ $^ $(LIBS)
 
 $(A)/bin/netd: $(NETD_SRC:%.c=$(A)/obj/%.o) $(A)/libplaynet.a
 	@mkdir -p $(@D)
@@ -161,5 +172,6 @@ help:
 
 -include $(LIB_OBJ:.o=.d) $(LIB_AOBJ:.o=.d) $(CLI_SRC:%.c=$(B)/obj/%.d) $(CLI_SRC:%.c=$(A)/obj/%.d)
 -include $(NETD_SRC:%.c=$(B)/obj/%.d) $(NETD_SRC:%.c=$(A)/obj/%.d)
+-include $(VML_SRC:%.c=$(B)/obj/%.d) $(VML_SRC:%.c=$(A)/obj/%.d)
 -include $(UNIT_SRC:tests/unit/%.c=$(A)/obj/tests/unit/%.d) $(KTEST_SRC:tests/netns/%.c=$(A)/obj/tests/netns/%.d)
 -include $(wildcard $(B)/obj/tests/bench/*.d)

@@ -25,6 +25,7 @@
 #include "netns.h"
 #include "nft.h"
 #include "util.h"
+#include "vm_run.h"
 
 int fabric_fail(struct fabric *f, int e, const char *fmt, ...)
 {
@@ -731,6 +732,8 @@ int fabric_delete(struct fabric *f, const char *name)
 			return fabric_fail(f, e, "write state of %s", name);
 		}
 	}
+	/* VMMs hold the taps and keep the namespace alive: they go first. */
+	vm_remove(f->o.state_dir, name);
 	int hfd = host_netns_fd_for(f, have ? &rec : NULL);
 	e = fabric_teardown(f, name, hfd);
 	if (hfd >= 0)

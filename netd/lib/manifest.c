@@ -852,6 +852,68 @@ static void read_resources(struct reader *r, const struct ytree_node *v,
 	}
 }
 
+static const char *const drive_kinds[] = {
+	[MANIFEST_DRIVE_AUTO] = "auto",
+	[MANIFEST_DRIVE_KERNEL] = "kernel",
+	[MANIFEST_DRIVE_INITRD] = "initrd",
+	[MANIFEST_DRIVE_DISK] = "disk",
+};
+
+const char *manifest_drive_kind_name(enum manifest_drive_kind k)
+{
+	return drive_kinds[k];
+}
+
+static int read_drive(struct reader *r, const struct ytree_node *n,
+		      const char *path, struct manifest_drive *dr)
+{
+	dr->pos = pos_of(n);
+	if (!want_kind(r, n, path, YTREE_MAP, "a drive (a mapping with source)"))
+		return 0;
+	/* labctl's drives carry mount, size and more: kept, not checked. */
+	check_keys(r, n, path, NULL, 0, false);
+	char p[PATH_LEN];
+	const struct ytree_node *v;
+	const char *s;
+	pathf(p, "%s.source", path);
+	if (!(v = map_get_present(n, "source")))
+		err_at(r, n, path, "missing required key 'source' (a kernel, initramfs or disk image)");
+	else if (read_string(r, v, p, "a path", &s)) {
+		if (!*s)
+			err_at(r, v, p, "expected a path, got an empty string");
+		else if (!(dr->source = strdup(s)))
+			return -ENOMEM;
+	}
+	pathf(p, "%s.kind", path);
+	if (!(v = map_get_present(n, "kind")) || !read_string(r, v, p, "a drive kind", &s))
+		return 0;
+	for (size_t k = 0; k < ARRAY_SIZE(drive_kinds); k++)
+		if (strcmp(s, drive_kinds[k]) == 0) {
+			dr->kind = (enum manifest_drive_kind)k;
+			return 0;
+		}
+	err_at(r, v, p, "expected kernel, initrd, disk or auto, got '%s'", s);
+	return 0;
+}
+
+static int read_drives(struct reader *r, const struct ytree_node *v,
+		       const char *path, struct manifest_machine *mc)
+{
+	if (!want_kind(r, v, path, YTREE_SEQ, "a list of drives"))
+		return 0;
+	mc->drives = calloc(v->n ? v->n : 1, sizeof(*mc->drives));
+	if (!mc->drives)
+		return -ENOMEM;
+	mc->n_drives = v->n;
+	for (size_t i = 0; i < v->n; i++) {
+		char p[PATH_LEN];
+		pathf(p, "%s[%zu]", path, i);
+		if (read_drive(r, v->items[i], p, &mc->drives[i]) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int read_machine(struct reader *r, const struct ytree_node *n, size_t idx,
 			struct manifest_machine *mc)
 {
@@ -891,6 +953,10 @@ static int read_machine(struct reader *r, const struct ytree_node *n, size_t idx
 	pathf(p, "%s.resources", path);
 	if ((v = map_get_present(n, "resources")))
 		read_resources(r, v, p, mc);
+
+	pathf(p, "%s.drives", path);
+	if ((v = map_get_present(n, "drives")) && read_drives(r, v, p, mc) < 0)
+		return -ENOMEM;
 
 	pathf(p, "%s.network", path);
 	if ((v = map_get_present(n, "network")))
@@ -1143,8 +1209,13 @@ int manifest_load(const char *path, const struct manifest_limits *lim,
 
 void manifest_free(struct manifest *m)
 {
-	for (size_t i = 0; i < m->n_machines; i++)
-		free(m->machines[i].interfaces);
+	for (size_t i = 0; i < m->n_machines; i++) {
+		struct manifest_machine *mc = &m->machines[i];
+		for (size_t j = 0; j < mc->n_drives; j++)
+			free(mc->drives[j].source);
+		free(mc->drives);
+		free(mc->interfaces);
+	}
 	free(m->machines);
 	free(m->networks);
 	free(m->title);

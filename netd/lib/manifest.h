@@ -78,12 +78,30 @@ struct manifest_interface {
 
 enum manifest_runtime { MANIFEST_RUNTIME_VM, MANIFEST_RUNTIME_NETNS };
 
+/* What a drive holds; AUTO is told from the file's first bytes by vmlaunch. */
+enum manifest_drive_kind {
+	MANIFEST_DRIVE_AUTO,
+	MANIFEST_DRIVE_KERNEL,
+	MANIFEST_DRIVE_INITRD,
+	MANIFEST_DRIVE_DISK,
+};
+
+/* One entry of a machine's drives: labctl's source (an oci:// image there,
+ * a local path for vmlaunch) and playnet's optional kind. */
+struct manifest_drive {
+	char *source;
+	enum manifest_drive_kind kind;
+	struct manifest_pos pos;
+};
+
 struct manifest_machine {
 	char name[MANIFEST_HOSTNAME_MAX + 1];
 	struct manifest_pos pos;
 	enum manifest_runtime runtime;
 	unsigned cpu_count;    /* 0: backend default */
 	uint64_t ram_bytes;    /* 0: backend default */
+	struct manifest_drive *drives;
+	size_t n_drives;
 	struct manifest_interface *interfaces;
 	size_t n_interfaces;
 };
@@ -115,6 +133,9 @@ int manifest_read_file(const char *path, char **buf, size_t *len,
 		       struct diag *d);
 
 void manifest_free(struct manifest *m);
+
+/* "kernel", "initrd", "disk" or "auto". */
+const char *manifest_drive_kind_name(enum manifest_drive_kind k);
 
 /* Index of a network by name, or -1. */
 ssize_t manifest_find_network(const struct manifest *m, const char *name);

@@ -85,6 +85,20 @@ static void plan_interface(const struct manifest *m, struct plan *p, size_t mi,
 	ifc->impair = src->impair;
 }
 
+static int plan_drives(const struct manifest_machine *src, struct plan_machine *mc)
+{
+	mc->drives = calloc(src->n_drives ? src->n_drives : 1, sizeof(*mc->drives));
+	if (!mc->drives)
+		return -ENOMEM;
+	for (size_t j = 0; j < src->n_drives; j++) {
+		mc->drives[j] = src->drives[j];
+		if (!(mc->drives[j].source = strdup(src->drives[j].source)))
+			return -ENOMEM;
+		mc->n_drives = j + 1;
+	}
+	return 0;
+}
+
 static int plan_machines(const struct manifest *m, struct plan *p)
 {
 	for (size_t i = 0; i < m->n_machines; i++) {
@@ -96,6 +110,8 @@ static int plan_machines(const struct manifest *m, struct plan *p)
 		mc->ram_bytes = src->ram_bytes;
 		if (src->runtime == MANIFEST_RUNTIME_NETNS)
 			naming_machine_netns(p->name, src->name, mc->netns);
+		if (plan_drives(src, mc) < 0)
+			return -ENOMEM;
 		mc->interfaces = calloc(src->n_interfaces ? src->n_interfaces : 1,
 					sizeof(*mc->interfaces));
 		if (!mc->interfaces)
@@ -169,8 +185,13 @@ int plan_build(const struct manifest *m, const char *name, struct plan *p,
 
 void plan_free(struct plan *p)
 {
-	for (size_t i = 0; i < p->n_machines; i++)
-		free(p->machines[i].interfaces);
+	for (size_t i = 0; i < p->n_machines; i++) {
+		struct plan_machine *mc = &p->machines[i];
+		for (size_t j = 0; j < mc->n_drives; j++)
+			free(mc->drives[j].source);
+		free(mc->drives);
+		free(mc->interfaces);
+	}
 	free(p->machines);
 	free(p->networks);
 	free(p->title);

@@ -52,6 +52,8 @@ struct plan_machine {
 	uint32_t default_gateway;
 	unsigned cpu_count;
 	uint64_t ram_bytes;
+	struct manifest_drive *drives; /* for vmlaunch; sources are copies */
+	size_t n_drives;
 	struct plan_interface *interfaces;
 	size_t n_interfaces;
 };

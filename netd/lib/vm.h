@@ -1,0 +1,133 @@
+/*
+ * A VM machine of a playground as its VMM is to be given it: kernel,
+ * initramfs, disks, CPUs, memory, kernel command line, taps with their MACs,
+ * and the files it keeps in the state dir (console socket and log, control
+ * socket, status). Built from the plan alone, so the same playground gives
+ * the same VM; vm_backend.h turns it into a command line or config file and
+ * vm_run.h runs it.
+ */
+#ifndef PLAYNET_VM_H
+#define PLAYNET_VM_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+#include "diag.h"
+#include "plan.h"
+
+#define VM_SOCK_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
+#define VM_CMDLINE_MAX 2048 /* x86's COMMAND_LINE_SIZE */
+#define VM_DEFAULT_CPUS 1
+#define VM_DEFAULT_MEM_MIB 256
+#define VM_APPEND_MAX 64
+
+enum vm_backend { VM_QEMU, VM_FIRECRACKER, VM_CLOUD_HYPERVISOR };
+enum vm_accel { VM_ACCEL_AUTO, VM_ACCEL_KVM, VM_ACCEL_TCG };
+
+struct vm_options {
+	enum vm_backend backend;
+	enum vm_accel accel;
+	const char *guest_dir; /* the default guest: vmlinuz and initrd.img */
+	const char *vmm;       /* the VMM's program; NULL: the backend's usual name */
+	const char *append[VM_APPEND_MAX]; /* "MACHINE=WORDS": more kernel command line */
+	size_t n_append;
+	char guest_buf[PATH_MAX];
+};
+
+/* Defaults from the environment: PLAYNET_VM_BACKEND, PLAYNET_VM_ACCEL,
+ * PLAYNET_VM_VMM and PLAYNET_GUEST_DIR (else build/guest beside the
+ * program: ../guest from its directory). -EINVAL with d for a bad value. */
+int vm_options_init(struct vm_options *o, struct diag *d);
+
+/* One command-line option: --backend, --accel, --guest, --vmm or
+ * --append (value kept by pointer). 0 when taken, -ENOENT when opt is none
+ * of these, -EINVAL with d for a bad value. */
+int vm_options_set(struct vm_options *o, const char *opt, const char *value, struct diag *d);
+
+struct vm_paths {
+	char dir[PATH_MAX];          /* STATE/vm/P */
+	char console[VM_SOCK_MAX];   /* serial console, a unix socket */
+	char api[VM_SOCK_MAX];       /* QMP, or the VMM's HTTP API */
+	char log[PATH_MAX];          /* everything the serial console printed */
+	char vmm_log[PATH_MAX];      /* the VMM's own stdout and stderr */
+	char status[PATH_MAX];       /* STATE/vm/P/M.status */
+	char config[PATH_MAX];       /* Firecracker's config file */
+};
+
+struct vm_spec {
+	char playground[NAMING_PLAYGROUND_MAX + 1];
+	char machine[MANIFEST_HOSTNAME_MAX + 1];
+	char netns[NAMING_NETNS_MAX];
+	enum vm_backend backend;
+	enum vm_accel accel;  /* AUTO until vm_run resolves it */
+	unsigned cpus;
+	uint64_t mem_mib;
+	const char *kernel;   /* into the plan's drives or guest below */
+	const char *initrd;   /* NULL: none */
+	const char **disks;
+	size_t n_disks;
+	bool default_guest;
+	const char *extra;    /* the user's words for the command line */
+	unsigned tsc_khz;     /* told to a TCG guest, 0: not */
+	char cmdline[VM_CMDLINE_MAX];
+	const struct plan_machine *m;
+	struct vm_paths paths;
+	char guest_kernel[PATH_MAX];
+	char guest_initrd[PATH_MAX];
+};
+
+/* The spec of machine index mi of p. Drives of kind auto are told apart by
+ * their first bytes (so the files are read); -EINVAL with d for what cannot
+ * be booted (a remote source, two kernels, a missing file, a command line
+ * too long, a path too long for a socket). */
+int vm_spec_build(const char *state_dir, const struct plan *p, size_t mi,
+		  const struct vm_options *o, struct vm_spec *s, struct diag *d);
+void vm_spec_free(struct vm_spec *s);
+
+/* Resolves the accelerator. Under TCG the guest is told the TSC's
+ * frequency (tsc_khz, 0 for none): on a busy host its own calibration
+ * against the emulated PIT fails and the kernel hangs at boot. */
+int vm_spec_set_accel(struct vm_spec *s, enum vm_accel accel, unsigned tsc_khz);
+
+/* The files of machine m of playground pg; -EINVAL with d when a path
+ * would be too long (a socket's is short). */
+int vm_paths_for(const char *state_dir, const char *pg, const char *m,
+		 struct vm_paths *pa, struct diag *d);
+
+/* STATE/vm/P: where a playground's VMs keep their files. */
+int vm_dir(const char *state_dir, const char *playground, char out[PATH_MAX]);
+
+const char *vm_backend_name(enum vm_backend b);
+bool vm_backend_parse(const char *s, enum vm_backend *b);
+const char *vm_accel_name(enum vm_accel a);
+bool vm_accel_parse(const char *s, enum vm_accel *a);
+
+/* What a VM is doing, as its status file and the kernel tell it. */
+enum vm_state { VM_RUNNING, VM_STOPPING, VM_STOPPED, VM_CRASHED };
+
+struct vm_status {
+	enum vm_state state;
+	enum vm_backend backend;
+	enum vm_accel accel;
+	pid_t pid;                 /* the VMM */
+	unsigned long long start;  /* its start time, against pid reuse */
+	pid_t supervisor;
+	char reason[128];          /* how it ended: "exit status 1", "killed by signal 9" */
+};
+
+const char *vm_state_name(enum vm_state s);
+
+/* Writes the status file atomically. */
+int vm_status_write(const char *path, const struct vm_status *st);
+/* Reads it; a running VM whose process is gone reads as crashed.
+ * -ENOENT when there is none. */
+int vm_status_read(const char *path, struct vm_status *st);
+
+/* The process's start time (field 22 of /proc/PID/stat), 0 when gone. */
+unsigned long long vm_proc_start(pid_t pid);
+
+#endif

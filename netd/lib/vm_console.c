@@ -1,0 +1,104 @@
+/* The console relay: two file descriptors each way, poll, and a raw tty. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "vm_console.h"
+
+#define ESCAPE_KEY 0x1d /* Ctrl-] as telnet and virsh console use it */
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Copies one read from 'from' to 'to'; 0 at the end, 1 when on a terminal
+ * the escape key came, -errno on error. */
+static int pump(int from, int to, bool tty_in)
+{
+	char buf[4096];
+	ssize_t n = read(from, buf, sizeof(buf));
+	if (n < 0)
+		return errno == EINTR ? 2 : -errno;
+	if (n == 0)
+		return 0;
+	if (tty_in) {
+		char *esc = memchr(buf, ESCAPE_KEY, (size_t)n);
+		if (esc) {
+			write_all(to, buf, (size_t)(esc - buf));
+			return 1;
+		}
+	}
+	int e = write_all(to, buf, (size_t)n);
+	return e < 0 ? e : 2;
+}
+
+static int relay(int sock, bool tty, unsigned linger_ms)
+{
+	bool in_open = true;
+	for (;;) {
+		struct pollfd p[2] = { { sock, POLLIN, 0 }, { 0, POLLIN, 0 } };
+		int r = poll(p, in_open ? 2 : 1, in_open ? -1 : (int)linger_ms);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : 0; /* quiet after the input ended */
+		if (p[0].revents) {
+			int e = pump(sock, 1, false);
+			if (e <= 0)
+				return e;
+		}
+		if (in_open && p[1].revents) {
+			int e = pump(0, sock, tty);
+			if (e == 1 || e < 0)
+				return e < 0 ? e : 0;
+			/* No half-close: QEMU drops a client whose side reads EOF. */
+			if (e == 0)
+				in_open = false;
+		}
+	}
+}
+
+int vm_console_attach(const char *path, unsigned linger_ms)
+{
+	cleanup_close int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return -errno;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	struct termios saved, raw;
+	bool tty = isatty(0) && tcgetattr(0, &saved) == 0;
+	if (tty) {
+		fputs("connected; Ctrl-] leaves the console\r\n", stderr);
+		raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(0, TCSANOW, &raw);
+	}
+	int e = relay(sock, tty, linger_ms);
+	if (tty) {
+		tcsetattr(0, TCSANOW, &saved);
+		fputs("\n", stderr);
+	}
+	return e;
+}
