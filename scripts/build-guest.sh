@@ -19,9 +19,17 @@ command -v cpio >/dev/null || die "cpio is missing: run scripts/install-deps.sh"
 [ -x /bin/busybox ] || die "/bin/busybox is missing: run scripts/install-deps.sh (busybox-static)"
 
 # The kernel package linux-image-amd64 stands for, and its version.
-kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-	sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n 1)
-[ -n "$kpkg" ] || die "apt knows no linux-image-amd64: run apt-get update"
+kernel_package() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n 1
+}
+kpkg=$(kernel_package)
+if [ -z "$kpkg" ]; then
+	# A machine whose package lists were cleaned knows no kernel package yet.
+	apt-get update -qq >/dev/null 2>&1 || true
+	kpkg=$(kernel_package)
+fi
+[ -n "$kpkg" ] || die "apt knows no linux-image-amd64 (apt-get update failed?)"
 kver=$(apt-cache policy "$kpkg" | sed -n 's/^ *Candidate: //p')
 bbver=$(dpkg-query -W -f '${Version}' busybox-static 2>/dev/null) ||
 	die "busybox-static is not installed: run scripts/install-deps.sh"
@@ -55,7 +63,8 @@ install -m 0755 "$here/guest/power" "$root/etc/acpi/PWRF/00000080"
 install -m 0644 "$here/guest/inittab" "$root/etc/inittab"
 mods=$work/k/lib/modules/$(ls "$work/k/lib/modules")/kernel
 for m in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_mmio \
-	net/core/failover drivers/net/net_failover drivers/net/virtio_net drivers/input/evdev drivers/acpi/button; do
+	net/core/failover drivers/net/net_failover drivers/net/virtio_net drivers/block/virtio_blk \
+	drivers/input/evdev drivers/acpi/button; do
 	cp "$mods/$m.ko" "$root/lib/modules/"
 done
 (cd "$root" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -9 > "$work/initrd.img"

@@ -39,6 +39,12 @@
 #include "plan_text.h"
 #include "report.h"
 #include "util.h"
+#include "vm.h"
+#include "vm_console.h"
+#include "vm_run.h"
+
+#define VM_STOP_GRACE_MS 10000
+#define CONSOLE_LINGER_MS 1000
 
 enum exit_code { EXIT_OK = 0, EXIT_USER = 1, EXIT_USAGE = 2, EXIT_SYSTEM = 3 };
 
@@ -68,12 +74,18 @@ static const char usage_text[] =
 	"  plan FILE [--name P] [--json]        resolved topology, nothing created\n"
 	"  graph FILE [--name P] [--format dot|svg]\n"
 	"                                       draw the topology\n"
-	"  up FILE [--name P]                   create a playground's fabric\n"
-	"  down P                               remove it (also when half made or gone)\n"
+	"  up FILE [--name P] [--vms [VM OPTIONS]]\n"
+	"                                       create a playground's fabric (and VMs)\n"
+	"  down P                               stop its VMs, remove it (also when half\n"
+	"                                       made or gone)\n"
+	"  console P MACHINE                    a VM's serial console (Ctrl-] leaves)\n"
 	"  ls [--json]                          list playgrounds\n"
 	"  show P [--json]                      what was made, checked against the kernel\n"
 	"  exec P MACHINE -- CMD...             run CMD in a netns machine\n"
 	"  stats P [--json]                     guard counters per interface\n"
+	"\n"
+	"VM OPTIONS (see vmlaunch --help): --backend qemu|firecracker|cloud-hypervisor,\n"
+	"  --accel auto|kvm|tcg, --guest DIR, --vmm PROGRAM, --append MACHINE=WORDS\n"
 	"\n"
 	"global options (each also from the environment):\n"
 	"  --state-dir DIR       PLAYNET_STATE_DIR   (default /run/playnet)\n"
@@ -189,29 +201,81 @@ static int cmd_validate(const struct options *o, int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* Options shared by plan and graph: FILE [--name P] plus one more. */
+/* Options shared by plan, graph and up: FILE [--name P] plus more. */
 struct file_cmd {
 	const char *file;
 	const char *name;
 	bool json;
 	const char *format;
+	bool vms;
+	struct vm_options vm; /* up --vms */
 };
+
+static int parse_vm_option(struct file_cmd *c, const char *opt, const char *value)
+{
+	struct diag d;
+	diag_init(&d, "playnet");
+	int e = vm_options_set(&c->vm, opt, value, &d);
+	if (e < 0) {
+		diag_print(&d, stderr);
+		diag_free(&d);
+		return EXIT_USAGE;
+	}
+	diag_free(&d);
+	return EXIT_OK;
+}
 
 static int parse_file_cmd(int argc, char **argv, bool allow_json,
 			  bool allow_format, struct file_cmd *c)
 {
+	enum { OPT_VMS = 256, OPT_BACKEND, OPT_ACCEL, OPT_APPEND, OPT_GUEST, OPT_VMM };
 	static const struct option longopts[] = {
 		{ "name", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "vms", no_argument, NULL, OPT_VMS },
+		{ "backend", required_argument, NULL, OPT_BACKEND },
+		{ "accel", required_argument, NULL, OPT_ACCEL },
+		{ "append", required_argument, NULL, OPT_APPEND },
+		{ "guest", required_argument, NULL, OPT_GUEST },
+		{ "vmm", required_argument, NULL, OPT_VMM },
 		{ 0 },
 	};
 	memset(c, 0, sizeof(*c));
 	c->format = "dot";
-	optind = 1;
-	int ch;
-	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+	bool up = strcmp(argv[0], "up") == 0;
+	if (up) {
+		struct diag d;
+		diag_init(&d, "playnet");
+		int e = vm_options_init(&c->vm, &d);
+		diag_print(&d, stderr);
+		diag_free(&d);
+		if (e)
+			return EXIT_USAGE;
+	}
+	/* 0, not 1: GNU getopt starts afresh, permuting again, so options may
+	 * follow FILE as in "up FILE --vms". */
+	optind = 0;
+	int ch, rc;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch >= OPT_VMS && !up)
+			return usage_error("%s does not take --%s", argv[0],
+					   longopts[ch - OPT_VMS + 3].name);
 		switch (ch) {
+		case OPT_VMS:
+			c->vms = true;
+			break;
+		case OPT_BACKEND:
+		case OPT_ACCEL:
+		case OPT_APPEND:
+		case OPT_GUEST:
+		case OPT_VMM: {
+			char opt[32];
+			snprintf(opt, sizeof(opt), "--%s", longopts[ch - OPT_VMS + 3].name);
+			if ((rc = parse_vm_option(c, opt, optarg)))
+				return rc;
+			break;
+		}
 		case 'n':
 			c->name = optarg;
 			break;
@@ -650,6 +714,26 @@ static int bad_name(const char *cmd, const char *name)
 	return EXIT_USER;
 }
 
+/* up --vms: the fabric is up; its VMs start on it. A VM that cannot start
+ * leaves the fabric as it is, for another try with vmlaunch. */
+static int start_vms(const struct options *o, const struct plan *p, const struct vm_options *vo)
+{
+	struct diag d;
+	diag_init(&d, p->name);
+	int e = vm_start(o->state_dir, p, vo, NULL, 0, stderr, &d);
+	if (e < 0) {
+		diag_print(&d, stderr);
+		diag_free(&d);
+		fprintf(stderr, "playnet: the fabric of %s is up without its VMs: 'vmlaunch start %s' tries again, 'playnet down %s' removes it\n",
+			p->name, p->name, p->name);
+		return e == -ENOMEM || e == -EIO ? EXIT_SYSTEM : EXIT_USER;
+	}
+	diag_free(&d);
+	fprintf(stderr, "console: playnet console %s MACHINE (Ctrl-] leaves); all down: playnet down %s\n",
+		p->name, p->name);
+	return EXIT_OK;
+}
+
 static int cmd_up(const struct options *o, int argc, char **argv)
 {
 	struct file_cmd c;
@@ -660,6 +744,17 @@ static int cmd_up(const struct options *o, int argc, char **argv)
 	struct plan p;
 	if ((rc = load_plan(o, c.file, c.name, &p, &text)) != EXIT_OK)
 		return rc;
+	if (c.vms) {
+		struct diag d;
+		diag_init(&d, c.file);
+		int e = vm_check(o->state_dir, &p, &c.vm, &d);
+		diag_print(&d, stderr);
+		diag_free(&d);
+		if (e < 0) {
+			plan_free(&p);
+			return e == -ENOMEM ? EXIT_SYSTEM : EXIT_USER;
+		}
+	}
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	long status = 201;
@@ -688,6 +783,8 @@ static int cmd_up(const struct options *o, int argc, char **argv)
 			p.n_networks == 1 ? "" : "s", taps, taps == 1 ? "" : "s", veths,
 			veths == 1 ? "" : "s");
 	}
+	if (rc == EXIT_OK && c.vms)
+		rc = start_vms(o, &p, &c.vm);
 	plan_free(&p);
 	return rc;
 }
@@ -701,6 +798,11 @@ static int cmd_down(const struct options *o, int argc, char **argv)
 		return bad_name("down", name);
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* The guests power off before their taps go; the fabric's delete
+	 * would only force them. */
+	int stopped = vm_stop(o->state_dir, name, VM_STOP_GRACE_MS, NULL);
+	if (stopped > 0)
+		fprintf(stderr, "stopped %d VM%s of %s\n", stopped, stopped == 1 ? "" : "s", name);
 	int rc;
 	if (o->direct) {
 		rc = down_direct(o, name);
@@ -733,6 +835,33 @@ static int playground_cmd(const struct options *o, int argc, char **argv, const 
 	snprintf(path, sizeof(path), "/v1/playgrounds/%s%s", argv[1], suffix);
 	snprintf(what, sizeof(what), "%s %s", argv[0], argv[1]);
 	return get_and_print(o, what, path, json, NULL);
+}
+
+static int cmd_console(const struct options *o, int argc, char **argv)
+{
+	if (argc != 3)
+		return usage_error("console takes a playground and a machine name");
+	if (!naming_valid_playground(argv[1]))
+		return bad_name("console", argv[1]);
+	struct diag d;
+	diag_init(&d, argv[1]);
+	struct vm_paths pa;
+	int e = vm_paths_for(o->state_dir, argv[1], argv[2], &pa, &d);
+	diag_print(&d, stderr);
+	diag_free(&d);
+	if (e < 0)
+		return EXIT_USER;
+	e = vm_console_attach(pa.console, CONSOLE_LINGER_MS);
+	if (e == -ENOENT || e == -ECONNREFUSED) {
+		fprintf(stderr, "playnet: %s/%s has no console: no such VM running (playnet show %s)\n",
+			argv[1], argv[2], argv[1]);
+		return EXIT_USER;
+	}
+	if (e < 0) {
+		fprintf(stderr, "playnet: console of %s/%s: %s\n", argv[1], argv[2], strerror(-e));
+		return EXIT_SYSTEM;
+	}
+	return EXIT_OK;
 }
 
 static int cmd_show(const struct options *o, int argc, char **argv)
@@ -802,6 +931,7 @@ static const struct command commands[] = {
 	{ "ls", cmd_ls },
 	{ "show", cmd_show },
 	{ "exec", cmd_exec },
+	{ "console", cmd_console },
 	{ "stats", cmd_stats },
 };
 

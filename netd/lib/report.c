@@ -12,6 +12,7 @@
 #include "plan_json.h"
 #include "plan_text.h"
 #include "table.h"
+#include "vm_run.h"
 
 int report_load(const char *state_dir, const char *name, struct state_record *rec,
 		struct plan *p, struct diag *d)
@@ -52,6 +53,32 @@ const char *report_status(const struct state_record *rec, const struct fabric_re
 	return r->n_missing ? "degraded" : "ready";
 }
 
+static int vm_json_one(const char *machine, const struct vm_status *st, void *arg)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "machine", json_object_new_string(machine));
+	json_object_object_add(o, "state", json_object_new_string(vm_state_name(st->state)));
+	json_object_object_add(o, "backend", json_object_new_string(vm_backend_name(st->backend)));
+	json_object_object_add(o, "accel", json_object_new_string(vm_accel_name(st->accel)));
+	bool live = st->state == VM_RUNNING || st->state == VM_STOPPING;
+	json_object_object_add(o, "pid", live ? json_object_new_int(st->pid) : NULL);
+	json_object_object_add(o, "reason", st->reason[0] ? json_object_new_string(st->reason) : NULL);
+	json_object_array_add(arg, o);
+	return 0;
+}
+
+static int vm_text_one(const char *machine, const struct vm_status *st, void *arg)
+{
+	struct table *t = arg;
+	bool live = st->state == VM_RUNNING || st->state == VM_STOPPING;
+	char pid[16];
+	snprintf(pid, sizeof(pid), "%d", (int)st->pid);
+	table_add(t, (const char *[]){ machine, vm_state_name(st->state),
+					vm_backend_name(st->backend), vm_accel_name(st->accel),
+					live ? pid : NULL, st->reason[0] ? st->reason : NULL });
+	return 0;
+}
+
 struct json_object *report_show_json(const struct fabric *f, const struct state_record *rec,
 				     const struct plan *p, const struct fabric_report *r)
 {
@@ -74,6 +101,9 @@ struct json_object *report_show_json(const struct fabric *f, const struct state_
 	for (size_t k = 0; k < r->n_missing; k++)
 		json_object_array_add(miss, json_object_new_string(r->missing[k]));
 	json_object_object_add(j, "missing", miss);
+	struct json_object *vms = json_object_new_array();
+	vm_each(f->o.state_dir, p->name, vm_json_one, vms);
+	json_object_object_add(j, "vms", vms);
 	return j;
 }
 
@@ -197,6 +227,16 @@ void report_show_text(FILE *out, const struct fabric *f, const struct state_reco
 	if (r->n_missing)
 		fprintf(out, "('playnet down %s' then 'up' rebuilds it; so does restarting netd)\n",
 			p->name);
+	struct table t;
+	table_init(&t, 6);
+	table_add(&t, (const char *[]){ "VM", "STATE", "BACKEND", "ACCEL", "PID", "NOTE" });
+	vm_each(f->o.state_dir, p->name, vm_text_one, &t);
+	if (t.n_rows > 1) {
+		fputc('\n', out);
+		table_print(&t, out);
+		fprintf(out, "(console: playnet console %s MACHINE)\n", p->name);
+	}
+	table_free(&t);
 }
 
 void report_stats_text(FILE *out, const struct report_stats *s)

@@ -533,6 +533,17 @@ static int prepare(const char *state_dir, const struct plan *p, const struct vm_
 static int stop_vms(const char *state_dir, const char *playground, unsigned grace_ms, FILE *out,
 		    const char *const *only, size_t n_only);
 
+int vm_check(const char *state_dir, const struct plan *p, const struct vm_options *o,
+	     struct diag *d)
+{
+	struct vm_spec *specs = NULL;
+	size_t n = 0;
+	int e = prepare(state_dir, p, o, NULL, 0, &specs, &n, d);
+	if (!e)
+		free_specs(specs, n);
+	return e;
+}
+
 int vm_start(const char *state_dir, const struct plan *p, const struct vm_options *o,
 	     const char *const *only, size_t n_only, FILE *out, struct diag *d)
 {

@@ -19,6 +19,11 @@
 int vm_start(const char *state_dir, const struct plan *p, const struct vm_options *o,
 	     const char *const *only, size_t n_only, FILE *out, struct diag *d);
 
+/* What vm_start checks before it starts anything, for a playground that is
+ * not up yet: drives, the default guest, the VMM's program. */
+int vm_check(const char *state_dir, const struct plan *p, const struct vm_options *o,
+	     struct diag *d);
+
 /* Stops the playground's running VMs: the power button, up to grace_ms for
  * the guests to power off, then SIGTERM and SIGKILL. The number stopped. */
 int vm_stop(const char *state_dir, const char *playground, unsigned grace_ms, FILE *out);

@@ -1,0 +1,328 @@
+/* VM specs and what each VMM is given, against golden files; drive and
+ * option errors. Pure: nothing runs, no file is read unless a drive's kind
+ * must be told from its bytes. */
+#include "testutil.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "plan.h"
+#include "vm.h"
+#include "vm_backend.h"
+
+/* A machine with two interfaces and every kind of drive, kinds given. */
+static const char two_if[] =
+	"kind: playground\n"
+	"playground:\n"
+	"  networks:\n"
+	"    - name: net-1\n"
+	"      subnet: 192.168.178.0/24\n"
+	"      private: true\n"
+	"    - name: local\n"
+	"      subnet: 172.16.0.0/24\n"
+	"  machines:\n"
+	"    - name: router\n"
+	"      resources: { cpuCount: 2, ramSize: 1G }\n"
+	"      drives:\n"
+	"        - source: /var/lib/playnet/vmlinux\n"
+	"          kind: kernel\n"
+	"        - source: /var/lib/playnet/rootfs.ext4\n"
+	"          kind: disk\n"
+	"          mount: /\n"
+	"      network:\n"
+	"        interfaces:\n"
+	"          - network: net-1\n"
+	"            address: 192.168.178.2\n"
+	"          - network: local\n";
+
+static char *read_all(const char *rel)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", SRCDIR, rel);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *buf = calloc(1, 1 << 16);
+	size_t n = buf ? fread(buf, 1, (1 << 16) - 1, f) : 0;
+	(void)n;
+	fclose(f);
+	return buf;
+}
+
+static void plan_of(const char *yaml, struct plan *p)
+{
+	const struct manifest_limits lim = MANIFEST_LIMITS_DEFAULT;
+	struct manifest m;
+	struct diag d;
+	int r = parse_with(yaml, &lim, &m, &d);
+	if (r)
+		dump_diag(&d);
+	assert_int_equal(r, 0);
+	assert_int_equal(plan_build(&m, "golden", p, &d), 0);
+	manifest_free(&m);
+	diag_free(&d);
+}
+
+static void spec_of(const struct plan *p, enum vm_backend b, struct vm_spec *s)
+{
+	struct vm_options o = { .backend = b, .guest_dir = "/usr/share/playnet/guest" };
+	o.append[o.n_append++] = "router=pn_forward=1";
+	o.append[o.n_append++] = "other=ignored";
+	struct diag d;
+	diag_init(&d, "t");
+	int r = vm_spec_build("/run/playnet", p, 0, &o, s, &d);
+	if (r)
+		dump_diag(&d);
+	assert_int_equal(r, 0);
+	diag_free(&d);
+}
+
+static char *argv_text(const struct vm_spec *s)
+{
+	struct vm_argv a;
+	assert_int_equal(vm_backend_argv(s, NULL, &a), 0);
+	size_t len = 1;
+	for (size_t i = 0; i < a.n; i++)
+		len += strlen(a.v[i]) + 1;
+	char *out = calloc(1, len);
+	for (size_t i = 0; i < a.n; i++) {
+		strcat(out, a.v[i]);
+		strcat(out, "\n");
+	}
+	vm_argv_free(&a);
+	return out;
+}
+
+static void assert_golden(const char *got, const char *rel)
+{
+	char *want = read_all(rel);
+	assert_non_null(want);
+	if (strcmp(got, want) != 0)
+		fprintf(stderr, "got:\n%s\nwant (%s):\n%s\n", got, rel, want);
+	assert_string_equal(got, want);
+	free(want);
+}
+
+static void t_firecracker_golden(void **state)
+{
+	(void)state;
+	struct plan p;
+	plan_of(two_if, &p);
+	struct vm_spec s;
+	spec_of(&p, VM_FIRECRACKER, &s);
+	char *cfg;
+	assert_int_equal(vm_backend_firecracker_config(&s, &cfg), 0);
+	assert_golden(cfg, "tests/unit/golden/firecracker.json");
+	free(cfg);
+	char *args = argv_text(&s);
+	assert_golden(args, "tests/unit/golden/firecracker.args");
+	free(args);
+	vm_spec_free(&s);
+	plan_free(&p);
+}
+
+static void t_cloud_hypervisor_golden(void **state)
+{
+	(void)state;
+	struct plan p;
+	plan_of(two_if, &p);
+	struct vm_spec s;
+	spec_of(&p, VM_CLOUD_HYPERVISOR, &s);
+	char *args = argv_text(&s);
+	assert_golden(args, "tests/unit/golden/cloud-hypervisor.args");
+	free(args);
+	vm_spec_free(&s);
+	plan_free(&p);
+}
+
+/* QEMU needs its accelerator first; under TCG the guest is told the TSC. */
+static void t_qemu_golden(void **state)
+{
+	(void)state;
+	struct plan p;
+	plan_of(two_if, &p);
+	struct vm_spec s;
+	spec_of(&p, VM_QEMU, &s);
+	struct vm_argv a;
+	assert_int_equal(vm_backend_argv(&s, NULL, &a), -EINVAL);
+	assert_int_equal(vm_spec_set_accel(&s, VM_ACCEL_TCG, 2596132), 0);
+	char *args = argv_text(&s);
+	assert_golden(args, "tests/unit/golden/qemu-tcg.args");
+	free(args);
+	assert_int_equal(vm_spec_set_accel(&s, VM_ACCEL_KVM, 0), 0);
+	args = argv_text(&s);
+	assert_non_null(strstr(args, "-accel\nkvm\n-cpu\nhost\n"));
+	assert_null(strstr(args, "tsc_early_khz"));
+	free(args);
+	vm_spec_free(&s);
+	plan_free(&p);
+}
+
+/* No drives: the default guest's kernel and initramfs, no root=. */
+static void t_default_guest(void **state)
+{
+	(void)state;
+	struct plan p;
+	plan_of("kind: playground\nplayground:\n  machines:\n    - name: vm-1\n", &p);
+	struct vm_options o = { .backend = VM_QEMU, .guest_dir = "/g" };
+	struct vm_spec s;
+	struct diag d;
+	diag_init(&d, "t");
+	assert_int_equal(vm_spec_build("/run/playnet", &p, 0, &o, &s, &d), 0);
+	assert_true(s.default_guest);
+	assert_string_equal(s.kernel, "/g/vmlinuz");
+	assert_string_equal(s.initrd, "/g/initrd.img");
+	assert_int_equal(s.cpus, VM_DEFAULT_CPUS);
+	assert_int_equal(s.mem_mib, VM_DEFAULT_MEM_MIB);
+	assert_string_equal(s.cmdline, "console=ttyS0 quiet pn_hostname=vm-1");
+	assert_string_equal(s.paths.console, "/run/playnet/vm/golden/vm-1.console");
+	vm_spec_free(&s);
+	diag_free(&d);
+	plan_free(&p);
+}
+
+static int spec_error(const char *yaml, const char *state_dir, const char *want)
+{
+	struct plan p;
+	plan_of(yaml, &p);
+	struct vm_options o = { .backend = VM_QEMU, .guest_dir = "/g" };
+	struct vm_spec s;
+	struct diag d;
+	diag_init(&d, "t");
+	int r = vm_spec_build(state_dir, &p, 0, &o, &s, &d);
+	if (r == 0)
+		vm_spec_free(&s);
+	if (!d.count || !strstr(d.entries[0].message, want))
+		dump_diag(&d);
+	assert_true(d.count && strstr(d.entries[0].message, want));
+	diag_free(&d);
+	plan_free(&p);
+	return r;
+}
+
+static void t_drive_errors(void **state)
+{
+	(void)state;
+	assert_int_equal(spec_error("kind: playground\nplayground:\n  machines:\n    - name: a\n"
+				    "      drives:\n        - source: oci://ghcr.io/x/ubuntu\n",
+				    "/run/playnet", "local files only"),
+			 -EINVAL);
+	assert_int_equal(spec_error("kind: playground\nplayground:\n  machines:\n    - name: a\n"
+				    "      drives:\n        - { source: /k1, kind: kernel }\n"
+				    "        - { source: /k2, kind: kernel }\n",
+				    "/run/playnet", "a second kernel"),
+			 -EINVAL);
+	assert_int_equal(spec_error("kind: playground\nplayground:\n  machines:\n    - name: a\n"
+				    "      drives:\n        - source: /nonexistent/playnet-drive\n",
+				    "/run/playnet", "cannot read"),
+			 -EINVAL);
+	char longdir[200];
+	memset(longdir, 'd', sizeof(longdir) - 1);
+	longdir[0] = '/';
+	longdir[sizeof(longdir) - 1] = '\0';
+	assert_int_equal(spec_error("kind: playground\nplayground:\n  machines:\n    - name: a\n",
+				    longdir, "unix socket path"),
+			 -EINVAL);
+}
+
+/* A drive's kind, when not given, from its first bytes. */
+static void t_drive_sniff(void **state)
+{
+	(void)state;
+	char kpath[] = "/tmp/playnet-vm-k.XXXXXX", ipath[] = "/tmp/playnet-vm-i.XXXXXX";
+	int kf = mkstemp(kpath), inf = mkstemp(ipath);
+	assert_true(kf >= 0 && inf >= 0);
+	unsigned char bz[0x300] = { 0 };
+	memcpy(bz + 0x202, "HdrS", 4);
+	assert_int_equal(write(kf, bz, sizeof(bz)), sizeof(bz));
+	assert_int_equal(write(inf, "\x1f\x8b\x08\x00", 4), 4);
+	close(kf);
+	close(inf);
+	char yaml[512];
+	snprintf(yaml, sizeof(yaml),
+		 "kind: playground\nplayground:\n  machines:\n    - name: a\n      drives:\n"
+		 "        - source: %s\n        - source: %s\n        - source: /dev/null\n",
+		 ipath, kpath);
+	struct plan p;
+	plan_of(yaml, &p);
+	struct vm_options o = { .backend = VM_QEMU, .guest_dir = "/g" };
+	struct vm_spec s;
+	struct diag d;
+	diag_init(&d, "t");
+	assert_int_equal(vm_spec_build("/run/playnet", &p, 0, &o, &s, &d), 0);
+	assert_string_equal(s.kernel, kpath);
+	assert_string_equal(s.initrd, ipath);
+	assert_int_equal(s.n_disks, 1);
+	assert_string_equal(s.disks[0], "/dev/null");
+	assert_false(s.default_guest);
+	vm_spec_free(&s);
+	diag_free(&d);
+	plan_free(&p);
+	unlink(kpath);
+	unlink(ipath);
+}
+
+static void t_options(void **state)
+{
+	(void)state;
+	struct vm_options o = { 0 };
+	struct diag d;
+	diag_init(&d, "t");
+	assert_int_equal(vm_options_set(&o, "--backend", "firecracker", &d), 0);
+	assert_int_equal(o.backend, VM_FIRECRACKER);
+	assert_int_equal(vm_options_set(&o, "--accel", "tcg", &d), 0);
+	assert_int_equal(o.accel, VM_ACCEL_TCG);
+	assert_int_equal(vm_options_set(&o, "--append", "a=b c", &d), 0);
+	assert_int_equal(d.count, 0);
+	assert_int_equal(vm_options_set(&o, "--backend", "xen", &d), -EINVAL);
+	assert_int_equal(vm_options_set(&o, "--accel", "hvf", &d), -EINVAL);
+	assert_int_equal(vm_options_set(&o, "--append", "=x", &d), -EINVAL);
+	assert_int_equal(vm_options_set(&o, "--append", "nothing", &d), -EINVAL);
+	assert_int_equal(vm_options_set(&o, "--frobnicate", "x", &d), -ENOENT);
+	assert_int_equal(d.count, 4);
+	diag_free(&d);
+}
+
+/* The manifest side: drives are a list of mappings with a source. */
+static void t_manifest_drives(void **state)
+{
+	(void)state;
+	const struct manifest_limits lim = MANIFEST_LIMITS_DEFAULT;
+	struct manifest m;
+	struct diag d;
+	assert_int_equal(parse_with("kind: playground\nplayground:\n  machines:\n    - name: a\n"
+				    "      drives:\n        - source: /k\n          kind: kernal\n",
+				    &lim, &m, &d),
+			 -EINVAL);
+	assert_non_null(strstr(d.entries[0].message, "expected kernel, initrd, disk or auto"));
+	assert_int_equal(d.entries[0].line, 7);
+	diag_free(&d);
+	assert_int_equal(parse_with("kind: playground\nplayground:\n  machines:\n    - name: a\n"
+				    "      drives:\n        - mount: /\n",
+				    &lim, &m, &d),
+			 -EINVAL);
+	assert_non_null(strstr(d.entries[0].message, "missing required key 'source'"));
+	diag_free(&d);
+	assert_int_equal(parse_with("kind: playground\nplayground:\n  machines:\n    - name: a\n"
+				    "      drives: /k\n",
+				    &lim, &m, &d),
+			 -EINVAL);
+	assert_non_null(strstr(d.entries[0].message, "a list of drives"));
+	diag_free(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_firecracker_golden),
+		cmocka_unit_test(t_cloud_hypervisor_golden),
+		cmocka_unit_test(t_qemu_golden),
+		cmocka_unit_test(t_default_guest),
+		cmocka_unit_test(t_drive_errors),
+		cmocka_unit_test(t_drive_sniff),
+		cmocka_unit_test(t_options),
+		cmocka_unit_test(t_manifest_drives),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
