@@ -257,10 +257,11 @@ static int parse_file_cmd(int argc, char **argv, bool allow_json,
 	 * follow FILE as in "up FILE --vms". */
 	optind = 0;
 	int ch, rc;
+	/* The VM options follow name, json and format in longopts. */
+#define VM_OPT(ch) longopts[3 + (ch) - OPT_VMS]
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (ch >= OPT_VMS && !up)
-			return usage_error("%s does not take --%s", argv[0],
-					   longopts[ch - OPT_VMS + 3].name);
+			return usage_error("%s does not take --%s", argv[0], VM_OPT(ch).name);
 		switch (ch) {
 		case OPT_VMS:
 			c->vms = true;
@@ -271,7 +272,7 @@ static int parse_file_cmd(int argc, char **argv, bool allow_json,
 		case OPT_GUEST:
 		case OPT_VMM: {
 			char opt[32];
-			snprintf(opt, sizeof(opt), "--%s", longopts[ch - OPT_VMS + 3].name);
+			snprintf(opt, sizeof(opt), "--%s", VM_OPT(ch).name);
 			if ((rc = parse_vm_option(c, opt, optarg)))
 				return rc;
 			break;
@@ -293,6 +294,7 @@ static int parse_file_cmd(int argc, char **argv, bool allow_json,
 			return usage_error("bad option for %s", argv[0]);
 		}
 	}
+#undef VM_OPT
 	if (optind + 1 != argc)
 		return usage_error("%s takes exactly one FILE", argv[0]);
 	c->file = argv[optind];
@@ -721,6 +723,12 @@ static int start_vms(const struct options *o, const struct plan *p, const struct
 	struct diag d;
 	diag_init(&d, p->name);
 	int e = vm_start(o->state_dir, p, vo, NULL, 0, stderr, &d);
+	if (e == 0) {
+		diag_free(&d);
+		fprintf(stderr, "no VM to start: %s's VM machines are running, or it has none\n",
+			p->name);
+		return EXIT_OK;
+	}
 	if (e < 0) {
 		diag_print(&d, stderr);
 		diag_free(&d);

@@ -221,8 +221,9 @@ supervise(const struct vm_spec *s, char *const *argv, int ready)
 		kill(vmm, SIGKILL);
 		_exit(1);
 	}
-	if (write(ready, "1", 1) != 1)
-		st.state = VM_RUNNING; /* the launcher went away: keep going */
+	/* A launcher that went away meanwhile changes nothing: the VM runs on. */
+	ssize_t told = write(ready, "1", 1);
+	(void)told;
 	close(ready);
 
 	int ws = 0;
@@ -557,11 +558,11 @@ int vm_start(const char *state_dir, const struct plan *p, const struct vm_option
 	int e = prepare(state_dir, p, o, only, n_only, &specs, &n, d);
 	if (e)
 		return e;
+	size_t started = 0;
 	if (n && (e = mkdir_p2(state_dir, specs[0].paths.dir)) < 0) {
 		diag_add(d, 0, 0, "cannot make %s: %s", specs[0].paths.dir, strerror(-e));
 		goto out;
 	}
-	size_t started = 0;
 	for (size_t i = 0; !e && i < n; i++)
 		if ((e = vm_resolve_accel(state_dir, o->vmm, &specs[i])) < 0)
 			diag_add(d, 0, 0, "machine %s: the kernel command line would be too long",
@@ -584,7 +585,7 @@ int vm_start(const char *state_dir, const struct plan *p, const struct vm_option
 	}
 out:
 	free_specs(specs, n);
-	return e;
+	return e < 0 ? e : (int)started;
 }
 
 /* --- stopping and listing --- */

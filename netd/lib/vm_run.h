@@ -15,7 +15,7 @@
 /* Starts every VM machine of p not already running (only those named in
  * only[], when n_only > 0). Everything is checked before anything starts;
  * when one VM fails to start, those this call started are stopped again.
- * Says one line per VM on out (NULL: nothing). */
+ * Says one line per VM on out (NULL: nothing). The number started. */
 int vm_start(const char *state_dir, const struct plan *p, const struct vm_options *o,
 	     const char *const *only, size_t n_only, FILE *out, struct diag *d);
 

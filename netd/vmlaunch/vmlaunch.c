@@ -90,9 +90,12 @@ static int parse_vm_args(int argc, char **argv, int nargs, struct vm_options *o,
 {
 	struct diag d;
 	diag_init(&d, "vmlaunch");
-	int e = vm_options_init(o, &d);
-	if (e)
-		return fail(&d, e), EXIT_USAGE;
+	if (vm_options_init(o, &d) < 0) {
+		diag_print(&d, stderr);
+		diag_free(&d);
+		return EXIT_USAGE;
+	}
+	int e;
 	int pos = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -153,6 +156,8 @@ static int cmd_start(const char *state_dir, int argc, char **argv)
 	struct diag d;
 	diag_init(&d, p.name);
 	int e = vm_start(state_dir, &p, &o, only, n_only, stdout, &d);
+	if (e == 0)
+		printf("nothing to start: every VM machine of %s is running\n", p.name);
 	plan_free(&p);
 	if (e < 0)
 		return fail(&d, e);

@@ -152,6 +152,13 @@ for m in leaf-01 router leaf-02; do
 done
 expect_status "start again" 0 "$VMLAUNCH" start "$P1" --machine leaf-01 --accel tcg
 expect_stdout_has "only leaf-01" "leaf-01: qemu (tcg"
+expect_status "start it again" 0 "$VMLAUNCH" start "$P1" --machine leaf-01
+expect_stdout_has "nothing to start" "nothing to start"
+expect_status "start an unknown machine" 1 "$VMLAUNCH" start "$P1" --machine nosuch
+expect_stderr_has "the machine is named" "has no machine 'nosuch'"
+expect_status "config of a running playground" 0 "$VMLAUNCH" config "$P1" leaf-02 --accel tcg
+expect_stdout_has "on its tap" "tap,id=n0,ifname=t-leaf-02-0,script=no,downscript=no"
+expect_stdout_has "with its MAC" "virtio-net-device,netdev=n0,mac=$(sed -n 's/.*leaf-02 .*\(02\(:[0-9a-f][0-9a-f]\)\{5\}\).*/\1/p' <("$PLAYNET" show "$P1"))"
 expect_status "down with a VM running" 0 "$PLAYNET" down "$P1"
 expect_stderr_has "down stops the VM first" "stopped 1 VM of $P1"
 [ ! -e "$VMDIR/$P1" ] && pass "the VMs' files go with it" || fail "the VMs' files go with it" "$(ls "$VMDIR/$P1")"
