@@ -60,7 +60,7 @@ static int vm_json_one(const char *machine, const struct vm_status *st, void *ar
 	json_object_object_add(o, "state", json_object_new_string(vm_state_name(st->state)));
 	json_object_object_add(o, "backend", json_object_new_string(vm_backend_name(st->backend)));
 	json_object_object_add(o, "accel", json_object_new_string(vm_accel_name(st->accel)));
-	bool live = st->state == VM_RUNNING || st->state == VM_STOPPING;
+	bool live = vm_state_live(st->state);
 	json_object_object_add(o, "pid", live ? json_object_new_int(st->pid) : NULL);
 	json_object_object_add(o, "reason", st->reason[0] ? json_object_new_string(st->reason) : NULL);
 	json_object_array_add(arg, o);
@@ -70,7 +70,7 @@ static int vm_json_one(const char *machine, const struct vm_status *st, void *ar
 static int vm_text_one(const char *machine, const struct vm_status *st, void *arg)
 {
 	struct table *t = arg;
-	bool live = st->state == VM_RUNNING || st->state == VM_STOPPING;
+	bool live = vm_state_live(st->state);
 	char pid[16];
 	snprintf(pid, sizeof(pid), "%d", (int)st->pid);
 	table_add(t, (const char *[]){ machine, vm_state_name(st->state),

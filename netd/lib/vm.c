@@ -25,7 +25,6 @@ static const char *const accel_names[] = {
 };
 static const char *const state_names[] = {
 	[VM_RUNNING] = "running",
-	[VM_STOPPING] = "stopping",
 	[VM_STOPPED] = "stopped",
 	[VM_CRASHED] = "crashed",
 };
@@ -451,7 +450,7 @@ int vm_status_read(const char *path, struct vm_status *st)
 	snprintf(st->reason, sizeof(st->reason), "%s", reason ? reason : "");
 	/* Both the VMM and the supervisor that would have said how it
 	 * ended are gone (killed, or the machine rebooted). */
-	bool live = st->state == VM_RUNNING || st->state == VM_STOPPING;
+	bool live = vm_state_live(st->state);
 	if (live && (st->pid <= 0 || vm_proc_start(st->pid) != st->start) &&
 	    (st->supervisor <= 0 || kill(st->supervisor, 0) < 0)) {
 		st->state = VM_CRASHED;

@@ -107,7 +107,9 @@ const char *vm_accel_name(enum vm_accel a);
 bool vm_accel_parse(const char *s, enum vm_accel *a);
 
 /* What a VM is doing, as its status file and the kernel tell it. */
-enum vm_state { VM_RUNNING, VM_STOPPING, VM_STOPPED, VM_CRASHED };
+/* A stop asked for is a marker file beside the status (M.status.stop), not
+ * a state: the supervisor alone writes the status while the VMM runs. */
+enum vm_state { VM_RUNNING, VM_STOPPED, VM_CRASHED };
 
 struct vm_status {
 	enum vm_state state;
@@ -120,6 +122,12 @@ struct vm_status {
 };
 
 const char *vm_state_name(enum vm_state s);
+
+/* The VMM may still be there (also while a stop is under way). */
+static inline bool vm_state_live(enum vm_state s)
+{
+	return s == VM_RUNNING;
+}
 
 /* Writes the status file atomically. */
 int vm_status_write(const char *path, const struct vm_status *st);

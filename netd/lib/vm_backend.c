@@ -165,12 +165,17 @@ static const char *const vmm_names[] = {
 	[VM_CLOUD_HYPERVISOR] = "cloud-hypervisor",
 };
 
+const char *vm_backend_program(enum vm_backend b, const char *vmm)
+{
+	return vmm ? vmm : vmm_names[b];
+}
+
 int vm_backend_argv(const struct vm_spec *s, const char *vmm, struct vm_argv *a)
 {
 	memset(a, 0, sizeof(*a));
 	if (s->backend == VM_QEMU && s->accel == VM_ACCEL_AUTO)
 		return -EINVAL;
-	int e = add(a, "%s", vmm ? vmm : vmm_names[s->backend]);
+	int e = add(a, "%s", vm_backend_program(s->backend, vmm));
 	if (!e)
 		e = s->backend == VM_QEMU	 ? qemu_argv(s, a) :
 		    s->backend == VM_FIRECRACKER ? firecracker_argv(s, a) :

@@ -14,6 +14,9 @@ struct vm_argv {
 	size_t n, cap;
 };
 
+/* The VMM's program: vmm, or the backend's usual name. */
+const char *vm_backend_program(enum vm_backend b, const char *vmm);
+
 /* The VMM's command line; vmm is the program (argv[0]), NULL for the
  * backend's usual name. -ENOMEM, or -EINVAL for an unresolved accel. */
 int vm_backend_argv(const struct vm_spec *s, const char *vmm, struct vm_argv *a);

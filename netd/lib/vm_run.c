@@ -432,16 +432,12 @@ static int check_spec(const struct vm_spec *s, const char *vmm, struct diag *d)
 			 s->machine, vm_backend_name(s->backend), s->kernel);
 		return -EINVAL;
 	}
-	struct vm_argv a;
-	if ((e = vm_backend_argv(s, vmm, &a)) < 0 && e != -EINVAL)
-		return e;
-	bool found = e == -EINVAL || in_path(a.v[0]);
-	if (!found)
-		diag_add(d, 0, 0, "%s is not installed (not found in PATH)%s", a.v[0],
-			 s->backend == VM_QEMU ? ": run scripts/install-deps.sh" : "");
-	if (!e)
-		vm_argv_free(&a);
-	return found ? 0 : -EINVAL;
+	const char *prog = vm_backend_program(s->backend, vmm);
+	if (in_path(prog))
+		return 0;
+	diag_add(d, 0, 0, "%s is not installed (not found in PATH)%s", prog,
+		 s->backend == VM_QEMU ? ": run scripts/install-deps.sh" : "");
+	return -EINVAL;
 }
 
 static bool wanted(const char *machine, const char *const *only, size_t n_only)
@@ -455,8 +451,7 @@ static bool wanted(const char *machine, const char *const *only, size_t n_only)
 static bool running(const struct vm_spec *s)
 {
 	struct vm_status st;
-	return vm_status_read(s->paths.status, &st) == 0 &&
-	       (st.state == VM_RUNNING || st.state == VM_STOPPING);
+	return vm_status_read(s->paths.status, &st) == 0 && vm_state_live(st.state);
 }
 
 static int check_only(const struct plan *p, const char *const *only, size_t n_only, struct diag *d)
@@ -693,8 +688,7 @@ static void settle(struct vm_entry *en)
 {
 	for (unsigned waited = 0; waited < TERM_TIMEOUT_MS; waited += 20) {
 		struct vm_status st;
-		if (vm_status_read(en->paths.status, &st) < 0 ||
-		    (st.state != VM_RUNNING && st.state != VM_STOPPING))
+		if (vm_status_read(en->paths.status, &st) < 0 || !vm_state_live(st.state))
 			return;
 		if (st.supervisor <= 0 || kill(st.supervisor, 0) < 0)
 			break;
@@ -721,7 +715,9 @@ static int stop_vms(const char *state_dir, const char *playground, unsigned grac
 		}
 		char marker[PATH_MAX + 8];
 		stop_marker(&v[i].paths, marker);
-		close(open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+		int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			close(fd);
 		if (grace_ms && power_button(v[i].st.backend, v[i].paths.api) < 0)
 			kill(v[i].st.pid, SIGTERM);
 		live++;
@@ -832,8 +828,7 @@ enum vm_accel vm_accel_detect(const char *state_dir, const char *qemu, const cha
 	if (fd < 0)
 		return VM_ACCEL_TCG;
 	close(fd);
-	if (!qemu)
-		qemu = "qemu-system-x86_64";
+	qemu = vm_backend_program(VM_QEMU, qemu);
 	struct stat st;
 	if (stat(kernel, &st) < 0)
 		return VM_ACCEL_TCG;

@@ -112,6 +112,8 @@ expect_stderr_has "the backend is named" "--backend: expected qemu, firecracker 
 expect_status "up --vms, guest missing" 1 env PLAYNET_GUEST_DIR=/nonexistent "$PLAYNET" up tests/netns/vm-nat.yaml --name "$P2" --vms
 expect_stderr_has "says how to build the guest" "scripts/build-guest.sh"
 [ ! -e "/run/netns/pg-$P2" ] && pass "nothing made for them" || fail "nothing made for them"
+expect_status "up --vms, no such VMM" 1 "$PLAYNET" up tests/netns/vm-nat.yaml --name "$P2" --vms --vmm /nonexistent/qemu
+expect_stderr_has "the VMM is named" "/nonexistent/qemu is not installed"
 expect_status "vmlaunch start, no such playground" 1 "$VMLAUNCH" start "pv$ID-nosuch"
 expect_stderr_has "vmlaunch says so" "no playground named pv$ID-nosuch"
 
