@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mac.h"
 #include "netns.h"
 #include "util.h"
 
@@ -231,12 +232,6 @@ void dhcpd_remove(struct dhcpd *d, const char *playground)
 	*slot = d->pgs[--d->n];
 }
 
-static const char *mac_text(const uint8_t m[6], char buf[18])
-{
-	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-	return buf;
-}
-
 static void count_received(struct dhcpd *d, const uint8_t *payload, size_t len)
 {
 	struct dhcp_msg m;
@@ -266,17 +261,18 @@ static void answer(struct dhcp_server *s, const uint8_t *payload, size_t len)
 	memset(to.sll_addr, 0xff, 6);
 	if (!dec.broadcast)
 		memcpy(to.sll_addr, dec.dst_mac, 6);
-	char mac[18];
+	char mac[MAC_STRLEN];
+	mac_format(dec.dst_mac, mac);
 	if (sendto(s->fd, pkt, n, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
 		d->c.send_errors++;
 		log_warn("%s: DHCP %s to %s on %s: %s", s->playground, dhcp_type_name(dec.type),
-			 mac_text(dec.dst_mac, mac), s->network, strerror(errno));
+			 mac, s->network, strerror(errno));
 		return;
 	}
 	d->c.sent[dec.type]++;
 	struct in_addr a = { htonl(dec.yiaddr) };
 	log_info("%s: DHCP %s %s to %s on %s", s->playground, dhcp_type_name(dec.type),
-		 dec.yiaddr ? inet_ntoa(a) : "-", mac_text(dec.dst_mac, mac), s->network);
+		 dec.yiaddr ? inet_ntoa(a) : "-", mac, s->network);
 }
 
 void dhcpd_event(struct dhcpd *d, void *ptr)

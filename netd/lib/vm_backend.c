@@ -7,14 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mac.h"
 #include "util.h"
 #include "vm_backend.h"
-
-void vm_mac_text(const uint8_t mac[6], char out[18])
-{
-	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
-		 mac[3], mac[4], mac[5]);
-}
 
 static int __attribute__((format(printf, 2, 3))) add(struct vm_argv *a, const char *fmt, ...)
 {
@@ -95,8 +90,8 @@ static int qemu_argv(const struct vm_spec *s, struct vm_argv *a)
 	e |= add(a, "unix:%s,server=on,wait=off", pa->api);
 	for (size_t i = 0; i < s->m->n_interfaces; i++) {
 		const struct plan_interface *ifc = &s->m->interfaces[i];
-		char mac[18];
-		vm_mac_text(ifc->mac, mac);
+		char mac[MAC_STRLEN];
+		mac_format(ifc->mac, mac);
 		e |= add(a, "-netdev");
 		e |= add(a, "tap,id=n%zu,ifname=%s,script=no,downscript=no", i, ifc->device);
 		e |= add(a, "-device");
@@ -147,8 +142,8 @@ static int cloud_hypervisor_argv(const struct vm_spec *s, struct vm_argv *a)
 	}
 	for (size_t i = 0; i < s->m->n_interfaces; i++) {
 		const struct plan_interface *ifc = &s->m->interfaces[i];
-		char mac[18];
-		vm_mac_text(ifc->mac, mac);
+		char mac[MAC_STRLEN];
+		mac_format(ifc->mac, mac);
 		e |= add(a, "--net");
 		e |= add(a, "tap=%s,mac=%s", ifc->device, mac);
 	}
@@ -206,8 +201,8 @@ static struct json_object *fc_interfaces(const struct vm_spec *s)
 	struct json_object *arr = json_object_new_array();
 	for (size_t i = 0; arr && i < s->m->n_interfaces; i++) {
 		const struct plan_interface *ifc = &s->m->interfaces[i];
-		char mac[18];
-		vm_mac_text(ifc->mac, mac);
+		char mac[MAC_STRLEN];
+		mac_format(ifc->mac, mac);
 		struct json_object *n = json_object_new_object();
 		json_object_object_add(n, "iface_id", json_object_new_string(ifc->name));
 		json_object_object_add(n, "guest_mac", json_object_new_string(mac));

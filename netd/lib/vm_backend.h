@@ -25,7 +25,4 @@ void vm_argv_free(struct vm_argv *a);
 /* Firecracker's --config-file, as text (the caller frees it). */
 int vm_backend_firecracker_config(const struct vm_spec *s, char **out);
 
-/* "02:ac:3f:8b:e1:50" */
-void vm_mac_text(const uint8_t mac[6], char out[18]);
-
 #endif
