@@ -59,29 +59,10 @@ nothing_of() {
 in_machine() { local p=$1 m=$2; shift 2; "$PLAYNET" exec "$p" "$m" -- "$@"; }
 pings() { in_machine "$1" "$2" ping -c1 -W1 "$3" >/dev/null 2>&1; }
 
-# The host netns, and an "internet" host behind it at 203.0.113.2 that
-# counts, by source address, the echo requests it gets.
+# The host netns, and an "internet" host behind it (inet_lib.sh).
 ip netns add "$HOST"
-ip netns add "$INET"
-ip link add egress0 netns "$HOST" type veth peer name eth0 netns "$INET"
-ip -n "$HOST" addr add 203.0.113.1/24 dev egress0
-ip -n "$HOST" link set egress0 up
-ip -n "$INET" addr add 203.0.113.2/24 dev eth0
-ip -n "$INET" link set eth0 up
-ip -n "$INET" link set lo up
-ip netns exec "$INET" nft -f - <<NFT
-table ip count {
-	chain in {
-		type filter hook input priority 0;
-		ip saddr 203.0.113.1 icmp type echo-request counter
-		ip saddr != 203.0.113.1 icmp type echo-request counter
-	}
-}
-NFT
-inet_count() { # $1: "host" (from 203.0.113.1) or "other"
-	ip netns exec "$INET" nft list chain ip count in |
-		awk -v want="$1" '/counter/ { n++; if ((want == "host" && n == 1) || (want == "other" && n == 2)) print $(NF-2) }'
-}
+. tests/netns/inet_lib.sh
+inet_up
 
 M=tests/netns/routing-netns.yaml
 
