@@ -44,7 +44,6 @@
 #include "vm_run.h"
 
 #define VM_STOP_GRACE_MS 10000
-#define CONSOLE_LINGER_MS 1000
 
 enum exit_code { EXIT_OK = 0, EXIT_USER = 1, EXIT_USAGE = 2, EXIT_SYSTEM = 3 };
 
@@ -853,14 +852,12 @@ static int cmd_console(const struct options *o, int argc, char **argv)
 		return bad_name("console", argv[1]);
 	struct diag d;
 	diag_init(&d, argv[1]);
-	struct vm_paths pa;
-	int e = vm_paths_for(o->state_dir, argv[1], argv[2], &pa, &d);
+	int e = vm_console_machine(o->state_dir, argv[1], argv[2], &d);
 	diag_print(&d, stderr);
 	diag_free(&d);
-	if (e < 0)
+	if (e == -EINVAL)
 		return EXIT_USER;
-	e = vm_console_attach(pa.console, CONSOLE_LINGER_MS);
-	if (e == -ENOENT || e == -ECONNREFUSED) {
+	if (e == -ENOENT) {
 		fprintf(stderr, "playnet: %s/%s has no console: no such VM running (playnet show %s)\n",
 			argv[1], argv[2], argv[1]);
 		return EXIT_USER;

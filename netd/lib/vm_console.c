@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "vm.h"
 #include "vm_console.h"
 
 #define ESCAPE_KEY 0x1d /* Ctrl-] as telnet and virsh console use it */
@@ -101,4 +102,16 @@ int vm_console_attach(const char *path, unsigned linger_ms)
 		fputs("\n", stderr);
 	}
 	return e;
+}
+
+int vm_console_machine(const char *state_dir, const char *pg, const char *m,
+		       struct diag *d)
+{
+	struct vm_paths pa;
+	int e = vm_paths_for(state_dir, pg, m, &pa, d);
+	if (e < 0)
+		return e;
+	e = vm_console_attach(pa.console, VM_CONSOLE_LINGER_MS);
+	/* No socket, or one that nobody serves: a VM that is not running. */
+	return e == -ECONNREFUSED ? -ENOENT : e;
 }

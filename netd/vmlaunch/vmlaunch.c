@@ -27,7 +27,6 @@
 enum { EXIT_OK = 0, EXIT_USER = 1, EXIT_USAGE = 2, EXIT_SYSTEM = 3 };
 
 #define GRACE_DEFAULT_MS 10000
-#define LINGER_MS 1000
 
 static const char usage_text[] =
 	"usage: vmlaunch [--state-dir DIR] COMMAND ...\n"
@@ -234,17 +233,18 @@ static int cmd_console(const char *state_dir, int argc, char **argv)
 {
 	if (argc != 3)
 		return usage_error("console takes P MACHINE");
-	struct diag d;
-	diag_init(&d, argv[1]);
-	struct vm_paths pa;
-	if (!naming_valid_playground(argv[1]) || vm_paths_for(state_dir, argv[1], argv[2], &pa, &d) < 0) {
-		diag_free(&d);
-		fprintf(stderr, "vmlaunch: invalid playground or machine name\n");
+	if (!naming_valid_playground(argv[1])) {
+		fprintf(stderr, "vmlaunch: invalid playground name '%s'\n", argv[1]);
 		return EXIT_USER;
 	}
+	struct diag d;
+	diag_init(&d, argv[1]);
+	int e = vm_console_machine(state_dir, argv[1], argv[2], &d);
+	diag_print(&d, stderr);
 	diag_free(&d);
-	int e = vm_console_attach(pa.console, LINGER_MS);
-	if (e == -ENOENT || e == -ECONNREFUSED) {
+	if (e == -EINVAL)
+		return EXIT_USER;
+	if (e == -ENOENT) {
 		fprintf(stderr, "vmlaunch: %s/%s has no console (is its VM running?)\n", argv[1], argv[2]);
 		return EXIT_USER;
 	}
