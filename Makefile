@@ -150,10 +150,13 @@ $(B)/bench/%: $(B)/obj/tests/bench/%.o $(B)/libplaynet.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
-bench: all $(B)/bench/bench_guard
-	$(Q)scripts/bench-updown.sh
-	$(Q)scripts/bench-guard.sh
-	$(Q)scripts/bench-api.sh
+bench: all $(B)/bench/bench_fabric $(B)/bench/bench_api $(B)/bench/bench_guard
+	$(Q)scripts/bench.sh
+
+# 10,000 create/delete cycles through the API, 8 clients at once, then a
+# check that nothing is left (not part of make test either).
+soak: all $(B)/bench/bench_api
+	$(Q)scripts/soak.sh
 
 fuzz: $(FUZZ_BINS)
 	$(Q)FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run.sh
@@ -166,9 +169,9 @@ clean:
 	rm -rf build
 
 help:
-	@echo "targets: all (default), test, bench, fuzz, install, clean"
+	@echo "targets: all (default), test, bench, soak, fuzz, install, clean"
 
-.PHONY: all tests test bench fuzz install clean help
+.PHONY: all tests test bench soak fuzz install clean help
 
 -include $(LIB_OBJ:.o=.d) $(LIB_AOBJ:.o=.d) $(CLI_SRC:%.c=$(B)/obj/%.d) $(CLI_SRC:%.c=$(A)/obj/%.d)
 -include $(NETD_SRC:%.c=$(B)/obj/%.d) $(NETD_SRC:%.c=$(A)/obj/%.d)

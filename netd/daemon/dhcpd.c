@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "closer.h"
 #include "log.h"
 #include "mac.h"
 #include "netns.h"
@@ -72,8 +73,10 @@ static void server_free(struct dhcp_server *s)
 {
 	if (!s)
 		return;
-	if (s->fd >= 0)
-		close(s->fd); /* also leaves the epoll set */
+	if (s->fd >= 0) {
+		epoll_ctl(s->d->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+		closer_close(s->fd);
+	}
 	free(s->leases);
 	free(s);
 }
@@ -139,11 +142,13 @@ static int server_config(struct dhcp_server *s, const struct plan *p, size_t ni)
 	return 0;
 }
 
-/* A packet socket on the bridge, made inside the playground's namespace. */
+/* A packet socket on the bridge, made inside the playground's namespace.
+ * It is opened for no protocol and gets one at bind: a socket opened for a
+ * protocol is already hooked in, and bind then unhooks it, which waits for
+ * an RCU grace period (~15 ms here) per bridge. */
 static int server_socket(struct dhcp_server *s, int nsfd, const char *bridge)
 {
-	int fd = netns_socket(nsfd, AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			      htons(ETH_P_IP));
+	int fd = netns_socket(nsfd, AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return fd;
 	s->fd = fd;

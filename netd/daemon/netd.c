@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cliopt.h"
+#include "closer.h"
 #include "dhcpd.h"
 #include "fabric.h"
 #include "guard_config.h"
@@ -216,8 +217,9 @@ static bool loop_signalled(struct loop *l)
 }
 
 /* The loop: returns when SIGINT or SIGTERM arrives. */
-static int run_loop(struct loop *l, struct http *h, struct dhcpd *dhcp)
+static int run_loop(struct loop *l, struct http *h, struct service *svc)
 {
+	int reap_ms = -1; /* deletes under way look again after this long */
 	if (loop_watch(l, http_epoll_fd(h), &tok_http) < 0) {
 		log_errno(LOG_LVL_ERR, errno, "epoll");
 		return -1;
@@ -232,7 +234,7 @@ static int run_loop(struct loop *l, struct http *h, struct dhcpd *dhcp)
 		}
 		timerfd_settime(l->tfd, 0, &its, NULL);
 		struct epoll_event evs[32];
-		int n = epoll_wait(l->ep, evs, ARRAY_SIZE(evs), -1);
+		int n = epoll_wait(l->ep, evs, ARRAY_SIZE(evs), reap_ms);
 		if (n < 0 && errno != EINTR) {
 			log_errno(LOG_LVL_ERR, errno, "epoll_wait");
 			return -1;
@@ -245,10 +247,11 @@ static int run_loop(struct loop *l, struct http *h, struct dhcpd *dhcp)
 				uint64_t expirations;
 				(void)!read(l->tfd, &expirations, sizeof(expirations));
 			} else if (tok != &tok_signal && tok != &tok_http) {
-				dhcpd_event(dhcp, tok);
+				dhcpd_event(svc->dhcpd, tok);
 			}
 		}
 		http_run(h);
+		reap_ms = service_reap(svc);
 	}
 }
 
@@ -286,7 +289,7 @@ static int serve(const struct netd_options *o, const struct guard_config *gc, gi
 	struct dhcpd *dhcp = NULL;
 	struct http *h = NULL;
 	int rc = 3;
-	if (loop_open(&l) < 0 || dhcpd_new(l.ep, &dhcp) < 0)
+	if (loop_open(&l) < 0 || dhcpd_new(l.ep, &dhcp) < 0 || closer_start() < 0)
 		goto out;
 	struct service svc = { .fabric = &f, .dhcpd = dhcp, .state_dir = o->state_dir,
 			       .pin_dir = pin_dir, .limits = o->limits };
@@ -300,10 +303,12 @@ static int serve(const struct netd_options *o, const struct guard_config *gc, gi
 	}
 	log_info("listening on %s, state in %s, host netns %s", o->socket, o->state_dir,
 		 o->host_netns ? o->host_netns : "(own)");
-	rc = run_loop(&l, h, dhcp) < 0 ? 3 : 0;
+	rc = run_loop(&l, h, &svc) < 0 ? 3 : 0;
+	service_reap_all(&svc);
 out:
 	http_stop(h);
 	dhcpd_free(dhcp);
+	closer_stop();
 	loop_close(&l);
 	fabric_close(&f);
 	return rc;

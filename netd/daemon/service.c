@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "naming.h"
 #include "netns.h"
 #include "plan.h"
 #include "recover.h"
@@ -48,6 +49,11 @@ static int load_or_respond(struct service *s, const char *name, struct state_rec
 			   struct plan *p, struct api_response *r)
 {
 	int e = report_load_quiet(s->state_dir, name, rec, p);
+	if (e == 0 && rec->phase == STATE_DELETING) {
+		state_record_free(rec);
+		plan_free(p);
+		e = -ENOENT; /* answered as deleted; the kernel is finishing */
+	}
 	if (e == -ENOENT)
 		api_error(r, 404, "not_found", "no such playground", 0, 0);
 	else if (e < 0)
@@ -146,6 +152,17 @@ int service_recover(struct service *s)
 	return state_list(s->state_dir, serve_one, s);
 }
 
+/* Deletes answered but still under way are gone to the client. */
+static void drop_deleting(struct json_object *arr)
+{
+	for (size_t i = json_object_array_length(arr); i-- > 0;) {
+		struct json_object *phase;
+		if (json_object_object_get_ex(json_object_array_get_idx(arr, i), "phase", &phase) &&
+		    strcmp(json_object_get_string(phase), state_phase_name(STATE_DELETING)) == 0)
+			json_object_array_del_idx(arr, i, 1);
+	}
+}
+
 static void svc_list(void *ctx, bool text, struct api_response *r)
 {
 	struct service *s = ctx;
@@ -153,6 +170,7 @@ static void svc_list(void *ctx, bool text, struct api_response *r)
 	int e = report_list_json(s->state_dir, &arr);
 	if (e < 0)
 		return api_error(r, 500, "state", strerror(-e), 0, 0);
+	drop_deleting(arr);
 	struct text_buf t;
 	if (text && text_begin(&t)) {
 		report_list_text(t.f, arr);
@@ -193,6 +211,86 @@ static void undo_create(struct service *s, const char *name)
 	memcpy(s->fabric->err, why, sizeof(why));
 }
 
+/* The queue of deletes under way: a name is in pending, or is draining. */
+static bool forget_pending(struct service *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_pending; i++) {
+		if (strcmp(s->pending[i], name) != 0)
+			continue;
+		free(s->pending[i]);
+		memmove(&s->pending[i], &s->pending[i + 1],
+			(s->n_pending - i - 1) * sizeof(*s->pending));
+		s->n_pending--;
+		return true;
+	}
+	if (s->draining && strcmp(s->draining, name) == 0) {
+		free(s->draining);
+		s->draining = NULL;
+		return true;
+	}
+	return false;
+}
+
+static void deleted(struct service *s, const char *name, double seconds)
+{
+	observe(&s->delete_seconds, seconds);
+	s->deletes++;
+	log_info("playground %s: deleted in %.1f ms", name, seconds * 1e3);
+	/* Give back what a burst of requests took, so that netd's size
+	 * follows the playgrounds it holds. */
+	malloc_trim(0);
+}
+
+/* Finishes a delete under way of that name, before anything else is done
+ * with the name. */
+static int finish_now(struct service *s, const char *queued_name)
+{
+	char name[NAMING_PLAYGROUND_MAX + 1]; /* the queue's copy goes */
+	snprintf(name, sizeof(name), "%s", queued_name);
+	if (!forget_pending(s, name))
+		return 0;
+	double t0 = now_seconds();
+	int e = fabric_delete(s->fabric, name);
+	if (e < 0)
+		log_err("playground %s: delete failed: %s", name, s->fabric->err);
+	else
+		deleted(s, name, now_seconds() - t0);
+	return e;
+}
+
+static bool queued(const struct service *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_pending; i++)
+		if (strcmp(s->pending[i], name) == 0)
+			return true;
+	return s->draining && strcmp(s->draining, name) == 0;
+}
+
+/* Records the delete and queues the rest; -EAGAIN: to be done at once
+ * (nothing recorded, or the queue is full). */
+static int queue_delete(struct service *s, const char *name)
+{
+	struct state_record rec;
+	if (s->n_pending >= SERVICE_PENDING_MAX || state_read(s->state_dir, name, &rec) < 0)
+		return -EAGAIN;
+	state_record_free(&rec);
+	char **grown = realloc(s->pending, (s->n_pending + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	s->pending = grown;
+	char *copy = strdup(name);
+	if (!copy)
+		return -ENOMEM;
+	int e = fabric_mark_deleting(s->fabric, name);
+	if (e < 0) {
+		free(copy);
+		return e;
+	}
+	s->pending[s->n_pending++] = copy;
+	return 0;
+}
+
+
 static void svc_put(void *ctx, const char *name, const char *body, size_t len,
 		    struct api_response *r)
 {
@@ -203,6 +301,11 @@ static void svc_put(void *ctx, const char *name, const char *body, size_t len,
 	if (strlen(text) != len)
 		return api_error(r, 422, "invalid_manifest", "the manifest holds a NUL byte", 0, 0);
 
+	/* A delete of that name still under way is finished first. */
+	if (finish_now(s, name) < 0) {
+		s->errors[SERVICE_ERR_KERNEL]++;
+		return api_error(r, 500, "kernel", s->fabric->err, 0, 0);
+	}
 	/* PUT is idempotent: the same manifest again changes nothing. */
 	struct state_record rec;
 	if (state_read(s->state_dir, name, &rec) == 0) {
@@ -258,20 +361,45 @@ static void svc_del(void *ctx, const char *name, struct api_response *r)
 	struct service *s = ctx;
 	double t0 = now_seconds();
 	dhcpd_remove(s->dhcpd, name);
-	int e = fabric_delete(s->fabric, name);
-	if (e < 0) {
+	if (queued(s, name) || queue_delete(s, name) == 0)
+		return api_text(r, 204, NULL, NULL, 0);
+	if (fabric_delete(s->fabric, name) < 0) {
 		s->errors[SERVICE_ERR_KERNEL]++;
 		log_err("playground %s: delete failed: %s", name, s->fabric->err);
 		return api_error(r, 500, "kernel", s->fabric->err, 0, 0);
 	}
-	double dt = now_seconds() - t0;
-	observe(&s->delete_seconds, dt);
-	s->deletes++;
-	log_info("playground %s: deleted in %.1f ms", name, dt * 1e3);
-	/* Give back what a burst of requests took, so that netd's size
-	 * follows the playgrounds it holds. */
-	malloc_trim(0);
+	deleted(s, name, now_seconds() - t0);
 	api_text(r, 204, NULL, NULL, 0);
+}
+
+int service_reap(struct service *s)
+{
+	if (s->draining) {
+		int e = fabric_released(s->fabric, s->draining);
+		if (e == 0)
+			return 2; /* the kernel is still at it: look again soon */
+		if (e < 0)
+			log_warn("playground %s: %s", s->draining, strerror(-e));
+		finish_now(s, s->draining);
+	}
+	if (!s->n_pending)
+		return -1;
+	s->draining = s->pending[0];
+	memmove(&s->pending[0], &s->pending[1], (s->n_pending - 1) * sizeof(*s->pending));
+	s->n_pending--;
+	if (fabric_release(s->fabric, s->draining) < 0) {
+		log_err("playground %s: delete failed: %s", s->draining, s->fabric->err);
+		finish_now(s, s->draining);
+	}
+	return s->draining || s->n_pending ? 2 : -1;
+}
+
+void service_reap_all(struct service *s)
+{
+	while (s->draining || s->n_pending)
+		finish_now(s, s->draining ? s->draining : s->pending[0]);
+	free(s->pending);
+	s->pending = NULL;
 }
 
 static void svc_stats(void *ctx, const char *name, bool text, struct api_response *r)
@@ -362,6 +490,9 @@ static void svc_metrics(void *ctx, struct api_response *r)
 	state_list(s->state_dir, metrics_playground, &w);
 	fprintf(f, "# HELP playnet_playgrounds Playgrounds recorded.\n# TYPE playnet_playgrounds gauge\n"
 		   "playnet_playgrounds %zu\n", w.n);
+	fprintf(f, "# HELP playnet_deletes_pending Deletes answered that the kernel has yet to finish.\n"
+		   "# TYPE playnet_deletes_pending gauge\nplaynet_deletes_pending %zu\n",
+		s->n_pending + (s->draining ? 1 : 0));
 	fprintf(f, "# HELP playnet_creates_total Playgrounds created.\n# TYPE playnet_creates_total counter\n"
 		   "playnet_creates_total %llu\n", (unsigned long long)s->creates);
 	fprintf(f, "# HELP playnet_deletes_total Playgrounds deleted.\n# TYPE playnet_deletes_total counter\n"

@@ -36,7 +36,24 @@ struct service {
 	uint64_t errors[SERVICE_ERR_KINDS];
 	struct service_histogram create_seconds;
 	struct service_histogram delete_seconds;
+	/* Deletes answered but not yet done, oldest first: the kernel gets
+	 * one namespace at a time (see service_reap). */
+	char **pending;
+	size_t n_pending;
+	char *draining; /* handed to the kernel, which is destroying it */
 };
+
+/* Beyond this many deletes waiting, a delete is done before its answer:
+ * the backlog, and the namespaces it keeps alive, stay bounded. */
+#define SERVICE_PENDING_MAX 256
+
+/* One step of the paced deletes: finishes the playground the kernel is done
+ * with, or hands the next one over. Returns how many ms until it wants to
+ * run again, -1 when there is nothing to do. */
+int service_reap(struct service *s);
+
+/* Finishes every delete still waiting, at once (netd stopping). */
+void service_reap_all(struct service *s);
 
 /* Recovery (netd/lib/recover.h), then DHCP for every playground: before
  * the API opens. Negative when the state dir cannot be read. */

@@ -519,8 +519,11 @@ static int teardown_netns_cb(const char *name, void *arg)
 }
 
 /* Removes every kernel object of a playground, found by name. host_nsfd < 0:
- * the host netns is gone, and the uplink's host end with it. */
-static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd)
+ * the host netns is gone, and the uplink's host end with it. keep_host_end:
+ * the uplink's host end is left to die with the namespace (see
+ * fabric_release). */
+static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd,
+			   bool keep_host_end)
 {
 	char host_end[IFNAMSIZ], ns[NAMING_NETNS_MAX], prefix[NAMING_NETNS_MAX + 1];
 	naming_uplink_host(name, host_end);
@@ -550,7 +553,8 @@ static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd)
 	/* The host end first and explicitly: a namespace is destroyed
 	 * asynchronously, and its veth peer would linger in the host netns. */
 	fab_point(f);
-	if (host_end_exists && (e = link_delete(hsk, host_end)) < 0 && !first)
+	if (host_end_exists && !keep_host_end && (e = link_delete(hsk, host_end)) < 0 &&
+	    !first)
 		first = fabric_fail(f, e, "delete uplink %s", host_end);
 	link_sock_close(hsk);
 	e = netns_list(prefix, teardown_netns_cb, f);
@@ -698,7 +702,7 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
 	/* Undo: the same teardown as delete, which works from names. */
 	char saved[sizeof(f->err)];
 	memcpy(saved, f->err, sizeof(saved));
-	if (fabric_teardown(f, p->name, f->host_nsfd) < 0)
+	if (fabric_teardown(f, p->name, f->host_nsfd, false) < 0)
 		log_warn("undo of %s incomplete: %s", p->name, f->err);
 	state_transit_free(f->o.state_dir, rec.transit_index);
 	state_remove(f->o.state_dir, p->name);
@@ -707,10 +711,14 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
 	return e;
 }
 
-int fabric_delete(struct fabric *f, const char *name)
+/* Records that the playground is being deleted (the intent, before any
+ * object goes) and stops its VMs. *have: there was a record, now in rec. */
+static int begin_delete(struct fabric *f, const char *name, struct state_record *rec,
+			bool *have)
 {
 	f->err[0] = '\0';
 	f->step = 0;
+	*have = false;
 	if (f->host_nsfd < 0) {
 		snprintf(f->err, sizeof(f->err), "the fabric is not open");
 		return -EBADF;
@@ -719,23 +727,81 @@ int fabric_delete(struct fabric *f, const char *name)
 		snprintf(f->err, sizeof(f->err), "invalid playground name '%s'", name);
 		return -EINVAL;
 	}
-	struct state_record rec;
-	int e = state_read(f->o.state_dir, name, &rec);
-	bool have = e == 0;
+	int e = state_read(f->o.state_dir, name, rec);
+	*have = e == 0;
 	if (e < 0 && e != -ENOENT)
 		return fabric_fail(f, e, "read state of %s", name);
 	fab_point(f);
-	if (have && rec.phase != STATE_DELETING) {
-		rec.phase = STATE_DELETING;
-		if ((e = state_write(f->o.state_dir, &rec)) < 0) {
-			state_record_free(&rec);
+	if (*have && rec->phase != STATE_DELETING) {
+		rec->phase = STATE_DELETING;
+		if ((e = state_write(f->o.state_dir, rec)) < 0)
 			return fabric_fail(f, e, "write state of %s", name);
-		}
 	}
 	/* VMMs hold the taps and keep the namespace alive: they go first. */
 	vm_remove(f->o.state_dir, name);
+	return 0;
+}
+
+int fabric_mark_deleting(struct fabric *f, const char *name)
+{
+	struct state_record rec;
+	bool have;
+	int e = begin_delete(f, name, &rec, &have);
+	if (have)
+		state_record_free(&rec);
+	return e;
+}
+
+int fabric_release(struct fabric *f, const char *name)
+{
+	struct state_record rec;
+	bool have;
+	int e = begin_delete(f, name, &rec, &have);
+	if (e == 0) {
+		int hfd = host_netns_fd_for(f, have ? &rec : NULL);
+		e = fabric_teardown(f, name, hfd, true);
+		if (hfd >= 0)
+			close(hfd);
+	}
+	if (have)
+		state_record_free(&rec);
+	return e;
+}
+
+int fabric_released(struct fabric *f, const char *name)
+{
+	struct state_record rec;
+	int e = state_read(f->o.state_dir, name, &rec);
+	if (e < 0)
+		return e == -ENOENT ? 1 : e;
+	char host_end[IFNAMSIZ];
+	naming_uplink_host(name, host_end);
+	int hfd = host_netns_fd_for(f, &rec);
+	state_record_free(&rec);
+	if (hfd < 0)
+		return 1; /* the host netns is gone, the host end with it */
+	struct nl_sock *hsk = NULL;
+	e = link_sock_open(hfd, &hsk);
+	close(hfd);
+	if (e < 0)
+		return e;
+	int idx = link_ifindex(hsk, host_end);
+	link_sock_close(hsk);
+	return idx == -ENODEV ? 1 : idx < 0 ? idx : 0;
+}
+
+int fabric_delete(struct fabric *f, const char *name)
+{
+	struct state_record rec;
+	bool have;
+	int e = begin_delete(f, name, &rec, &have);
+	if (e < 0) {
+		if (have)
+			state_record_free(&rec);
+		return e;
+	}
 	int hfd = host_netns_fd_for(f, have ? &rec : NULL);
-	e = fabric_teardown(f, name, hfd);
+	e = fabric_teardown(f, name, hfd, false);
 	if (hfd >= 0)
 		close(hfd);
 	if (e == 0 && have) {

@@ -66,6 +66,21 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest);
 /* 0 also when the playground does not exist. */
 int fabric_delete(struct fabric *f, const char *name);
 
+/*
+ * A delete in three calls, for a caller that paces the kernel's work (netd:
+ * the kernel destroys namespaces one after another, holding the rtnl lock,
+ * and a burst of deletes would stall every create behind it):
+ * fabric_mark_deleting records the intent and stops the VMs; after that the
+ * playground is gone as far as a user is concerned. fabric_release removes
+ * its names and hands the namespace to the kernel, leaving the uplink's
+ * host end to die with it: fabric_released is 1 once the kernel has done
+ * so, 0 before. fabric_delete then frees the transit /31 and the record.
+ * A crash anywhere leaves a "deleting" record that recovery finishes.
+ */
+int fabric_mark_deleting(struct fabric *f, const char *name);
+int fabric_release(struct fabric *f, const char *name);
+int fabric_released(struct fabric *f, const char *name);
+
 /* The alias that marks P's objects as this fabric's. */
 void fabric_owner_alias(const struct fabric *f, const char *name, char *out, size_t len);
 /* Whether alias is one of this fabric's; if so, the playground's name. */

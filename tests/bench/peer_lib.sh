@@ -42,10 +42,11 @@ table ip playnet {
 RULES
 }
 
-# The host side, shared by all playgrounds: made once before the runs.
+# The host side, shared by all playgrounds: made once before the runs
+# (named apart from playnet's own host table in the same host netns).
 peer_host_ruleset() {
 	cat <<'RULES'
-table ip playnet {
+table ip peers {
 	chain postrouting {
 		type nat hook postrouting priority srcnat; policy accept;
 		iifname "pnq-*" oifname != "pnq-*" masquerade

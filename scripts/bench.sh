@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# make bench: playnet against the ways people build the same network today,
+# in one run on this machine, on manifests/bench-reference.yaml:
+#   1. create/delete of N playgrounds (median, p99) through playnet's
+#      library and API, and through the peers of tests/bench/ (one ip/nft
+#      command per object, ip -batch + nft -f, CNI bridge + host-local);
+#   2. SCALE playgrounds up through the API: create time against how many
+#      are up (the plot), netd's memory, the kernel's memory per playground;
+#   3. churn: CHURN playgrounds deleted while a client keeps creating, against
+#      the kernel's own floor for destroying as many;
+#   4. the guards' cost per packet and on an iperf3 stream.
+# Everything runs in a host netns, state dirs and bpffs dirs made here and
+# removed after, even on failure. A benchmark: it prints figures, writes
+# them to build/bench/results.json and build/bench/create-vs-up.svg, and
+# asserts nothing. usage: scripts/bench.sh   (BENCH_N, BENCH_SCALE,
+# BENCH_CHURN, BENCH_IPERF_SECONDS override the sizes)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${BENCH_N:-100} SCALE=${BENCH_SCALE:-1000} CHURN=${BENCH_CHURN:-200}
+MANIFEST=manifests/bench-reference.yaml
+OUT=build/bench
+need=()
+[ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
+command -v gnuplot >/dev/null || need+=(gnuplot-nox)
+command -v iperf3 >/dev/null || need+=(iperf3)
+if [ ${#need[@]} -gt 0 ]; then
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+make -s all "$OUT/bench_fabric" "$OUT/bench_api" "$OUT/bench_guard"
+
+tag=b$$
+HOST=pnb-h$$
+work=$(mktemp -d /dev/shm/playnet-bench.XXXXXX) # tmpfs, as /run is
+export PLAYNET_HOST_NETNS=$HOST
+netd_pid=
+stop_netd() {
+	[ -n "$netd_pid" ] || return 0
+	kill "$netd_pid" 2>/dev/null || true
+	wait "$netd_pid" 2>/dev/null || true
+	netd_pid=
+}
+cleanup() {
+	stop_netd
+	local ns
+	for ns in $(ip netns list | awk -v p="^pg-[a-z]$tag" '$1 ~ p { print $1 }'); do
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	ip netns del "$HOST" 2>/dev/null || true
+	rm -rf "$work" /sys/fs/bpf/playnet-bench-lib-$$ /sys/fs/bpf/playnet-bench-api-$$
+}
+trap cleanup EXIT
+ip netns add "$HOST"
+(. tests/bench/peer_lib.sh && peer_host_ruleset) | ip netns exec "$HOST" nft -f -
+
+# --- helpers ---------------------------------------------------------------
+# "create|delete US" lines on stdin; prints "median p99 n" in ms
+stats() {
+	sort -n | awk '{ a[NR] = $1 } END {
+		if (!NR) { print "0 0 0"; exit }
+		m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+		printf "%.2f %.2f %d\n", m / 1000, a[int(NR * 0.99 + 0.999)] / 1000, NR }'
+}
+pick() { awk -v w="$1" '$1 == w { print $2 }' "$2"; }
+# Until netd has no delete under way, the kernel has begun destroying every
+# namespace that had a link to the host netns (their ids there go then), and
+# the rtnl lock is free again (a link change in the host netns takes it,
+# after the kernel's last cleanup has let go of it).
+settle() {
+	local t0=$EPOCHREALTIME
+	while [ -n "$netd_pid" ] && ! curl -s --unix-socket "$work/netd.sock" http://netd/metrics |
+		grep -qx 'playnet_deletes_pending 0'; do
+		sleep 0.01
+	done
+	while [ -n "$(ip -n "$HOST" netns list-id)" ]; do
+		sleep 0.01
+		(( ${EPOCHREALTIME/./} - ${t0/./} < 600000000 )) || { echo "bench: kernel did not settle" >&2; return 1; }
+	done
+	ip -n "$HOST" link set lo up
+}
+lib() { # MODE N PREFIX
+	PLAYNET_STATE_DIR=$work/lib PLAYNET_BPF_DIR=/sys/fs/bpf/playnet-bench-lib-$$ \
+		"$OUT/bench_fabric" -m "$1" -n "$2" -p "$3" "$MANIFEST"
+}
+start_netd() {
+	PLAYNET_STATE_DIR=$work/api PLAYNET_SOCKET=$work/netd.sock \
+	PLAYNET_BPF_DIR=/sys/fs/bpf/playnet-bench-api-$$ build/bin/netd 2>>"$work/netd.log" &
+	netd_pid=$!
+	for _ in $(seq 1 200); do [ -S "$work/netd.sock" ] && return 0; sleep 0.05; done
+	echo "bench: netd did not start" >&2
+	return 1
+}
+api() { # MODE N PREFIX [bench_api options]
+	local m=$1 n=$2 p=$3
+	shift 3
+	"$OUT/bench_api" -m "$m" -n "$n" -p "$p" "$@" "$work/netd.sock" "$MANIFEST"
+}
+peer() { # PEER MODE N PREFIX
+	HOST=$HOST PEER_DIR=$work/cni tests/bench/peer-run.sh "$@"
+}
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$netd_pid/status"; }
+fds() { ls "/proc/$netd_pid/fd" | wc -l; }
+mem_avail_kb() { awk '/^MemAvailable/ { print $2 }' /proc/meminfo; }
+
+echo "playnet bench: $MANIFEST, $(nproc) CPUs, kernel $(uname -r)"
+
+# --- 1. create and delete, side by side --------------------------------------
+# Each tool creates N playgrounds one after another, then deletes them, then
+# waits for the kernel to finish before the next tool starts.
+declare -A C D
+run_tool() { # NAME COMMAND... (the command gets MODE N PREFIX)
+	local name=$1
+	shift
+	"$@" up "$N" "${name:0:1}$tag-" >"$work/$name.up"
+	"$@" down "$N" "${name:0:1}$tag-" >"$work/$name.down"
+	settle
+	C[$name]=$(pick create "$work/$name.up" | stats)
+	D[$name]=$(pick delete "$work/$name.down" | stats)
+}
+lib up 1 "l${tag}w" >/dev/null && lib down 1 "l${tag}w" >/dev/null # loads the guards
+start_netd
+api up 1 "a${tag}w" >/dev/null && api down 1 "a${tag}w" >/dev/null
+settle
+run_tool lib lib
+run_tool api api
+stop_netd
+run_tool ip peer ip
+run_tool batch peer batch
+run_tool cni peer cni
+settle
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b > 0) ? a / b : 0 }'; }
+med() { echo "${1%% *}"; }
+echo
+echo "1. Create and delete, $N playgrounds one after another (ms)"
+printf '%-34s %8s %8s %8s %8s %10s\n' "" "create" "p99" "delete" "p99" "create ×"
+label() {
+	case $1 in
+	lib) echo "playnet, library (guards, state)" ;;
+	api) echo "playnet, API (HTTP on unix socket)" ;;
+	ip) echo "ip/nft, one command per object" ;;
+	batch) echo "ip -batch + nft -f" ;;
+	cni) echo "CNI bridge + host-local" ;;
+	esac
+}
+for t in lib api ip batch cni; do
+	read -r cm cp _ <<<"${C[$t]}"
+	read -r dm dp _ <<<"${D[$t]}"
+	printf '%-34s %8s %8s %8s %8s %10s\n' "$(label "$t")" "$cm" "$cp" "$dm" "$dp" \
+		"$(ratio "$cm" "$(med "${C[lib]}")")"
+done
+echo "(create ×: the tool's median create over playnet's library median)"
+
+# --- 2. scale ----------------------------------------------------------------
+start_netd
+api up 1 "a${tag}w" >/dev/null && api down 1 "a${tag}w" >/dev/null
+settle
+rss0=$(rss_kb) fds0=$(fds) mem0=$(mem_avail_kb)
+api up "$SCALE" "a${tag}s" >"$work/scale.up"
+rss1=$(rss_kb) fds1=$(fds) mem1=$(mem_avail_kb)
+first=$(pick create "$work/scale.up" | head -100 | stats)
+last=$(pick create "$work/scale.up" | tail -100 | stats)
+t0=$EPOCHREALTIME
+api down "$SCALE" "a${tag}s" >"$work/scale.down"
+settle
+scale_down_s=$(awk -v a="${t0/./}" -v b="${EPOCHREALTIME/./}" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')
+kmem=$(( (mem0 - mem1) / SCALE ))
+echo
+echo "2. $SCALE playgrounds up through the API"
+echo "  create, first 100: median $(med "$first") ms; last 100: median $(med "$last") ms (× $(ratio "$(med "$last")" "$(med "$first")"))"
+echo "  netd: RSS $rss0 kB at rest, $rss1 kB with $SCALE up; fds $fds0 -> $fds1"
+echo "  kernel and all, from MemAvailable: $kmem kB per playground"
+echo "  deleting all $SCALE until the kernel was done: $scale_down_s s"
+
+# --- 3. churn ----------------------------------------------------------------
+# The kernel's floors for CHURN playgrounds with nothing else running:
+# handed over all at once (it destroys them in a few long batches, holding
+# the rtnl lock throughout), and one after another, each once the last is
+# done (one namespace per cleanup: what a create can afford to wait for).
+floor() { # all|serial: seconds
+	lib up "$CHURN" "f${tag}-" >/dev/null
+	local t0=$EPOCHREALTIME i
+	for i in $(seq 0 $((CHURN - 1))); do
+		ip netns del "pg-f$tag-$i"
+		[ "$1" = all ] && continue
+		while ip -n "$HOST" link show "$(naming_uplink "f$tag-$i")" >/dev/null 2>&1; do sleep 0.005; done
+	done
+	settle
+	awk -v a="${t0/./}" -v b="${EPOCHREALTIME/./}" 'BEGIN { printf "%.2f", (b - a) / 1e6 }'
+	rm -rf "$work/lib" /sys/fs/bpf/playnet-bench-lib-$$ # records of what ip removed behind its back
+}
+# The uplink's host end of a playground, as playnet names it.
+naming_uplink() { build/bin/playnet plan --name "$1" --json "$MANIFEST" | sed -n 's/.*"hostDevice": *"\([^"]*\)".*/\1/p'; }
+floor_s=$(floor all)
+serial_s=$(floor serial)
+# playnet: CHURN up, then all deleted through the API by one client while
+# another creates and deletes one playground every 50 ms until netd and
+# the kernel are done with them.
+api up "$CHURN" "a${tag}c" >/dev/null
+t0=$EPOCHREALTIME
+{ api down "$CHURN" "a${tag}c" >"$work/churn.down"; echo "$EPOCHREALTIME" >"$work/churn.api-done"; } &
+deleter=$!
+: >"$work/churn.probe"
+churning() { compgen -G "$work/api/a${tag}c*.json" >/dev/null; } # records go last
+while kill -0 "$deleter" 2>/dev/null || churning; do
+	api cycle 1 "a${tag}p" >>"$work/churn.probe"
+	sleep 0.05
+done
+wait "$deleter"
+churn_s=$(awk -v a="${t0/./}" -v b="${EPOCHREALTIME/./}" 'BEGIN { printf "%.2f", (b - a) / 1e6 }')
+api_done_s=$(awk -v a="${t0/./}" -v b="$(tr -d . <"$work/churn.api-done")" 'BEGIN { printf "%.2f", (b - a) / 1e6 }')
+settle
+probe=$(pick create "$work/churn.probe" | stats)
+read -r pm pp pn <<<"$probe"
+echo
+echo "3. Churn: $CHURN playgrounds deleted through the API while a client creates"
+echo "  creates meanwhile: median $pm ms, p99 $pp ms (n=$pn)"
+echo "  all $CHURN gone from the kernel after $churn_s s (API calls done after $api_done_s s);"
+echo "  the kernel alone, nothing else running: $floor_s s handed over at once (× $(ratio "$churn_s" "$floor_s")),"
+echo "  $serial_s s one after another (× $(ratio "$churn_s" "$serial_s"))"
+stop_netd
+
+# --- 4. guards ---------------------------------------------------------------
+echo
+echo "4. Guards"
+"$OUT/bench_guard" 1000000 | tee "$work/guard.txt"
+scripts/bench-guard.sh "${BENCH_IPERF_SECONDS:-5}" | tee "$work/iperf.txt"
+tap_ns=$(awk '/tap guard/ && /pass/ { for (i = 1; i <= NF; i++) if ($i == "ns") { print $(i - 1); exit } }' "$work/guard.txt")
+uplink_ns=$(awk '/uplink guard/ && /pass/ { for (i = 1; i <= NF; i++) if ($i == "ns") { print $(i - 1); exit } }' "$work/guard.txt")
+iperf_ratio=$(awk '/ratio on\/off/ { print $NF }' "$work/iperf.txt")
+
+# --- results -----------------------------------------------------------------
+mkdir -p "$OUT"
+tool_json() { # NAME
+	read -r cm cp cn <<<"${C[$1]}"
+	read -r dm dp dn <<<"${D[$1]}"
+	printf '"%s": {"create_ms": {"median": %s, "p99": %s, "n": %s}, "delete_ms": {"median": %s, "p99": %s, "n": %s}, "raw_create_us": [%s], "raw_delete_us": [%s]}' \
+		"$1" "$cm" "$cp" "$cn" "$dm" "$dp" "$dn" \
+		"$(pick create "$work/$1.up" | paste -sd,)" "$(pick delete "$work/$1.down" | paste -sd,)"
+}
+{
+	printf '{"manifest": "%s", "cpus": %s, "kernel": "%s", "n": %s,\n' "$MANIFEST" "$(nproc)" "$(uname -r)" "$N"
+	printf '"tools": {'
+	sep=
+	for t in lib api ip batch cni; do printf '%s\n  ' "$sep"; tool_json "$t"; sep=,; done
+	printf '},\n"scale": {"playgrounds": %s, "first100_median_ms": %s, "last100_median_ms": %s, "netd_rss_kb_rest": %s, "netd_rss_kb_up": %s, "netd_fds_rest": %s, "netd_fds_up": %s, "kernel_kb_per_playground": %s, "delete_all_s": %s, "raw_create_us": [%s]},\n' \
+		"$SCALE" "$(med "$first")" "$(med "$last")" "$rss0" "$rss1" "$fds0" "$fds1" "$kmem" "$scale_down_s" \
+		"$(pick create "$work/scale.up" | paste -sd,)"
+	printf '"churn": {"playgrounds": %s, "create_median_ms": %s, "create_p99_ms": %s, "creates": %s, "all_gone_s": %s, "api_done_s": %s, "kernel_floor_all_s": %s, "kernel_floor_serial_s": %s, "raw_create_us": [%s]},\n' \
+		"$CHURN" "$pm" "$pp" "$pn" "$churn_s" "$api_done_s" "$floor_s" "$serial_s" "$(pick create "$work/churn.probe" | paste -sd,)"
+	printf '"guards": {"tap_ns": %s, "uplink_ns": %s, "iperf_ratio_on_off": %s}}\n' \
+		"${tap_ns:-null}" "${uplink_ns:-null}" "${iperf_ratio:-null}"
+} >"$OUT/results.json"
+pick create "$work/scale.up" | awk '{ print NR - 1, $1 / 1000 }' >"$work/scale.dat"
+gnuplot <<PLOT
+set terminal svg size 800,480 dynamic background rgb 'white'
+set output '$OUT/create-vs-up.svg'
+set title 'playnet: create of the reference playground through the API'
+set xlabel 'playgrounds already up'
+set ylabel 'create latency (ms)'
+set grid
+set key top left
+plot '$work/scale.dat' using 1:2 with points pt 7 ps 0.3 title 'each create', \
+     '$work/scale.dat' using 1:2 smooth bezier lw 2 title 'trend'
+PLOT
+echo
+echo "raw figures: $OUT/results.json; plot: $OUT/create-vs-up.svg"
