@@ -235,7 +235,7 @@ static void deleted(struct service *s, const char *name, double seconds)
 {
 	observe(&s->delete_seconds, seconds);
 	s->deletes++;
-	log_info("playground %s: deleted in %.1f ms", name, seconds * 1e3);
+	log_info("playground %s: deleted in %.1f ms (answered)", name, seconds * 1e3);
 	/* Give back what a burst of requests took, so that netd's size
 	 * follows the playgrounds it holds. */
 	malloc_trim(0);
@@ -249,12 +249,11 @@ static int finish_now(struct service *s, const char *queued_name)
 	snprintf(name, sizeof(name), "%s", queued_name);
 	if (!forget_pending(s, name))
 		return 0;
-	double t0 = now_seconds();
 	int e = fabric_delete(s->fabric, name);
 	if (e < 0)
 		log_err("playground %s: delete failed: %s", name, s->fabric->err);
 	else
-		deleted(s, name, now_seconds() - t0);
+		log_info("playground %s: gone from the kernel", name);
 	return e;
 }
 
@@ -361,8 +360,10 @@ static void svc_del(void *ctx, const char *name, struct api_response *r)
 	struct service *s = ctx;
 	double t0 = now_seconds();
 	dhcpd_remove(s->dhcpd, name);
-	if (queued(s, name) || queue_delete(s, name) == 0)
+	if (queued(s, name) || queue_delete(s, name) == 0) {
+		deleted(s, name, now_seconds() - t0);
 		return api_text(r, 204, NULL, NULL, 0);
+	}
 	if (fabric_delete(s->fabric, name) < 0) {
 		s->errors[SERVICE_ERR_KERNEL]++;
 		log_err("playground %s: delete failed: %s", name, s->fabric->err);
@@ -382,8 +383,10 @@ int service_reap(struct service *s)
 			log_warn("playground %s: %s", s->draining, strerror(-e));
 		finish_now(s, s->draining);
 	}
-	if (!s->n_pending)
+	if (!s->n_pending) {
+		malloc_trim(0); /* the queue is done: netd's size follows again */
 		return -1;
+	}
 	s->draining = s->pending[0];
 	memmove(&s->pending[0], &s->pending[1], (s->n_pending - 1) * sizeof(*s->pending));
 	s->n_pending--;

@@ -39,10 +39,29 @@ api() {
 		--unix-socket "$PLAYNET_SOCKET" -X "$method" "$@" "http://netd$path")
 }
 
+# wait_deletes: until the deletes netd has answered are done (it hands the
+# namespaces to the kernel one at a time); 1 when the netd this test
+# started is gone meanwhile. Also for a netd that playnet started.
+wait_deletes() {
+	local i n
+	for i in $(seq 1 1200); do
+		[ -z "$PID" ] || kill -0 "$PID" 2>/dev/null || return 1
+		n=$(curl -s --max-time 5 --unix-socket "$PLAYNET_SOCKET" http://netd/metrics |
+			awk '$1 == "playnet_deletes_pending" { print $2 }') || true
+		[ -z "$n" ] && [ -z "$PID" ] && return 0 # no netd to wait for
+		[ "$n" = 0 ] && return 0
+		sleep 0.05
+	done
+	echo "netd's deletes did not finish" >&2
+	return 1
+}
+
 # What the state dir has in the kernel and on disk for playgrounds whose
-# names start with $1, one line per kind that is not empty.
+# names start with $1, one line per kind that is not empty (once netd's
+# deletes are done).
 leftovers() {
 	local ns links transit records entries=0
+	wait_deletes >/dev/null || true
 	ns=$(ip netns list | awk '{print $1}' | grep -cE "^pg-$1")
 	links=$(ip -n "$HOST" -o link show 2>/dev/null | grep -c ": pn-")
 	transit=$(ls "$PLAYNET_STATE_DIR/transit" 2>/dev/null | wc -l)

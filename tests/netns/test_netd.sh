@@ -107,6 +107,7 @@ wait "$SLOW" 2>/dev/null
 api DELETE "/v1/playgrounds/$P"; expect_code "DELETE" 204
 api DELETE "/v1/playgrounds/$P"; expect_code "DELETE again" 204
 api GET "/v1/playgrounds/$P"; expect_code "gone" 404
+wait_deletes
 ip netns list | grep -q "pg-$P" && fail "nothing left in the kernel" || pass "nothing left in the kernel"
 api GET /metrics; body_has "metrics deletes" "playnet_deletes_total 2"
 

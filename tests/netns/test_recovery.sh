@@ -95,7 +95,8 @@ for n in $(seq 1 100); do
 	stop_netd
 	start_netd PLAYNET_TEST_KILL_STEP=$n || { fail "delete step $n: netd starts"; break; }
 	api DELETE "/v1/playgrounds/$P"
-	if [ "$CODE" = 204 ]; then
+	# The answer comes first; the rest of the delete follows in netd.
+	if [ "$CODE" = 204 ] && wait_deletes; then
 		stop_netd
 		break
 	fi

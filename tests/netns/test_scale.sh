@@ -126,6 +126,8 @@ clients() { # N
 clients 2
 for c in $(seq 1 50); do echo "$P-c$c-2"; done >"$T_TMP/warm"
 del_many "$T_TMP/warm"
+wait_deletes
+sleep 0.5 # the closer thread's last packet sockets
 FDS0=$(netd_fds) RSS0=$(netd_rss)
 clients 20
 n=$(grep -cx 'PUT 201' "$T_TMP/load")
@@ -137,11 +139,13 @@ api GET /v1/playgrounds
 grep -o '"name":"[^"]*"' "$T_TMP/body" | cut -d'"' -f4 | sort >"$T_TMP/have"
 cmp -s "$T_TMP/want" "$T_TMP/have" && pass "the end state equals the requests (500 up)" ||
 	fail "the end state equals the requests" "$(diff "$T_TMP/want" "$T_TMP/have" | head -5)"
+wait_deletes
 [ "$(ip netns list | grep -c "^pg-$P-c")" = 500 ] && pass "500 namespaces in the kernel" ||
 	fail "500 namespaces in the kernel" "$(ip netns list | grep -c "^pg-$P-c")"
 del_many "$T_TMP/want"
 all_codes "the other 500 deleted" 204 500
 [ -z "$(leftovers "$P")" ] && pass "no object leaked" || fail "no object leaked" "$(leftovers "$P")"
+sleep 0.5
 FDS1=$(netd_fds) RSS1=$(netd_rss)
 [ "$FDS1" = "$FDS0" ] && pass "netd's fds back to $FDS0" || fail "netd's fds back to $FDS0" "$FDS1"
 # Freed memory may stay in malloc's arenas: allow 5% or 1 MiB.
