@@ -551,7 +551,8 @@ static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd,
 	if (e < 0 && !first)
 		first = fabric_fail(f, e, "forget the guards of %s", name);
 	/* The host end first and explicitly: a namespace is destroyed
-	 * asynchronously, and its veth peer would linger in the host netns. */
+	 * asynchronously, and its veth peer would linger in the host netns
+	 * (which is what a paced delete waits for: fabric_released). */
 	fab_point(f);
 	if (host_end_exists && !keep_host_end && (e = link_delete(hsk, host_end)) < 0 &&
 	    !first)
