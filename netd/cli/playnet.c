@@ -151,17 +151,9 @@ static int load_plan(const struct options *o, const char *file,
 		}
 		name = defname;
 	}
-	struct manifest m = { 0 };
 	struct diag d;
 	diag_init(&d, file);
-	cleanup_free char *buf = NULL;
-	size_t len;
-	int e = manifest_read_file(file, &buf, &len, &d);
-	if (e == 0)
-		e = manifest_parse(buf, len, &o->limits, &m, &d);
-	if (e == 0)
-		e = plan_build(&m, name, p, &d);
-	manifest_free(&m);
+	int e = plan_load_file(file, name, &o->limits, p, text, &d);
 	if (e < 0)
 		diag_print(&d, stderr);
 	diag_free(&d);
@@ -169,8 +161,6 @@ static int load_plan(const struct options *o, const char *file,
 		fputs("playnet: out of memory\n", stderr);
 		return EXIT_SYSTEM;
 	}
-	if (e == 0 && text)
-		*text = steal_ptr(buf);
 	return e < 0 ? EXIT_USER : EXIT_OK;
 }
 

@@ -269,10 +269,8 @@ static bool queued(const struct service *s, const char *name)
  * (nothing recorded, or the queue is full). */
 static int queue_delete(struct service *s, const char *name)
 {
-	struct state_record rec;
-	if (s->n_pending >= SERVICE_PENDING_MAX || state_read(s->state_dir, name, &rec) < 0)
+	if (s->n_pending >= SERVICE_PENDING_MAX)
 		return -EAGAIN;
-	state_record_free(&rec);
 	char **grown = realloc(s->pending, (s->n_pending + 1) * sizeof(*grown));
 	if (!grown)
 		return -ENOMEM;
@@ -281,9 +279,9 @@ static int queue_delete(struct service *s, const char *name)
 	if (!copy)
 		return -ENOMEM;
 	int e = fabric_mark_deleting(s->fabric, name);
-	if (e < 0) {
+	if (e <= 0) {
 		free(copy);
-		return e;
+		return e < 0 ? e : -EAGAIN;
 	}
 	s->pending[s->n_pending++] = copy;
 	return 0;

@@ -750,7 +750,7 @@ int fabric_mark_deleting(struct fabric *f, const char *name)
 	int e = begin_delete(f, name, &rec, &have);
 	if (have)
 		state_record_free(&rec);
-	return e;
+	return e < 0 ? e : have;
 }
 
 int fabric_release(struct fabric *f, const char *name)

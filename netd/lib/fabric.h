@@ -70,8 +70,9 @@ int fabric_delete(struct fabric *f, const char *name);
  * A delete in three calls, for a caller that paces the kernel's work (netd:
  * the kernel destroys namespaces one after another, holding the rtnl lock,
  * and a burst of deletes would stall every create behind it):
- * fabric_mark_deleting records the intent and stops the VMs; after that the
- * playground is gone as far as a user is concerned. fabric_release removes
+ * fabric_mark_deleting records the intent and stops the VMs (1; 0 when
+ * there is no record to mark); after that the playground is gone as far as
+ * a user is concerned. fabric_release removes
  * its names and hands the namespace to the kernel, leaving the uplink's
  * host end to die with it: fabric_released is 1 once the kernel has done
  * so, 0 before. fabric_delete then frees the transit /31 and the record.

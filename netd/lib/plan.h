@@ -74,6 +74,12 @@ int plan_build(const struct manifest *m, const char *name, struct plan *p,
 	       struct diag *d);
 void plan_free(struct plan *p);
 
+/* Reads, checks and plans a manifest file under name: every problem in d.
+ * text: NULL, or where the file's text goes (NUL-terminated, the caller's
+ * to free), to keep beside the playground. */
+int plan_load_file(const char *file, const char *name, const struct manifest_limits *lim,
+		   struct plan *p, char **text, struct diag *d);
+
 const char *plan_runtime_name(enum manifest_runtime r);
 
 #endif

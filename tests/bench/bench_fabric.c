@@ -37,16 +37,9 @@ static double now_us(void)
 static int load(const char *file, const char *name, struct plan *p, char **text)
 {
 	const struct manifest_limits lim = MANIFEST_LIMITS_DEFAULT;
-	struct manifest m = { 0 };
 	struct diag d;
 	diag_init(&d, file);
-	size_t len;
-	int e = manifest_read_file(file, text, &len, &d);
-	if (e == 0)
-		e = manifest_parse(*text, len, &lim, &m, &d);
-	if (e == 0)
-		e = plan_build(&m, name, p, &d);
-	manifest_free(&m);
+	int e = plan_load_file(file, name, &lim, p, text, &d);
 	if (e < 0)
 		diag_print(&d, stderr);
 	diag_free(&d);

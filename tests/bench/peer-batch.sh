@@ -4,8 +4,7 @@
 
 peer_create() {
 	local ns h hs is
-	ns=$(peer_ns "$1") h=$(peer_host_end "$1" "$2")
-	read -r hs is <<<"$(peer_transit "$2")"
+	peer_names "$1" "$2"
 	ip netns add "$ns"
 	# shellcheck disable=SC2086
 	ip netns exec "$ns" sysctl -qw $peer_sysctls
@@ -31,9 +30,4 @@ CMDS
 		echo "route add default via $hs"
 	} | ip -n "$ns" -batch -
 	peer_ruleset | ip netns exec "$ns" nft -f -
-}
-
-peer_delete() {
-	ip -n "$HOST" link del "$(peer_host_end "$1" "$2")"
-	ip netns del "$(peer_ns "$1")"
 }

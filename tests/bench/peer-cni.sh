@@ -30,8 +30,7 @@ CONF
 
 peer_create() {
 	local ns h hs is
-	ns=$(peer_ns "$1") h=$(peer_host_end "$1" "$2")
-	read -r hs is <<<"$(peer_transit "$2")"
+	peer_names "$1" "$2"
 	ip netns add "$ns"
 	ip netns add "$ns.vm-1"
 	ip netns add "$ns.router"

@@ -3,8 +3,7 @@
 
 peer_create() {
 	local ns h hs is
-	ns=$(peer_ns "$1") h=$(peer_host_end "$1" "$2")
-	read -r hs is <<<"$(peer_transit "$2")"
+	peer_names "$1" "$2"
 	ip netns add "$ns"
 	for s in $peer_sysctls; do ip netns exec "$ns" sysctl -qw "$s"; done
 	ip -n "$ns" link set lo up
@@ -31,9 +30,4 @@ peer_create() {
 	ip netns exec "$ns" nft add chain ip playnet forward '{ type filter hook forward priority filter; policy drop; }'
 	ip netns exec "$ns" nft add rule ip playnet forward ct state established,related accept
 	ip netns exec "$ns" nft add rule ip playnet forward iifname br-local oifname uplink0 accept
-}
-
-peer_delete() {
-	ip -n "$HOST" link del "$(peer_host_end "$1" "$2")"
-	ip netns del "$(peer_ns "$1")"
 }

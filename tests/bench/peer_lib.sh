@@ -3,7 +3,8 @@
 # eBPF guards and without state files. Sourced by peer-*.sh; every peer
 # defines peer_create NAME INDEX and peer_delete NAME INDEX, run with
 # HOST set to the host netns. INDEX picks the transit /31 (100.64.0.0/10),
-# as playnet's allocator would.
+# as playnet's allocator would. peer_delete below serves the peers that make
+# nothing but the playground's namespace.
 
 # network bridge gateway/prefix (empty: private)
 PEER_NETWORKS="net-1 br-net-1 -
@@ -19,6 +20,17 @@ PEER_NAT_SUBNET=172.16.0.0/24
 
 peer_ns() { echo "pg-$1"; }
 peer_host_end() { echo "pnq-$2"; }
+# Sets ns, h (host end), hs and is (host and inside transit addresses) for
+# NAME INDEX; the caller declares them local.
+peer_names() {
+	ns=$(peer_ns "$1") h=$(peer_host_end "$1" "$2")
+	read -r hs is <<<"$(peer_transit "$2")"
+}
+# The uplink's host end, then the namespace with everything in it.
+peer_delete() {
+	ip -n "$HOST" link del "$(peer_host_end "$1" "$2")"
+	ip netns del "$(peer_ns "$1")"
+}
 # host address, inside address of transit /31 number $1
 peer_transit() {
 	local n=$((2 * $1))
