@@ -19,6 +19,7 @@
 
 #include "cliopt.h"
 #include "guard.h"
+#include "hostaddr.h"
 #include "ipam.h"
 #include "link.h"
 #include "log.h"
@@ -103,7 +104,8 @@ int fabric_open(struct fabric *f, const struct fabric_opts *o)
 		if (f->host_nsfd < 0)
 			return fabric_fail(f, f->host_nsfd, "current netns");
 	}
-	return 0;
+	e = netns_cookie(f->host_nsfd, &f->host_cookie);
+	return e < 0 ? fabric_fail(f, e, "cookie of the host netns") : 0;
 }
 
 void fabric_owner_alias(const struct fabric *f, const char *name, char *out, size_t len)
@@ -143,6 +145,11 @@ static int fabric_guard(struct fabric *f, struct guard **out)
 			snprintf(f->err, sizeof(f->err), "BPF guards: %s", why);
 			return e;
 		}
+		/* New maps: the deny list and the host's addresses in it
+		 * start again. */
+		f->deny_loaded = false;
+		hostaddr_close(f->hostaddr);
+		f->hostaddr = NULL;
 	}
 	*out = f->guard;
 	return 0;
@@ -152,6 +159,8 @@ void fabric_close(struct fabric *f)
 {
 	guard_close(f->guard);
 	f->guard = NULL;
+	hostaddr_close(f->hostaddr);
+	f->hostaddr = NULL;
 	if (f->host_nsfd >= 0)
 		close(f->host_nsfd);
 	f->host_nsfd = -1;
@@ -177,9 +186,10 @@ struct build {
 	struct nl_sock *sk;     /* in pg-P */
 	struct nl_sock *host;   /* in the host netns */
 	struct guard *guard;
+	uint64_t cookie;        /* pg-P's, in guard keys */
+	int *bridges;           /* ifindex of each network's bridge */
+	bool port_block;        /* the port guard is on pg-P's shared tc block */
 	long transit;
-	uint32_t *host_addrs;   /* the host netns's IPv4 addresses */
-	size_t n_host_addrs;
 	char owner_alias[128];  /* on every lo and the uplink's host end */
 };
 
@@ -207,13 +217,6 @@ static int tap_create(int nsfd, const char *name, long uid, long gid)
 	return 0;
 }
 
-/* A sysctl that may be absent (br_netfilter not loaded): not an error. */
-static int sysctl_optional(int nsfd, const char *key, const char *value)
-{
-	int e = netns_sysctl(nsfd, key, value);
-	return e == -ENOENT ? 0 : e;
-}
-
 static int build_namespace(struct build *b)
 {
 	struct fabric *f = b->f;
@@ -224,35 +227,46 @@ static int build_namespace(struct build *b)
 	b->ns = netns_open(ns);
 	if (b->ns < 0)
 		return fabric_fail(f, b->ns, "open netns %s", ns);
-	/* Routing to the uplink; bridged frames stay out of the inet
-	 * hooks (DESIGN.md section 7); no IPv6 addresses on fabric links. */
-	if ((e = FAB_DO(f, netns_sysctl(b->ns, "net/ipv4/ip_forward", "1"),
-			"enable forwarding in %s", ns)) < 0 ||
-	    (e = FAB_DO(f, sysctl_optional(b->ns, "net/bridge/bridge-nf-call-iptables", "0"),
-			"turn off bridge netfilter in %s", ns)) < 0 ||
-	    (e = FAB_DO(f, netns_sysctl(b->ns, "net/ipv6/conf/default/disable_ipv6", "1"),
-			"turn off IPv6 in %s", ns)) < 0)
+	/* Bridged frames stay out of the inet hooks (DESIGN.md section 7); no
+	 * IPv6 addresses on fabric links. Forwarding is turned on per device
+	 * where packets come in to be routed (the bridges, the uplink). */
+	static const struct netns_sysctl sysctls[] = {
+		{ "net/bridge/bridge-nf-call-iptables", "0", true },
+		{ "net/ipv6/conf/default/disable_ipv6", "1", false },
+	};
+	size_t bad = 0;
+	if ((e = fab_step(f, "set sysctls")) == 0 &&
+	    (e = netns_sysctls(b->ns, sysctls, ARRAY_SIZE(sysctls), &bad)) < 0)
+		return fabric_fail(f, e, "set %s in %s", sysctls[bad].key, ns);
+	if (e < 0)
 		return e;
+	if ((e = netns_cookie(b->ns, &b->cookie)) < 0)
+		return fabric_fail(f, e, "cookie of netns %s", ns);
 	if ((e = link_sock_open(b->ns, &b->sk)) < 0)
 		return fabric_fail(f, e, "netlink socket in %s", ns);
-	return FAB_DO(f, link_configure(b->sk, "lo", 0, b->owner_alias, 0), "bring up lo in %s",
-		      ns);
+	const struct link_conf lo = { .alias = b->owner_alias };
+	return FAB_DO(f, link_configure(b->sk, "lo", &lo), "bring up lo in %s", ns);
 }
 
 static int build_bridges(struct build *b)
 {
 	struct fabric *f = b->f;
+	b->bridges = calloc(b->p->n_networks + 1, sizeof(*b->bridges));
+	if (!b->bridges)
+		return fabric_fail(f, -ENOMEM, "bridges of %s", b->p->netns);
 	for (size_t i = 0; i < b->p->n_networks; i++) {
 		const struct plan_network *n = &b->p->networks[i];
-		int e = FAB_DO(f, link_bridge_add(b->sk, n->bridge, n->name, n->mtu, NULL),
+		const struct link_conf conf = { .alias = n->name, .forwarding = true };
+		int e = FAB_DO(f, link_bridge_add(b->sk, n->bridge, n->mtu, NULL, &conf),
 			       "create bridge %s (network %s)", n->bridge, n->name);
 		if (e < 0)
 			return e;
-		if (!n->has_gateway)
-			continue;
 		int idx = link_ifindex(b->sk, n->bridge);
 		if (idx < 0)
 			return fabric_fail(f, idx, "find bridge %s", n->bridge);
+		b->bridges[i] = idx;
+		if (!n->has_gateway)
+			continue;
 		char a[IPAM_ADDR_STRLEN];
 		ipam_format_addr(n->gateway, a);
 		e = FAB_DO(f, link_addr_add(b->sk, idx, n->gateway, n->prefix),
@@ -261,6 +275,26 @@ static int build_bridges(struct build *b)
 			return e;
 	}
 	return 0;
+}
+
+/* The guard of a machine's port in pg-P, a tap or a veth's bridge end. */
+static int build_port_guard(struct build *b, const struct plan_interface *ifc)
+{
+	struct guard_key k = { .netns_cookie = b->cookie };
+	int idx = link_ifindex(b->sk, ifc->device);
+	if (idx < 0)
+		return fabric_fail(b->f, idx, "find %s", ifc->device);
+	k.ifindex = (uint32_t)idx;
+	int e = FAB_DO(b->f, guard_attach_port(b->guard, b->sk, &k, ifc->mac, ifc->address,
+						port_guard_flags(ifc)),
+		       "attach the guard to %s", ifc->device);
+	if (e < 0 || b->port_block)
+		return e;
+	/* The block exists once a port has joined it. */
+	e = FAB_DO(b->f, guard_port_block(b->guard, b->sk), "attach the port guard in %s",
+		   b->p->netns);
+	b->port_block = e == 0;
+	return e;
 }
 
 static int build_tap(struct build *b, const struct plan_machine *mc,
@@ -272,17 +306,14 @@ static int build_tap(struct build *b, const struct plan_machine *mc,
 		       "create tap %s (%s %s)", ifc->device, mc->name, ifc->name);
 	if (e < 0)
 		return e;
-	int br = link_ifindex(b->sk, n->bridge);
-	if (br < 0)
-		return fabric_fail(f, br, "find bridge %s", n->bridge);
 	char alias[128];
 	snprintf(alias, sizeof(alias), "%s/%s", mc->name, ifc->name);
-	if ((e = FAB_DO(f, link_configure(b->sk, ifc->device, br, alias, n->mtu),
+	const struct link_conf conf = { .master = b->bridges[ifc->network], .alias = alias,
+					.mtu = n->mtu };
+	if ((e = FAB_DO(f, link_configure(b->sk, ifc->device, &conf),
 			"attach tap %s to bridge %s", ifc->device, n->bridge)) < 0)
 		return e;
-	return FAB_DO(f, guard_attach_port(b->guard, b->ns, ifc->device, ifc->mac,
-					   ifc->address, port_guard_flags(ifc)),
-		      "attach the guard to tap %s", ifc->device);
+	return build_port_guard(b, ifc);
 }
 
 static int build_netns_machine(struct build *b, const struct plan_machine *mc)
@@ -298,26 +329,20 @@ static int build_netns_machine(struct build *b, const struct plan_machine *mc)
 	struct nl_sock *msk = NULL;
 	if ((e = link_sock_open(mns, &msk)) < 0)
 		return fabric_fail(f, e, "netlink socket in %s", mc->netns);
-	e = FAB_DO(f, link_configure(msk, "lo", 0, b->owner_alias, 0), "bring up lo in %s",
-		   mc->netns);
+	const struct link_conf lo = { .alias = b->owner_alias };
+	e = FAB_DO(f, link_configure(msk, "lo", &lo), "bring up lo in %s", mc->netns);
 	for (size_t j = 0; e == 0 && j < mc->n_interfaces; j++) {
 		const struct plan_interface *ifc = &mc->interfaces[j];
 		const struct plan_network *n = &b->p->networks[ifc->network];
-		int br = link_ifindex(b->sk, n->bridge);
-		if (br < 0) {
-			e = fabric_fail(f, br, "find bridge %s", n->bridge);
-			break;
-		}
 		char alias[128];
 		snprintf(alias, sizeof(alias), "%s/%s", mc->name, ifc->name);
-		e = FAB_DO(f, link_veth_add(b->sk, ifc->device, br, alias, ifc->name, mns,
-					    ifc->mac, n->mtu),
+		const struct link_conf conf = { .alias = alias };
+		e = FAB_DO(f, link_veth_add(b->sk, ifc->device, b->bridges[ifc->network],
+					    ifc->name, mns, ifc->mac, n->mtu, &conf),
 			   "create veth %s <-> %s in %s", ifc->device, ifc->name, mc->netns);
 		if (e < 0)
 			break;
-		if ((e = FAB_DO(f, guard_attach_port(b->guard, b->ns, ifc->device, ifc->mac,
-						     ifc->address, port_guard_flags(ifc)),
-				"attach the guard to %s", ifc->device)) < 0 ||
+		if ((e = build_port_guard(b, ifc)) < 0 ||
 		    (e = FAB_DO(f, link_set_up(msk, ifc->name), "bring up %s in %s",
 				ifc->name, mc->netns)) < 0)
 			break;
@@ -359,39 +384,6 @@ static int build_machines(struct build *b)
 	return 0;
 }
 
-/* The host netns's IPv4 addresses, dumped once per create: the deny list
- * and the transit check both need them. */
-static int read_host_addresses(struct build *b)
-{
-	struct nl_cache *cache = NULL;
-	int e = link_nlerr(rtnl_addr_alloc_cache(b->host, &cache));
-	for (struct nl_object *o = e < 0 ? NULL : nl_cache_get_first(cache); o;
-	     o = nl_cache_get_next(o)) {
-		struct nl_addr *local = rtnl_addr_get_local((struct rtnl_addr *)o);
-		if (!local || nl_addr_get_family(local) != AF_INET)
-			continue;
-		uint32_t *n = realloc(b->host_addrs, (b->n_host_addrs + 1) * sizeof(*n));
-		if (!n) {
-			e = -ENOMEM;
-			break;
-		}
-		uint32_t be;
-		memcpy(&be, nl_addr_get_binary_addr(local), 4);
-		n[b->n_host_addrs++] = ntohl(be);
-		b->host_addrs = n;
-	}
-	nl_cache_free(cache);
-	return e;
-}
-
-static bool host_has_address(const struct build *b, uint32_t addr)
-{
-	for (size_t i = 0; i < b->n_host_addrs; i++)
-		if (b->host_addrs[i] == addr)
-			return true;
-	return false;
-}
-
 static int build_uplink(struct build *b)
 {
 	struct fabric *f = b->f;
@@ -403,17 +395,21 @@ static int build_uplink(struct build *b)
 	ipam_format_addr(inside, is);
 	/* Allocations are per state dir; a host netns shared by two of them
 	 * would route one playground's replies to the other. */
-	if (host_has_address(b, host)) {
+	if (hostaddr_has(f->hostaddr, host)) {
 		snprintf(f->err, sizeof(f->err),
 			 "transit address %s is already in use in the host netns (another state dir with the same transit pool?)",
 			 hs);
 		return -EADDRINUSE;
 	}
-	int e = FAB_DO(f, link_veth_add(b->host, p->uplink_host, 0, b->owner_alias,
-					NAMING_UPLINK_INSIDE, b->ns, NULL, 0),
+	/* The host end needs no IPv6 link-local address: with one per
+	 * playground, the host netns's every address change got slower. */
+	const struct link_conf host_end = { .alias = b->owner_alias, .no_ipv6_ll = true };
+	const struct link_conf inside_end = { .forwarding = true };
+	int e = FAB_DO(f, link_veth_add(b->host, p->uplink_host, 0, NAMING_UPLINK_INSIDE,
+					b->ns, NULL, 0, &host_end),
 		       "create uplink %s <-> %s in %s", p->uplink_host,
 		       NAMING_UPLINK_INSIDE, p->netns);
-	if (e < 0 || (e = FAB_DO(f, link_set_up(b->sk, NAMING_UPLINK_INSIDE),
+	if (e < 0 || (e = FAB_DO(f, link_configure(b->sk, NAMING_UPLINK_INSIDE, &inside_end),
 				 "bring up %s in %s", NAMING_UPLINK_INSIDE, p->netns)) < 0)
 		return e;
 	int hidx = link_ifindex(b->host, p->uplink_host);
@@ -429,7 +425,8 @@ static int build_uplink(struct build *b)
 	if ((e = FAB_DO(f, link_route_default(b->sk, host),
 			"add default route via %s in %s", hs, p->netns)) < 0)
 		return e;
-	return FAB_DO(f, guard_attach_uplink(b->guard, f->host_nsfd, p->uplink_host, inside,
+	const struct guard_key k = { .netns_cookie = f->host_cookie, .ifindex = (uint32_t)hidx };
+	return FAB_DO(f, guard_attach_uplink(b->guard, b->host, &k, inside,
 					    f->o.uplink_rate),
 		      "attach the guard to uplink %s", p->uplink_host);
 }
@@ -445,26 +442,38 @@ static const struct guard_prefix default_deny[] = {
 	{ 0xf0000000, 4 },  /* reserved, broadcast */
 };
 
-/* The deny list is shared: every create brings it up to date (the host's
- * addresses change, the operator's file too). */
+static int deny_host_address(uint32_t addr, void *arg)
+{
+	struct build *b = arg;
+	const struct fabric *f = b->f;
+	return ipam_contains(f->o.pool, f->o.pool_prefix, addr) ? 0 : guard_deny(b->guard, addr, 32);
+}
+
+/* The deny list is shared by every playground: its fixed part goes in once
+ * per load of the guards (the operator's file is read when netd starts);
+ * the host's addresses as they appear. Those in the transit pool need no
+ * entry of their own, and at 1000 playgrounds there are 1000 of them. */
 static int build_deny_list(struct build *b)
 {
 	struct fabric *f = b->f;
 	const struct guard_config *c = f->o.guard_config;
 	int e = 0;
-	for (size_t i = 0; e == 0 && i < ARRAY_SIZE(default_deny); i++)
+	for (size_t i = 0; !f->deny_loaded && e == 0 && i < ARRAY_SIZE(default_deny); i++)
 		e = guard_deny(b->guard, default_deny[i].net, default_deny[i].prefix);
-	if (e == 0)
+	if (!f->deny_loaded && e == 0)
 		e = guard_deny(b->guard, f->o.pool, f->o.pool_prefix);
-	for (size_t i = 0; c && e == 0 && i < c->n_deny; i++)
+	for (size_t i = 0; !f->deny_loaded && c && e == 0 && i < c->n_deny; i++)
 		e = guard_deny(b->guard, c->deny[i].net, c->deny[i].prefix);
-	for (size_t i = 0; c && e == 0 && i < c->n_allow; i++)
+	for (size_t i = 0; !f->deny_loaded && c && e == 0 && i < c->n_allow; i++)
 		e = guard_allow(b->guard, c->allow[i].net, c->allow[i].prefix);
-	if (e == 0 && (e = read_host_addresses(b)) < 0)
-		return fabric_fail(f, e, "read the host netns's addresses");
-	for (size_t i = 0; e == 0 && i < b->n_host_addrs; i++)
-		e = guard_deny(b->guard, b->host_addrs[i], 32);
-	return e < 0 ? fabric_fail(f, e, "fill the uplink deny list") : 0;
+	if (e < 0)
+		return fabric_fail(f, e, "fill the uplink deny list");
+	f->deny_loaded = true;
+	if (!f->hostaddr && (e = hostaddr_open(f->host_nsfd, &f->hostaddr)) < 0)
+		return fabric_fail(f, e, "watch the host netns's addresses");
+	if ((e = hostaddr_refresh(f->hostaddr, deny_host_address, b)) < 0)
+		return fabric_fail(f, e, "read the host netns's addresses into the deny list");
+	return 0;
 }
 
 static int build_nft(struct build *b)
@@ -491,10 +500,15 @@ static int build_nft(struct build *b)
 static int build_host(struct build *b)
 {
 	struct fabric *f = b->f;
-	int e = FAB_DO(f, netns_sysctl(f->host_nsfd, "net/ipv4/ip_forward", "1"),
-		       "enable forwarding in the host netns");
+	/* Once per fabric: each write looks the path up among the sysctls of
+	 * every namespace, a walk that grows with each playground. */
+	int e = fab_step(f, "enable forwarding in the host netns");
+	if (e == 0 && !f->host_forwarding &&
+	    (e = netns_sysctl(f->host_nsfd, "net/ipv4/ip_forward", "1")) < 0)
+		return fabric_fail(f, e, "enable forwarding in the host netns");
 	if (e < 0)
 		return e;
+	f->host_forwarding = true;
 	int exists = nft_table_exists(f->host_nsfd);
 	if (exists < 0)
 		return fabric_fail(f, exists, "query host nftables table %s", NFT_TABLE);
@@ -693,7 +707,7 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
 	}
 	link_sock_close(b.sk);
 	link_sock_close(b.host);
-	free(b.host_addrs);
+	free(b.bridges);
 	if (b.ns >= 0)
 		close(b.ns);
 	state_record_free(&rec);

@@ -22,6 +22,7 @@
 #pragma GCC diagnostic ignored "-Wcast-qual"
 #include "guard.skel.h"
 #pragma GCC diagnostic pop
+#include "link.h"
 #include "log.h"
 #include "netns.h"
 #include "util.h"
@@ -172,48 +173,41 @@ static int guard_put(struct guard *g, const struct guard_key *k,
 	return bpf_map_update_elem(guard_ports_map_fd(g), k, vals, BPF_ANY) < 0 ? -errno : 0;
 }
 
-/* tc clsact ingress of dev in nsfd; libbpf's netlink socket opens in the
- * thread's namespace, so the thread goes there for the call. */
-static int guard_tc_attach(int nsfd, int ifindex, int prog_fd)
+/*
+ * sk is a netlink socket in the device's namespace. An ingress qdisc, not
+ * clsact, and a port's on its namespace's shared block: each tc block bound
+ * costs a walk of a list of every block in the system, clsact makes two,
+ * and a playground has a port per machine interface. Not tcx, though it
+ * needs no qdisc: its attach holds the rtnl lock across an RCU grace
+ * period, ~15 ms each.
+ */
+static int guard_attach(struct guard *g, struct nl_sock *sk, const struct guard_key *k,
+			const struct guard_port *policy, uint32_t block, int prog_fd,
+			const char *prog)
 {
-	int saved = netns_enter(nsfd);
-	if (saved < 0)
-		return saved;
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1, .prog_fd = prog_fd,
-		    .flags = BPF_TC_F_REPLACE);
-	int e = bpf_tc_hook_create(&hook);
-	if (e == -EEXIST)
-		e = 0;
-	if (e == 0)
-		e = bpf_tc_attach(&hook, &opts);
-	netns_leave(saved);
-	return e;
-}
-
-static int guard_attach(struct guard *g, int nsfd, const char *dev,
-			const struct guard_port *policy, int prog_fd)
-{
-	struct guard_key k;
-	int e = guard_key_of(nsfd, dev, &k);
-	if (e < 0)
-		return e;
 	/* Policy first, so the first packet already meets it. */
-	if ((e = guard_put(g, &k, policy)) < 0)
-		return e;
-	e = guard_tc_attach(nsfd, (int)k.ifindex, prog_fd);
+	int e = guard_put(g, k, policy);
 	if (e < 0)
-		bpf_map_delete_elem(guard_ports_map_fd(g), &k);
+		return e;
+	if ((e = link_ingress_add(sk, (int)k->ifindex, block)) == 0 && !block)
+		e = link_tc_bpf_attach(sk, (int)k->ifindex, 0, prog_fd, prog);
+	if (e < 0)
+		bpf_map_delete_elem(guard_ports_map_fd(g), k);
 	return e;
 }
 
-int guard_attach_port(struct guard *g, int nsfd, const char *dev,
+int guard_attach_port(struct guard *g, struct nl_sock *sk, const struct guard_key *k,
 		      const uint8_t mac[6], uint32_t ipv4, unsigned flags)
 {
 	struct guard_port p = { .flags = (uint16_t)(flags & ~GUARD_F_UPLINK),
 				.ipv4 = htonl(ipv4) };
 	memcpy(p.mac, mac, 6);
-	return guard_attach(g, nsfd, dev, &p, guard_port_fd(g));
+	return guard_attach(g, sk, k, &p, GUARD_PORT_BLOCK, -1, NULL);
+}
+
+int guard_port_block(struct guard *g, struct nl_sock *sk)
+{
+	return link_tc_bpf_attach(sk, 0, GUARD_PORT_BLOCK, guard_port_fd(g), "guard_port");
 }
 
 /* A tenth of a second's worth, and at least a few full frames. */
@@ -227,18 +221,17 @@ static int guard_put_rate(struct guard *g, const struct guard_key *k, uint64_t r
 	return bpf_map_update_elem(guard_rates_map_fd(g), k, &r, BPF_ANY) < 0 ? -errno : 0;
 }
 
-int guard_attach_uplink(struct guard *g, int nsfd, const char *dev,
+int guard_attach_uplink(struct guard *g, struct nl_sock *sk, const struct guard_key *k,
 			uint32_t transit_src, uint64_t rate_bps)
 {
 	struct guard_port p = { .flags = GUARD_F_UPLINK, .ipv4 = htonl(transit_src) };
 	if (rate_bps) {
-		struct guard_key k;
-		int e = guard_key_of(nsfd, dev, &k);
-		if (e < 0 || (e = guard_put_rate(g, &k, rate_bps)) < 0)
+		int e = guard_put_rate(g, k, rate_bps);
+		if (e < 0)
 			return e;
 		p.flags |= GUARD_F_RATE;
 	}
-	return guard_attach(g, nsfd, dev, &p, guard_uplink_fd(g));
+	return guard_attach(g, sk, k, &p, 0, guard_uplink_fd(g), "guard_uplink");
 }
 
 int guard_forget(struct guard *g, int nsfd, const char *dev)

@@ -28,12 +28,22 @@ struct guard_counters {
 int guard_open(const char *pin_dir, struct guard **out, char *err, size_t errlen);
 void guard_close(struct guard *g);
 
-/* The guard of a machine port: its MAC, address, GUARD_F_* flags. */
-int guard_attach_port(struct guard *g, int nsfd, const char *dev,
+struct nl_sock;
+
+/* The tc block that every machine port of a namespace joins. */
+#define GUARD_PORT_BLOCK 0x706e
+
+/* The guard of a machine port k: its MAC, address, GUARD_F_* flags; the
+ * port joins its namespace's GUARD_PORT_BLOCK. sk: a netlink socket in k's
+ * namespace. */
+int guard_attach_port(struct guard *g, struct nl_sock *sk, const struct guard_key *k,
 		      const uint8_t mac[6], uint32_t ipv4, unsigned flags);
+/* The port program on sk's namespace's GUARD_PORT_BLOCK, which a port must
+ * have joined: once per namespace. */
+int guard_port_block(struct guard *g, struct nl_sock *sk);
 /* The guard of an uplink's host end: packets must come from transit_src;
  * rate_bps > 0 limits the playground's egress to that many bits per second. */
-int guard_attach_uplink(struct guard *g, int nsfd, const char *dev,
+int guard_attach_uplink(struct guard *g, struct nl_sock *sk, const struct guard_key *k,
 			uint32_t transit_src, uint64_t rate_bps);
 /* Forgets every interface of nsfd's namespace (a playground's ports). */
 int guard_forget_netns(struct guard *g, int nsfd);

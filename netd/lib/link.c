@@ -3,12 +3,24 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/ip.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <netlink/attr.h>
 #include <netlink/errno.h>
+#include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
+#include <netlink/route/link/inet.h>
+#include <netlink/route/link/inet6.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 #include <netlink/socket.h>
@@ -83,13 +95,16 @@ void link_sock_close(struct nl_sock *sk)
 
 int link_ifindex(struct nl_sock *sk, const char *name)
 {
-	struct rtnl_link *l = NULL;
-	int e = rtnl_link_get_kernel(sk, 0, name, &l);
-	if (e < 0)
-		return link_nlerr(e);
-	int idx = rtnl_link_get_ifindex(l);
-	rtnl_link_put(l);
-	return idx;
+	/* An ioctl on the netlink socket answers for the socket's namespace,
+	 * and costs far less than an RTM_GETLINK, which fills in statistics
+	 * and every address family's settings. */
+	struct ifreq ifr = { 0 };
+	if (strlen(name) >= sizeof(ifr.ifr_name))
+		return -ENODEV;
+	strcpy(ifr.ifr_name, name);
+	if (ioctl(nl_socket_get_fd(sk), SIOCGIFINDEX, &ifr) < 0)
+		return -errno;
+	return ifr.ifr_ifindex;
 }
 
 static struct nl_addr *link_lladdr(const uint8_t mac[6])
@@ -97,8 +112,8 @@ static struct nl_addr *link_lladdr(const uint8_t mac[6])
 	return nl_addr_build(AF_LLC, mac, 6);
 }
 
-int link_bridge_add(struct nl_sock *sk, const char *name, const char *alias,
-		    unsigned mtu, const uint8_t mac[6])
+int link_bridge_add(struct nl_sock *sk, const char *name, unsigned mtu,
+		    const uint8_t mac[6], const struct link_conf *after)
 {
 	struct rtnl_link *l = rtnl_link_bridge_alloc();
 	if (!l)
@@ -115,38 +130,53 @@ int link_bridge_add(struct nl_sock *sk, const char *name, const char *alias,
 	nl_addr_put(a);
 	if (e < 0)
 		return link_nlerr(e);
-	/* The kernel ignores IFLA_IFALIAS when it creates a link. */
-	return alias ? link_configure(sk, name, 0, alias, 0) : 0;
+	return after ? link_configure(sk, name, after) : 0;
 }
 
-int link_configure(struct nl_sock *sk, const char *name, int master,
-		   const char *alias, unsigned mtu)
+static int link_change(struct nl_sock *sk, const char *name, const struct link_conf *c,
+		       bool ipv6)
 {
 	struct rtnl_link *orig = rtnl_link_alloc(), *change = rtnl_link_alloc();
-	int e = -ENOMEM;
+	int e = -NLE_NOMEM;
 	if (!orig || !change)
 		goto out;
 	/* libnl identifies the link by the change's name when the original
 	 * has no ifindex. */
 	rtnl_link_set_name(orig, name);
 	rtnl_link_set_name(change, name);
-	if (master)
-		rtnl_link_set_master(change, master);
-	if (alias)
-		rtnl_link_set_ifalias(change, alias);
-	if (mtu)
-		rtnl_link_set_mtu(change, mtu);
+	if (c->master)
+		rtnl_link_set_master(change, c->master);
+	if (c->alias)
+		rtnl_link_set_ifalias(change, c->alias);
+	if (c->mtu)
+		rtnl_link_set_mtu(change, c->mtu);
+	if (c->forwarding && (e = rtnl_link_inet_set_conf(change, IPV4_DEVCONF_FORWARDING, 1)) < 0)
+		goto out;
+	if (ipv6 && (e = rtnl_link_inet6_set_addr_gen_mode(change, IN6_ADDR_GEN_MODE_NONE)) < 0)
+		goto out;
 	rtnl_link_set_flags(change, IFF_UP);
-	e = link_nlerr(rtnl_link_change(sk, orig, change, 0));
+	e = rtnl_link_change(sk, orig, change, 0);
 out:
 	rtnl_link_put(orig);
 	rtnl_link_put(change);
+	return link_nlerr(e);
+}
+
+int link_configure(struct nl_sock *sk, const char *name, const struct link_conf *c)
+{
+	static const struct link_conf none;
+	if (!c)
+		c = &none;
+	int e = link_change(sk, name, c, c->no_ipv6_ll);
+	/* A namespace without IPv6 has no link-local address to turn off. */
+	if (e == -EAFNOSUPPORT && c->no_ipv6_ll)
+		e = link_change(sk, name, c, false);
 	return e;
 }
 
 int link_set_up(struct nl_sock *sk, const char *name)
 {
-	return link_configure(sk, name, 0, NULL, 0);
+	return link_configure(sk, name, NULL);
 }
 
 int link_each(struct nl_sock *sk,
@@ -180,8 +210,8 @@ int link_alias(struct nl_sock *sk, const char *name, char *buf, size_t len)
 }
 
 int link_veth_add(struct nl_sock *sk, const char *name, int master,
-		  const char *alias, const char *peer_name, int peer_nsfd,
-		  const uint8_t *peer_mac, unsigned mtu)
+		  const char *peer_name, int peer_nsfd, const uint8_t *peer_mac,
+		  unsigned mtu, const struct link_conf *after)
 {
 	struct rtnl_link *l = rtnl_link_veth_alloc();
 	if (!l)
@@ -207,9 +237,154 @@ int link_veth_add(struct nl_sock *sk, const char *name, int master,
 	rtnl_link_put(peer);
 	rtnl_link_put(l);
 	nl_addr_put(a);
-	if (e < 0 || !alias)
+	if (e < 0 || !after)
 		return e;
-	return link_configure(sk, name, 0, alias, 0);
+	return link_configure(sk, name, after);
+}
+
+/* A tc request: the message with its tcmsg, or NULL without memory. */
+static struct nl_msg *tc_msg(int type, int flags, struct tcmsg *t)
+{
+	struct nl_msg *m = nlmsg_alloc_simple(type, flags);
+	if (m && nlmsg_append(m, t, sizeof(*t), NLMSG_ALIGNTO) < 0) {
+		nlmsg_free(m);
+		m = NULL;
+	}
+	return m;
+}
+
+/* Sends m (freed) and waits for the ack, unless building it failed (e). */
+static int tc_send(struct nl_sock *sk, struct nl_msg *m, int e)
+{
+	if (e < 0) {
+		nlmsg_free(m);
+		return link_nlerr(e);
+	}
+	return link_nlerr(nl_send_sync(sk, m));
+}
+
+int link_ingress_add(struct nl_sock *sk, int ifindex, uint32_t block)
+{
+	struct tcmsg t = {
+		.tcm_family = AF_UNSPEC,
+		.tcm_ifindex = ifindex,
+		.tcm_handle = TC_H_MAKE(TC_H_INGRESS, 0), /* ffff: */
+		.tcm_parent = TC_H_INGRESS,
+	};
+	struct nl_msg *m = tc_msg(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL, &t);
+	if (!m)
+		return -ENOMEM;
+	int e = nla_put_string(m, TCA_KIND, "ingress");
+	if (e == 0 && block)
+		e = nla_put_u32(m, TCA_INGRESS_BLOCK, block);
+	e = tc_send(sk, m, e);
+	return e == -EEXIST ? 0 : e;
+}
+
+int link_tc_bpf_attach(struct nl_sock *sk, int ifindex, uint32_t block, int prog_fd,
+		       const char *name)
+{
+	/* Priority 1, handle 1, every protocol: as libbpf's bpf_tc_attach. */
+	struct tcmsg t = {
+		.tcm_family = AF_UNSPEC,
+		.tcm_ifindex = block ? (int)TCM_IFINDEX_MAGIC_BLOCK : ifindex,
+		.tcm_handle = 1,
+		.tcm_parent = block ? block : TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS),
+		.tcm_info = TC_H_MAKE(1u << 16, htons(ETH_P_ALL)),
+	};
+	struct nl_msg *m = tc_msg(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_REPLACE, &t);
+	if (!m)
+		return -ENOMEM;
+	struct nlattr *opts;
+	int e = nla_put_string(m, TCA_KIND, "bpf");
+	if (e == 0 && !(opts = nla_nest_start(m, TCA_OPTIONS)))
+		e = -NLE_NOMEM;
+	if (e == 0)
+		e = nla_put_u32(m, TCA_BPF_FD, (uint32_t)prog_fd);
+	if (e == 0)
+		e = nla_put_string(m, TCA_BPF_NAME, name);
+	if (e == 0)
+		e = nla_put_u32(m, TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT);
+	if (e == 0)
+		e = nla_nest_end(m, opts);
+	return tc_send(sk, m, e);
+}
+
+/* The one message of a tc answer or dump that matches: its attributes. */
+struct tc_answer {
+	int ifindex;     /* what to match: the tcmsg's ifindex */
+	uint32_t parent; /* and parent */
+	struct nlattr *tb[TCA_MAX + 1];
+	struct nl_msg *msg; /* held while tb points into it */
+};
+
+static int tc_answer_cb(struct nl_msg *m, void *arg)
+{
+	struct tc_answer *a = arg;
+	const struct tcmsg *t = nlmsg_data(nlmsg_hdr(m));
+	if (a->msg || t->tcm_ifindex != a->ifindex || t->tcm_parent != a->parent ||
+	    nlmsg_parse(nlmsg_hdr(m), sizeof(*t), a->tb, TCA_MAX, NULL) < 0)
+		return NL_SKIP;
+	nlmsg_get(m);
+	a->msg = m;
+	return NL_OK;
+}
+
+/* Sends a request (flags: NLM_F_DUMP or 0) and keeps in a the answer that
+ * matches t's ifindex and parent. */
+static int tc_ask(struct nl_sock *sk, int type, int flags, struct tcmsg *t,
+		  struct tc_answer *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->ifindex = t->tcm_ifindex;
+	a->parent = t->tcm_parent;
+	struct nl_msg *m = tc_msg(type, flags, t);
+	struct nl_cb *own = nl_socket_get_cb(sk); /* a reference */
+	struct nl_cb *cb = own ? nl_cb_clone(own) : NULL;
+	nl_cb_put(own);
+	int e = m && cb ? 0 : -NLE_NOMEM;
+	if (e == 0)
+		e = nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, tc_answer_cb, a);
+	if (e == 0 && (e = nl_send_auto(sk, m)) >= 0)
+		e = nl_recvmsgs(sk, cb);
+	nlmsg_free(m);
+	nl_cb_put(cb);
+	if (e >= 0 && !a->msg)
+		e = -NLE_OBJ_NOTFOUND;
+	return e < 0 ? link_nlerr(e) : 0;
+}
+
+uint32_t link_tc_bpf_prog(struct nl_sock *sk, int ifindex)
+{
+	struct tcmsg q = {
+		.tcm_family = AF_UNSPEC,
+		.tcm_ifindex = ifindex,
+		.tcm_parent = TC_H_INGRESS,
+	};
+	/* A dump: the kernel sends a qdisc GET's answer to the tc multicast
+	 * group, not to the asker. */
+	struct tc_answer a;
+	if (tc_ask(sk, RTM_GETQDISC, NLM_F_DUMP, &q, &a) < 0)
+		return 0;
+	uint32_t block = a.tb[TCA_INGRESS_BLOCK] ? nla_get_u32(a.tb[TCA_INGRESS_BLOCK]) : 0;
+	nlmsg_free(a.msg);
+	/* A shared block answers only to its index. */
+	struct tcmsg f = {
+		.tcm_family = AF_UNSPEC,
+		.tcm_ifindex = block ? (int)TCM_IFINDEX_MAGIC_BLOCK : ifindex,
+		.tcm_handle = 1,
+		.tcm_parent = block ? block : TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS),
+		.tcm_info = TC_H_MAKE(1u << 16, htons(ETH_P_ALL)),
+	};
+	if (tc_ask(sk, RTM_GETTFILTER, 0, &f, &a) < 0)
+		return 0;
+	struct nlattr *opt[TCA_BPF_MAX + 1];
+	uint32_t id = 0;
+	if (a.tb[TCA_OPTIONS] && nla_parse_nested(opt, TCA_BPF_MAX, a.tb[TCA_OPTIONS], NULL) == 0 &&
+	    opt[TCA_BPF_ID])
+		id = nla_get_u32(opt[TCA_BPF_ID]);
+	nlmsg_free(a.msg);
+	return id;
 }
 
 int link_delete(struct nl_sock *sk, const char *name)

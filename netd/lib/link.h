@@ -18,22 +18,48 @@ void link_sock_close(struct nl_sock *sk);
 /* ifindex, or -ENODEV. */
 int link_ifindex(struct nl_sock *sk, const char *name);
 
-/* A bridge, up, no STP, with its network's name as alias. */
-int link_bridge_add(struct nl_sock *sk, const char *name, const char *alias,
-		    unsigned mtu, const uint8_t mac[6]);
+/* What link_configure sets on a link; zero fields leave it as it is. */
+struct link_conf {
+	int master;        /* the bridge it is a port of */
+	const char *alias;
+	unsigned mtu;
+	bool forwarding;   /* IPv4 forwarding of what comes in on it */
+	bool no_ipv6_ll;   /* no IPv6 link-local address (addrgenmode none),
+			    * where the namespace has IPv6 at all */
+};
 
-/* Master (0: none), alias (NULL: keep), MTU (0: keep), then up. */
-int link_configure(struct nl_sock *sk, const char *name, int master,
-		   const char *alias, unsigned mtu);
+/* Sets c in one request (c may be NULL), and brings the link up. */
+int link_configure(struct nl_sock *sk, const char *name, const struct link_conf *c);
+
+/* A bridge, up, no STP, then configured with after (NULL: nothing; the
+ * kernel ignores an alias given at creation). */
+int link_bridge_add(struct nl_sock *sk, const char *name, unsigned mtu,
+		    const uint8_t mac[6], const struct link_conf *after);
 
 /*
- * A veth pair: NAME here, enslaved to master (0: none), up; PEER in
- * peer_nsfd's namespace, with MAC (NULL: random) and MTU, still down: bring
- * it up from a socket in its namespace.
+ * A veth pair: NAME here, enslaved to master (0: none), up, then configured
+ * with after (NULL: nothing); PEER in peer_nsfd's namespace, with MAC (NULL:
+ * random) and MTU, still down: bring it up from a socket in its namespace.
  */
 int link_veth_add(struct nl_sock *sk, const char *name, int master,
-		  const char *alias, const char *peer, int peer_nsfd,
-		  const uint8_t *peer_mac, unsigned mtu);
+		  const char *peer, int peer_nsfd, const uint8_t *peer_mac,
+		  unsigned mtu, const struct link_conf *after);
+
+/* An ingress qdisc on the link, for tc filters, its block shared under the
+ * index block with every link given the same (0: a block of its own); 0 if
+ * it has one already. */
+int link_ingress_add(struct nl_sock *sk, int ifindex, uint32_t block);
+
+/* A BPF program (direct action, named name) at tc ingress, replacing the
+ * one there: a filter of priority 1, handle 1, as libbpf's bpf_tc_attach
+ * makes. On shared block block if not 0, which a link must have joined;
+ * else on the ingress of ifindex, which needs an ingress or clsact qdisc. */
+int link_tc_bpf_attach(struct nl_sock *sk, int ifindex, uint32_t block, int prog_fd,
+		       const char *name);
+
+/* The id of the BPF program at tc ingress of the link, on its own block or
+ * a shared one; 0 when there is none. */
+uint32_t link_tc_bpf_prog(struct nl_sock *sk, int ifindex);
 
 /* 0 also when the link does not exist. */
 int link_delete(struct nl_sock *sk, const char *name);

@@ -180,18 +180,43 @@ int netns_open_file(int nsfd, const char *path, int flags)
 	return NETNS_DO(nsfd, open(path, flags | O_CLOEXEC));
 }
 
-int netns_sysctl(int nsfd, const char *key, const char *value)
+static int sysctl_write(const char *key, const char *value)
 {
 	char path[256];
 	snprintf(path, sizeof(path), "/proc/sys/%s", key);
-	cleanup_close int fd = netns_open_file(nsfd, path, O_WRONLY);
+	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fd;
+		return -errno;
 	size_t len = strlen(value);
 	ssize_t n = write(fd, value, len);
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EIO;
+}
+
+int netns_sysctls(int nsfd, const struct netns_sysctl *s, size_t n, size_t *failed)
+{
+	int saved = netns_enter(nsfd);
+	if (saved < 0) {
+		*failed = 0;
+		return saved;
+	}
+	int e = 0;
+	for (size_t i = 0; e == 0 && i < n; i++) {
+		e = sysctl_write(s[i].key, s[i].value);
+		if (e == -ENOENT && s[i].optional)
+			e = 0;
+		*failed = i;
+	}
+	netns_leave(saved);
+	return e;
+}
+
+int netns_sysctl(int nsfd, const char *key, const char *value)
+{
+	const struct netns_sysctl s = { key, value, false };
+	size_t failed;
+	return netns_sysctls(nsfd, &s, 1, &failed);
 }
 
 int netns_cookie(int nsfd, uint64_t *cookie)

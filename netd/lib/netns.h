@@ -8,6 +8,7 @@
 #define PLAYNET_NETNS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define NETNS_RUN_DIR "/run/netns"
@@ -28,6 +29,15 @@ int netns_socket(int nsfd, int domain, int type, int protocol);
 int netns_open_file(int nsfd, const char *path, int flags);
 /* Writes VALUE to a sysctl such as "net/ipv4/ip_forward" in nsfd's netns. */
 int netns_sysctl(int nsfd, const char *key, const char *value);
+
+struct netns_sysctl {
+	const char *key;
+	const char *value;
+	bool optional; /* absent (its module not loaded): not an error */
+};
+/* Writes n sysctls with the thread entering nsfd's namespace once; on an
+ * error, *failed is the index of the one that failed. */
+int netns_sysctls(int nsfd, const struct netns_sysctl *s, size_t n, size_t *failed);
 
 /* Moves the calling thread into nsfd's namespace; returns an fd on the one
  * it left, for netns_leave. For libraries that open their own sockets

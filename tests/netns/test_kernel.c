@@ -248,17 +248,16 @@ static uint32_t prog_id_of_fd(int fd)
 	return info.id;
 }
 
-/* The program at tc ingress of dev in nsfd, by libbpf's query. */
+/* The program at tc ingress of dev in nsfd, on its block or a shared one. */
 static uint32_t tc_ingress_prog(int nsfd, const char *dev)
 {
-	int saved = netns_enter(nsfd);
-	assert_true(saved >= 0);
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)if_nametoindex(dev),
-		    .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1);
-	int e = bpf_tc_query(&hook, &opts);
-	netns_leave(saved);
-	return e == 0 ? opts.prog_id : 0;
+	struct nl_sock *sk = NULL;
+	assert_int_equal(link_sock_open(nsfd, &sk), 0);
+	int idx = link_ifindex(sk, dev);
+	assert_true(idx > 0);
+	uint32_t id = link_tc_bpf_prog(sk, idx);
+	link_sock_close(sk);
+	return id;
 }
 
 static void t_namespaces(void **state)
