@@ -35,8 +35,8 @@ iperf() { # Gbit/s of one TCP stream web-1 -> web-2
 		awk -F'[:,]' '/"bits_per_second"/ { v = $2 } END { printf "%.2f", v / 1e9 }'
 }
 guards_off() {
-	ip netns exec "pg-$name" tc qdisc del dev v-web-1-0 clsact
-	ip netns exec "pg-$name" tc qdisc del dev v-web-2-0 clsact
+	ip netns exec "pg-$name" tc qdisc del dev v-web-1-0 ingress
+	ip netns exec "pg-$name" tc qdisc del dev v-web-2-0 ingress
 }
 on1=$(iperf)
 guards_off

@@ -228,6 +228,7 @@ scripts/bench-guard.sh "${BENCH_IPERF_SECONDS:-5}" | tee "$work/iperf.txt"
 tap_ns=$(awk '/tap guard/ && /pass/ { for (i = 1; i <= NF; i++) if ($i == "ns") { print $(i - 1); exit } }' "$work/guard.txt")
 uplink_ns=$(awk '/uplink guard/ && /pass/ { for (i = 1; i <= NF; i++) if ($i == "ns") { print $(i - 1); exit } }' "$work/guard.txt")
 iperf_ratio=$(awk '/ratio on\/off/ { print $NF }' "$work/iperf.txt")
+floor_ns=$(awk '/floor/ { for (i = 1; i <= NF; i++) if ($i == "ns") { print $(i - 1); exit } }' "$work/guard.txt")
 
 # --- results -----------------------------------------------------------------
 mkdir -p "$OUT"
@@ -248,8 +249,8 @@ tool_json() { # NAME
 		"$(pick create "$work/scale.up" | paste -sd,)"
 	printf '"churn": {"playgrounds": %s, "create_median_ms": %s, "create_p99_ms": %s, "creates": %s, "all_gone_s": %s, "api_done_s": %s, "kernel_floor_all_s": %s, "kernel_floor_serial_s": %s, "raw_create_us": [%s]},\n' \
 		"$CHURN" "$pm" "$pp" "$pn" "$churn_s" "$api_done_s" "$floor_s" "$serial_s" "$(pick create "$work/churn.probe" | paste -sd,)"
-	printf '"guards": {"tap_ns": %s, "uplink_ns": %s, "iperf_ratio_on_off": %s}}\n' \
-		"${tap_ns:-null}" "${uplink_ns:-null}" "${iperf_ratio:-null}"
+	printf '"guards": {"tap_ns": %s, "uplink_ns": %s, "test_run_floor_ns": %s, "iperf_ratio_on_off": %s}}\n' \
+		"${tap_ns:-null}" "${uplink_ns:-null}" "${floor_ns:-null}" "${iperf_ratio:-null}"
 } >"$OUT/results.json"
 pick create "$work/scale.up" | awk '{ print NR - 1, $1 / 1000 }' >"$work/scale.dat"
 gnuplot <<PLOT
