@@ -62,17 +62,20 @@ stats() {
 		printf "%.2f %.2f %d\n", m / 1000, a[int(NR * 0.99 + 0.999)] / 1000, NR }'
 }
 pick() { awk -v w="$1" '$1 == w { print $2 }' "$2"; }
-# Until netd has no delete under way, the kernel has begun destroying every
-# namespace that had a link to the host netns (their ids there go then), and
-# the rtnl lock is free again (a link change in the host netns takes it,
-# after the kernel's last cleanup has let go of it).
+# Until netd has no delete under way, the kernel has destroyed every
+# namespace that had a link to the host netns (their ids there go when it
+# begins, the uplinks' host ends with their transit addresses when it ends:
+# the library and netd share the transit pool in one host netns), and the
+# rtnl lock is free again (a link change in the host netns takes it, after
+# the kernel's last cleanup has let go of it).
 settle() {
 	local t0=$EPOCHREALTIME
 	while [ -n "$netd_pid" ] && ! curl -s --unix-socket "$work/netd.sock" http://netd/metrics |
 		grep -qx 'playnet_deletes_pending 0'; do
 		sleep 0.01
 	done
-	while [ -n "$(ip -n "$HOST" netns list-id)" ]; do
+	while [ -n "$(ip -n "$HOST" netns list-id)" ] ||
+		[ "$(ip -n "$HOST" -o link show | wc -l)" -gt 1 ]; do
 		sleep 0.01
 		(( ${EPOCHREALTIME/./} - ${t0/./} < 600000000 )) || { echo "bench: kernel did not settle" >&2; return 1; }
 	done
@@ -224,7 +227,7 @@ stop_netd
 echo
 echo "4. Guards"
 "$OUT/bench_guard" 1000000 | tee "$work/guard.txt"
-scripts/bench-guard.sh "${BENCH_IPERF_SECONDS:-5}" | tee "$work/iperf.txt"
+scripts/bench-guard.sh "${BENCH_IPERF_SECONDS:-10}" | tee "$work/iperf.txt"
 tap_ns=$(awk '/tap guard/ && /pass/ { for (i = 1; i <= NF; i++) if ($i == "ns") { print $(i - 1); exit } }' "$work/guard.txt")
 uplink_ns=$(awk '/uplink guard/ && /pass/ { for (i = 1; i <= NF; i++) if ($i == "ns") { print $(i - 1); exit } }' "$work/guard.txt")
 iperf_ratio=$(awk '/ratio on\/off/ { print $NF }' "$work/iperf.txt")
