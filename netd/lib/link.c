@@ -281,17 +281,24 @@ int link_ingress_add(struct nl_sock *sk, int ifindex, uint32_t block)
 	return e == -EEXIST ? 0 : e;
 }
 
-int link_tc_bpf_attach(struct nl_sock *sk, int ifindex, uint32_t block, int prog_fd,
-		       const char *name)
+/* Where our filter is: priority 1, handle 1, every protocol (as libbpf's
+ * bpf_tc_attach has it), at ingress of ifindex or on shared block block,
+ * which answers only to its index. */
+static struct tcmsg bpf_filter(int ifindex, uint32_t block)
 {
-	/* Priority 1, handle 1, every protocol: as libbpf's bpf_tc_attach. */
-	struct tcmsg t = {
+	return (struct tcmsg){
 		.tcm_family = AF_UNSPEC,
 		.tcm_ifindex = block ? (int)TCM_IFINDEX_MAGIC_BLOCK : ifindex,
 		.tcm_handle = 1,
 		.tcm_parent = block ? block : TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS),
 		.tcm_info = TC_H_MAKE(1u << 16, htons(ETH_P_ALL)),
 	};
+}
+
+int link_tc_bpf_attach(struct nl_sock *sk, int ifindex, uint32_t block, int prog_fd,
+		       const char *name)
+{
+	struct tcmsg t = bpf_filter(ifindex, block);
 	struct nl_msg *m = tc_msg(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_REPLACE, &t);
 	if (!m)
 		return -ENOMEM;
@@ -368,14 +375,7 @@ uint32_t link_tc_bpf_prog(struct nl_sock *sk, int ifindex)
 		return 0;
 	uint32_t block = a.tb[TCA_INGRESS_BLOCK] ? nla_get_u32(a.tb[TCA_INGRESS_BLOCK]) : 0;
 	nlmsg_free(a.msg);
-	/* A shared block answers only to its index. */
-	struct tcmsg f = {
-		.tcm_family = AF_UNSPEC,
-		.tcm_ifindex = block ? (int)TCM_IFINDEX_MAGIC_BLOCK : ifindex,
-		.tcm_handle = 1,
-		.tcm_parent = block ? block : TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS),
-		.tcm_info = TC_H_MAKE(1u << 16, htons(ETH_P_ALL)),
-	};
+	struct tcmsg f = bpf_filter(ifindex, block);
 	if (tc_ask(sk, RTM_GETTFILTER, 0, &f, &a) < 0)
 		return 0;
 	struct nlattr *opt[TCA_BPF_MAX + 1];
