@@ -6,7 +6,6 @@
 #include <limits.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
-#include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -147,7 +146,6 @@ static int fabric_guard(struct fabric *f, struct guard **out)
 		}
 		/* New maps: the deny list and the host's addresses in it
 		 * start again. */
-		f->deny_loaded = false;
 		hostaddr_close(f->hostaddr);
 		f->hostaddr = NULL;
 	}
@@ -453,24 +451,34 @@ static int deny_host_address(uint32_t addr, void *arg)
  * per load of the guards (the operator's file is read when netd starts);
  * the host's addresses as they appear. Those in the transit pool need no
  * entry of their own, and at 1000 playgrounds there are 1000 of them. */
+static int deny_fixed(struct build *b)
+{
+	const struct fabric *f = b->f;
+	const struct guard_config *c = f->o.guard_config;
+	int e = 0;
+	for (size_t i = 0; e == 0 && i < ARRAY_SIZE(default_deny); i++)
+		e = guard_deny(b->guard, default_deny[i].net, default_deny[i].prefix);
+	if (e == 0)
+		e = guard_deny(b->guard, f->o.pool, f->o.pool_prefix);
+	for (size_t i = 0; c && e == 0 && i < c->n_deny; i++)
+		e = guard_deny(b->guard, c->deny[i].net, c->deny[i].prefix);
+	for (size_t i = 0; c && e == 0 && i < c->n_allow; i++)
+		e = guard_allow(b->guard, c->allow[i].net, c->allow[i].prefix);
+	return e;
+}
+
+/* The watch on the host's addresses starts with the fixed part: both go
+ * with the maps they filled (fabric_guard). */
 static int build_deny_list(struct build *b)
 {
 	struct fabric *f = b->f;
-	const struct guard_config *c = f->o.guard_config;
-	int e = 0;
-	for (size_t i = 0; !f->deny_loaded && e == 0 && i < ARRAY_SIZE(default_deny); i++)
-		e = guard_deny(b->guard, default_deny[i].net, default_deny[i].prefix);
-	if (!f->deny_loaded && e == 0)
-		e = guard_deny(b->guard, f->o.pool, f->o.pool_prefix);
-	for (size_t i = 0; !f->deny_loaded && c && e == 0 && i < c->n_deny; i++)
-		e = guard_deny(b->guard, c->deny[i].net, c->deny[i].prefix);
-	for (size_t i = 0; !f->deny_loaded && c && e == 0 && i < c->n_allow; i++)
-		e = guard_allow(b->guard, c->allow[i].net, c->allow[i].prefix);
-	if (e < 0)
-		return fabric_fail(f, e, "fill the uplink deny list");
-	f->deny_loaded = true;
-	if (!f->hostaddr && (e = hostaddr_open(f->host_nsfd, &f->hostaddr)) < 0)
-		return fabric_fail(f, e, "watch the host netns's addresses");
+	int e;
+	if (!f->hostaddr) {
+		if ((e = deny_fixed(b)) < 0)
+			return fabric_fail(f, e, "fill the uplink deny list");
+		if ((e = hostaddr_open(f->host_nsfd, &f->hostaddr)) < 0)
+			return fabric_fail(f, e, "watch the host netns's addresses");
+	}
 	if ((e = hostaddr_refresh(f->hostaddr, deny_host_address, b)) < 0)
 		return fabric_fail(f, e, "read the host netns's addresses into the deny list");
 	return 0;

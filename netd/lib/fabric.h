@@ -45,8 +45,9 @@ struct fabric {
 	uint64_t host_cookie;  /* the host netns's, in the uplink guards' keys */
 	bool host_forwarding;  /* turned on by this fabric already */
 	struct guard *guard; /* loaded on first need */
-	bool deny_loaded;    /* the guard has the fixed part of the deny list */
-	struct hostaddr *hostaddr; /* the host netns's addresses, watched from the first create */
+	/* The host netns's addresses, watched from the first create after
+	 * the guard's maps were loaded, which it filled the deny list of. */
+	struct hostaddr *hostaddr;
 	/* Tags the playground's lo and uplink with "playnet/P OWNER", OWNER
 	 * hashed from the state dir's real path: recovery removes orphans
 	 * of its own state dir and never another's. */
