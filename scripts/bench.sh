@@ -198,15 +198,19 @@ floor_s=$(floor all)
 serial_s=$(floor serial)
 # playnet: CHURN up, then all deleted through the API by one client while
 # another creates and deletes one playground every 50 ms until netd and
-# the kernel are done with them.
+# the kernel are done with them. Each probe is a new name: a PUT of a name
+# whose delete is still queued first finishes that delete (the name, its
+# host link and netns must be free), which is a delete's cost, not a create's.
 api up "$CHURN" "a${tag}c" >/dev/null
 t0=$EPOCHREALTIME
 { api down "$CHURN" "a${tag}c" >"$work/churn.down"; echo "$EPOCHREALTIME" >"$work/churn.api-done"; } &
 deleter=$!
 : >"$work/churn.probe"
+probes=0
 churning() { compgen -G "$work/api/a${tag}c*.json" >/dev/null; } # records go last
 while kill -0 "$deleter" 2>/dev/null || churning; do
-	api cycle 1 "a${tag}p" >>"$work/churn.probe"
+	probes=$((probes + 1))
+	api cycle 1 "a${tag}p$probes-" >>"$work/churn.probe"
 	sleep 0.05
 done
 wait "$deleter"

@@ -216,10 +216,14 @@ static bool loop_signalled(struct loop *l)
 	return false;
 }
 
+/* How long requests coming in one after another may hold up the deletes. */
+#define REAP_YIELD_MS 100
+
 /* The loop: returns when SIGINT or SIGTERM arrives. */
 static int run_loop(struct loop *l, struct http *h, struct service *svc)
 {
 	int reap_ms = -1; /* deletes under way look again after this long */
+	double reaped = 0;
 	if (loop_watch(l, http_epoll_fd(h), &tok_http) < 0) {
 		log_errno(LOG_LVL_ERR, errno, "epoll");
 		return -1;
@@ -251,7 +255,16 @@ static int run_loop(struct loop *l, struct http *h, struct service *svc)
 			}
 		}
 		http_run(h);
-		reap_ms = service_reap(svc);
+		/* A step of a delete can hold the rtnl lock for tens of ms:
+		 * requests go first, and the deletes go on when a wait finds
+		 * nothing to do, or after REAP_YIELD_MS of giving way. */
+		double now = now_seconds();
+		if (reap_ms < 0 || n == 0 || now - reaped >= REAP_YIELD_MS / 1e3) {
+			reap_ms = service_reap(svc);
+			reaped = now;
+		} else {
+			reap_ms = 0;
+		}
 	}
 }
 

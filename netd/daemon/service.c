@@ -37,13 +37,6 @@ static void observe(struct service_histogram *h, double seconds)
 	h->sum += seconds;
 }
 
-static double now_seconds(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* A recorded playground and its plan; on failure r holds the answer. */
 static int load_or_respond(struct service *s, const char *name, struct state_record *rec,
 			   struct plan *p, struct api_response *r)
@@ -226,6 +219,7 @@ static bool forget_pending(struct service *s, const char *name)
 	if (s->draining && strcmp(s->draining, name) == 0) {
 		free(s->draining);
 		s->draining = NULL;
+		s->shedding = false;
 		return true;
 	}
 	return false;
@@ -373,6 +367,19 @@ static void svc_del(void *ctx, const char *name, struct api_response *r)
 
 int service_reap(struct service *s)
 {
+	if (s->draining && s->shedding) {
+		int e = fabric_shed(s->fabric, s->draining);
+		if (e > 0)
+			return 0;
+		if (e < 0) /* the namespace's destruction deletes what is left */
+			log_warn("playground %s: %s", s->draining, s->fabric->err);
+		s->shedding = false;
+		if (fabric_release(s->fabric, s->draining) < 0) {
+			log_err("playground %s: delete failed: %s", s->draining, s->fabric->err);
+			finish_now(s, s->draining);
+		}
+		return s->draining || s->n_pending ? 2 : -1;
+	}
 	if (s->draining) {
 		int e = fabric_released(s->fabric, s->draining);
 		if (e == 0)
@@ -386,13 +393,10 @@ int service_reap(struct service *s)
 		return -1;
 	}
 	s->draining = s->pending[0];
+	s->shedding = true;
 	memmove(&s->pending[0], &s->pending[1], (s->n_pending - 1) * sizeof(*s->pending));
 	s->n_pending--;
-	if (fabric_release(s->fabric, s->draining) < 0) {
-		log_err("playground %s: delete failed: %s", s->draining, s->fabric->err);
-		finish_now(s, s->draining);
-	}
-	return s->draining || s->n_pending ? 2 : -1;
+	return 0;
 }
 
 void service_reap_all(struct service *s)

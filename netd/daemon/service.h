@@ -40,16 +40,20 @@ struct service {
 	 * one namespace at a time (see service_reap). */
 	char **pending;
 	size_t n_pending;
-	char *draining; /* handed to the kernel, which is destroying it */
+	char *draining; /* being taken apart, or handed to the kernel */
+	bool shedding;  /* draining still has bridges: fabric_shed */
 };
 
 /* Beyond this many deletes waiting, a delete is done before its answer:
  * the backlog, and the namespaces it keeps alive, stay bounded. */
 #define SERVICE_PENDING_MAX 256
 
-/* One step of the paced deletes: finishes the playground the kernel is done
- * with, or hands the next one over. Returns how many ms until it wants to
- * run again, -1 when there is nothing to do. */
+/* One step of the paced deletes: deletes one bridge of the playground
+ * being taken apart, or hands its namespace to the kernel, or finishes it
+ * once the kernel is done, or takes the next one. Each step holds the rtnl
+ * lock for at most one bridge's worth: call it when no request is waiting.
+ * Returns how many ms until it wants to run again, -1 when there is
+ * nothing to do. */
 int service_reap(struct service *s);
 
 /* Finishes every delete still waiting, at once (netd stopping). */

@@ -775,6 +775,27 @@ int fabric_mark_deleting(struct fabric *f, const char *name)
 	return e < 0 ? e : have;
 }
 
+int fabric_shed(struct fabric *f, const char *name)
+{
+	f->err[0] = '\0';
+	char ns[NAMING_NETNS_MAX], bridge[IFNAMSIZ];
+	naming_netns(name, ns);
+	cleanup_close int nsfd = netns_open(ns);
+	if (nsfd == -ENOENT)
+		return 0;
+	if (nsfd < 0)
+		return fabric_fail(f, nsfd, "open netns %s", ns);
+	struct nl_sock *sk = NULL;
+	int e = link_sock_open(nsfd, &sk);
+	if (e < 0)
+		return fabric_fail(f, e, "netlink socket in %s", ns);
+	e = link_find_kind(sk, "bridge", bridge);
+	if (e > 0 && (e = link_delete(sk, bridge)) == 0)
+		e = 1;
+	link_sock_close(sk);
+	return e < 0 ? fabric_fail(f, e, "delete a bridge of %s", ns) : e;
+}
+
 int fabric_release(struct fabric *f, const char *name)
 {
 	struct state_record rec;

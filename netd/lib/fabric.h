@@ -83,8 +83,15 @@ int fabric_delete(struct fabric *f, const char *name);
  * host end to die with it: fabric_released is 1 once the kernel has done
  * so, 0 before. fabric_delete then frees the transit /31 and the record.
  * A crash anywhere leaves a "deleting" record that recovery finishes.
+ *
+ * Before fabric_release, fabric_shed may delete the playground's bridges
+ * one per call (1; 0 once none is left): the kernel deletes each under the
+ * rtnl lock across an RCU grace period (an rcu_barrier in the bridge's
+ * multicast teardown, tens of ms), three in a row when it destroys the
+ * namespace itself. One at a time, a create can come in between.
  */
 int fabric_mark_deleting(struct fabric *f, const char *name);
+int fabric_shed(struct fabric *f, const char *name);
 int fabric_release(struct fabric *f, const char *name);
 int fabric_released(struct fabric *f, const char *name);
 

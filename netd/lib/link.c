@@ -197,6 +197,25 @@ int link_each(struct nl_sock *sk,
 	return r;
 }
 
+int link_find_kind(struct nl_sock *sk, const char *kind, char *name)
+{
+	struct nl_cache *cache = NULL;
+	int e = rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache);
+	if (e < 0)
+		return link_nlerr(e);
+	int found = 0;
+	for (struct nl_object *o = nl_cache_get_first(cache); o && !found;
+	     o = nl_cache_get_next(o)) {
+		struct rtnl_link *l = (struct rtnl_link *)o;
+		const char *type = rtnl_link_get_type(l);
+		found = type && strcmp(type, kind) == 0;
+		if (found)
+			snprintf(name, IFNAMSIZ, "%s", rtnl_link_get_name(l));
+	}
+	nl_cache_free(cache);
+	return found;
+}
+
 int link_alias(struct nl_sock *sk, const char *name, char *buf, size_t len)
 {
 	struct rtnl_link *l = NULL;

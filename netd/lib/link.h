@@ -70,6 +70,9 @@ int link_set_up(struct nl_sock *sk, const char *name);
  * a non-zero return stops the walk and is returned. */
 int link_each(struct nl_sock *sk,
 	      int (*fn)(const char *name, const char *alias, void *arg), void *arg);
+/* The name of a link of that kind (IFLA_INFO_KIND: "bridge", "veth")
+ * into name (IFNAMSIZ bytes): 1 if there is one, 0 if none. */
+int link_find_kind(struct nl_sock *sk, const char *kind, char *name);
 /* The alias of one link ("" if none); -ENODEV when there is no such link. */
 int link_alias(struct nl_sock *sk, const char *name, char *buf, size_t len);
 

@@ -1,9 +1,11 @@
-/* Small helpers shared by every module: cleanup attributes, array sizes. */
+/* Small helpers shared by every module: cleanup attributes, array sizes,
+ * the monotonic clock. */
 #ifndef PLAYNET_UTIL_H
 #define PLAYNET_UTIL_H
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -28,6 +30,13 @@ static inline void fclosep(FILE **f)
 #define cleanup_free __attribute__((cleanup(freep)))
 #define cleanup_close __attribute__((cleanup(closep)))
 #define cleanup_fclose __attribute__((cleanup(fclosep)))
+
+static inline double now_seconds(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
 
 /* Hand a cleanup-owned value over to the caller. */
 #define steal_ptr(p)                                                           \

@@ -498,6 +498,25 @@ static size_t count_guard_progs(void)
 }
 
 /* Last: delete, then nothing of the playground is left anywhere. */
+/* A paced delete takes the bridges apart one per call, and leaves the rest
+ * (the taps among them) for the namespace's destruction. */
+static void t_shed(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	assert_int_equal(fabric_mark_deleting(&W.f, W.name), 1);
+	for (size_t i = 0; i < W.plan.n_networks; i++) {
+		assert_int_equal(fabric_shed(&W.f, W.name), 1);
+		char left[IFNAMSIZ];
+		assert_int_equal(link_find_kind(W.sk, "bridge", left),
+				 i + 1 < W.plan.n_networks);
+	}
+	assert_int_equal(fabric_shed(&W.f, W.name), 0);
+	const struct plan_interface *tap = &W.plan.machines[0].interfaces[0];
+	assert_true(link_ifindex(W.sk, tap->device) > 0);
+	assert_int_equal(fabric_shed(&W.f, "no-such-playground"), 0);
+}
+
 static void t_delete(void **state)
 {
 	(void)state;
@@ -551,6 +570,7 @@ int main(void)
 		cmocka_unit_test(t_uplink),
 		cmocka_unit_test(t_nftables),
 		cmocka_unit_test(t_state),
+		cmocka_unit_test(t_shed),
 		cmocka_unit_test(t_delete),
 	};
 	return cmocka_run_group_tests_name("kernel", tests, setup, teardown);
