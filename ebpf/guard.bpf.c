@@ -5,8 +5,9 @@
  * guard_port runs on every machine port (a VM's tap, the bridge end of a
  * netns machine's veth): frames there come from the machine. guard_uplink runs
  * on the host end of each uplink: packets there leave a playground, after its
- * NAT. Policy and counters live in one per-CPU hash keyed by (netns cookie,
- * ifindex): one lookup per packet decides and counts.
+ * NAT. Policy and counters live in one per-CPU array, at the slot the
+ * interface's netdev group names (guard_abi.h): one array lookup per packet,
+ * which the verifier inlines, decides and counts.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -23,15 +24,33 @@
 char LICENSE[] SEC("license") = "GPL";
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GUARD_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct guard_port);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} guard_slots SEC(".maps");
+
+/* The loader's own books, which no program reads: the slot of each key,
+ * and the key of each slot taken (claimed with BPF_NOEXIST, so that two
+ * processes sharing the pins never take the same one). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, GUARD_MAX_PORTS);
 	__type(key, struct guard_key);
-	__type(value, struct guard_port);
-	/* Preallocating 64k per-CPU values costs ~50 ms and megabytes at
-	 * creation for entries most hosts never use. */
+	__type(value, __u32);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} guard_ports SEC(".maps");
+} guard_index SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GUARD_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct guard_key);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} guard_owner SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -77,18 +96,27 @@ struct possible_net_t___guard {
 
 struct net_device___guard {
 	struct possible_net_t___guard nd_net;
+	__u32 group;
 } __attribute__((preserve_access_index));
 
 struct sk_buff___guard {
 	struct net_device___guard *dev;
 } __attribute__((preserve_access_index));
 
-/* The cookie of the device's namespace: taps of two playgrounds may share
- * an ifindex, never a (cookie, ifindex) pair. */
-static __always_inline __u64 netns_cookie(struct __sk_buff *ctx)
+/* The policy of the device the packet came in on, if it is ours: the slot
+ * its group names, if that slot is this device's, by ifindex and the
+ * cookie of its namespace (taps of two playgrounds may share an ifindex,
+ * never a (cookie, ifindex) pair). */
+static __always_inline struct guard_port *guard_of(struct __sk_buff *ctx)
 {
 	struct sk_buff___guard *skb = bpf_cast_to_kern_ctx(ctx);
-	return skb->dev->nd_net.net->net_cookie;
+	struct net_device___guard *dev = skb->dev;
+	__u32 slot = dev->group;
+	struct guard_port *p = bpf_map_lookup_elem(&guard_slots, &slot);
+	if (!p || p->key.ifindex != ctx->ifindex ||
+	    p->key.netns_cookie != dev->nd_net.net->net_cookie)
+		return NULL;
+	return p;
 }
 
 static __always_inline int drop(struct guard_port *p, enum guard_reason why)
@@ -163,8 +191,7 @@ static __always_inline int port_ipv4(struct guard_port *p, struct __sk_buff *skb
 SEC("tc")
 int guard_port(struct __sk_buff *skb)
 {
-	struct guard_key k = { .netns_cookie = netns_cookie(skb), .ifindex = skb->ifindex };
-	struct guard_port *p = bpf_map_lookup_elem(&guard_ports, &k);
+	struct guard_port *p = guard_of(skb);
 	if (!p)
 		return TC_ACT_OK; /* not a port of ours */
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
@@ -209,8 +236,7 @@ static __always_inline int over_rate(const struct guard_key *k, __u32 len)
 SEC("tc")
 int guard_uplink(struct __sk_buff *skb)
 {
-	struct guard_key k = { .netns_cookie = netns_cookie(skb), .ifindex = skb->ifindex };
-	struct guard_port *p = bpf_map_lookup_elem(&guard_ports, &k);
+	struct guard_port *p = guard_of(skb);
 	if (!p)
 		return TC_ACT_OK;
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
@@ -231,6 +257,7 @@ int guard_uplink(struct __sk_buff *skb)
 	struct guard_lpm_key lk = { .prefixlen = 32, .addr = ip->daddr };
 	if (bpf_map_lookup_elem(&guard_deny, &lk) && !bpf_map_lookup_elem(&guard_allow, &lk))
 		return drop(p, GUARD_DROP_UPLINK_DENY);
+	struct guard_key k = p->key;
 	if ((p->flags & GUARD_F_RATE) && over_rate(&k, skb->len))
 		return drop(p, GUARD_DROP_UPLINK_RATE);
 	return pass(p, skb);

@@ -10,7 +10,10 @@
 #include <linux/types.h>
 #endif
 
-#define GUARD_MAX_PORTS 65536
+/* Guarded interfaces on a host (a playground has one per machine interface
+ * and its uplink): slots of a preallocated per-CPU array, sizeof(struct
+ * guard_port) = 128 bytes each per CPU. */
+#define GUARD_MAX_PORTS 16384
 #define GUARD_MAX_PREFIXES 4096
 
 enum guard_reason {
@@ -41,13 +44,19 @@ struct guard_key {
 #define GUARD_F_RATE (1u << 3)        /* uplink: a token bucket in guard_rates */
 
 /*
- * Value of the per-CPU port map: the policy (the same on every CPU, written
- * by the loader) and that CPU's counters (summed by the reader).
+ * A guarded interface's slot in the per-CPU array guard_slots: the policy
+ * (the same on every CPU, written by the loader) and that CPU's counters
+ * (summed by the reader). The interface carries its slot's number as its
+ * netdev group (IFLA_GROUP), so a packet finds its policy by an array
+ * index, not a hash; key says whose slot it is, so a stale group number
+ * finds nothing (slot 0, every device's default group, is never used).
  */
 struct guard_port {
+	struct guard_key key;
 	__u8 mac[6];   /* port: the machine's MAC */
 	__u16 flags;
 	__u32 ipv4;    /* network order: port's address, or uplink's transit source */
+	__u32 pad;
 	__u64 pass_packets;
 	__u64 pass_bytes;
 	__u64 drops[GUARD_REASONS];

@@ -80,8 +80,10 @@ left "nftables tables besides the host's own" \
 left "tc/BPF attachments in the host netns" \
 	"$(ip netns exec "$HOST" bpftool -j net show | grep -o '"devname"' | wc -l)"
 entries=0
-[ -e "$PLAYNET_BPF_DIR/guard_ports" ] &&
-	entries=$(bpftool -j map dump pinned "$PLAYNET_BPF_DIR/guard_ports" | grep -o '"key":' | wc -l)
+for map in guard_index guard_owner guard_rates; do
+	[ -e "$PLAYNET_BPF_DIR/$map" ] || continue
+	entries=$((entries + $(bpftool -j map dump pinned "$PLAYNET_BPF_DIR/$map" | grep -o '"key":' | wc -l)))
+done
 left "guard map entries" "$entries"
 within() { # NAME BEFORE AFTER
 	local ok

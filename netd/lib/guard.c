@@ -40,8 +40,8 @@ static const char *const reason_names[GUARD_REASONS] = {
 	[GUARD_DROP_UPLINK_RATE] = "uplink_rate",
 };
 
-static const char *const map_names[] = { "guard_ports", "guard_rates", "guard_deny",
-					 "guard_allow" };
+static const char *const map_names[] = { "guard_slots", "guard_index", "guard_owner",
+					 "guard_rates", "guard_deny", "guard_allow" };
 
 const char *guard_reason_name(enum guard_reason r)
 {
@@ -51,6 +51,7 @@ const char *guard_reason_name(enum guard_reason r)
 struct guard {
 	struct guard_bpf *skel;
 	int ncpus;
+	uint32_t next_slot; /* where the search for a free slot starts */
 };
 
 int guard_port_fd(const struct guard *g)
@@ -63,9 +64,19 @@ int guard_uplink_fd(const struct guard *g)
 	return bpf_program__fd(g->skel->progs.guard_uplink);
 }
 
-int guard_ports_map_fd(const struct guard *g)
+static int slots_fd(const struct guard *g)
 {
-	return bpf_map__fd(g->skel->maps.guard_ports);
+	return bpf_map__fd(g->skel->maps.guard_slots);
+}
+
+static int index_fd(const struct guard *g)
+{
+	return bpf_map__fd(g->skel->maps.guard_index);
+}
+
+static int owner_fd(const struct guard *g)
+{
+	return bpf_map__fd(g->skel->maps.guard_owner);
 }
 
 int guard_rates_map_fd(const struct guard *g)
@@ -115,6 +126,7 @@ int guard_open(const char *pin_dir, struct guard **out, char *err, size_t errlen
 	if (!g)
 		return -ENOMEM;
 	g->ncpus = libbpf_num_possible_cpus();
+	g->next_slot = 1;
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
 	g->skel = guard_bpf__open_opts(&opts);
 	if (!g->skel) {
@@ -160,17 +172,65 @@ static int guard_key_of(int nsfd, const char *dev, struct guard_key *k)
 	return e;
 }
 
-/* The same policy on every CPU, counters from zero. */
-static int guard_put(struct guard *g, const struct guard_key *k,
-		     const struct guard_port *policy)
+/* Each CPU's value of a per-CPU map, padded to 8 bytes. */
+#define GUARD_PERCPU_SIZE ((sizeof(struct guard_port) + 7) & ~(size_t)7)
+
+/* The same policy on every CPU, counters from zero (policy NULL: a free
+ * slot, all zeros). */
+static int guard_put(struct guard *g, uint32_t slot, const struct guard_port *policy)
 {
-	size_t sz = (sizeof(*policy) + 7) & ~(size_t)7;
-	cleanup_free char *vals = calloc((size_t)g->ncpus, sz);
+	cleanup_free char *vals = calloc((size_t)g->ncpus, GUARD_PERCPU_SIZE);
 	if (!vals)
 		return -ENOMEM;
-	for (int i = 0; i < g->ncpus; i++)
-		memcpy(vals + (size_t)i * sz, policy, sizeof(*policy));
-	return bpf_map_update_elem(guard_ports_map_fd(g), k, vals, BPF_ANY) < 0 ? -errno : 0;
+	for (int i = 0; policy && i < g->ncpus; i++)
+		memcpy(vals + (size_t)i * GUARD_PERCPU_SIZE, policy, sizeof(*policy));
+	return bpf_map_update_elem(slots_fd(g), &slot, vals, BPF_ANY) < 0 ? -errno : 0;
+}
+
+/* The slot of k: the one it has, or a free one claimed for it. */
+static int guard_slot_of(struct guard *g, const struct guard_key *k, uint32_t *slot)
+{
+	if (bpf_map_lookup_elem(index_fd(g), k, slot) == 0)
+		return 0;
+	for (uint32_t tries = 1; tries < GUARD_MAX_PORTS; tries++) {
+		uint32_t s = g->next_slot;
+		g->next_slot = s + 1 < GUARD_MAX_PORTS ? s + 1 : 1;
+		if (bpf_map_update_elem(owner_fd(g), &s, k, BPF_NOEXIST) < 0) {
+			if (errno == EEXIST)
+				continue;
+			return -errno;
+		}
+		if (bpf_map_update_elem(index_fd(g), k, &s, BPF_ANY) < 0) {
+			int e = -errno;
+			bpf_map_delete_elem(owner_fd(g), &s);
+			return e;
+		}
+		*slot = s;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+/* Gives slot back: the key's entry first, the claim last, so that a crash
+ * in between leaves a claim for guard_sweep, never a key without one. */
+static void guard_free_slot(struct guard *g, const struct guard_key *k, uint32_t slot)
+{
+	uint32_t have;
+	if (bpf_map_lookup_elem(index_fd(g), k, &have) == 0 && have == slot)
+		bpf_map_delete_elem(index_fd(g), k);
+	guard_put(g, slot, NULL);
+	bpf_map_delete_elem(owner_fd(g), &slot);
+}
+
+int guard_put_policy(struct guard *g, const struct guard_key *k,
+		     const struct guard_port *policy, uint32_t *slot)
+{
+	int e = guard_slot_of(g, k, slot);
+	if (e < 0)
+		return e;
+	struct guard_port p = *policy;
+	p.key = *k;
+	return guard_put(g, *slot, &p);
 }
 
 /*
@@ -186,13 +246,15 @@ static int guard_attach(struct guard *g, struct nl_sock *sk, const struct guard_
 			const char *prog)
 {
 	/* Policy first, so the first packet already meets it. */
-	int e = guard_put(g, k, policy);
+	uint32_t slot;
+	int e = guard_put_policy(g, k, policy, &slot);
 	if (e < 0)
 		return e;
-	if ((e = link_ingress_add(sk, (int)k->ifindex, block)) == 0 && !block)
+	if ((e = link_set_group(sk, (int)k->ifindex, slot)) == 0 &&
+	    (e = link_ingress_add(sk, (int)k->ifindex, block)) == 0 && !block)
 		e = link_tc_bpf_attach(sk, (int)k->ifindex, 0, prog_fd, prog);
 	if (e < 0)
-		bpf_map_delete_elem(guard_ports_map_fd(g), k);
+		guard_free_slot(g, k, slot);
 	return e;
 }
 
@@ -241,38 +303,73 @@ int guard_forget(struct guard *g, int nsfd, const char *dev)
 	if (e < 0)
 		return e == -ENODEV ? 0 : e;
 	bpf_map_delete_elem(guard_rates_map_fd(g), &k);
-	e = bpf_map_delete_elem(guard_ports_map_fd(g), &k);
-	return e < 0 && errno != ENOENT ? -errno : 0;
+	uint32_t slot;
+	if (bpf_map_lookup_elem(index_fd(g), &k, &slot) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	guard_free_slot(g, &k, slot);
+	return 0;
 }
 
-/* Deletes the keys of one map that keep rejects; counts them in *removed. */
-static int guard_sweep_map(int fd, bool (*keep)(const struct guard_key *k, void *arg),
-			   void *arg, size_t *removed)
+/* Appends to a growing array of n items of size sz. */
+static int push(void *arr, size_t *n, size_t *cap, const void *item, size_t sz)
 {
-	struct guard_key k, next, *prev = NULL;
-	/* Collect first: deleting while iterating restarts the walk. */
-	struct guard_key *doomed = NULL;
+	char **a = arr;
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		char *grown = realloc(*a, c * sz);
+		if (!grown)
+			return -ENOMEM;
+		*a = grown;
+		*cap = c;
+	}
+	memcpy(*a + *n * sz, item, sz);
+	(*n)++;
+	return 0;
+}
+
+/* Frees the slots whose keys keep rejects; counts them in *removed.
+ * Collected first: deleting while iterating restarts the walk. */
+static int guard_sweep_slots(struct guard *g, bool (*keep)(const struct guard_key *k, void *arg),
+			     void *arg, size_t *removed)
+{
+	uint32_t s, next, *prev = NULL, *doomed = NULL;
 	size_t n = 0, cap = 0;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+	int e = 0;
+	while (e == 0 && bpf_map_get_next_key(owner_fd(g), prev, &next) == 0) {
+		s = next;
+		prev = &s;
+		struct guard_key k;
+		if (bpf_map_lookup_elem(owner_fd(g), &s, &k) == 0 && !keep(&k, arg))
+			e = push(&doomed, &n, &cap, &s, sizeof(s));
+	}
+	for (size_t i = 0; e == 0 && i < n; i++) {
+		struct guard_key k;
+		if (bpf_map_lookup_elem(owner_fd(g), &doomed[i], &k) < 0)
+			continue;
+		guard_free_slot(g, &k, doomed[i]);
+		(*removed)++;
+	}
+	free(doomed);
+	return e;
+}
+
+/* Deletes the keys of the rate map that keep rejects; counts them. */
+static int guard_sweep_rates(int fd, bool (*keep)(const struct guard_key *k, void *arg),
+			     void *arg, size_t *removed)
+{
+	struct guard_key k, next, *prev = NULL, *doomed = NULL;
+	size_t n = 0, cap = 0;
+	int e = 0;
+	while (e == 0 && bpf_map_get_next_key(fd, prev, &next) == 0) {
 		k = next;
 		prev = &k;
-		if (keep(&k, arg))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct guard_key *d = realloc(doomed, cap * sizeof(*d));
-			if (!d) {
-				free(doomed);
-				return -ENOMEM;
-			}
-			doomed = d;
-		}
-		doomed[n++] = k;
+		if (!keep(&k, arg))
+			e = push(&doomed, &n, &cap, &k, sizeof(k));
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; e == 0 && i < n; i++)
 		*removed += bpf_map_delete_elem(fd, &doomed[i]) == 0;
 	free(doomed);
-	return 0;
+	return e;
 }
 
 int guard_sweep(struct guard *g, bool (*keep)(const struct guard_key *k, void *arg),
@@ -281,9 +378,9 @@ int guard_sweep(struct guard *g, bool (*keep)(const struct guard_key *k, void *a
 	size_t dummy = 0;
 	if (!removed)
 		removed = &dummy;
-	int e = guard_sweep_map(guard_ports_map_fd(g), keep, arg, removed);
+	int e = guard_sweep_slots(g, keep, arg, removed);
 	if (e == 0)
-		e = guard_sweep_map(guard_rates_map_fd(g), keep, arg, removed);
+		e = guard_sweep_rates(guard_rates_map_fd(g), keep, arg, removed);
 	return e;
 }
 
@@ -316,28 +413,37 @@ int guard_allow(struct guard *g, uint32_t net, uint8_t prefix)
 	return guard_lpm_put(bpf_map__fd(g->skel->maps.guard_allow), net, prefix);
 }
 
+static int pinned(const char *pin_dir, const char *map)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, map);
+	int fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
 int guard_read(const char *pin_dir, int nsfd, const char *dev,
 	       struct guard_counters *out)
 {
 	memset(out, 0, sizeof(*out));
-	char path[512];
-	snprintf(path, sizeof(path), "%s/guard_ports", pin_dir);
-	cleanup_close int fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -errno;
+	cleanup_close int index = pinned(pin_dir, "guard_index");
+	cleanup_close int slots = pinned(pin_dir, "guard_slots");
+	if (index < 0 || slots < 0)
+		return index < 0 ? index : slots;
 	struct guard_key k;
 	int e = guard_key_of(nsfd, dev, &k);
 	if (e < 0)
 		return e;
+	uint32_t slot;
+	if (bpf_map_lookup_elem(index, &k, &slot) < 0)
+		return -errno;
 	int ncpus = libbpf_num_possible_cpus();
-	size_t sz = (sizeof(struct guard_port) + 7) & ~(size_t)7;
-	cleanup_free char *vals = calloc((size_t)ncpus, sz);
+	cleanup_free char *vals = calloc((size_t)ncpus, GUARD_PERCPU_SIZE);
 	if (!vals)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &k, vals) < 0)
+	if (bpf_map_lookup_elem(slots, &slot, vals) < 0)
 		return -errno;
 	for (int i = 0; i < ncpus; i++) {
-		const struct guard_port *p = (const void *)(vals + (size_t)i * sz);
+		const struct guard_port *p = (const void *)(vals + (size_t)i * GUARD_PERCPU_SIZE);
 		out->pass_packets += p->pass_packets;
 		out->pass_bytes += p->pass_bytes;
 		for (int r = 0; r < GUARD_REASONS; r++)

@@ -2,7 +2,8 @@
  * Loader of the fabric's BPF programs (ebpf/guard.bpf.c): one object per
  * process, its maps pinned in bpffs so that policy and counters outlive the
  * process that wrote them; programs attached at tc ingress of many
- * interfaces, policy per interface in the maps.
+ * interfaces, policy per interface in a slot of the maps that the
+ * interface's netdev group names.
  */
 #ifndef PLAYNET_GUARD_H
 #define PLAYNET_GUARD_H
@@ -33,9 +34,10 @@ struct nl_sock;
 /* The tc block that every machine port of a namespace joins. */
 #define GUARD_PORT_BLOCK 0x706e
 
-/* The guard of a machine port k: its MAC, address, GUARD_F_* flags; the
- * port joins its namespace's GUARD_PORT_BLOCK. sk: a netlink socket in k's
- * namespace. */
+/* The guard of a machine port k: its MAC, address, GUARD_F_* flags, in a
+ * slot whose number becomes the port's netdev group; the port joins its
+ * namespace's GUARD_PORT_BLOCK. sk: a netlink socket in k's namespace.
+ * -ENOSPC when all GUARD_MAX_PORTS slots are taken. */
 int guard_attach_port(struct guard *g, struct nl_sock *sk, const struct guard_key *k,
 		      const uint8_t mac[6], uint32_t ipv4, unsigned flags);
 /* The port program on sk's namespace's GUARD_PORT_BLOCK, which a port must
@@ -71,7 +73,11 @@ const char *guard_reason_name(enum guard_reason r);
 /* The prog fds, for tests that run them with BPF_PROG_TEST_RUN. */
 int guard_port_fd(const struct guard *g);
 int guard_uplink_fd(const struct guard *g);
-int guard_ports_map_fd(const struct guard *g);
 int guard_rates_map_fd(const struct guard *g);
+/* policy (its key aside) for k, counters from zero, in k's slot (claimed if
+ * k has none), which *slot says: what guard_attach_* do before they set the
+ * device's group to it. For tests, which set the group themselves. */
+int guard_put_policy(struct guard *g, const struct guard_key *k,
+		     const struct guard_port *policy, uint32_t *slot);
 
 #endif

@@ -179,6 +179,20 @@ int link_set_up(struct nl_sock *sk, const char *name)
 	return link_configure(sk, name, NULL);
 }
 
+int link_set_group(struct nl_sock *sk, int ifindex, uint32_t group)
+{
+	struct rtnl_link *orig = rtnl_link_alloc(), *change = rtnl_link_alloc();
+	int e = -NLE_NOMEM;
+	if (orig && change) {
+		rtnl_link_set_ifindex(orig, ifindex);
+		rtnl_link_set_group(change, group);
+		e = rtnl_link_change(sk, orig, change, 0);
+	}
+	rtnl_link_put(orig);
+	rtnl_link_put(change);
+	return link_nlerr(e);
+}
+
 int link_each(struct nl_sock *sk,
 	      int (*fn)(const char *name, const char *alias, void *arg), void *arg)
 {

@@ -66,6 +66,9 @@ int link_delete(struct nl_sock *sk, const char *name);
 
 int link_set_up(struct nl_sock *sk, const char *name);
 
+/* The link's netdev group (IFLA_GROUP). */
+int link_set_group(struct nl_sock *sk, int ifindex, uint32_t group);
+
 /* Calls fn for each link of sk's namespace, with its alias ("" if none);
  * a non-zero return stops the walk and is returned. */
 int link_each(struct nl_sock *sk,

@@ -15,22 +15,23 @@
 #include <unistd.h>
 
 #include "guard.h"
+#include "link.h"
 #include "netns.h"
 
 static uint64_t cookie;
+static struct nl_sock *sk;
 
+/* lo's policy, in the slot its group names, as guard_attach_* set it. */
 static void policy(struct guard *g, unsigned flags, uint32_t ipv4, const uint8_t mac[6])
 {
 	struct guard_key k = { .netns_cookie = cookie, .ifindex = 1 };
 	struct guard_port p = { .flags = (uint16_t)flags, .ipv4 = htonl(ipv4) };
 	memcpy(p.mac, mac, 6);
-	int ncpus = libbpf_num_possible_cpus();
-	size_t sz = (sizeof(p) + 7) & ~(size_t)7;
-	char *vals = calloc((size_t)ncpus, sz);
-	for (int i = 0; i < ncpus; i++)
-		memcpy(vals + (size_t)i * sz, &p, sizeof(p));
-	bpf_map_update_elem(guard_ports_map_fd(g), &k, vals, BPF_ANY);
-	free(vals);
+	uint32_t slot;
+	if (guard_put_policy(g, &k, &p, &slot) < 0 || link_set_group(sk, 1, slot) < 0) {
+		fprintf(stderr, "bench_guard: cannot set lo's policy\n");
+		exit(3);
+	}
 }
 
 static size_t frame(uint8_t *b, const uint8_t mac[6], uint32_t src, uint32_t dst)
@@ -93,6 +94,10 @@ int main(int argc, char **argv)
 	}
 	int ns = netns_open_current();
 	netns_cookie(ns, &cookie);
+	if (link_sock_open(ns, &sk) < 0) {
+		fprintf(stderr, "bench_guard: netlink socket\n");
+		return 3;
+	}
 	char pin[64], err[256];
 	snprintf(pin, sizeof(pin), "%s/playnet-bench-%d", GUARD_PIN_ROOT, getpid());
 	struct guard *g;
@@ -128,6 +133,7 @@ int main(int argc, char **argv)
 	len = frame(b, mac, 0x64400001, 0xa9fea9fe);
 	report("uplink guard, drop (169.254.169.254)", guard_uplink_fd(g), b, len, repeat);
 	guard_close(g);
+	link_sock_close(sk);
 	guard_unpin(pin);
 	return 0;
 }

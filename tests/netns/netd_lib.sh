@@ -66,9 +66,11 @@ leftovers() {
 	links=$(ip -n "$HOST" -o link show 2>/dev/null | grep -c ": pn-")
 	transit=$(ls "$PLAYNET_STATE_DIR/transit" 2>/dev/null | wc -l)
 	records=$(ls "$PLAYNET_STATE_DIR" 2>/dev/null | grep -c '\.json$')
-	if [ -e "$PLAYNET_BPF_DIR/guard_ports" ]; then
-		entries=$(bpftool -j map dump pinned "$PLAYNET_BPF_DIR/guard_ports" | grep -o '"key":' | wc -l)
-	fi
+	local map
+	for map in guard_index guard_owner guard_rates; do
+		[ -e "$PLAYNET_BPF_DIR/$map" ] || continue
+		entries=$((entries + $(bpftool -j map dump pinned "$PLAYNET_BPF_DIR/$map" | grep -o '"key":' | wc -l)))
+	done
 	[ "$ns" = 0 ] || echo "netns: $ns"
 	[ "$links" = 0 ] || echo "host links: $links"
 	[ "$transit" = 0 ] || echo "transit allocations: $transit"

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <errno.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <sched.h>
@@ -15,6 +16,7 @@
 #include "../unit/testutil.h"
 
 #include "guard.h"
+#include "link.h"
 #include "netns.h"
 
 #define TC_ACT_OK 0
@@ -29,6 +31,7 @@ static struct guard *G;
 static char PIN[64];
 static int NS = -1;
 static uint64_t COOKIE;
+static struct nl_sock *SK; /* in NS */
 
 struct frame {
 	uint8_t b[128];
@@ -91,19 +94,17 @@ static int run(int prog_fd, const struct frame *f)
 	return (int)opts.retval;
 }
 
-/* The policy of lo in our namespace, counters from zero. */
+/* The policy of lo in our namespace, counters from zero; lo's group names
+ * its slot, as guard_attach_* would set it. */
 static void policy(unsigned flags, uint32_t ipv4)
 {
 	struct guard_key k = { .netns_cookie = COOKIE, .ifindex = 1 };
 	struct guard_port p = { .flags = (uint16_t)flags, .ipv4 = htonl(ipv4) };
 	memcpy(p.mac, MAC, 6);
-	int ncpus = libbpf_num_possible_cpus();
-	size_t sz = (sizeof(p) + 7) & ~(size_t)7;
-	char *vals = calloc((size_t)ncpus, sz);
-	for (int i = 0; i < ncpus; i++)
-		memcpy(vals + (size_t)i * sz, &p, sizeof(p));
-	assert_int_equal(bpf_map_update_elem(guard_ports_map_fd(G), &k, vals, BPF_ANY), 0);
-	free(vals);
+	uint32_t slot;
+	assert_int_equal(guard_put_policy(G, &k, &p, &slot), 0);
+	assert_true(slot > 0);
+	assert_int_equal(link_set_group(SK, 1, slot), 0);
 }
 
 static struct guard_counters counters(void)
@@ -138,7 +139,7 @@ static int setup(void **state)
 	if (unshare(CLONE_NEWNET) < 0)
 		return -1;
 	NS = netns_open_current();
-	if (NS < 0 || netns_cookie(NS, &COOKIE) < 0)
+	if (NS < 0 || netns_cookie(NS, &COOKIE) < 0 || link_sock_open(NS, &SK) < 0)
 		return -1;
 	snprintf(PIN, sizeof(PIN), "%s/playnet-test-%d", GUARD_PIN_ROOT, getpid());
 	char err[256];
@@ -168,6 +169,7 @@ static int teardown(void **state)
 	if (geteuid() != 0)
 		return 0;
 	guard_close(G);
+	link_sock_close(SK);
 	if (NS >= 0)
 		close(NS);
 	return guard_unpin(PIN);
@@ -263,11 +265,21 @@ static void t_unknown_port_untouched(void **state)
 {
 	(void)state;
 	NEED_ROOT();
-	struct guard_key k = { .netns_cookie = COOKIE, .ifindex = 1 };
-	bpf_map_delete_elem(guard_ports_map_fd(G), &k);
+	/* lo's group still names the slot it had, now free */
+	assert_int_equal(guard_forget(G, NS, "lo"), 0);
+	struct guard_counters c;
+	assert_int_equal(guard_read(PIN, NS, "lo", &c), -ENOENT);
 	struct frame f = ipv4(OTHER_MAC, ADDR, 0x0a000001, 17, 1234);
 	assert_int_equal(run(guard_port_fd(G), &f), TC_ACT_OK);
 	assert_int_equal(run(guard_uplink_fd(G), &f), TC_ACT_OK);
+	/* and a slot that is another interface's */
+	struct guard_key other = { .netns_cookie = COOKIE, .ifindex = 99 };
+	struct guard_port p = { .flags = 0 };
+	uint32_t slot;
+	assert_int_equal(guard_put_policy(G, &other, &p, &slot), 0);
+	assert_int_equal(link_set_group(SK, 1, slot), 0);
+	assert_int_equal(run(guard_port_fd(G), &f), TC_ACT_OK);
+	assert_int_equal(guard_read(PIN, NS, "lo", &c), -ENOENT);
 }
 
 static void t_uplink_allowed_destination(void **state)
