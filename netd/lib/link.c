@@ -387,6 +387,10 @@ static int tc_ask(struct nl_sock *sk, int type, int flags, struct tcmsg *t,
 		e = nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, tc_answer_cb, a);
 	if (e == 0 && (e = nl_send_auto(sk, m)) >= 0)
 		e = nl_recvmsgs(sk, cb);
+	/* A GET's answer comes before the ack that libnl asked for: read it,
+	 * or the socket's next request takes it for its own answer. */
+	if (e >= 0 && a->msg && !(flags & NLM_F_DUMP))
+		e = nl_wait_for_ack(sk);
 	nlmsg_free(m);
 	nl_cb_put(cb);
 	if (e >= 0 && !a->msg)
