@@ -275,15 +275,22 @@ static int build_bridges(struct build *b)
 	return 0;
 }
 
-/* The guard of a machine's port in pg-P, a tap or a veth's bridge end. */
-static int build_port_guard(struct build *b, const struct plan_interface *ifc)
+/* The guard key and slot of a machine's port in pg-P, a tap or a veth's
+ * bridge end; the port's netdev group must name the slot. */
+static int port_slot(struct build *b, const struct plan_interface *ifc, struct guard_key *k,
+		     uint32_t *slot)
 {
-	struct guard_key k = { .netns_cookie = b->cookie };
 	int idx = link_ifindex(b->sk, ifc->device);
 	if (idx < 0)
 		return fabric_fail(b->f, idx, "find %s", ifc->device);
-	k.ifindex = (uint32_t)idx;
-	int e = FAB_DO(b->f, guard_attach_port(b->guard, b->sk, &k, ifc->mac, ifc->address,
+	*k = (struct guard_key){ .netns_cookie = b->cookie, .ifindex = (uint32_t)idx };
+	return FAB_DO(b->f, guard_slot(b->guard, k, slot), "a guard slot for %s", ifc->device);
+}
+
+static int build_port_guard(struct build *b, const struct plan_interface *ifc,
+			    const struct guard_key *k, uint32_t slot)
+{
+	int e = FAB_DO(b->f, guard_attach_port(b->guard, b->sk, k, slot, ifc->mac, ifc->address,
 						port_guard_flags(ifc)),
 		       "attach the guard to %s", ifc->device);
 	if (e < 0 || b->port_block)
@@ -304,14 +311,18 @@ static int build_tap(struct build *b, const struct plan_machine *mc,
 		       "create tap %s (%s %s)", ifc->device, mc->name, ifc->name);
 	if (e < 0)
 		return e;
+	struct guard_key k;
+	uint32_t slot;
+	if ((e = port_slot(b, ifc, &k, &slot)) < 0)
+		return e;
 	char alias[128];
 	snprintf(alias, sizeof(alias), "%s/%s", mc->name, ifc->name);
 	const struct link_conf conf = { .master = b->bridges[ifc->network], .alias = alias,
-					.mtu = n->mtu };
+					.mtu = n->mtu, .group = slot };
 	if ((e = FAB_DO(f, link_configure(b->sk, ifc->device, &conf),
 			"attach tap %s to bridge %s", ifc->device, n->bridge)) < 0)
 		return e;
-	return build_port_guard(b, ifc);
+	return build_port_guard(b, ifc, &k, slot);
 }
 
 static int build_netns_machine(struct build *b, const struct plan_machine *mc)
@@ -340,7 +351,12 @@ static int build_netns_machine(struct build *b, const struct plan_machine *mc)
 			   "create veth %s <-> %s in %s", ifc->device, ifc->name, mc->netns);
 		if (e < 0)
 			break;
-		if ((e = build_port_guard(b, ifc)) < 0 ||
+		struct guard_key k;
+		uint32_t slot;
+		if ((e = port_slot(b, ifc, &k, &slot)) < 0 ||
+		    (e = FAB_DO(f, link_set_group(b->sk, (int)k.ifindex, slot),
+				"set the guard slot of %s", ifc->device)) < 0 ||
+		    (e = build_port_guard(b, ifc, &k, slot)) < 0 ||
 		    (e = FAB_DO(f, link_set_up(msk, ifc->name), "bring up %s in %s",
 				ifc->name, mc->netns)) < 0)
 			break;
@@ -424,7 +440,13 @@ static int build_uplink(struct build *b)
 			"add default route via %s in %s", hs, p->netns)) < 0)
 		return e;
 	const struct guard_key k = { .netns_cookie = f->host_cookie, .ifindex = (uint32_t)hidx };
-	return FAB_DO(f, guard_attach_uplink(b->guard, b->host, &k, inside,
+	uint32_t slot;
+	if ((e = FAB_DO(f, guard_slot(b->guard, &k, &slot), "a guard slot for %s",
+			p->uplink_host)) < 0 ||
+	    (e = FAB_DO(f, link_set_group(b->host, hidx, slot), "set the guard slot of %s",
+			p->uplink_host)) < 0)
+		return e;
+	return FAB_DO(f, guard_attach_uplink(b->guard, b->host, &k, slot, inside,
 					    f->o.uplink_rate),
 		      "attach the guard to uplink %s", p->uplink_host);
 }

@@ -187,8 +187,7 @@ static int guard_put(struct guard *g, uint32_t slot, const struct guard_port *po
 	return bpf_map_update_elem(slots_fd(g), &slot, vals, BPF_ANY) < 0 ? -errno : 0;
 }
 
-/* The slot of k: the one it has, or a free one claimed for it. */
-static int guard_slot_of(struct guard *g, const struct guard_key *k, uint32_t *slot)
+int guard_slot(struct guard *g, const struct guard_key *k, uint32_t *slot)
 {
 	if (bpf_map_lookup_elem(index_fd(g), k, slot) == 0)
 		return 0;
@@ -222,15 +221,20 @@ static void guard_free_slot(struct guard *g, const struct guard_key *k, uint32_t
 	bpf_map_delete_elem(owner_fd(g), &slot);
 }
 
+/* policy in k's slot, with k as its owner. */
+static int guard_put_owned(struct guard *g, const struct guard_key *k, uint32_t slot,
+			   const struct guard_port *policy)
+{
+	struct guard_port p = *policy;
+	p.key = *k;
+	return guard_put(g, slot, &p);
+}
+
 int guard_put_policy(struct guard *g, const struct guard_key *k,
 		     const struct guard_port *policy, uint32_t *slot)
 {
-	int e = guard_slot_of(g, k, slot);
-	if (e < 0)
-		return e;
-	struct guard_port p = *policy;
-	p.key = *k;
-	return guard_put(g, *slot, &p);
+	int e = guard_slot(g, k, slot);
+	return e < 0 ? e : guard_put_owned(g, k, *slot, policy);
 }
 
 /*
@@ -242,16 +246,12 @@ int guard_put_policy(struct guard *g, const struct guard_key *k,
  * period, ~15 ms each.
  */
 static int guard_attach(struct guard *g, struct nl_sock *sk, const struct guard_key *k,
-			const struct guard_port *policy, uint32_t block, int prog_fd,
-			const char *prog)
+			uint32_t slot, const struct guard_port *policy, uint32_t block,
+			int prog_fd, const char *prog)
 {
 	/* Policy first, so the first packet already meets it. */
-	uint32_t slot;
-	int e = guard_put_policy(g, k, policy, &slot);
-	if (e < 0)
-		return e;
-	if ((e = link_set_group(sk, (int)k->ifindex, slot)) == 0 &&
-	    (e = link_ingress_add(sk, (int)k->ifindex, block)) == 0 && !block)
+	int e = guard_put_owned(g, k, slot, policy);
+	if (e == 0 && (e = link_ingress_add(sk, (int)k->ifindex, block)) == 0 && !block)
 		e = link_tc_bpf_attach(sk, (int)k->ifindex, 0, prog_fd, prog);
 	if (e < 0)
 		guard_free_slot(g, k, slot);
@@ -259,12 +259,12 @@ static int guard_attach(struct guard *g, struct nl_sock *sk, const struct guard_
 }
 
 int guard_attach_port(struct guard *g, struct nl_sock *sk, const struct guard_key *k,
-		      const uint8_t mac[6], uint32_t ipv4, unsigned flags)
+		      uint32_t slot, const uint8_t mac[6], uint32_t ipv4, unsigned flags)
 {
 	struct guard_port p = { .flags = (uint16_t)(flags & ~GUARD_F_UPLINK),
 				.ipv4 = htonl(ipv4) };
 	memcpy(p.mac, mac, 6);
-	return guard_attach(g, sk, k, &p, GUARD_PORT_BLOCK, -1, NULL);
+	return guard_attach(g, sk, k, slot, &p, GUARD_PORT_BLOCK, -1, NULL);
 }
 
 int guard_port_block(struct guard *g, struct nl_sock *sk)
@@ -284,7 +284,7 @@ static int guard_put_rate(struct guard *g, const struct guard_key *k, uint64_t r
 }
 
 int guard_attach_uplink(struct guard *g, struct nl_sock *sk, const struct guard_key *k,
-			uint32_t transit_src, uint64_t rate_bps)
+			uint32_t slot, uint32_t transit_src, uint64_t rate_bps)
 {
 	struct guard_port p = { .flags = GUARD_F_UPLINK, .ipv4 = htonl(transit_src) };
 	if (rate_bps) {
@@ -293,7 +293,7 @@ int guard_attach_uplink(struct guard *g, struct nl_sock *sk, const struct guard_
 			return e;
 		p.flags |= GUARD_F_RATE;
 	}
-	return guard_attach(g, sk, k, &p, 0, guard_uplink_fd(g), "guard_uplink");
+	return guard_attach(g, sk, k, slot, &p, 0, guard_uplink_fd(g), "guard_uplink");
 }
 
 int guard_forget(struct guard *g, int nsfd, const char *dev)

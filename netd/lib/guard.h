@@ -34,19 +34,24 @@ struct nl_sock;
 /* The tc block that every machine port of a namespace joins. */
 #define GUARD_PORT_BLOCK 0x706e
 
-/* The guard of a machine port k: its MAC, address, GUARD_F_* flags, in a
- * slot whose number becomes the port's netdev group; the port joins its
- * namespace's GUARD_PORT_BLOCK. sk: a netlink socket in k's namespace.
- * -ENOSPC when all GUARD_MAX_PORTS slots are taken. */
+/* The slot of interface k, claimed if it has none (-ENOSPC when all
+ * GUARD_MAX_PORTS are taken): the interface must carry its number as its
+ * netdev group (link_conf.group, in the request that configures it anyway,
+ * or link_set_group) for the programs to find its policy there. */
+int guard_slot(struct guard *g, const struct guard_key *k, uint32_t *slot);
+
+/* The guard of a machine port k in its slot: its MAC, address, GUARD_F_*
+ * flags; the port joins its namespace's GUARD_PORT_BLOCK. sk: a netlink
+ * socket in k's namespace. */
 int guard_attach_port(struct guard *g, struct nl_sock *sk, const struct guard_key *k,
-		      const uint8_t mac[6], uint32_t ipv4, unsigned flags);
+		      uint32_t slot, const uint8_t mac[6], uint32_t ipv4, unsigned flags);
 /* The port program on sk's namespace's GUARD_PORT_BLOCK, which a port must
  * have joined: once per namespace. */
 int guard_port_block(struct guard *g, struct nl_sock *sk);
-/* The guard of an uplink's host end: packets must come from transit_src;
+/* The guard of an uplink's host end k in its slot: packets must come from transit_src;
  * rate_bps > 0 limits the playground's egress to that many bits per second. */
 int guard_attach_uplink(struct guard *g, struct nl_sock *sk, const struct guard_key *k,
-			uint32_t transit_src, uint64_t rate_bps);
+			uint32_t slot, uint32_t transit_src, uint64_t rate_bps);
 /* Forgets every interface of nsfd's namespace (a playground's ports). */
 int guard_forget_netns(struct guard *g, int nsfd);
 /* Forgets every interface whose key keep rejects: entries that outlived

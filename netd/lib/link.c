@@ -150,6 +150,8 @@ static int link_change(struct nl_sock *sk, const char *name, const struct link_c
 		rtnl_link_set_ifalias(change, c->alias);
 	if (c->mtu)
 		rtnl_link_set_mtu(change, c->mtu);
+	if (c->group)
+		rtnl_link_set_group(change, c->group);
 	if (c->forwarding && (e = rtnl_link_inet_set_conf(change, IPV4_DEVCONF_FORWARDING, 1)) < 0)
 		goto out;
 	if (ipv6 && (e = rtnl_link_inet6_set_addr_gen_mode(change, IN6_ADDR_GEN_MODE_NONE)) < 0)

@@ -26,6 +26,7 @@ struct link_conf {
 	bool forwarding;   /* IPv4 forwarding of what comes in on it */
 	bool no_ipv6_ll;   /* no IPv6 link-local address (addrgenmode none),
 			    * where the namespace has IPv6 at all */
+	uint32_t group;    /* netdev group (IFLA_GROUP) */
 };
 
 /* Sets c in one request (c may be NULL), and brings the link up. */

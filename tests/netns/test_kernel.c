@@ -248,7 +248,8 @@ static uint32_t prog_id_of_fd(int fd)
 	return info.id;
 }
 
-/* The program at tc ingress of dev in nsfd, on its block or a shared one. */
+/* The program at tc ingress of dev in nsfd, on its block or a shared one;
+ * dev carries a guard slot as its group, and the slot is dev's. */
 static uint32_t tc_ingress_prog(int nsfd, const char *dev)
 {
 	struct nl_sock *sk = NULL;
@@ -256,7 +257,17 @@ static uint32_t tc_ingress_prog(int nsfd, const char *dev)
 	int idx = link_ifindex(sk, dev);
 	assert_true(idx > 0);
 	uint32_t id = link_tc_bpf_prog(sk, idx);
+	struct rtnl_link *l = get_link(sk, dev);
+	uint32_t group = rtnl_link_get_group(l);
+	rtnl_link_put(l);
 	link_sock_close(sk);
+	uint64_t cookie = 0;
+	assert_int_equal(netns_cookie(nsfd, &cookie), 0);
+	struct guard_key k = { .netns_cookie = cookie, .ifindex = (uint32_t)idx };
+	uint32_t slot = 0;
+	assert_int_equal(guard_slot(W.f.guard, &k, &slot), 0);
+	assert_true(slot > 0);
+	assert_int_equal(group, slot);
 	return id;
 }
 
@@ -497,7 +508,6 @@ static size_t count_guard_progs(void)
 	return n;
 }
 
-/* Last: delete, then nothing of the playground is left anywhere. */
 /* A paced delete takes the bridges apart one per call, and leaves the rest
  * (the taps among them) for the namespace's destruction. */
 static void t_shed(void **state)
@@ -517,6 +527,7 @@ static void t_shed(void **state)
 	assert_int_equal(fabric_shed(&W.f, "no-such-playground"), 0);
 }
 
+/* Last: delete, then nothing of the playground is left anywhere. */
 static void t_delete(void **state)
 {
 	(void)state;
