@@ -36,8 +36,8 @@ struct nl_sock;
 
 /* The slot of interface k, claimed if it has none (-ENOSPC when all
  * GUARD_MAX_PORTS are taken): the interface must carry its number as its
- * netdev group (link_conf.group, in the request that configures it anyway,
- * or link_set_group) for the programs to find its policy there. */
+ * netdev group (link_conf.group, in the request that brings it up) for the
+ * programs to find its policy there. */
 int guard_slot(struct guard *g, const struct guard_key *k, uint32_t *slot);
 
 /* The guard of a machine port k in its slot: its MAC, address, GUARD_F_*

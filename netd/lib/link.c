@@ -156,7 +156,8 @@ static int link_change(struct nl_sock *sk, const char *name, const struct link_c
 		goto out;
 	if (ipv6 && (e = rtnl_link_inet6_set_addr_gen_mode(change, IN6_ADDR_GEN_MODE_NONE)) < 0)
 		goto out;
-	rtnl_link_set_flags(change, IFF_UP);
+	if (!c->down)
+		rtnl_link_set_flags(change, IFF_UP);
 	e = rtnl_link_change(sk, orig, change, 0);
 out:
 	rtnl_link_put(orig);
@@ -179,20 +180,6 @@ int link_configure(struct nl_sock *sk, const char *name, const struct link_conf 
 int link_set_up(struct nl_sock *sk, const char *name)
 {
 	return link_configure(sk, name, NULL);
-}
-
-int link_set_group(struct nl_sock *sk, int ifindex, uint32_t group)
-{
-	struct rtnl_link *orig = rtnl_link_alloc(), *change = rtnl_link_alloc();
-	int e = -NLE_NOMEM;
-	if (orig && change) {
-		rtnl_link_set_ifindex(orig, ifindex);
-		rtnl_link_set_group(change, group);
-		e = rtnl_link_change(sk, orig, change, 0);
-	}
-	rtnl_link_put(orig);
-	rtnl_link_put(change);
-	return link_nlerr(e);
 }
 
 int link_each(struct nl_sock *sk,
@@ -259,7 +246,15 @@ int link_veth_add(struct nl_sock *sk, const char *name, int master,
 		rtnl_link_set_mtu(l, mtu);
 		rtnl_link_set_mtu(peer, mtu);
 	}
-	rtnl_link_set_flags(l, IFF_UP);
+	if (!after || !after->down)
+		rtnl_link_set_flags(l, IFF_UP);
+	/* One queue each way from the start: the kernel otherwise makes one
+	 * per CPU and cuts them to one once registered, across an RCU grace
+	 * period. */
+	rtnl_link_set_num_tx_queues(l, 1);
+	rtnl_link_set_num_rx_queues(l, 1);
+	rtnl_link_set_num_tx_queues(peer, 1);
+	rtnl_link_set_num_rx_queues(peer, 1);
 	rtnl_link_set_name(peer, peer_name);
 	if (peer_nsfd >= 0)
 		rtnl_link_set_ns_fd(peer, peer_nsfd);

@@ -27,9 +27,12 @@ struct link_conf {
 	bool no_ipv6_ll;   /* no IPv6 link-local address (addrgenmode none),
 			    * where the namespace has IPv6 at all */
 	uint32_t group;    /* netdev group (IFLA_GROUP) */
+	bool down;         /* leave it down: a qdisc added to a link that is
+			    * up costs an RCU grace period (dev_deactivate) */
 };
 
-/* Sets c in one request (c may be NULL), and brings the link up. */
+/* Sets c in one request (c may be NULL), and brings the link up unless
+ * c->down. */
 int link_configure(struct nl_sock *sk, const char *name, const struct link_conf *c);
 
 /* A bridge, up, no STP, then configured with after (NULL: nothing; the
@@ -38,9 +41,10 @@ int link_bridge_add(struct nl_sock *sk, const char *name, unsigned mtu,
 		    const uint8_t mac[6], const struct link_conf *after);
 
 /*
- * A veth pair: NAME here, enslaved to master (0: none), up, then configured
- * with after (NULL: nothing); PEER in peer_nsfd's namespace, with MAC (NULL:
- * random) and MTU, still down: bring it up from a socket in its namespace.
+ * A veth pair of one queue each way: NAME here, enslaved to master (0:
+ * none), up unless after->down, then configured with after (NULL: nothing);
+ * PEER in peer_nsfd's namespace, with MAC (NULL: random) and MTU, still
+ * down: bring it up from a socket in its namespace.
  */
 int link_veth_add(struct nl_sock *sk, const char *name, int master,
 		  const char *peer, int peer_nsfd, const uint8_t *peer_mac,
@@ -66,9 +70,6 @@ uint32_t link_tc_bpf_prog(struct nl_sock *sk, int ifindex);
 int link_delete(struct nl_sock *sk, const char *name);
 
 int link_set_up(struct nl_sock *sk, const char *name);
-
-/* The link's netdev group (IFLA_GROUP). */
-int link_set_group(struct nl_sock *sk, int ifindex, uint32_t group);
 
 /* Calls fn for each link of sk's namespace, with its alias ("" if none);
  * a non-zero return stops the walk and is returned. */

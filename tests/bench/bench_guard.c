@@ -28,7 +28,8 @@ static void policy(struct guard *g, unsigned flags, uint32_t ipv4, const uint8_t
 	struct guard_port p = { .flags = (uint16_t)flags, .ipv4 = htonl(ipv4) };
 	memcpy(p.mac, mac, 6);
 	uint32_t slot;
-	if (guard_put_policy(g, &k, &p, &slot) < 0 || link_set_group(sk, 1, slot) < 0) {
+	if (guard_put_policy(g, &k, &p, &slot) < 0 ||
+	    link_configure(sk, "lo", &(struct link_conf){ .group = slot }) < 0) {
 		fprintf(stderr, "bench_guard: cannot set lo's policy\n");
 		exit(3);
 	}

@@ -104,7 +104,7 @@ static void policy(unsigned flags, uint32_t ipv4)
 	uint32_t slot;
 	assert_int_equal(guard_put_policy(G, &k, &p, &slot), 0);
 	assert_true(slot > 0);
-	assert_int_equal(link_set_group(SK, 1, slot), 0);
+	assert_int_equal(link_configure(SK, "lo", &(struct link_conf){ .group = slot }), 0);
 }
 
 static struct guard_counters counters(void)
@@ -277,7 +277,7 @@ static void t_unknown_port_untouched(void **state)
 	struct guard_port p = { .flags = 0 };
 	uint32_t slot;
 	assert_int_equal(guard_put_policy(G, &other, &p, &slot), 0);
-	assert_int_equal(link_set_group(SK, 1, slot), 0);
+	assert_int_equal(link_configure(SK, "lo", &(struct link_conf){ .group = slot }), 0);
 	assert_int_equal(run(guard_port_fd(G), &f), TC_ACT_OK);
 	assert_int_equal(guard_read(PIN, NS, "lo", &c), -ENOENT);
 }
