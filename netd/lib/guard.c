@@ -327,8 +327,16 @@ static int push(void *arr, size_t *n, size_t *cap, const void *item, size_t sz)
 	return 0;
 }
 
-/* Frees the slots whose keys keep rejects; counts them in *removed.
- * Collected first: deleting while iterating restarts the walk. */
+/* Whether slot s is k's claim that its index entry never got (a crash in
+ * guard_slot between the two). */
+static bool guard_orphan(struct guard *g, const struct guard_key *k, uint32_t s)
+{
+	uint32_t have;
+	return bpf_map_lookup_elem(index_fd(g), k, &have) < 0 ? errno == ENOENT : have != s;
+}
+
+/* Frees the slots whose keys keep rejects, and orphaned claims; counts them
+ * in *removed. Collected first: deleting while iterating restarts the walk. */
 static int guard_sweep_slots(struct guard *g, bool (*keep)(const struct guard_key *k, void *arg),
 			     void *arg, size_t *removed)
 {
@@ -339,7 +347,8 @@ static int guard_sweep_slots(struct guard *g, bool (*keep)(const struct guard_ke
 		s = next;
 		prev = &s;
 		struct guard_key k;
-		if (bpf_map_lookup_elem(owner_fd(g), &s, &k) == 0 && !keep(&k, arg))
+		if (bpf_map_lookup_elem(owner_fd(g), &s, &k) == 0 &&
+		    (!keep(&k, arg) || guard_orphan(g, &k, s)))
 			e = push(&doomed, &n, &cap, &s, sizeof(s));
 	}
 	for (size_t i = 0; e == 0 && i < n; i++) {
