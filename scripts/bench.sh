@@ -230,6 +230,20 @@ stop_netd
 # --- 4. guards ---------------------------------------------------------------
 echo
 echo "4. Guards"
+# The kernel frees the churn's namespaces for a while after their links are
+# gone (cleanup_net's RCU barriers, a CPU's worth at times): iperf waits
+# until the count of live namespaces has held still for 2 s.
+quiet() {
+	local last=-1 same=0 now i
+	for i in $(seq 1 600); do
+		now=$(awk '$1 == "net_namespace" { print $2 }' /proc/slabinfo)
+		if [ "$now" = "$last" ]; then same=$((same + 1)); else same=0; fi
+		[ "$same" -ge 10 ] && return 0
+		last=$now
+		sleep 0.2
+	done
+}
+quiet
 "$OUT/bench_guard" 1000000 | tee "$work/guard.txt"
 scripts/bench-guard.sh "${BENCH_IPERF_SECONDS:-10}" | tee "$work/iperf.txt"
 tap_ns=$(awk '/tap guard/ && /pass/ { for (i = 1; i <= NF; i++) if ($i == "ns") { print $(i - 1); exit } }' "$work/guard.txt")
