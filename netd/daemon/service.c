@@ -286,6 +286,7 @@ static void svc_put(void *ctx, const char *name, const char *body, size_t len,
 		    struct api_response *r)
 {
 	struct service *s = ctx;
+	s->last_put = now_seconds();
 	cleanup_free char *text = strndup(body, len);
 	if (!text)
 		return api_error(r, 500, "memory", "out of memory", 0, 0);
@@ -365,20 +366,31 @@ static void svc_del(void *ctx, const char *name, struct api_response *r)
 	api_text(r, 204, NULL, NULL, 0);
 }
 
+/* Hands the playground being taken apart to the kernel. */
+static int release_draining(struct service *s)
+{
+	s->shedding = false;
+	if (fabric_release(s->fabric, s->draining) < 0) {
+		log_err("playground %s: delete failed: %s", s->draining, s->fabric->err);
+		finish_now(s, s->draining);
+	}
+	return s->draining || s->n_pending ? 2 : -1;
+}
+
+static bool creates_coming(const struct service *s)
+{
+	return now_seconds() - s->last_put < SERVICE_SHED_WINDOW;
+}
+
 int service_reap(struct service *s)
 {
 	if (s->draining && s->shedding) {
-		int e = fabric_shed(s->fabric, s->draining);
+		int e = creates_coming(s) ? fabric_shed(s->fabric, s->draining) : 0;
 		if (e > 0)
 			return 0;
 		if (e < 0) /* the namespace's destruction deletes what is left */
 			log_warn("playground %s: %s", s->draining, s->fabric->err);
-		s->shedding = false;
-		if (fabric_release(s->fabric, s->draining) < 0) {
-			log_err("playground %s: delete failed: %s", s->draining, s->fabric->err);
-			finish_now(s, s->draining);
-		}
-		return s->draining || s->n_pending ? 2 : -1;
+		return release_draining(s);
 	}
 	if (s->draining) {
 		int e = fabric_released(s->fabric, s->draining);
@@ -393,9 +405,9 @@ int service_reap(struct service *s)
 		return -1;
 	}
 	s->draining = s->pending[0];
-	s->shedding = true;
 	memmove(&s->pending[0], &s->pending[1], (s->n_pending - 1) * sizeof(*s->pending));
 	s->n_pending--;
+	s->shedding = true;
 	return 0;
 }
 

@@ -42,16 +42,22 @@ struct service {
 	size_t n_pending;
 	char *draining; /* being taken apart, or handed to the kernel */
 	bool shedding;  /* draining still has bridges: fabric_shed */
+	double last_put; /* when the last PUT came (monotonic seconds) */
 };
+
+/* While creates come, the deletes take bridges apart one per step, so that
+ * a create waits for one bridge at most (see service_reap); with none for
+ * this long, whole namespaces go to the kernel, which is faster overall. */
+#define SERVICE_SHED_WINDOW 2.0
 
 /* Beyond this many deletes waiting, a delete is done before its answer:
  * the backlog, and the namespaces it keeps alive, stay bounded. */
 #define SERVICE_PENDING_MAX 256
 
 /* One step of the paced deletes: deletes one bridge of the playground
- * being taken apart, or hands its namespace to the kernel, or finishes it
- * once the kernel is done, or takes the next one. Each step holds the rtnl
- * lock for at most one bridge's worth: call it when no request is waiting.
+ * being taken apart (while creates come), or hands its namespace to the
+ * kernel, or finishes it once the kernel is done, or takes the next one.
+ * Call it when no request is waiting.
  * Returns how many ms until it wants to run again, -1 when there is
  * nothing to do. */
 int service_reap(struct service *s);
