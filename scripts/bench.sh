@@ -161,7 +161,9 @@ settle
 rss0=$(rss_kb) fds0=$(fds) mem0=$(mem_avail_kb)
 api up "$SCALE" "a${tag}s" >"$work/scale.up"
 rss1=$(rss_kb) fds1=$(fds) mem1=$(mem_avail_kb)
-first=$(pick create "$work/scale.up" | head -100 | stats)
+# (awk, not head: head leaves early, and under pipefail pick's SIGPIPE
+# would end the bench)
+first=$(pick create "$work/scale.up" | awk 'NR <= 100' | stats)
 last=$(pick create "$work/scale.up" | tail -100 | stats)
 t0=$EPOCHREALTIME
 api down "$SCALE" "a${tag}s" >"$work/scale.down"
