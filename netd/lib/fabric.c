@@ -275,25 +275,20 @@ static int build_bridges(struct build *b)
 	return 0;
 }
 
-/* The guard key and slot of a machine's port in pg-P, a tap or a veth's
- * bridge end; the port's netdev group must name the slot. */
-static int port_slot(struct build *b, const struct plan_interface *ifc, struct guard_key *k,
-		     uint32_t *slot)
+/* The guard of a machine's port in pg-P, a tap or a veth's bridge end, in
+ * a slot the port's netdev group must then name; before the port is up,
+ * as its ingress qdisc then costs no grace period. */
+static int build_port_guard(struct build *b, const struct plan_interface *ifc, uint32_t *slot)
 {
 	int idx = link_ifindex(b->sk, ifc->device);
 	if (idx < 0)
 		return fabric_fail(b->f, idx, "find %s", ifc->device);
-	*k = (struct guard_key){ .netns_cookie = b->cookie, .ifindex = (uint32_t)idx };
-	return FAB_DO(b->f, guard_slot(b->guard, k, slot), "a guard slot for %s", ifc->device);
-}
-
-/* Before the port is up: its ingress qdisc then costs no grace period. */
-static int build_port_guard(struct build *b, const struct plan_interface *ifc,
-			    const struct guard_key *k, uint32_t slot)
-{
-	int e = FAB_DO(b->f, guard_attach_port(b->guard, b->sk, k, slot, ifc->mac, ifc->address,
-						port_guard_flags(ifc)),
-		       "attach the guard to %s", ifc->device);
+	const struct guard_key k = { .netns_cookie = b->cookie, .ifindex = (uint32_t)idx };
+	int e = FAB_DO(b->f, guard_slot(b->guard, &k, slot), "a guard slot for %s", ifc->device);
+	if (e == 0)
+		e = FAB_DO(b->f, guard_attach_port(b->guard, b->sk, &k, *slot, ifc->mac,
+						    ifc->address, port_guard_flags(ifc)),
+			   "attach the guard to %s", ifc->device);
 	b->ports += e == 0;
 	return e;
 }
@@ -307,9 +302,8 @@ static int build_tap(struct build *b, const struct plan_machine *mc,
 		       "create tap %s (%s %s)", ifc->device, mc->name, ifc->name);
 	if (e < 0)
 		return e;
-	struct guard_key k;
 	uint32_t slot;
-	if ((e = port_slot(b, ifc, &k, &slot)) < 0 || (e = build_port_guard(b, ifc, &k, slot)) < 0)
+	if ((e = build_port_guard(b, ifc, &slot)) < 0)
 		return e;
 	char alias[128];
 	snprintf(alias, sizeof(alias), "%s/%s", mc->name, ifc->name);
@@ -345,10 +339,8 @@ static int build_netns_machine(struct build *b, const struct plan_machine *mc)
 			   "create veth %s <-> %s in %s", ifc->device, ifc->name, mc->netns);
 		if (e < 0)
 			break;
-		struct guard_key k;
 		uint32_t slot;
-		if ((e = port_slot(b, ifc, &k, &slot)) < 0 ||
-		    (e = build_port_guard(b, ifc, &k, slot)) < 0 ||
+		if ((e = build_port_guard(b, ifc, &slot)) < 0 ||
 		    (e = FAB_DO(f, link_configure(b->sk, ifc->device,
 						  &(struct link_conf){ .group = slot }),
 				"bring up %s", ifc->device)) < 0 ||

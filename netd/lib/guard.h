@@ -48,8 +48,9 @@ int guard_attach_port(struct guard *g, struct nl_sock *sk, const struct guard_ke
 /* The port program on sk's namespace's GUARD_PORT_BLOCK, which a port must
  * have joined: once per namespace. */
 int guard_port_block(struct guard *g, struct nl_sock *sk);
-/* The guard of an uplink's host end k in its slot: packets must come from transit_src;
- * rate_bps > 0 limits the playground's egress to that many bits per second. */
+/* The guard of an uplink's host end k in its slot: packets must come from
+ * transit_src; rate_bps > 0 limits the playground's egress to that many bits
+ * per second. */
 int guard_attach_uplink(struct guard *g, struct nl_sock *sk, const struct guard_key *k,
 			uint32_t slot, uint32_t transit_src, uint64_t rate_bps);
 /* Forgets every interface of nsfd's namespace (a playground's ports). */
@@ -80,8 +81,8 @@ int guard_port_fd(const struct guard *g);
 int guard_uplink_fd(const struct guard *g);
 int guard_rates_map_fd(const struct guard *g);
 /* policy (its key aside) for k, counters from zero, in k's slot (claimed if
- * k has none), which *slot says: what guard_attach_* do before they set the
- * device's group to it. For tests, which set the group themselves. */
+ * k has none), which *slot says: guard_slot and the policy half of
+ * guard_attach_*, without tc. For tests, which set the group themselves. */
 int guard_put_policy(struct guard *g, const struct guard_key *k,
 		     const struct guard_port *policy, uint32_t *slot);
 

@@ -40,8 +40,8 @@ struct netns_sysctl {
 int netns_sysctls(int nsfd, const struct netns_sysctl *s, size_t n, size_t *failed);
 
 /* Moves the calling thread into nsfd's namespace; returns an fd on the one
- * it left, for netns_leave. For libraries that open their own sockets
- * (libbpf's tc API). */
+ * it left, for netns_leave. For calls that answer for the caller's
+ * namespace (if_nametoindex, /proc/sys), several in one entry. */
 int netns_enter(int nsfd);
 void netns_leave(int saved);
 
