@@ -694,8 +694,10 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
 	snprintf(rec.host_netns, sizeof(rec.host_netns), "%s",
 		 f->o.host_netns ? f->o.host_netns : "");
 	e = FAB_DO(f, state_transit_alloc(f->o.state_dir, p->name, fabric_pool_size(f),
-					  &rec.transit_index),
+					  f->transit_next, &rec.transit_index),
 		   "allocate a transit /31");
+	if (e == 0)
+		f->transit_next = rec.transit_index + 1;
 	if (e == -ENOSPC) {
 		char pool[IPAM_CIDR_STRLEN];
 		ipam_format_cidr(f->o.pool, f->o.pool_prefix, pool);

@@ -48,6 +48,7 @@ struct fabric {
 	/* The host netns's addresses, watched from the first create after
 	 * the guard's maps were loaded, which it filled the deny list of. */
 	struct hostaddr *hostaddr;
+	long transit_next; /* where the next transit allocation looks first */
 	/* Tags the playground's lo and uplink with "playnet/P OWNER", OWNER
 	 * hashed from the state dir's real path: recovery removes orphans
 	 * of its own state dir and never another's. */

@@ -271,9 +271,12 @@ int state_list(const char *dir, int (*fn)(const char *name, void *arg), void *ar
 	return r;
 }
 
-int state_transit_alloc(const char *dir, const char *name, long max, long *index)
+int state_transit_alloc(const char *dir, const char *name, long max, long from, long *index)
 {
-	for (long i = 0; i < max; i++) {
+	if (from < 0 || from >= max)
+		from = 0;
+	for (long tried = 0; tried < max; tried++) {
+		long i = (from + tried) % max;
 		char path[PATH_MAX];
 		snprintf(path, sizeof(path), "%s/transit/%ld", dir, i);
 		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);

@@ -40,8 +40,11 @@ void state_record_free(struct state_record *r);
 /* Calls fn for each playground name with a state file, sorted. */
 int state_list(const char *dir, int (*fn)(const char *name, void *arg), void *arg);
 
-/* Lowest free index below max, recorded for name; -ENOSPC when none. */
-int state_transit_alloc(const char *dir, const char *name, long max, long *index);
+/* The first free index below max at or after from, wrapping round, recorded
+ * for name; -ENOSPC when none. Starting where the last one was found keeps
+ * a daemon with a thousand allocations from probing them all each time. */
+int state_transit_alloc(const char *dir, const char *name, long max, long from,
+			long *index);
 int state_transit_free(const char *dir, long index);
 /* Calls fn(index, name, arg) for each allocation; name is "" if unreadable. */
 int state_transit_each(const char *dir, int (*fn)(long index, const char *name, void *arg),
