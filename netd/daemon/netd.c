@@ -279,6 +279,10 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* Namespaces made ahead of the creates that will use them: two cover one
+ * create after another, which is as fast as requests come to one thread. */
+#define NETD_NETNS_SPARES 2
+
 /* With the state dir locked: the fabric, recovery, then the API until a
  * signal. Returns the exit code. */
 static int serve(const struct netd_options *o, const struct guard_config *gc, gid_t gid)
@@ -290,6 +294,7 @@ static int serve(const struct netd_options *o, const struct guard_config *gc, gi
 		.tap_uid = o->tap_uid, .tap_gid = o->tap_gid,
 		.pool = o->pool, .pool_prefix = o->pool_prefix,
 		.pin_dir = pin_dir, .uplink_rate = o->uplink_rate, .guard_config = gc,
+		.netns_spares = NETD_NETNS_SPARES,
 	};
 	struct fabric f;
 	int e = fabric_open(&f, &fo);

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "netns.h"
 #include "nft.h"
+#include "nspool.h"
 #include "util.h"
 #include "vm_run.h"
 
@@ -80,6 +81,20 @@ static int env_step(const char *name)
 	return v && *v ? atoi(v) : 0;
 }
 
+/* Bridged frames stay out of the inet hooks (DESIGN.md section 7); no
+ * IPv6 addresses on fabric links. Forwarding is turned on per device where
+ * packets come in to be routed (the bridges, the uplink). */
+static const struct netns_sysctl playground_sysctls[] = {
+	{ "net/bridge/bridge-nf-call-iptables", "0", true },
+	{ "net/ipv6/conf/default/disable_ipv6", "1", false },
+};
+
+static int prep_netns(int nsfd)
+{
+	size_t bad;
+	return netns_sysctls(nsfd, playground_sysctls, ARRAY_SIZE(playground_sysctls), &bad);
+}
+
 int fabric_open(struct fabric *f, const struct fabric_opts *o)
 {
 	memset(f, 0, sizeof(*f));
@@ -104,7 +119,11 @@ int fabric_open(struct fabric *f, const struct fabric_opts *o)
 			return fabric_fail(f, f->host_nsfd, "current netns");
 	}
 	e = netns_cookie(f->host_nsfd, &f->host_cookie);
-	return e < 0 ? fabric_fail(f, e, "cookie of the host netns") : 0;
+	if (e < 0)
+		return fabric_fail(f, e, "cookie of the host netns");
+	if (o->netns_spares && (e = nspool_start(&f->spares, o->netns_spares, prep_netns)) < 0)
+		return fabric_fail(f, e, "start making spare namespaces");
+	return 0;
 }
 
 void fabric_owner_alias(const struct fabric *f, const char *name, char *out, size_t len)
@@ -155,6 +174,8 @@ static int fabric_guard(struct fabric *f, struct guard **out)
 
 void fabric_close(struct fabric *f)
 {
+	nspool_stop(f->spares);
+	f->spares = NULL;
 	guard_close(f->guard);
 	f->guard = NULL;
 	hostaddr_close(f->hostaddr);
@@ -215,27 +236,34 @@ static int tap_create(int nsfd, const char *name, long uid, long gid)
 	return 0;
 }
 
-static int build_namespace(struct build *b)
+/* The playground's namespace, named: a spare with its sysctls set when
+ * one is ready, else one made now. */
+static int build_namespace_fd(struct build *b)
 {
 	struct fabric *f = b->f;
 	const char *ns = b->p->netns;
-	int e = FAB_DO(f, netns_create(ns), "create netns %s", ns);
+	int spare = f->spares ? nspool_take(f->spares) : -EAGAIN;
+	int e = FAB_DO(f, spare >= 0 ? netns_attach(ns, spare) : netns_create(ns),
+		       "create netns %s", ns);
+	if (spare >= 0)
+		close(spare);
 	if (e < 0)
 		return e;
 	b->ns = netns_open(ns);
 	if (b->ns < 0)
 		return fabric_fail(f, b->ns, "open netns %s", ns);
-	/* Bridged frames stay out of the inet hooks (DESIGN.md section 7); no
-	 * IPv6 addresses on fabric links. Forwarding is turned on per device
-	 * where packets come in to be routed (the bridges, the uplink). */
-	static const struct netns_sysctl sysctls[] = {
-		{ "net/bridge/bridge-nf-call-iptables", "0", true },
-		{ "net/ipv6/conf/default/disable_ipv6", "1", false },
-	};
+	if ((e = fab_step(f, "set sysctls")) < 0 || spare >= 0)
+		return e;
 	size_t bad = 0;
-	if ((e = fab_step(f, "set sysctls")) == 0 &&
-	    (e = netns_sysctls(b->ns, sysctls, ARRAY_SIZE(sysctls), &bad)) < 0)
-		return fabric_fail(f, e, "set %s in %s", sysctls[bad].key, ns);
+	e = netns_sysctls(b->ns, playground_sysctls, ARRAY_SIZE(playground_sysctls), &bad);
+	return e < 0 ? fabric_fail(f, e, "set %s in %s", playground_sysctls[bad].key, ns) : 0;
+}
+
+static int build_namespace(struct build *b)
+{
+	struct fabric *f = b->f;
+	const char *ns = b->p->netns;
+	int e = build_namespace_fd(b);
 	if (e < 0)
 		return e;
 	if ((e = netns_cookie(b->ns, &b->cookie)) < 0)

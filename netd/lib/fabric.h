@@ -34,10 +34,12 @@ struct fabric_opts {
 	const char *pin_dir;    /* bpffs dir of the guards' maps */
 	uint64_t uplink_rate;   /* bits per second out of each playground, 0: no limit */
 	const struct guard_config *guard_config; /* NULL: none */
+	unsigned netns_spares;  /* namespaces a thread makes ahead; 0: none */
 };
 
 struct guard;
 struct hostaddr;
+struct nspool;
 
 struct fabric {
 	struct fabric_opts o;
@@ -49,6 +51,7 @@ struct fabric {
 	 * the guard's maps were loaded, which it filled the deny list of. */
 	struct hostaddr *hostaddr;
 	long transit_next; /* where the next transit allocation looks first */
+	struct nspool *spares; /* NULL: each create makes its namespace */
 	/* Tags the playground's lo and uplink with "playnet/P OWNER", OWNER
 	 * hashed from the state dir's real path: recovery removes orphans
 	 * of its own state dir and never another's. */

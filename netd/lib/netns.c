@@ -46,14 +46,15 @@ static int netns_prepare_dir(void)
 	return 0;
 }
 
-/* Runs with the thread in a new netns, then puts it back in saved. */
-static int netns_unshare_and_bind(const char *path, int saved)
+int netns_new(void)
 {
+	cleanup_close int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (saved < 0)
+		return -errno;
 	if (unshare(CLONE_NEWNET) < 0)
 		return -errno;
-	int e = 0;
-	if (mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) < 0)
-		e = -errno;
+	int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	int e = fd < 0 ? -errno : fd;
 	if (setns(saved, CLONE_NEWNET) < 0) {
 		/* Cannot happen with a valid fd; if it did, every later call
 		 * would act in the wrong namespace. */
@@ -63,9 +64,9 @@ static int netns_unshare_and_bind(const char *path, int saved)
 	return e;
 }
 
-int netns_create(const char *name)
+int netns_attach(const char *name, int nsfd)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], src[64];
 	int e = netns_path(name, path, sizeof(path));
 	if (e < 0)
 		return e;
@@ -75,15 +76,25 @@ int netns_create(const char *name)
 	if (fd < 0)
 		return -errno;
 	close(fd);
-	cleanup_close int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (saved < 0) {
-		e = -errno;
-		unlink(path);
-		return e;
-	}
-	e = netns_unshare_and_bind(path, saved);
+	snprintf(src, sizeof(src), "/proc/self/fd/%d", nsfd);
+	if (mount(src, path, "none", MS_BIND, NULL) == 0)
+		return 0;
+	e = -errno;
+	unlink(path);
+	return e;
+}
+
+int netns_create(const char *name)
+{
+	char path[PATH_MAX];
+	int e = netns_path(name, path, sizeof(path));
 	if (e < 0)
-		unlink(path);
+		return e;
+	int fd = netns_new();
+	if (fd < 0)
+		return fd;
+	e = netns_attach(name, fd);
+	close(fd);
 	return e;
 }
 

@@ -15,6 +15,11 @@
 
 /* Creates NAME; -EEXIST when it exists. */
 int netns_create(const char *name);
+/* A new namespace with no name, held only by the fd returned (or -errno). */
+int netns_new(void);
+/* Names nsfd's namespace NAME, as netns_create would have; -EEXIST when
+ * the name is taken. */
+int netns_attach(const char *name, int nsfd);
 /* Removes NAME; 0 when it did not exist. */
 int netns_delete(const char *name);
 bool netns_exists(const char *name);

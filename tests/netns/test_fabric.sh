@@ -78,6 +78,9 @@ ip netns exec "$HOST" nft list table ip playnet >"$T_TMP/host.nft" 2>&1
 if diff -u tests/netns/golden/host.nft "$T_TMP/host.nft" >"$T_TMP/d"; then pass "host ruleset"; else fail "host ruleset" "$(cat "$T_TMP/d")"; fi
 [ "$(ip netns exec "pg-$P1" cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || echo 0)" = 0 ] &&
 	pass "bridge netfilter off" || fail "bridge netfilter off"
+[ "$(ip netns exec "pg-$P1" cat /proc/sys/net/ipv6/conf/default/disable_ipv6)" = 1 ] &&
+	[ -z "$(ip -n "pg-$P1" -6 -o addr show | awk '$2 != "lo"')" ] &&
+	pass "no IPv6 on fabric links" || fail "no IPv6 on fabric links"
 
 expect_status "ls" 0 "$PLAYNET" ls
 expect_stdout_has "ls lists it" "$P1"

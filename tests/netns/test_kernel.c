@@ -32,6 +32,7 @@
 #include "ipam.h"
 #include "link.h"
 #include "netns.h"
+#include "nspool.h"
 #include "plan.h"
 
 static const char manifest_text[] =
@@ -528,6 +529,68 @@ static void t_shed(void **state)
 }
 
 /* Last: delete, then nothing of the playground is left anywhere. */
+static int prep_forwarding(int nsfd)
+{
+	return netns_sysctl(nsfd, "net/ipv4/ip_forward", "1");
+}
+
+/* A spare from the pool, waiting up to 5 s for its thread to make one. */
+static int take_spare(struct nspool *p)
+{
+	for (int i = 0; i < 5000; i++) {
+		int fd = nspool_take(p);
+		if (fd != -EAGAIN)
+			return fd;
+		usleep(1000);
+	}
+	return -ETIMEDOUT;
+}
+
+static void t_spare_namespaces(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	struct nspool *p = NULL;
+	assert_int_equal(nspool_start(&p, 0, prep_forwarding), -EINVAL);
+	assert_int_equal(nspool_start(&p, 2, prep_forwarding), 0);
+	int a = take_spare(p), b = take_spare(p), c = take_spare(p);
+	assert_true(a >= 0 && b >= 0 && c >= 0);
+	uint64_t here, ca, cb, cc;
+	int cur = netns_open_current();
+	assert_true(cur >= 0);
+	assert_int_equal(netns_cookie(cur, &here), 0);
+	assert_int_equal(netns_cookie(a, &ca), 0);
+	assert_int_equal(netns_cookie(b, &cb), 0);
+	assert_int_equal(netns_cookie(c, &cc), 0);
+	close(cur);
+	assert_true(ca != here && cb != here && cc != here && ca != cb && cb != cc && ca != cc);
+	/* prepared on the pool's thread, in the spare, not in this one */
+	int fd = netns_open_file(c, "/proc/sys/net/ipv4/ip_forward", O_RDONLY);
+	char v[4] = "";
+	assert_true(fd >= 0 && read(fd, v, sizeof(v) - 1) > 0);
+	close(fd);
+	assert_int_equal(v[0], '1');
+
+	char name[32];
+	snprintf(name, sizeof(name), "pnk-s%d", getpid());
+	int ra = netns_attach(name, a), rb = netns_attach(name, b);
+	int named = netns_open(name);
+	uint64_t cn = 0;
+	if (named >= 0) {
+		netns_cookie(named, &cn);
+		close(named);
+	}
+	/* the name goes before any check can end the test */
+	assert_int_equal(netns_delete(name), 0);
+	assert_int_equal(ra, 0);
+	assert_int_equal(rb, -EEXIST);
+	assert_true(cn == ca);
+	close(a);
+	close(b);
+	close(c);
+	nspool_stop(p);
+}
+
 static void t_delete(void **state)
 {
 	(void)state;
@@ -582,6 +645,7 @@ int main(void)
 		cmocka_unit_test(t_nftables),
 		cmocka_unit_test(t_state),
 		cmocka_unit_test(t_shed),
+		cmocka_unit_test(t_spare_namespaces),
 		cmocka_unit_test(t_delete),
 	};
 	return cmocka_run_group_tests_name("kernel", tests, setup, teardown);

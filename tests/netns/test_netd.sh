@@ -53,6 +53,12 @@ api GET "/v1/playgrounds/$P"; expect_code "get" 200; body_has "get has MACs" '"m
 api GET "/v1/playgrounds/$P/stats"; expect_code "stats" 200; body_has "stats total" '"total":'
 "$PLAYNET" exec "$P" web-1 -- ping -c1 -W1 172.16.0.3 >/dev/null 2>&1 &&
 	pass "the playground works" || fail "the playground works"
+# netd's namespaces are made ahead by a thread: they must come set up alike
+[ "$(ip netns exec "pg-$P" cat /proc/sys/net/ipv6/conf/default/disable_ipv6)" = 1 ] &&
+	[ -z "$(ip -n "pg-$P" -6 -o addr show | awk '$2 != "lo"')" ] &&
+	pass "made-ahead netns has no IPv6" || fail "made-ahead netns has no IPv6"
+[ "$(ip netns exec "pg-$P" cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || echo 0)" = 0 ] &&
+	pass "made-ahead netns: bridge netfilter off" || fail "made-ahead netns: bridge netfilter off"
 api GET /metrics; expect_code "metrics" 200
 body_has "metrics playgrounds" "playnet_playgrounds 1"
 body_has "metrics creates" "playnet_creates_total 1"
