@@ -245,11 +245,12 @@ static int build_namespace_fd(struct build *b)
 	int spare = f->spares ? nspool_take(f->spares) : -EAGAIN;
 	int e = FAB_DO(f, spare >= 0 ? netns_attach(ns, spare) : netns_create(ns),
 		       "create netns %s", ns);
-	if (spare >= 0)
-		close(spare);
-	if (e < 0)
+	if (e < 0) {
+		if (spare >= 0)
+			close(spare);
 		return e;
-	b->ns = netns_open(ns);
+	}
+	b->ns = spare >= 0 ? spare : netns_open(ns);
 	if (b->ns < 0)
 		return fabric_fail(f, b->ns, "open netns %s", ns);
 	if ((e = fab_step(f, "set sysctls")) < 0 || spare >= 0)

@@ -48,13 +48,12 @@ static int netns_prepare_dir(void)
 
 int netns_new(void)
 {
-	cleanup_close int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	cleanup_close int saved = netns_open_current();
 	if (saved < 0)
-		return -errno;
+		return saved;
 	if (unshare(CLONE_NEWNET) < 0)
 		return -errno;
-	int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	int e = fd < 0 ? -errno : fd;
+	int e = netns_open_current();
 	if (setns(saved, CLONE_NEWNET) < 0) {
 		/* Cannot happen with a valid fd; if it did, every later call
 		 * would act in the wrong namespace. */
