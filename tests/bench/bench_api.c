@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+
 struct client {
 	pthread_t t;
 	int id;
@@ -37,13 +39,6 @@ static struct {
 	size_t manifest_len;
 	int n, pause_ms;
 } cfg = { .prefix = "ab", .mode = "cycle", .n = 100 };
-
-static double now_us(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
-}
 
 static size_t discard(char *p, size_t size, size_t n, void *arg)
 {
@@ -61,13 +56,13 @@ static double request(CURL *c, struct client *cl, bool create, int i)
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, create ? "PUT" : "DELETE");
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, create ? cfg.manifest : "");
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, create ? (long)cfg.manifest_len : 0L);
-	double t0 = now_us();
+	double t0 = now_seconds();
 	CURLcode r = curl_easy_perform(c);
-	double t1 = now_us();
+	double t1 = now_seconds();
 	long status = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (r == CURLE_OK && status == (create ? 201 : 204))
-		return t1 - t0;
+		return (t1 - t0) * 1e6;
 	fprintf(stderr, "bench_api: %s %s: %s, HTTP %ld\n", create ? "PUT" : "DELETE", url,
 		curl_easy_strerror(r), status);
 	cl->failures++;

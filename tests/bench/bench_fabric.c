@@ -26,13 +26,7 @@
 #include "ipam.h"
 #include "manifest.h"
 #include "plan.h"
-
-static double now_us(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
-}
+#include "util.h"
 
 static int load(const char *file, const char *name, struct plan *p, char **text)
 {
@@ -56,9 +50,9 @@ static int op(struct fabric *f, const char *manifest, const char *prefix, int i,
 	int e = 0;
 	if (create && (e = load(manifest, name, &p, &text)) < 0)
 		return e;
-	double t0 = now_us();
+	double t0 = now_seconds();
 	e = create ? fabric_create(f, &p, text) : fabric_delete(f, name);
-	double t1 = now_us();
+	double t1 = now_seconds();
 	if (create) {
 		plan_free(&p);
 		free(text);
@@ -68,7 +62,7 @@ static int op(struct fabric *f, const char *manifest, const char *prefix, int i,
 			name, f->err);
 		return e;
 	}
-	printf("%s %.0f\n", create ? "create" : "delete", t1 - t0);
+	printf("%s %.0f\n", create ? "create" : "delete", (t1 - t0) * 1e6);
 	return 0;
 }
 
