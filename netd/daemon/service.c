@@ -208,9 +208,9 @@ static void undo_create(struct service *s, const char *name)
 static bool forget_pending(struct service *s, const char *name)
 {
 	for (size_t i = 0; i < s->n_pending; i++) {
-		if (strcmp(s->pending[i], name) != 0)
+		if (strcmp(s->pending[i].name, name) != 0)
 			continue;
-		free(s->pending[i]);
+		free(s->pending[i].name);
 		memmove(&s->pending[i], &s->pending[i + 1],
 			(s->n_pending - i - 1) * sizeof(*s->pending));
 		s->n_pending--;
@@ -254,7 +254,7 @@ static int finish_now(struct service *s, const char *queued_name)
 static bool queued(const struct service *s, const char *name)
 {
 	for (size_t i = 0; i < s->n_pending; i++)
-		if (strcmp(s->pending[i], name) == 0)
+		if (strcmp(s->pending[i].name, name) == 0)
 			return true;
 	return s->draining && strcmp(s->draining, name) == 0;
 }
@@ -265,28 +265,69 @@ static int queue_delete(struct service *s, const char *name)
 {
 	if (s->n_pending >= SERVICE_PENDING_MAX)
 		return -EAGAIN;
-	char **grown = realloc(s->pending, (s->n_pending + 1) * sizeof(*grown));
+	struct service_delete *grown = realloc(s->pending, (s->n_pending + 1) * sizeof(*grown));
 	if (!grown)
 		return -ENOMEM;
 	s->pending = grown;
-	char *copy = strdup(name);
-	if (!copy)
+	struct service_delete d = { .name = strdup(name) };
+	if (!d.name)
 		return -ENOMEM;
-	int e = fabric_mark_deleting(s->fabric, name);
+	int e = fabric_mark_deleting(s->fabric, name, &d.shape);
 	if (e <= 0) {
-		free(copy);
+		free(d.name);
 		return e < 0 ? e : -EAGAIN;
 	}
-	s->pending[s->n_pending++] = copy;
+	s->pending[s->n_pending++] = d;
 	return 0;
 }
 
+
+/* The oldest queued delete of a playground made from the same manifest:
+ * its namespace becomes p's if it can (fabric_recycle), which spares the
+ * kernel a namespace to destroy and the create nearly all of its work. */
+static int recycle(struct service *s, const struct plan *p, const char *text)
+{
+	uint64_t shape = fabric_shape(text);
+	size_t i = 0;
+	while (i < s->n_pending && s->pending[i].shape != shape)
+		i++;
+	if (i == s->n_pending)
+		return -ESTALE;
+	char donor[NAMING_PLAYGROUND_MAX + 1];
+	snprintf(donor, sizeof(donor), "%s", s->pending[i].name);
+	int e = fabric_recycle(s->fabric, donor, p, text);
+	if (e == -ESTALE) {
+		s->pending[i].shape = 0; /* no use asking again */
+		return e;
+	}
+	struct state_record rec;
+	if (state_read(s->state_dir, donor, &rec) == 0)
+		state_record_free(&rec);
+	else
+		forget_pending(s, donor); /* taken over, or gone in the undo */
+	if (e == 0) {
+		s->recycled++;
+		log_info("playground %s: took over the namespace of deleted %s", p->name, donor);
+	}
+	return e;
+}
+
+static int create(struct service *s, const struct plan *p, const char *text)
+{
+	int e = recycle(s, p, text);
+	if (e < 0 && e != -ESTALE && e != -EEXIST)
+		log_warn("playground %s: taking over a deleted namespace failed: %s", p->name,
+			 s->fabric->err);
+	if (e == 0 || e == -EEXIST)
+		return e;
+	s->last_build = now_seconds();
+	return fabric_create(s->fabric, p, text);
+}
 
 static void svc_put(void *ctx, const char *name, const char *body, size_t len,
 		    struct api_response *r)
 {
 	struct service *s = ctx;
-	s->last_put = now_seconds();
 	cleanup_free char *text = strndup(body, len);
 	if (!text)
 		return api_error(r, 500, "memory", "out of memory", 0, 0);
@@ -327,7 +368,7 @@ static void svc_put(void *ctx, const char *name, const char *body, size_t len,
 	diag_free(&d);
 
 	double t0 = now_seconds();
-	e = fabric_create(s->fabric, &p, text);
+	e = create(s, &p, text);
 	if (e == 0 && (e = serve_plan(s, &p)) < 0)
 		undo_create(s, name);
 	plan_free(&p);
@@ -379,7 +420,7 @@ static int release_draining(struct service *s)
 
 static bool creates_coming(const struct service *s)
 {
-	return now_seconds() - s->last_put < SERVICE_SHED_WINDOW;
+	return now_seconds() - s->last_build < SERVICE_SHED_WINDOW;
 }
 
 int service_reap(struct service *s)
@@ -404,7 +445,7 @@ int service_reap(struct service *s)
 		malloc_trim(0); /* the queue is done: netd's size follows again */
 		return -1;
 	}
-	s->draining = s->pending[0];
+	s->draining = s->pending[0].name;
 	memmove(&s->pending[0], &s->pending[1], (s->n_pending - 1) * sizeof(*s->pending));
 	s->n_pending--;
 	s->shedding = true;
@@ -414,7 +455,7 @@ int service_reap(struct service *s)
 void service_reap_all(struct service *s)
 {
 	while (s->draining || s->n_pending)
-		finish_now(s, s->draining ? s->draining : s->pending[0]);
+		finish_now(s, s->draining ? s->draining : s->pending[0].name);
 	free(s->pending);
 	s->pending = NULL;
 }
@@ -512,6 +553,9 @@ static void svc_metrics(void *ctx, struct api_response *r)
 		s->n_pending + (s->draining ? 1 : 0));
 	fprintf(f, "# HELP playnet_creates_total Playgrounds created.\n# TYPE playnet_creates_total counter\n"
 		   "playnet_creates_total %llu\n", (unsigned long long)s->creates);
+	fprintf(f, "# HELP playnet_creates_recycled_total Creates that took over the namespace of a deleted playground.\n"
+		   "# TYPE playnet_creates_recycled_total counter\nplaynet_creates_recycled_total %llu\n",
+		(unsigned long long)s->recycled);
 	fprintf(f, "# HELP playnet_deletes_total Playgrounds deleted.\n# TYPE playnet_deletes_total counter\n"
 		   "playnet_deletes_total %llu\n", (unsigned long long)s->deletes);
 	fputs("# HELP playnet_errors_total Failed requests, by kind.\n# TYPE playnet_errors_total counter\n", f);

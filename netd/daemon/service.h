@@ -25,6 +25,11 @@ struct service_histogram {
 enum service_error { SERVICE_ERR_MANIFEST, SERVICE_ERR_CONFLICT, SERVICE_ERR_KERNEL,
 		     SERVICE_ERR_KINDS };
 
+struct service_delete {
+	char *name;
+	uint64_t shape; /* fabric_shape of its manifest; 0: not to be taken over */
+};
+
 struct service {
 	struct fabric *fabric;
 	struct dhcpd *dhcpd;
@@ -32,22 +37,29 @@ struct service {
 	const char *pin_dir;
 	struct manifest_limits limits;
 	uint64_t creates;
+	uint64_t recycled; /* creates that took over a deleted playground's namespace */
 	uint64_t deletes;
 	uint64_t errors[SERVICE_ERR_KINDS];
 	struct service_histogram create_seconds;
 	struct service_histogram delete_seconds;
 	/* Deletes answered but not yet done, oldest first: the kernel gets
-	 * one namespace at a time (see service_reap). */
-	char **pending;
+	 * one namespace at a time (see service_reap), unless a create of the
+	 * same shape takes one over first (fabric_recycle). */
+	struct service_delete *pending;
 	size_t n_pending;
 	char *draining; /* being taken apart, or handed to the kernel */
 	bool shedding;  /* draining still has bridges: fabric_shed */
-	double last_put; /* when the last PUT came (monotonic seconds) */
+	double last_build; /* when a PUT last built a playground from scratch
+			    * (monotonic seconds) */
 };
 
-/* While creates come, the deletes take bridges apart one per step, so that
- * a create waits for one bridge at most (see service_reap); with none for
- * this long, whole namespaces go to the kernel, which is faster overall. */
+/* While creates come that build from scratch, the deletes take bridges
+ * apart one per step, so that such a create waits for one bridge at most
+ * (see service_reap); with none for this long, whole namespaces go to the
+ * kernel, which is faster overall. Creates that take over a deleted
+ * namespace need the rtnl lock twice, not dozens of times: for them, a
+ * step that holds netd's thread across a bridge's teardown costs more
+ * than waiting once for the kernel's. */
 #define SERVICE_SHED_WINDOW 2.0
 
 /* Beyond this many deletes waiting, a delete is done before its answer:

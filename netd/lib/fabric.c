@@ -100,6 +100,7 @@ int fabric_open(struct fabric *f, const struct fabric_opts *o)
 	memset(f, 0, sizeof(*f));
 	f->o = *o;
 	f->host_nsfd = -1;
+	f->opened = (int64_t)time(NULL);
 	f->fail_step = env_step(FABRIC_FAIL_STEP_ENV);
 	f->kill_step = env_step(FABRIC_KILL_STEP_ENV);
 	int e = state_dir_init(o->state_dir);
@@ -813,11 +814,21 @@ static int begin_delete(struct fabric *f, const char *name, struct state_record 
 	return 0;
 }
 
-int fabric_mark_deleting(struct fabric *f, const char *name)
+uint64_t fabric_shape(const char *manifest)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+	for (const unsigned char *c = (const unsigned char *)manifest; *c; c++)
+		h = (h ^ *c) * 0x100000001b3ull;
+	return h ? h : 1;
+}
+
+int fabric_mark_deleting(struct fabric *f, const char *name, uint64_t *shape)
 {
 	struct state_record rec;
 	bool have;
 	int e = begin_delete(f, name, &rec, &have);
+	if (shape)
+		*shape = have ? fabric_shape(rec.manifest) : 0;
 	if (have)
 		state_record_free(&rec);
 	return e < 0 ? e : have;
@@ -912,6 +923,204 @@ int fabric_delete(struct fabric *f, const char *name)
 		e = fabric_unpin_if_unused(f);
 	if (have)
 		state_record_free(&rec);
+	return e;
+}
+
+/* --- Recycling: a deleted playground's namespace taken over ------------- */
+
+/* Built by this fabric (with its options) from the same manifest, in the
+ * same host netns, and nothing in it named after the playground but what
+ * a recycle renames: no machine namespaces. */
+static bool recyclable(const struct fabric *f, const struct state_record *old,
+		       const struct plan *p, const char *manifest)
+{
+	const char *host = f->o.host_netns ? f->o.host_netns : "";
+	if (old->phase != STATE_DELETING || old->transit_index < 0 ||
+	    old->created < f->opened || strcmp(old->host_netns, host) != 0 ||
+	    strcmp(old->manifest, manifest) != 0)
+		return false;
+	for (size_t i = 0; i < p->n_machines; i++)
+		if (p->machines[i].runtime == MANIFEST_RUNTIME_NETNS)
+			return false;
+	return true;
+}
+
+/* A port's guard key and slot, the port looked up by name in pg-P. */
+static int port_slot(struct build *b, const struct plan_interface *ifc, struct guard_key *k,
+		     uint32_t *slot)
+{
+	int idx = link_ifindex(b->sk, ifc->device);
+	if (idx < 0)
+		return idx;
+	*k = (struct guard_key){ .netns_cookie = b->cookie, .ifindex = (uint32_t)idx };
+	return guard_slot_of(b->guard, k, slot);
+}
+
+static int uplink_slot(struct build *b, const char *host_end, struct guard_key *k,
+		       uint32_t *slot)
+{
+	int idx = link_ifindex(b->host, host_end);
+	if (idx < 0)
+		return idx;
+	*k = (struct guard_key){ .netns_cookie = b->f->host_cookie, .ifindex = (uint32_t)idx };
+	return guard_slot_of(b->guard, k, slot);
+}
+
+/* Opens OLD's namespace into b; -ESTALE unless it still holds every
+ * object of the plan, guarded (a delete may have begun taking it apart). */
+static int recycle_open(struct build *b, const char *old_ns, const char *old_host)
+{
+	struct fabric *f = b->f;
+	int e;
+	if ((b->ns = netns_open(old_ns)) < 0)
+		return b->ns == -ENOENT ? -ESTALE : fabric_fail(f, b->ns, "open netns %s", old_ns);
+	if ((e = netns_cookie(b->ns, &b->cookie)) < 0 || (e = link_sock_open(b->ns, &b->sk)) < 0)
+		return fabric_fail(f, e, "netlink socket in %s", old_ns);
+	if ((e = link_sock_open(f->host_nsfd, &b->host)) < 0)
+		return fabric_fail(f, e, "netlink socket in the host netns");
+	if ((e = fabric_guard(f, &b->guard)) < 0)
+		return e;
+	struct guard_key k;
+	uint32_t slot;
+	for (size_t i = 0; i < b->p->n_networks; i++)
+		if (link_ifindex(b->sk, b->p->networks[i].bridge) < 0)
+			return -ESTALE;
+	for (size_t i = 0; i < b->p->n_machines; i++)
+		for (size_t j = 0; j < b->p->machines[i].n_interfaces; j++)
+			if (port_slot(b, &b->p->machines[i].interfaces[j], &k, &slot) < 0)
+				return -ESTALE;
+	if (link_ifindex(b->sk, NAMING_UPLINK_INSIDE) < 0 ||
+	    uplink_slot(b, old_host, &k, &slot) < 0)
+		return -ESTALE;
+	return 0;
+}
+
+/* OLD's transit /31 and its place in the state dir pass to P, whose
+ * record is written: from here a crash leaves P "creating", which recovery
+ * removes, and what still has OLD's names is an orphan, removed too. */
+static int recycle_records(struct build *b, const char *old, const struct state_record *rec)
+{
+	struct fabric *f = b->f;
+	const char *dir = f->o.state_dir;
+	int e = FAB_DO(f, state_transit_give(dir, rec->transit_index, rec->name),
+		       "give transit allocation %ld to %s", rec->transit_index, rec->name);
+	if (e == 0)
+		e = FAB_DO(f, state_remove(dir, old), "remove state of %s", old);
+	return e;
+}
+
+/* P's policies in the slots of OLD's ports and uplink, counters from zero. */
+static int recycle_guards(struct build *b)
+{
+	struct fabric *f = b->f;
+	struct guard_key k;
+	uint32_t slot;
+	for (size_t i = 0; i < b->p->n_machines; i++) {
+		const struct plan_machine *mc = &b->p->machines[i];
+		for (size_t j = 0; j < mc->n_interfaces; j++) {
+			const struct plan_interface *ifc = &mc->interfaces[j];
+			int e = port_slot(b, ifc, &k, &slot);
+			if (e < 0)
+				return fabric_fail(f, e, "the guard slot of %s", ifc->device);
+			e = FAB_DO(f, guard_reset_port(b->guard, &k, slot, ifc->mac, ifc->address,
+						       port_guard_flags(ifc)),
+				   "reset the guard of %s", ifc->device);
+			if (e < 0)
+				return e;
+		}
+	}
+	uint32_t host, inside;
+	fabric_transit_addrs(f, b->transit, &host, &inside);
+	int e = uplink_slot(b, b->p->uplink_host, &k, &slot);
+	if (e < 0)
+		return fabric_fail(f, e, "the guard slot of %s", b->p->uplink_host);
+	return FAB_DO(f, guard_reset_uplink(b->guard, &k, slot, inside, f->o.uplink_rate),
+		      "reset the guard of uplink %s", b->p->uplink_host);
+}
+
+/* OLD's names become P's; what OLD's machines left behind is forgotten. */
+static int recycle_kernel(struct build *b, const char *old_ns, const char *old_host)
+{
+	struct fabric *f = b->f;
+	const struct plan *p = b->p;
+	const struct link_conf lo = { .alias = b->owner_alias };
+	int e = FAB_DO(f, netns_attach(p->netns, b->ns), "name netns %s", p->netns);
+	if (e == 0)
+		e = FAB_DO(f, netns_delete(old_ns), "unname netns %s", old_ns);
+	if (e == 0)
+		e = FAB_DO(f, link_configure(b->sk, "lo", &lo), "mark lo of %s", p->netns);
+	if (e == 0)
+		e = FAB_DO(f, link_rename(b->host, old_host, p->uplink_host, b->owner_alias),
+			   "rename uplink %s to %s", old_host, p->uplink_host);
+	if (e == 0)
+		e = recycle_guards(b);
+	if (e == 0)
+		e = FAB_DO(f, link_neigh_flush(b->sk), "flush the neighbours in %s", p->netns);
+	if (e == 0)
+		e = FAB_DO(f, nft_conntrack_flush(b->ns), "flush the connections tracked in %s",
+			   p->netns);
+	return e;
+}
+
+int fabric_recycle(struct fabric *f, const char *old, const struct plan *p, const char *manifest)
+{
+	f->step = 0;
+	f->err[0] = '\0';
+	int e = check_absent(f, p);
+	if (e < 0)
+		return e;
+	struct state_record rec;
+	if ((e = state_read(f->o.state_dir, old, &rec)) < 0)
+		return e == -ENOENT ? -ESTALE : fabric_fail(f, e, "read state of %s", old);
+	bool ok = recyclable(f, &rec, p, manifest);
+	long transit = rec.transit_index;
+	state_record_free(&rec);
+	if (!ok)
+		return -ESTALE;
+
+	char old_ns[NAMING_NETNS_MAX], old_host[IFNAMSIZ];
+	naming_netns(old, old_ns);
+	naming_uplink_host(old, old_host);
+	struct build b = { .f = f, .p = p, .ns = -1, .transit = transit };
+	fabric_owner_alias(f, p->name, b.owner_alias, sizeof(b.owner_alias));
+	rec = (struct state_record){ .phase = STATE_CREATING, .transit_index = transit,
+				     .created = (int64_t)time(NULL), .manifest = strdup(manifest) };
+	snprintf(rec.name, sizeof(rec.name), "%s", p->name);
+	snprintf(rec.host_netns, sizeof(rec.host_netns), "%s",
+		 f->o.host_netns ? f->o.host_netns : "");
+	bool taken = false;
+	e = rec.manifest ? recycle_open(&b, old_ns, old_host)
+			 : fabric_fail(f, -ENOMEM, "record state of %s", p->name);
+	if (e == 0 && (e = FAB_DO(f, state_write(f->o.state_dir, &rec), "write state of %s",
+				  p->name)) == 0) {
+		taken = true;
+		e = recycle_records(&b, old, &rec);
+	}
+	if (e == 0)
+		e = recycle_kernel(&b, old_ns, old_host);
+	if (e == 0) {
+		rec.phase = STATE_READY;
+		e = FAB_DO(f, state_write(f->o.state_dir, &rec), "write state of %s", p->name);
+	}
+	link_sock_close(b.sk);
+	link_sock_close(b.host);
+	if (b.ns >= 0)
+		close(b.ns);
+	state_record_free(&rec);
+	if (e == 0 || !taken)
+		return e;
+
+	/* Undo: both go, by name, whichever names the objects had got to. */
+	char saved[sizeof(f->err)];
+	memcpy(saved, f->err, sizeof(saved));
+	if (fabric_teardown(f, p->name, f->host_nsfd, false) < 0 ||
+	    fabric_teardown(f, old, f->host_nsfd, false) < 0)
+		log_warn("undo of %s incomplete: %s", p->name, f->err);
+	state_transit_free(f->o.state_dir, transit);
+	state_remove(f->o.state_dir, p->name);
+	state_remove(f->o.state_dir, old);
+	fabric_unpin_if_unused(f);
+	memcpy(f->err, saved, sizeof(saved));
 	return e;
 }
 

@@ -59,6 +59,7 @@ struct fabric {
 	int fail_step; /* 0: none */
 	int kill_step; /* 0: none */
 	int step;      /* steps done by the last create or delete */
+	int64_t opened; /* unix time: what was created since has its options */
 	char err[512]; /* what failed and why, after a negative return */
 };
 
@@ -81,8 +82,9 @@ int fabric_delete(struct fabric *f, const char *name);
  * the kernel destroys namespaces one after another, holding the rtnl lock,
  * and a burst of deletes would stall every create behind it):
  * fabric_mark_deleting records the intent and stops the VMs (1; 0 when
- * there is no record to mark); after that the playground is gone as far as
- * a user is concerned. fabric_release removes
+ * there is no record to mark; shape, if not NULL: fabric_shape of its
+ * manifest, 0 without a record); after that the playground is gone as far
+ * as a user is concerned. fabric_release removes
  * its names and hands the namespace to the kernel, leaving the uplink's
  * host end to die with it: fabric_released is 1 once the kernel has done
  * so, 0 before. fabric_delete then frees the transit /31 and the record.
@@ -94,10 +96,28 @@ int fabric_delete(struct fabric *f, const char *name);
  * multicast teardown, tens of ms), three in a row when it destroys the
  * namespace itself. One at a time, a create can come in between.
  */
-int fabric_mark_deleting(struct fabric *f, const char *name);
+int fabric_mark_deleting(struct fabric *f, const char *name, uint64_t *shape);
 int fabric_shed(struct fabric *f, const char *name);
 int fabric_release(struct fabric *f, const char *name);
 int fabric_released(struct fabric *f, const char *name);
+
+/*
+ * A create that takes over the namespace of OLD, a playground marked
+ * deleting but not yet taken apart (neither shed nor released), built by
+ * this fabric from the same manifest: bridges, taps, uplink, nftables and
+ * guard attachments stay; the names, aliases, guard policies (MACs derive
+ * from the name) and counters become P's, the transit /31 passes to P, and
+ * the neighbours and tracked connections of OLD's machines are forgotten.
+ * OLD's record goes, as its delete would have ended. No rtnl-heavy work:
+ * what makes it cheap while the kernel destroys other namespaces.
+ * -ESTALE: OLD cannot be taken over (another manifest or fabric, machine
+ * namespaces, something missing). On any error, OLD is either as it was,
+ * still recorded, or removed with whatever P had of it.
+ */
+int fabric_recycle(struct fabric *f, const char *old, const struct plan *p,
+		   const char *manifest);
+/* Equal manifests have equal shapes; never 0. */
+uint64_t fabric_shape(const char *manifest);
 
 /* The alias that marks P's objects as this fabric's. */
 void fabric_owner_alias(const struct fabric *f, const char *name, char *out, size_t len);

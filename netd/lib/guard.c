@@ -187,9 +187,14 @@ static int guard_put(struct guard *g, uint32_t slot, const struct guard_port *po
 	return bpf_map_update_elem(slots_fd(g), &slot, vals, BPF_ANY) < 0 ? -errno : 0;
 }
 
+int guard_slot_of(struct guard *g, const struct guard_key *k, uint32_t *slot)
+{
+	return bpf_map_lookup_elem(index_fd(g), k, slot) < 0 ? -errno : 0;
+}
+
 int guard_slot(struct guard *g, const struct guard_key *k, uint32_t *slot)
 {
-	if (bpf_map_lookup_elem(index_fd(g), k, slot) == 0)
+	if (guard_slot_of(g, k, slot) == 0)
 		return 0;
 	for (uint32_t tries = 1; tries < GUARD_MAX_PORTS; tries++) {
 		uint32_t s = g->next_slot;
@@ -258,13 +263,26 @@ static int guard_attach(struct guard *g, struct nl_sock *sk, const struct guard_
 	return e;
 }
 
-int guard_attach_port(struct guard *g, struct nl_sock *sk, const struct guard_key *k,
-		      uint32_t slot, const uint8_t mac[6], uint32_t ipv4, unsigned flags)
+static struct guard_port port_policy(const uint8_t mac[6], uint32_t ipv4, unsigned flags)
 {
 	struct guard_port p = { .flags = (uint16_t)(flags & ~GUARD_F_UPLINK),
 				.ipv4 = htonl(ipv4) };
 	memcpy(p.mac, mac, 6);
+	return p;
+}
+
+int guard_attach_port(struct guard *g, struct nl_sock *sk, const struct guard_key *k,
+		      uint32_t slot, const uint8_t mac[6], uint32_t ipv4, unsigned flags)
+{
+	const struct guard_port p = port_policy(mac, ipv4, flags);
 	return guard_attach(g, sk, k, slot, &p, GUARD_PORT_BLOCK, -1, NULL);
+}
+
+int guard_reset_port(struct guard *g, const struct guard_key *k, uint32_t slot,
+		     const uint8_t mac[6], uint32_t ipv4, unsigned flags)
+{
+	const struct guard_port p = port_policy(mac, ipv4, flags);
+	return guard_put_owned(g, k, slot, &p);
 }
 
 int guard_port_block(struct guard *g, struct nl_sock *sk)
@@ -283,17 +301,31 @@ static int guard_put_rate(struct guard *g, const struct guard_key *k, uint64_t r
 	return bpf_map_update_elem(guard_rates_map_fd(g), k, &r, BPF_ANY) < 0 ? -errno : 0;
 }
 
+/* The uplink's policy, its token bucket full. */
+static int uplink_policy(struct guard *g, const struct guard_key *k, uint32_t transit_src,
+			 uint64_t rate_bps, struct guard_port *p)
+{
+	*p = (struct guard_port){ .flags = GUARD_F_UPLINK, .ipv4 = htonl(transit_src) };
+	if (!rate_bps)
+		return 0;
+	p->flags |= GUARD_F_RATE;
+	return guard_put_rate(g, k, rate_bps);
+}
+
 int guard_attach_uplink(struct guard *g, struct nl_sock *sk, const struct guard_key *k,
 			uint32_t slot, uint32_t transit_src, uint64_t rate_bps)
 {
-	struct guard_port p = { .flags = GUARD_F_UPLINK, .ipv4 = htonl(transit_src) };
-	if (rate_bps) {
-		int e = guard_put_rate(g, k, rate_bps);
-		if (e < 0)
-			return e;
-		p.flags |= GUARD_F_RATE;
-	}
-	return guard_attach(g, sk, k, slot, &p, 0, guard_uplink_fd(g), "guard_uplink");
+	struct guard_port p;
+	int e = uplink_policy(g, k, transit_src, rate_bps, &p);
+	return e < 0 ? e : guard_attach(g, sk, k, slot, &p, 0, guard_uplink_fd(g), "guard_uplink");
+}
+
+int guard_reset_uplink(struct guard *g, const struct guard_key *k, uint32_t slot,
+		       uint32_t transit_src, uint64_t rate_bps)
+{
+	struct guard_port p;
+	int e = uplink_policy(g, k, transit_src, rate_bps, &p);
+	return e < 0 ? e : guard_put_owned(g, k, slot, &p);
 }
 
 int guard_forget(struct guard *g, int nsfd, const char *dev)

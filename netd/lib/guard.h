@@ -40,6 +40,8 @@ struct nl_sock;
  * programs to find its policy there. */
 int guard_slot(struct guard *g, const struct guard_key *k, uint32_t *slot);
 
+/* The slot interface k has; -ENOENT when it has none. */
+int guard_slot_of(struct guard *g, const struct guard_key *k, uint32_t *slot);
 /* The guard of a machine port k in its slot: its MAC, address, GUARD_F_*
  * flags; the port joins its namespace's GUARD_PORT_BLOCK. sk: a netlink
  * socket in k's namespace. */
@@ -53,6 +55,13 @@ int guard_port_block(struct guard *g, struct nl_sock *sk);
  * per second. */
 int guard_attach_uplink(struct guard *g, struct nl_sock *sk, const struct guard_key *k,
 			uint32_t slot, uint32_t transit_src, uint64_t rate_bps);
+/* New policy, counters from zero, for an interface that keeps its slot
+ * and tc attachment: a port or an uplink taken over by another playground
+ * (fabric_recycle). */
+int guard_reset_port(struct guard *g, const struct guard_key *k, uint32_t slot,
+		     const uint8_t mac[6], uint32_t ipv4, unsigned flags);
+int guard_reset_uplink(struct guard *g, const struct guard_key *k, uint32_t slot,
+		       uint32_t transit_src, uint64_t rate_bps);
 /* Forgets every interface of nsfd's namespace (a playground's ports). */
 int guard_forget_netns(struct guard *g, int nsfd);
 /* Forgets every interface whose key keep rejects: entries that outlived

@@ -22,6 +22,7 @@
 #include <netlink/route/link/inet.h>
 #include <netlink/route/link/inet6.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 #include <netlink/socket.h>
 #include <sys/socket.h>
@@ -175,6 +176,44 @@ int link_configure(struct nl_sock *sk, const char *name, const struct link_conf 
 	if (e == -EAFNOSUPPORT && c->no_ipv6_ll)
 		e = link_change(sk, name, c, false);
 	return e;
+}
+
+int link_rename(struct nl_sock *sk, const char *name, const char *to, const char *alias)
+{
+	int idx = link_ifindex(sk, name);
+	if (idx < 0)
+		return idx;
+	struct rtnl_link *orig = rtnl_link_alloc(), *change = rtnl_link_alloc();
+	int e = -NLE_NOMEM;
+	if (orig && change) {
+		rtnl_link_set_ifindex(orig, idx);
+		rtnl_link_set_name(change, to);
+		if (alias)
+			rtnl_link_set_ifalias(change, alias);
+		e = rtnl_link_change(sk, orig, change, 0);
+	}
+	rtnl_link_put(orig);
+	rtnl_link_put(change);
+	return link_nlerr(e);
+}
+
+int link_neigh_flush(struct nl_sock *sk)
+{
+	struct nl_cache *cache = NULL;
+	int e = rtnl_neigh_alloc_cache(sk, &cache);
+	if (e < 0)
+		return link_nlerr(e);
+	for (struct nl_object *o = nl_cache_get_first(cache); o && e >= 0;
+	     o = nl_cache_get_next(o)) {
+		struct rtnl_neigh *n = (struct rtnl_neigh *)o;
+		if (rtnl_neigh_get_state(n) & (NUD_PERMANENT | NUD_NOARP))
+			continue;
+		e = rtnl_neigh_delete(sk, n, 0);
+		if (e == -NLE_OBJ_NOTFOUND)
+			e = 0; /* gone meanwhile */
+	}
+	nl_cache_free(cache);
+	return link_nlerr(e);
 }
 
 int link_set_up(struct nl_sock *sk, const char *name)

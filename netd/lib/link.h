@@ -66,6 +66,13 @@ int link_tc_bpf_attach(struct nl_sock *sk, int ifindex, uint32_t block, int prog
  * a shared one; 0 when there is none. */
 uint32_t link_tc_bpf_prog(struct nl_sock *sk, int ifindex);
 
+/* Renames a link, up or not, and sets its alias (NULL: left as it is). */
+int link_rename(struct nl_sock *sk, const char *name, const char *to, const char *alias);
+
+/* Forgets every neighbour (ARP entry) learnt in sk's namespace; static
+ * ones stay. */
+int link_neigh_flush(struct nl_sock *sk);
+
 /* 0 also when the link does not exist. */
 int link_delete(struct nl_sock *sk, const char *name);
 

@@ -9,6 +9,8 @@
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter_ipv4.h>
 #include <net/if.h>
@@ -517,4 +519,27 @@ int nft_table_delete(int nsfd)
 {
 	int e = nft_table_request(nsfd, NFT_MSG_DELTABLE, 0);
 	return e == -ENOENT ? 0 : e;
+}
+
+int nft_conntrack_flush(int nsfd)
+{
+	struct mnl_socket *nl = nft_socket(nsfd);
+	if (!nl)
+		return -errno;
+	char buf[NFT_RECV_BUF];
+	struct nlmsghdr *h = mnl_nlmsg_put_header(buf);
+	h->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
+	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	struct nfgenmsg *g = mnl_nlmsg_put_extra_header(h, sizeof(*g));
+	g->nfgen_family = AF_INET;
+	g->version = NFNETLINK_V0;
+	/* No tuple: the whole table. */
+	int ret = mnl_socket_sendto(nl, h, h->nlmsg_len) < 0 ? -errno : 0;
+	ssize_t n = ret < 0 ? -1 : mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (ret == 0 && n < 0)
+		ret = -errno;
+	if (ret == 0 && mnl_cb_run(buf, (size_t)n, 0, 0, NULL, NULL) < 0)
+		ret = -errno;
+	mnl_socket_close(nl);
+	return ret;
 }

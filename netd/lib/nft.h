@@ -44,5 +44,8 @@ void nft_batch_free(struct nft_batch *b);
 int nft_table_exists(int nsfd);
 /* Deletes table ip playnet; 0 also when it does not exist. */
 int nft_table_delete(int nsfd);
+/* Forgets every IPv4 connection nsfd's namespace tracks (its NAT among
+ * them), through the same netfilter netlink. */
+int nft_conntrack_flush(int nsfd);
 
 #endif

@@ -308,6 +308,17 @@ int state_transit_free(const char *dir, long index)
 	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
+int state_transit_give(const char *dir, long index, const char *name)
+{
+	char sub[PATH_MAX], path[PATH_MAX];
+	snprintf(sub, sizeof(sub), "%s/transit", dir);
+	if (snprintf(path, sizeof(path), "%s/transit/%ld", dir, index) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if (access(path, F_OK) < 0)
+		return -errno;
+	return write_atomic(sub, path, name, strlen(name));
+}
+
 int state_transit_each(const char *dir, int (*fn)(long index, const char *name, void *arg),
 		       void *arg)
 {

@@ -46,6 +46,9 @@ int state_list(const char *dir, int (*fn)(const char *name, void *arg), void *ar
 int state_transit_alloc(const char *dir, const char *name, long max, long from,
 			long *index);
 int state_transit_free(const char *dir, long index);
+/* Records an allocation as name's from now on (a playground that takes
+ * over another's namespace, uplink and all); -ENOENT when it is free. */
+int state_transit_give(const char *dir, long index, const char *name);
 /* Calls fn(index, name, arg) for each allocation; name is "" if unreadable. */
 int state_transit_each(const char *dir, int (*fn)(long index, const char *name, void *arg),
 		       void *arg);

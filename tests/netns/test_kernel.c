@@ -515,7 +515,7 @@ static void t_shed(void **state)
 {
 	(void)state;
 	NEED_ROOT();
-	assert_int_equal(fabric_mark_deleting(&W.f, W.name), 1);
+	assert_int_equal(fabric_mark_deleting(&W.f, W.name, NULL), 1);
 	for (size_t i = 0; i < W.plan.n_networks; i++) {
 		assert_int_equal(fabric_shed(&W.f, W.name), 1);
 		char left[IFNAMSIZ];

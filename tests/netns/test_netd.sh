@@ -117,6 +117,33 @@ wait_deletes
 ip netns list | grep -q "pg-$P" && fail "nothing left in the kernel" || pass "nothing left in the kernel"
 api GET /metrics; body_has "metrics deletes" "playnet_deletes_total 2"
 
+# Creates of the same manifest take over the namespaces of deletes still
+# queued: netd hands the kernel one at a time, so of five deleted at once
+# most are still there when five creates follow.
+R=tests/netns/tiny.yaml
+for i in 1 2 3 4 5; do api PUT "/v1/playgrounds/$P-o$i" --data-binary "@$R"; done
+expect_code "five to delete" 201
+for i in 1 2 3 4 5; do api DELETE "/v1/playgrounds/$P-o$i"; done
+expect_code "five deleted" 204
+for i in 1 2 3 4 5; do api PUT "/v1/playgrounds/$P-n$i" --data-binary "@$R"; done
+expect_code "five created after them" 201
+api GET /metrics
+n=$(awk '$1 == "playnet_creates_recycled_total" { print $2 }' "$T_TMP/body")
+[ "${n:-0}" -ge 1 ] && pass "creates took over deleted namespaces ($n of 5)" ||
+	fail "creates took over deleted namespaces" "$(grep recycled "$T_TMP/body")"
+read -r took donor < <(sed -n "s/.*playground $P-\(n[0-9]\): took over the namespace of deleted $P-\(o[0-9]\)$/\1 \2/p" "$T_TMP/netd.log" | head -1)
+api GET "/v1/playgrounds/$P-$took"; body_has "a taken-over playground reads back ready" '"status":"ready"'
+host=$(grep -o '"hostDevice":"[^"]*"' "$T_TMP/body" | cut -d'"' -f4)
+api GET "/v1/playgrounds/$P-$took/stats"; body_has "its counters start from zero" '"passPackets":0'
+ip -n "pg-$P-$took" -o link show t-vm-0 >/dev/null 2>&1 && [ -n "$host" ] &&
+	ip -n "$HOST" -o link show "$host" >/dev/null 2>&1 &&
+	[ -n "$donor" ] && [ ! -e "/run/netns/pg-$P-$donor" ] &&
+	pass "its namespace and uplink carry its name" ||
+	fail "its namespace and uplink carry its name" "$host; $(ip netns list | grep "$P-" | tr '\n' ' ')"
+for i in 1 2 3 4 5; do api DELETE "/v1/playgrounds/$P-n$i"; done
+expect_code "and deleted" 204
+[ -z "$(leftovers "$P-")" ] && pass "nothing left of the ten" || fail "nothing left of the ten" "$(leftovers "$P-")"
+
 stop_netd
 [ "$NETD_STATUS" -eq 0 ] && pass "netd stops on SIGTERM, no leak" || fail "netd stops on SIGTERM, no leak" "exit $NETD_STATUS: $(tail -20 "$T_TMP/netd.log")"
 [ ! -e "$PLAYNET_SOCKET" ] && pass "socket removed" || fail "socket removed"

@@ -1,0 +1,414 @@
+/*
+ * fabric_recycle: a create that takes over the namespace of a playground
+ * being deleted. What the new playground must have of its own (names,
+ * aliases, guard policies, counters, transit record) and must not inherit
+ * (the old one's neighbours and tracked connections), read back from the
+ * kernel, the pinned maps and the state dir; what may not be taken over;
+ * and every step failed in turn, which must leave the old playground as it
+ * was or both gone. Needs root; runs in a host netns of its own and removes
+ * what it made even when a check fails.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../unit/testutil.h"
+
+#include "fabric.h"
+#include "guard.h"
+#include "link.h"
+#include "netns.h"
+#include "plan.h"
+
+static const char manifest_text[] =
+	"kind: playground\n"
+	"playground:\n"
+	"  networks:\n"
+	"    - {name: lan, subnet: 10.20.0.0/24}\n"
+	"    - {name: priv, subnet: 10.30.0.0/24, private: true}\n"
+	"  machines:\n"
+	"    - name: vm-a\n"
+	"      network: {interfaces: [{network: lan}, {network: priv}]}\n"
+	"    - name: vm-b\n"
+	"      network: {interfaces: [{network: priv}]}\n";
+
+/* The same networks, one machine fewer: another shape. */
+static const char other_text[] =
+	"kind: playground\n"
+	"playground:\n"
+	"  networks:\n"
+	"    - {name: lan, subnet: 10.20.0.0/24}\n"
+	"    - {name: priv, subnet: 10.30.0.0/24, private: true}\n"
+	"  machines:\n"
+	"    - name: vm-a\n"
+	"      network: {interfaces: [{network: lan}, {network: priv}]}\n";
+
+static struct {
+	char host[32];
+	char state_dir[64];
+	char pin_dir[64];
+	struct fabric f;
+	int hns;
+	struct nl_sock *hsk; /* in the host netns */
+} W = { .hns = -1 };
+
+#define NEED_ROOT()                                                            \
+	do {                                                                   \
+		if (geteuid() != 0)                                            \
+			skip();                                                \
+	} while (0)
+
+static int setup(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		return 0;
+	snprintf(W.host, sizeof(W.host), "pnk-r%d", getpid());
+	snprintf(W.pin_dir, sizeof(W.pin_dir), "%s/playnet-kr-%d", GUARD_PIN_ROOT, getpid());
+	snprintf(W.state_dir, sizeof(W.state_dir), "/tmp/playnet-recycle.XXXXXX");
+	if (!mkdtemp(W.state_dir) || netns_create(W.host) < 0)
+		return -1;
+	const struct fabric_opts o = {
+		.state_dir = W.state_dir,
+		.host_netns = W.host,
+		.tap_uid = -1,
+		.tap_gid = -1,
+		.pool = 0x64400000, /* 100.64.0.0/10 */
+		.pool_prefix = 10,
+		.pin_dir = W.pin_dir,
+	};
+	if (fabric_open(&W.f, &o) < 0) {
+		fprintf(stderr, "open: %s\n", W.f.err);
+		return -1;
+	}
+	W.hns = netns_open(W.host);
+	return W.hns < 0 || link_sock_open(W.hns, &W.hsk) < 0 ? -1 : 0;
+}
+
+/* Every playground of the state dir, then the host netns. */
+static int delete_one(const char *name, void *arg)
+{
+	(void)arg;
+	if (fabric_delete(&W.f, name) < 0)
+		fprintf(stderr, "delete %s: %s\n", name, W.f.err);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		return 0;
+	W.f.fail_step = 0;
+	state_list(W.state_dir, delete_one, NULL);
+	link_sock_close(W.hsk);
+	if (W.hns >= 0)
+		close(W.hns);
+	fabric_close(&W.f);
+	netns_delete(W.host);
+	guard_unpin(W.pin_dir);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", W.state_dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void plan_of(const char *text, const char *name, struct plan *p)
+{
+	const struct manifest_limits lim = MANIFEST_LIMITS_DEFAULT;
+	struct manifest m;
+	struct diag d;
+	diag_init(&d, "t");
+	assert_int_equal(manifest_parse(text, strlen(text), &lim, &m, &d), 0);
+	assert_int_equal(plan_build(&m, name, p, &d), 0);
+	manifest_free(&m);
+	diag_free(&d);
+}
+
+/* A playground made and then marked deleting, as netd's queue holds it. */
+static void deleted_playground(const char *text, const char *name, struct plan *p)
+{
+	plan_of(text, name, p);
+	if (fabric_create(&W.f, p, text) < 0)
+		fail_msg("create %s: %s", name, W.f.err);
+	uint64_t shape = 0;
+	assert_int_equal(fabric_mark_deleting(&W.f, name, &shape), 1);
+	assert_true(shape == fabric_shape(text));
+}
+
+static uint64_t cookie_of(const char *ns)
+{
+	uint64_t c = 0;
+	int fd = netns_open(ns);
+	assert_true(fd >= 0);
+	assert_int_equal(netns_cookie(fd, &c), 0);
+	close(fd);
+	return c;
+}
+
+/* CPU 0's copy of the slot of dev (in nsfd's namespace); with bump, its
+ * pass counter raised first, as traffic would. */
+static struct guard_port slot_of(int nsfd, const char *dev, bool bump)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/guard_index", W.pin_dir);
+	int index = bpf_obj_get(path);
+	snprintf(path, sizeof(path), "%s/guard_slots", W.pin_dir);
+	int slots = bpf_obj_get(path);
+	assert_true(index >= 0 && slots >= 0);
+	struct guard_key k = { 0 };
+	int saved = netns_enter(nsfd);
+	k.ifindex = (uint32_t)if_nametoindex(dev);
+	netns_leave(saved);
+	uint64_t cookie = 0;
+	assert_int_equal(netns_cookie(nsfd, &cookie), 0);
+	k.netns_cookie = cookie;
+	uint32_t slot = 0;
+	assert_int_equal(bpf_map_lookup_elem(index, &k, &slot), 0);
+	size_t size = (sizeof(struct guard_port) + 7) & ~(size_t)7;
+	int ncpus = libbpf_num_possible_cpus();
+	char *vals = calloc((size_t)ncpus, size);
+	assert_non_null(vals);
+	assert_int_equal(bpf_map_lookup_elem(slots, &slot, vals), 0);
+	if (bump) {
+		((struct guard_port *)vals)->pass_packets += 7;
+		assert_int_equal(bpf_map_update_elem(slots, &slot, vals, BPF_ANY), 0);
+	}
+	struct guard_port p;
+	memcpy(&p, vals, sizeof(p));
+	free(vals);
+	close(index);
+	close(slots);
+	return p;
+}
+
+static long read_long(int nsfd, const char *path)
+{
+	char buf[32] = "";
+	int fd = netns_open_file(nsfd, path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_true(read(fd, buf, sizeof(buf) - 1) > 0);
+	close(fd);
+	return atol(buf);
+}
+
+/* A UDP datagram from pg-P to its own gateway: a tracked connection. */
+static void track_one(int nsfd, uint32_t gateway)
+{
+	int fd = netns_socket(nsfd, AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9),
+				  .sin_addr.s_addr = htonl(gateway) };
+	assert_true(sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)) == 1);
+	close(fd);
+}
+
+static int transit_owner(long index, const char *name, void *arg)
+{
+	char *out = arg;
+	if (index == atol(out))
+		snprintf(out, 64, "%s", name);
+	return 0;
+}
+
+static void t_recycle(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	struct plan a, b;
+	deleted_playground(manifest_text, "ra", &a);
+	plan_of(manifest_text, "rb", &b);
+	struct state_record ra;
+	assert_int_equal(state_read(W.state_dir, "ra", &ra), 0);
+	long transit = ra.transit_index;
+	state_record_free(&ra);
+	uint64_t cookie = cookie_of(a.netns);
+	int host_idx = link_ifindex(W.hsk, a.uplink_host);
+	assert_true(host_idx > 0);
+
+	/* What a's machines leave: counters, a neighbour, a connection. */
+	int ans = netns_open(a.netns);
+	assert_true(ans >= 0);
+	const struct plan_interface *tap = &a.machines[0].interfaces[0];
+	assert_int_equal(slot_of(ans, tap->device, true).pass_packets, 7);
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd),
+		 "ip -n %s neigh add 10.20.0.77 lladdr 02:00:00:00:00:77 dev %s nud reachable",
+		 a.netns, a.networks[0].bridge);
+	assert_int_equal(system(cmd), 0);
+	track_one(ans, a.networks[0].gateway);
+	assert_true(read_long(ans, "/proc/sys/net/netfilter/nf_conntrack_count") > 0);
+	close(ans);
+
+	if (fabric_recycle(&W.f, "ra", &b, manifest_text) < 0)
+		fail_msg("recycle: %s", W.f.err);
+
+	/* a is gone by every name; b has its namespace, uplink and /31 */
+	assert_false(netns_exists(a.netns));
+	assert_int_equal(link_ifindex(W.hsk, a.uplink_host), -ENODEV);
+	assert_int_equal(state_read(W.state_dir, "ra", &ra), -ENOENT);
+	assert_true(cookie_of(b.netns) == cookie);
+	assert_int_equal(link_ifindex(W.hsk, b.uplink_host), host_idx);
+	struct state_record rb;
+	assert_int_equal(state_read(W.state_dir, "rb", &rb), 0);
+	assert_int_equal(rb.phase, STATE_READY);
+	assert_int_equal(rb.transit_index, transit);
+	assert_string_equal(rb.manifest, manifest_text);
+	state_record_free(&rb);
+	char owner[64];
+	snprintf(owner, sizeof(owner), "%ld", transit);
+	assert_int_equal(state_transit_each(W.state_dir, transit_owner, owner), 0);
+	assert_string_equal(owner, "rb");
+
+	/* b's marks, which recovery goes by */
+	char want[128], alias[256];
+	fabric_owner_alias(&W.f, "rb", want, sizeof(want));
+	assert_int_equal(link_alias(W.hsk, b.uplink_host, alias, sizeof(alias)), 0);
+	assert_string_equal(alias, want);
+	int bns = netns_open(b.netns);
+	struct nl_sock *bsk = NULL;
+	assert_int_equal(link_sock_open(bns, &bsk), 0);
+	assert_int_equal(link_alias(bsk, "lo", alias, sizeof(alias)), 0);
+	assert_string_equal(alias, want);
+	link_sock_close(bsk);
+
+	/* b's MACs in the guards, counters from zero; none of a's leftovers */
+	for (size_t i = 0; i < b.n_machines; i++)
+		for (size_t j = 0; j < b.machines[i].n_interfaces; j++) {
+			const struct plan_interface *ifc = &b.machines[i].interfaces[j];
+			struct guard_port p = slot_of(bns, ifc->device, false);
+			assert_memory_equal(p.mac, ifc->mac, 6);
+			assert_int_equal(p.pass_packets, 0);
+		}
+	assert_memory_not_equal(a.machines[0].interfaces[0].mac, b.machines[0].interfaces[0].mac, 6);
+	struct guard_port up = slot_of(W.hns, b.uplink_host, false);
+	uint32_t host, inside;
+	fabric_transit_addrs(&W.f, transit, &host, &inside);
+	assert_int_equal(up.ipv4, htonl(inside));
+	snprintf(cmd, sizeof(cmd), "ip -n %s neigh show 10.20.0.77 | grep -q 02:00:00:00:00:77",
+		 b.netns);
+	assert_int_not_equal(system(cmd), 0);
+	assert_int_equal(read_long(bns, "/proc/sys/net/netfilter/nf_conntrack_count"), 0);
+	close(bns);
+
+	/* and the kernel has all of b's objects */
+	struct state_record rec;
+	assert_int_equal(state_read(W.state_dir, "rb", &rec), 0);
+	struct fabric_report r = { 0 };
+	assert_int_equal(fabric_inspect(&W.f, &b, &rec, &r), 0);
+	for (size_t i = 0; i < r.n_missing; i++)
+		fprintf(stderr, "missing: %s\n", r.missing[i]);
+	assert_int_equal(r.n_missing, 0);
+	fabric_report_free(&r);
+	state_record_free(&rec);
+	assert_int_equal(fabric_delete(&W.f, "rb"), 0);
+	plan_free(&a);
+	plan_free(&b);
+}
+
+/* Whether name's objects are all there (1), all gone (0), or some (-1). */
+static int presence(const struct plan *p)
+{
+	struct state_record rec;
+	bool recorded = state_read(W.state_dir, p->name, &rec) == 0;
+	if (recorded)
+		state_record_free(&rec);
+	bool ns = netns_exists(p->netns);
+	bool up = link_ifindex(W.hsk, p->uplink_host) > 0;
+	return recorded && ns && up ? 1 : !recorded && !ns && !up ? 0 : -1;
+}
+
+/* What cannot be taken over is left as it was. */
+static void t_refused(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	struct plan a, b, other;
+	deleted_playground(manifest_text, "na", &a);
+	plan_of(manifest_text, "nb", &b);
+	plan_of(other_text, "nb", &other);
+	assert_int_equal(fabric_recycle(&W.f, "na", &other, other_text), -ESTALE);
+	assert_int_equal(fabric_recycle(&W.f, "no-such", &b, manifest_text), -ESTALE);
+
+	/* b exists: a conflict, as a create would say */
+	assert_int_equal(fabric_create(&W.f, &b, manifest_text), 0);
+	assert_int_equal(fabric_recycle(&W.f, "na", &b, manifest_text), -EEXIST);
+	assert_int_equal(fabric_delete(&W.f, "nb"), 0);
+
+	/* a bridge already taken apart */
+	assert_int_equal(fabric_shed(&W.f, "na"), 1);
+	assert_int_equal(fabric_recycle(&W.f, "na", &b, manifest_text), -ESTALE);
+	assert_int_equal(presence(&a), 1);
+	assert_int_equal(presence(&b), 0);
+
+	/* a playground not being deleted */
+	assert_int_equal(fabric_delete(&W.f, "na"), 0);
+	assert_int_equal(fabric_create(&W.f, &a, manifest_text), 0);
+	assert_int_equal(fabric_recycle(&W.f, "na", &b, manifest_text), -ESTALE);
+	assert_int_equal(presence(&a), 1);
+	assert_int_equal(presence(&b), 0);
+	assert_int_equal(fabric_delete(&W.f, "na"), 0);
+	plan_free(&a);
+	plan_free(&b);
+	plan_free(&other);
+}
+
+/* Each step failed in turn: the old playground as it was, or both gone,
+ * and never a transit /31 left behind. */
+static void t_fail_each_step(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	int kept = 0, removed = 0, step;
+	for (step = 1; step < 100; step++) {
+		struct plan a, b;
+		char an[16], bn[16];
+		snprintf(an, sizeof(an), "fa%d", step);
+		snprintf(bn, sizeof(bn), "fb%d", step);
+		deleted_playground(manifest_text, an, &a);
+		plan_of(manifest_text, bn, &b);
+		W.f.fail_step = step;
+		int e = fabric_recycle(&W.f, an, &b, manifest_text);
+		W.f.fail_step = 0;
+		if (e == 0) {
+			assert_int_equal(presence(&b), 1);
+			assert_int_equal(presence(&a), 0);
+		} else {
+			assert_int_equal(e, -ECANCELED);
+			assert_int_equal(presence(&b), 0);
+			int pa = presence(&a);
+			assert_int_not_equal(pa, -1);
+			kept += pa == 1;
+			removed += pa == 0;
+		}
+		assert_int_equal(fabric_delete(&W.f, an), 0);
+		assert_int_equal(fabric_delete(&W.f, bn), 0);
+		plan_free(&a);
+		plan_free(&b);
+		if (e == 0)
+			break;
+	}
+	assert_true(step < 100);
+	assert_true(kept > 0 && removed > 0);
+	/* no transit /31 is left allocated */
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "ls -A %s/transit | grep -q .", W.state_dir);
+	assert_int_not_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_recycle),
+		cmocka_unit_test(t_refused),
+		cmocka_unit_test(t_fail_each_step),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
