@@ -203,30 +203,42 @@ serial_s=$(floor serial)
 # the kernel are done with them. Each probe is a new name: a PUT of a name
 # whose delete is still queued first finishes that delete (the name, its
 # host link and netns must be free), which is a delete's cost, not a create's.
-api up "$CHURN" "a${tag}c" >/dev/null
-t0=$EPOCHREALTIME
-{ api down "$CHURN" "a${tag}c" >"$work/churn.down"; echo "$EPOCHREALTIME" >"$work/churn.api-done"; } &
-deleter=$!
-: >"$work/churn.probe"
-probes=0
-churning() { compgen -G "$work/api/a${tag}c*.json" >/dev/null; } # records go last
-while kill -0 "$deleter" 2>/dev/null || churning; do
-	probes=$((probes + 1))
-	api cycle 1 "a${tag}p$probes-" >>"$work/churn.probe"
-	sleep 0.05
-done
-wait "$deleter"
-churn_s=$(awk -v a="${t0/./}" -v b="${EPOCHREALTIME/./}" 'BEGIN { printf "%.2f", (b - a) / 1e6 }')
-api_done_s=$(awk -v a="${t0/./}" -v b="$(tr -d . <"$work/churn.api-done")" 'BEGIN { printf "%.2f", (b - a) / 1e6 }')
-settle
-probe=$(pick create "$work/churn.probe" | stats)
-read -r pm pp pn <<<"$probe"
+# Twice: probes of the same manifest, which netd builds by taking over the
+# namespace of a queued delete, and probes each of a manifest of its own
+# (the same objects, another title), which netd builds from scratch.
+recycled() { curl -s --unix-socket "$work/netd.sock" http://netd/metrics | awk '$1 == "playnet_creates_recycled_total" { print $2 }'; }
+churn() { # ID same|own: "median p99 n all_gone_s api_done_s recycled"
+	local id=$1 t0 deleter probes=0 r0 gone done_s probe=$MANIFEST
+	r0=$(recycled)
+	api up "$CHURN" "a${tag}$id" >/dev/null
+	t0=$EPOCHREALTIME
+	{ api down "$CHURN" "a${tag}$id" >"$work/churn$id.down"; echo "$EPOCHREALTIME" >"$work/churn$id.api-done"; } &
+	deleter=$!
+	: >"$work/churn$id.probe"
+	while kill -0 "$deleter" 2>/dev/null || compgen -G "$work/api/a${tag}$id*.json" >/dev/null; do # records go last
+		probes=$((probes + 1))
+		if [ "$2" = own ]; then
+			probe=$work/probe.yaml
+			sed "s/^title: .*/title: Churn probe $probes/" "$MANIFEST" >"$probe"
+		fi
+		MANIFEST=$probe api cycle 1 "a${tag}p$id$probes-" >>"$work/churn$id.probe"
+		sleep 0.05
+	done
+	wait "$deleter"
+	gone=$(awk -v a="${t0/./}" -v b="${EPOCHREALTIME/./}" 'BEGIN { printf "%.2f", (b - a) / 1e6 }')
+	done_s=$(awk -v a="${t0/./}" -v b="$(tr -d . <"$work/churn$id.api-done")" 'BEGIN { printf "%.2f", (b - a) / 1e6 }')
+	settle
+	echo "$(pick create "$work/churn$id.probe" | stats) $gone $done_s $(($(recycled) - r0))"
+}
+read -r pm pp pn churn_s api_done_s prec <<<"$(churn s same)"
+read -r om op on ochurn_s oapi_done_s orec <<<"$(churn o own)"
 echo
 echo "3. Churn: $CHURN playgrounds deleted through the API while a client creates"
-echo "  creates meanwhile: median $pm ms, p99 $pp ms (n=$pn)"
-echo "  all $CHURN gone from the kernel after $churn_s s (API calls done after $api_done_s s);"
-echo "  the kernel alone, nothing else running: $floor_s s handed over at once (× $(ratio "$churn_s" "$floor_s")),"
-echo "  $serial_s s one after another (× $(ratio "$churn_s" "$serial_s"))"
+echo "  the kernel alone, nothing else running: $floor_s s handed over at once, $serial_s s one after another"
+echo "  creates of the same manifest ($prec of $pn took over a deleted namespace):"
+echo "    median $pm ms, p99 $pp ms; all $CHURN gone after $churn_s s (× $(ratio "$churn_s" "$serial_s") the serial floor; API calls done after $api_done_s s)"
+echo "  creates each of a manifest of its own ($orec of $on took over one):"
+echo "    median $om ms, p99 $op ms; all $CHURN gone after $ochurn_s s (× $(ratio "$ochurn_s" "$serial_s") the serial floor; API calls done after $oapi_done_s s)"
 stop_netd
 
 # --- 4. guards ---------------------------------------------------------------
@@ -270,8 +282,12 @@ tool_json() { # NAME
 	printf '},\n"scale": {"playgrounds": %s, "first100_median_ms": %s, "last100_median_ms": %s, "netd_rss_kb_rest": %s, "netd_rss_kb_up": %s, "netd_fds_rest": %s, "netd_fds_up": %s, "kernel_kb_per_playground": %s, "delete_all_s": %s, "raw_create_us": [%s]},\n' \
 		"$SCALE" "$(med "$first")" "$(med "$last")" "$rss0" "$rss1" "$fds0" "$fds1" "$kmem" "$scale_down_s" \
 		"$(pick create "$work/scale.up" | paste -sd,)"
-	printf '"churn": {"playgrounds": %s, "create_median_ms": %s, "create_p99_ms": %s, "creates": %s, "all_gone_s": %s, "api_done_s": %s, "kernel_floor_all_s": %s, "kernel_floor_serial_s": %s, "raw_create_us": [%s]},\n' \
-		"$CHURN" "$pm" "$pp" "$pn" "$churn_s" "$api_done_s" "$floor_s" "$serial_s" "$(pick create "$work/churn.probe" | paste -sd,)"
+	printf '"churn": {"playgrounds": %s, "kernel_floor_all_s": %s, "kernel_floor_serial_s": %s,\n' \
+		"$CHURN" "$floor_s" "$serial_s"
+	printf '  "same_manifest": {"create_median_ms": %s, "create_p99_ms": %s, "creates": %s, "recycled": %s, "all_gone_s": %s, "api_done_s": %s, "raw_create_us": [%s]},\n' \
+		"$pm" "$pp" "$pn" "$prec" "$churn_s" "$api_done_s" "$(pick create "$work/churns.probe" | paste -sd,)"
+	printf '  "own_manifest": {"create_median_ms": %s, "create_p99_ms": %s, "creates": %s, "recycled": %s, "all_gone_s": %s, "api_done_s": %s, "raw_create_us": [%s]}},\n' \
+		"$om" "$op" "$on" "$orec" "$ochurn_s" "$oapi_done_s" "$(pick create "$work/churno.probe" | paste -sd,)"
 	printf '"guards": {"tap_ns": %s, "uplink_ns": %s, "test_run_floor_ns": %s, "iperf_ratio_on_off": %s}}\n' \
 		"${tap_ns:-null}" "${uplink_ns:-null}" "${floor_ns:-null}" "${iperf_ratio:-null}"
 } >"$OUT/results.json"
