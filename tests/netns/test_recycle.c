@@ -28,28 +28,21 @@
 #include "netns.h"
 #include "plan.h"
 
-static const char manifest_text[] =
-	"kind: playground\n"
-	"playground:\n"
-	"  networks:\n"
-	"    - {name: lan, subnet: 10.20.0.0/24}\n"
-	"    - {name: priv, subnet: 10.30.0.0/24, private: true}\n"
-	"  machines:\n"
-	"    - name: vm-a\n"
+/* Two shapes: one machine, and the same with another. */
+#define ONE_MACHINE                                                            \
+	"kind: playground\n"                                                   \
+	"playground:\n"                                                        \
+	"  networks:\n"                                                        \
+	"    - {name: lan, subnet: 10.20.0.0/24}\n"                            \
+	"    - {name: priv, subnet: 10.30.0.0/24, private: true}\n"            \
+	"  machines:\n"                                                        \
+	"    - name: vm-a\n"                                                   \
 	"      network: {interfaces: [{network: lan}, {network: priv}]}\n"
+
+static const char other_text[] = ONE_MACHINE;
+static const char manifest_text[] = ONE_MACHINE
 	"    - name: vm-b\n"
 	"      network: {interfaces: [{network: priv}]}\n";
-
-/* The same networks, one machine fewer: another shape. */
-static const char other_text[] =
-	"kind: playground\n"
-	"playground:\n"
-	"  networks:\n"
-	"    - {name: lan, subnet: 10.20.0.0/24}\n"
-	"    - {name: priv, subnet: 10.30.0.0/24, private: true}\n"
-	"  machines:\n"
-	"    - name: vm-a\n"
-	"      network: {interfaces: [{network: lan}, {network: priv}]}\n";
 
 static struct {
 	char host[32];
