@@ -205,10 +205,11 @@ serial_s=$(floor serial)
 # host link and netns must be free), which is a delete's cost, not a create's.
 # Twice: probes of the same manifest, which netd builds by taking over the
 # namespace of a queued delete, and probes each of a manifest of its own
-# (the same objects, another title), which netd builds from scratch.
+# (the same objects, a comment added: bench_api -u), which netd builds
+# from scratch.
 recycled() { curl -s --unix-socket "$work/netd.sock" http://netd/metrics | awk '$1 == "playnet_creates_recycled_total" { print $2 }'; }
 churn() { # ID same|own: "median p99 n all_gone_s api_done_s recycled"
-	local id=$1 t0 deleter probes=0 r0 gone done_s probe=$MANIFEST
+	local id=$1 t0 deleter probes=0 r0 gone done_s own=()
 	r0=$(recycled)
 	api up "$CHURN" "a${tag}$id" >/dev/null
 	t0=$EPOCHREALTIME
@@ -217,11 +218,8 @@ churn() { # ID same|own: "median p99 n all_gone_s api_done_s recycled"
 	: >"$work/churn$id.probe"
 	while kill -0 "$deleter" 2>/dev/null || compgen -G "$work/api/a${tag}$id*.json" >/dev/null; do # records go last
 		probes=$((probes + 1))
-		if [ "$2" = own ]; then
-			probe=$work/probe.yaml
-			sed "s/^title: .*/title: Churn probe $probes/" "$MANIFEST" >"$probe"
-		fi
-		MANIFEST=$probe api cycle 1 "a${tag}p$id$probes-" >>"$work/churn$id.probe"
+		[ "$2" = own ] && own=(-u)
+		api cycle 1 "a${tag}p$id$probes-" "${own[@]}" >>"$work/churn$id.probe"
 		sleep 0.05
 	done
 	wait "$deleter"

@@ -54,14 +54,25 @@ api -m cycle -n 20 -c "$CLIENTS" >/dev/null
 quiet
 fds0=$(fds) rss0=$(rss)
 echo "soak: $CYCLES create/delete cycles, $CLIENTS clients; netd after warm-up: $fds0 fds, RSS $rss0 kB"
+# Half the clients PUT the manifest as it is, and their creates mostly take
+# over the namespaces of the deletes queued before them; the other half
+# each PUT a text of its own (-u), built from scratch every time.
+recycled() { curl -s --unix-socket "$PLAYNET_SOCKET" http://netd/metrics | awk '$1 == "playnet_creates_recycled_total" { print $2 }'; }
+r0=$(recycled)
 t0=$EPOCHREALTIME
-api -m cycle -n $((CYCLES / CLIENTS)) -c "$CLIENTS" >"$work/soak.txt"
+half=$((CLIENTS / 2))
+api -m cycle -n $((CYCLES / CLIENTS)) -c "$half" >"$work/soak.txt" &
+same=$!
+"build/bench/bench_api" -p "s$$u" -u -m cycle -n $((CYCLES / CLIENTS)) -c $((CLIENTS - half)) \
+	"$PLAYNET_SOCKET" "$MANIFEST" >"$work/soak-own.txt"
+wait "$same"
+cat "$work/soak-own.txt" >>"$work/soak.txt"
 quiet
 secs=$(awk -v a="${t0/./}" -v b="${EPOCHREALTIME/./}" 'BEGIN { printf "%.0f", (b - a) / 1e6 }')
 fds1=$(fds) rss1=$(rss)
 creates=$(grep -c '^create' "$work/soak.txt")
 deletes=$(grep -c '^delete' "$work/soak.txt")
-echo "done in $secs s: $creates creates (201), $deletes deletes (204)"
+echo "done in $secs s: $creates creates (201), $deletes deletes (204); $(($(recycled) - r0)) creates took over a deleted namespace"
 echo "netd after: $fds1 fds, RSS $rss1 kB"
 
 fail=0
