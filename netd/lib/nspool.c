@@ -3,10 +3,10 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <sys/resource.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
