@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # make soak: CYCLES create/delete cycles of manifests/bench-reference.yaml
-# through netd's API, CLIENTS clients at once, then a check that nothing is
-# left (namespace, link, nftables table, BPF attachment or map entry,
-# transit allocation, state file) and that netd's fd count and resident
-# memory are back within 5% of where they were after a warm-up. Its own
-# host netns, state dir and bpffs dir, removed after even on failure. Exit
-# status 1 when something is left or has grown.
+# through netd's API, CLIENTS clients at once (half of them building every
+# playground from scratch, half mostly taking over the namespaces of queued
+# deletes), then a check that nothing is left (namespace, link, nftables
+# table, BPF attachment or map entry, transit allocation, state file) and
+# that netd's fd count and resident memory are back within 5% of where they
+# were after a warm-up. Its own host netns, state dir and bpffs dir, removed
+# after even on failure. Exit status 1 when something is left or has grown.
 # usage: scripts/soak.sh   (SOAK_CYCLES, default 10000; SOAK_CLIENTS, 8)
 set -euo pipefail
 cd "$(dirname "$0")/.."
