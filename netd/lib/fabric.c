@@ -1113,9 +1113,10 @@ int fabric_recycle(struct fabric *f, const char *old, const struct plan *p, cons
 	/* Undo: both go, by name, whichever names the objects had got to. */
 	char saved[sizeof(f->err)];
 	memcpy(saved, f->err, sizeof(saved));
-	if (fabric_teardown(f, p->name, f->host_nsfd, false) < 0 ||
-	    fabric_teardown(f, old, f->host_nsfd, false) < 0)
+	if (fabric_teardown(f, p->name, f->host_nsfd, false) < 0)
 		log_warn("undo of %s incomplete: %s", p->name, f->err);
+	if (fabric_teardown(f, old, f->host_nsfd, false) < 0)
+		log_warn("undo of %s incomplete: %s", old, f->err);
 	state_transit_free(f->o.state_dir, transit);
 	state_remove(f->o.state_dir, p->name);
 	state_remove(f->o.state_dir, old);
