@@ -305,16 +305,26 @@ static int build_bridges(struct build *b)
 	return 0;
 }
 
+/* The guard key of link dev, found through sk, whose namespace is cookie's. */
+static int link_key(struct nl_sock *sk, uint64_t cookie, const char *dev, struct guard_key *k)
+{
+	int idx = link_ifindex(sk, dev);
+	if (idx < 0)
+		return idx;
+	*k = (struct guard_key){ .netns_cookie = cookie, .ifindex = (uint32_t)idx };
+	return 0;
+}
+
 /* The guard of a machine's port in pg-P, a tap or a veth's bridge end, in
  * a slot the port's netdev group must then name; before the port is up,
  * as its ingress qdisc then costs no grace period. */
 static int build_port_guard(struct build *b, const struct plan_interface *ifc, uint32_t *slot)
 {
-	int idx = link_ifindex(b->sk, ifc->device);
-	if (idx < 0)
-		return fabric_fail(b->f, idx, "find %s", ifc->device);
-	const struct guard_key k = { .netns_cookie = b->cookie, .ifindex = (uint32_t)idx };
-	int e = FAB_DO(b->f, guard_slot(b->guard, &k, slot), "a guard slot for %s", ifc->device);
+	struct guard_key k;
+	int e = link_key(b->sk, b->cookie, ifc->device, &k);
+	if (e < 0)
+		return fabric_fail(b->f, e, "find %s", ifc->device);
+	e = FAB_DO(b->f, guard_slot(b->guard, &k, slot), "a guard slot for %s", ifc->device);
 	if (e == 0)
 		e = FAB_DO(b->f, guard_attach_port(b->guard, b->sk, &k, *slot, ifc->mac,
 						    ifc->address, port_guard_flags(ifc)),
@@ -945,25 +955,20 @@ static bool recyclable(const struct fabric *f, const struct state_record *old,
 	return true;
 }
 
-/* A port's guard key and slot, the port looked up by name in pg-P. */
+/* The guard key and slot a link already has: a port in pg-P, or the
+ * uplink's host end. */
 static int port_slot(struct build *b, const struct plan_interface *ifc, struct guard_key *k,
 		     uint32_t *slot)
 {
-	int idx = link_ifindex(b->sk, ifc->device);
-	if (idx < 0)
-		return idx;
-	*k = (struct guard_key){ .netns_cookie = b->cookie, .ifindex = (uint32_t)idx };
-	return guard_slot_of(b->guard, k, slot);
+	int e = link_key(b->sk, b->cookie, ifc->device, k);
+	return e < 0 ? e : guard_slot_of(b->guard, k, slot);
 }
 
 static int uplink_slot(struct build *b, const char *host_end, struct guard_key *k,
 		       uint32_t *slot)
 {
-	int idx = link_ifindex(b->host, host_end);
-	if (idx < 0)
-		return idx;
-	*k = (struct guard_key){ .netns_cookie = b->f->host_cookie, .ifindex = (uint32_t)idx };
-	return guard_slot_of(b->guard, k, slot);
+	int e = link_key(b->host, b->f->host_cookie, host_end, k);
+	return e < 0 ? e : guard_slot_of(b->guard, k, slot);
 }
 
 /* Opens OLD's namespace into b; -ESTALE unless it still holds every
