@@ -271,6 +271,12 @@ int state_list(const char *dir, int (*fn)(const char *name, void *arg), void *ar
 	return r;
 }
 
+/* The file that records transit allocation index. */
+static int transit_file(const char *dir, long index, char *buf, size_t len)
+{
+	return snprintf(buf, len, "%s/transit/%ld", dir, index) >= (int)len ? -ENAMETOOLONG : 0;
+}
+
 int state_transit_alloc(const char *dir, const char *name, long max, long from, long *index)
 {
 	if (from < 0 || from >= max)
@@ -278,7 +284,8 @@ int state_transit_alloc(const char *dir, const char *name, long max, long from, 
 	for (long tried = 0; tried < max; tried++) {
 		long i = (from + tried) % max;
 		char path[PATH_MAX];
-		snprintf(path, sizeof(path), "%s/transit/%ld", dir, i);
+		if (transit_file(dir, i, path, sizeof(path)) < 0)
+			return -ENAMETOOLONG;
 		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 		if (fd < 0 && errno == EEXIST)
 			continue;
@@ -304,7 +311,8 @@ int state_transit_free(const char *dir, long index)
 	if (index < 0)
 		return 0;
 	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/transit/%ld", dir, index);
+	if (transit_file(dir, index, path, sizeof(path)) < 0)
+		return -ENAMETOOLONG;
 	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
@@ -312,7 +320,7 @@ int state_transit_give(const char *dir, long index, const char *name)
 {
 	char sub[PATH_MAX], path[PATH_MAX];
 	snprintf(sub, sizeof(sub), "%s/transit", dir);
-	if (snprintf(path, sizeof(path), "%s/transit/%ld", dir, index) >= (int)sizeof(path))
+	if (transit_file(dir, index, path, sizeof(path)) < 0)
 		return -ENAMETOOLONG;
 	if (access(path, F_OK) < 0)
 		return -errno;
