@@ -528,7 +528,6 @@ static void t_shed(void **state)
 	assert_int_equal(fabric_shed(&W.f, "no-such-playground"), 0);
 }
 
-/* Last: delete, then nothing of the playground is left anywhere. */
 static int prep_forwarding(int nsfd)
 {
 	return netns_sysctl(nsfd, "net/ipv4/ip_forward", "1");
@@ -591,6 +590,7 @@ static void t_spare_namespaces(void **state)
 	nspool_stop(p);
 }
 
+/* Last: delete, then nothing of the playground is left anywhere. */
 static void t_delete(void **state)
 {
 	(void)state;
