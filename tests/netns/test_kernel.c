@@ -533,6 +533,41 @@ static int prep_forwarding(int nsfd)
 	return netns_sysctl(nsfd, "net/ipv4/ip_forward", "1");
 }
 
+/* Sysctls land in the namespace named, not the caller's; a missing one is
+ * an error unless optional, and the index says which. */
+static void t_sysctls(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	const char *key = "/proc/sys/net/ipv4/conf/default/arp_ignore";
+	char here[4] = "", there[4] = "", want[2] = "";
+	int fd = open(key, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0 && read(fd, here, sizeof(here) - 1) > 0);
+	close(fd);
+	want[0] = here[0] == '2' ? '1' : '2';
+	int ns = netns_new();
+	assert_true(ns >= 0);
+	const struct netns_sysctl s[] = {
+		{ key + strlen("/proc/sys/"), want, false },
+		{ "net/no-such-module/knob", "1", true },
+		{ "net/ipv4/no-such-knob", "1", false },
+	};
+	size_t bad = 99;
+	assert_int_equal(netns_sysctls(ns, s, 2, &bad), 0);
+	assert_int_equal(netns_sysctls(ns, s, 3, &bad), -ENOENT);
+	assert_int_equal(bad, 2);
+	fd = netns_open_file(ns, key, O_RDONLY);
+	assert_true(fd >= 0 && read(fd, there, sizeof(there) - 1) > 0);
+	close(fd);
+	close(ns);
+	assert_int_equal(there[0], want[0]);
+	fd = open(key, O_RDONLY | O_CLOEXEC);
+	char after[4] = "";
+	assert_true(fd >= 0 && read(fd, after, sizeof(after) - 1) > 0);
+	close(fd);
+	assert_int_equal(after[0], here[0]);
+}
+
 /* A spare from the pool, waiting up to 5 s for its thread to make one. */
 static int take_spare(struct nspool *p)
 {
@@ -645,6 +680,7 @@ int main(void)
 		cmocka_unit_test(t_nftables),
 		cmocka_unit_test(t_state),
 		cmocka_unit_test(t_shed),
+		cmocka_unit_test(t_sysctls),
 		cmocka_unit_test(t_spare_namespaces),
 		cmocka_unit_test(t_delete),
 	};
