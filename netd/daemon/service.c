@@ -251,12 +251,19 @@ static int finish_now(struct service *s, const char *queued_name)
 	return e;
 }
 
+/* Where NAME's delete waits in the queue, or n_pending. */
+static size_t pending_index(const struct service *s, const char *name)
+{
+	size_t i = 0;
+	while (i < s->n_pending && strcmp(s->pending[i].name, name) != 0)
+		i++;
+	return i;
+}
+
 static bool queued(const struct service *s, const char *name)
 {
-	for (size_t i = 0; i < s->n_pending; i++)
-		if (strcmp(s->pending[i].name, name) == 0)
-			return true;
-	return s->draining && strcmp(s->draining, name) == 0;
+	return pending_index(s, name) < s->n_pending ||
+	       (s->draining && strcmp(s->draining, name) == 0);
 }
 
 /* Records the delete and queues the rest; -EAGAIN: to be done at once
@@ -281,33 +288,48 @@ static int queue_delete(struct service *s, const char *name)
 	return 0;
 }
 
+/* NAME's delete is queued, of a playground of that manifest: a PUT of it
+ * resets the playground where it stands instead of waiting for the kernel
+ * to destroy it (an orchestrator's delete and create again). */
+static bool resettable(const struct service *s, const char *name, const char *text)
+{
+	size_t i = pending_index(s, name);
+	return i < s->n_pending && s->pending[i].shape == fabric_shape(text);
+}
 
-/* The oldest queued delete of a playground made from the same manifest:
- * its namespace becomes p's if it can (fabric_recycle), which spares the
- * kernel a namespace to destroy and the create nearly all of its work. */
+/* A queued delete of a playground made from the same manifest, P's own
+ * first, else the oldest: its namespace becomes P's if it can
+ * (fabric_recycle), which spares the kernel a namespace to destroy and
+ * the create nearly all of its work. */
 static int recycle(struct service *s, const struct plan *p, const char *text)
 {
 	uint64_t shape = fabric_shape(text);
-	size_t i = 0;
-	while (i < s->n_pending && s->pending[i].shape != shape)
-		i++;
+	size_t i = pending_index(s, p->name);
+	if (i == s->n_pending || s->pending[i].shape != shape)
+		for (i = 0; i < s->n_pending && s->pending[i].shape != shape; i++)
+			;
 	if (i == s->n_pending)
 		return -ESTALE;
 	char donor[NAMING_PLAYGROUND_MAX + 1];
 	snprintf(donor, sizeof(donor), "%s", s->pending[i].name);
+	bool self = strcmp(donor, p->name) == 0;
 	int e = fabric_recycle(s->fabric, donor, p, text);
 	if (e == -ESTALE) {
 		s->pending[i].shape = 0; /* no use asking again */
 		return e;
 	}
 	struct state_record rec;
-	if (state_read(s->state_dir, donor, &rec) == 0)
+	if (!self && state_read(s->state_dir, donor, &rec) == 0)
 		state_record_free(&rec);
 	else
 		forget_pending(s, donor); /* taken over, or gone in the undo */
 	if (e == 0) {
 		s->recycled++;
-		log_info("playground %s: took over the namespace of deleted %s", p->name, donor);
+		if (self)
+			log_info("playground %s: deleted and created again where it stood", p->name);
+		else
+			log_info("playground %s: took over the namespace of deleted %s", p->name,
+				 donor);
 	}
 	return e;
 }
@@ -319,6 +341,9 @@ static int create(struct service *s, const struct plan *p, const char *text)
 		log_warn("playground %s: taking over a deleted namespace failed: %s", p->name,
 			 s->fabric->err);
 	if (e == 0 || e == -EEXIST)
+		return e;
+	/* its own delete, if still queued, ends before it is built again */
+	if ((e = finish_now(s, p->name)) < 0)
 		return e;
 	s->last_build = now_seconds();
 	return fabric_create(s->fabric, p, text);
@@ -334,14 +359,16 @@ static void svc_put(void *ctx, const char *name, const char *body, size_t len,
 	if (strlen(text) != len)
 		return api_error(r, 422, "invalid_manifest", "the manifest holds a NUL byte", 0, 0);
 
-	/* A delete of that name still under way is finished first. */
-	if (finish_now(s, name) < 0) {
+	/* A delete of that name still under way is finished first, unless
+	 * the playground can be reset where it stands. */
+	bool reset = resettable(s, name, text);
+	if (!reset && finish_now(s, name) < 0) {
 		s->errors[SERVICE_ERR_KERNEL]++;
 		return api_error(r, 500, "kernel", s->fabric->err, 0, 0);
 	}
 	/* PUT is idempotent: the same manifest again changes nothing. */
 	struct state_record rec;
-	if (state_read(s->state_dir, name, &rec) == 0) {
+	if (!reset && state_read(s->state_dir, name, &rec) == 0) {
 		bool same = strcmp(rec.manifest, text) == 0 && rec.phase == STATE_READY;
 		state_record_free(&rec);
 		if (same)

@@ -1007,6 +1007,8 @@ static int recycle_records(struct build *b, const char *old, const struct state_
 {
 	struct fabric *f = b->f;
 	const char *dir = f->o.state_dir;
+	if (strcmp(old, rec->name) == 0) /* its own: P's record replaced OLD's */
+		return 0;
 	int e = FAB_DO(f, state_transit_give(dir, rec->transit_index, rec->name),
 		       "give transit allocation %ld to %s", rec->transit_index, rec->name);
 	if (e == 0)
@@ -1043,8 +1045,8 @@ static int recycle_guards(struct build *b)
 		      "reset the guard of uplink %s", b->p->uplink_host);
 }
 
-/* OLD's names become P's; what OLD's machines left behind is forgotten. */
-static int recycle_kernel(struct build *b, const char *old_ns, const char *old_host)
+/* OLD's names become P's, each taken by P before OLD's goes. */
+static int recycle_names(struct build *b, const char *old_ns, const char *old_host)
 {
 	struct fabric *f = b->f;
 	const struct plan *p = b->p;
@@ -1057,6 +1059,15 @@ static int recycle_kernel(struct build *b, const char *old_ns, const char *old_h
 	if (e == 0)
 		e = FAB_DO(f, link_rename(b->host, old_host, p->uplink_host, b->owner_alias),
 			   "rename uplink %s to %s", old_host, p->uplink_host);
+	return e;
+}
+
+/* P gets OLD's objects; what OLD's machines left behind is forgotten. */
+static int recycle_kernel(struct build *b, const char *old_ns, const char *old_host)
+{
+	struct fabric *f = b->f;
+	const struct plan *p = b->p;
+	int e = strcmp(old_ns, p->netns) == 0 ? 0 : recycle_names(b, old_ns, old_host);
 	if (e == 0)
 		e = recycle_guards(b);
 	if (e == 0)
@@ -1071,7 +1082,8 @@ int fabric_recycle(struct fabric *f, const char *old, const struct plan *p, cons
 {
 	f->step = 0;
 	f->err[0] = '\0';
-	int e = check_absent(f, p);
+	bool self = strcmp(old, p->name) == 0;
+	int e = self ? 0 : check_absent(f, p);
 	if (e < 0)
 		return e;
 	struct state_record rec;
@@ -1120,7 +1132,7 @@ int fabric_recycle(struct fabric *f, const char *old, const struct plan *p, cons
 	memcpy(saved, f->err, sizeof(saved));
 	if (fabric_teardown(f, p->name, f->host_nsfd, false) < 0)
 		log_warn("undo of %s incomplete: %s", p->name, f->err);
-	if (fabric_teardown(f, old, f->host_nsfd, false) < 0)
+	if (!self && fabric_teardown(f, old, f->host_nsfd, false) < 0)
 		log_warn("undo of %s incomplete: %s", old, f->err);
 	state_transit_free(f->o.state_dir, transit);
 	state_remove(f->o.state_dir, p->name);

@@ -110,6 +110,8 @@ int fabric_released(struct fabric *f, const char *name);
  * the neighbours and tracked connections of OLD's machines are forgotten.
  * OLD's record goes, as its delete would have ended. No rtnl-heavy work:
  * what makes it cheap while the kernel destroys other namespaces.
+ * OLD may be P's own name: a playground deleted and created again with the
+ * same manifest is reset where it stands, its names kept.
  * -ESTALE: OLD cannot be taken over (another manifest or fabric, machine
  * namespaces, something missing). On any error, OLD is either as it was,
  * still recorded, or removed with whatever P had of it.

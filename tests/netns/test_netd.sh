@@ -140,9 +140,24 @@ ip -n "pg-$P-$took" -o link show t-vm-0 >/dev/null 2>&1 && [ -n "$host" ] &&
 	[ -n "$donor" ] && [ ! -e "/run/netns/pg-$P-$donor" ] &&
 	pass "its namespace and uplink carry its name" ||
 	fail "its namespace and uplink carry its name" "$host; $(ip netns list | grep "$P-" | tr '\n' ' ')"
+
+# Deleted and created again under its own name while its delete is queued
+# behind others: reset where it stands, the same namespace.
+for i in 1 2 3 4 5; do api PUT "/v1/playgrounds/$P-r$i" --data-binary "@$R"; done
+expect_code "five to reset" 201
+ino=$(stat -L -c %i "/run/netns/pg-$P-r5")
+for i in 1 2 3 4 5; do api DELETE "/v1/playgrounds/$P-r$i"; done
+api PUT "/v1/playgrounds/$P-r5" --data-binary "@$R"; expect_code "the last created again" 201
+grep -q "playground $P-r5: deleted and created again where it stood" "$T_TMP/netd.log" &&
+	[ "$(stat -L -c %i "/run/netns/pg-$P-r5")" = "$ino" ] &&
+	pass "reset where it stood, in the same namespace" ||
+	fail "reset where it stood, in the same namespace" "$(grep "$P-r5" "$T_TMP/netd.log" | tail -3)"
+api GET "/v1/playgrounds/$P-r5"; body_has "the reset playground reads back ready" '"status":"ready"'
+api GET "/v1/playgrounds/$P-r5/stats"; body_has "its counters start from zero" '"passPackets":0'
 for i in 1 2 3 4 5; do api DELETE "/v1/playgrounds/$P-n$i"; done
+api DELETE "/v1/playgrounds/$P-r5"
 expect_code "and deleted" 204
-[ -z "$(leftovers "$P-")" ] && pass "nothing left of the ten" || fail "nothing left of the ten" "$(leftovers "$P-")"
+[ -z "$(leftovers "$P-")" ] && pass "nothing left of the fifteen" || fail "nothing left of the fifteen" "$(leftovers "$P-")"
 
 stop_netd
 [ "$NETD_STATUS" -eq 0 ] && pass "netd stops on SIGTERM, no leak" || fail "netd stops on SIGTERM, no leak" "exit $NETD_STATUS: $(tail -20 "$T_TMP/netd.log")"

@@ -306,6 +306,53 @@ static void t_recycle(void **state)
 	plan_free(&b);
 }
 
+/* Deleted and created again under its own name: reset where it stands,
+ * with the same namespace, uplink and /31, and nothing of before. */
+static void t_reset(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	struct plan a;
+	deleted_playground(manifest_text, "rs", &a);
+	struct state_record rec;
+	assert_int_equal(state_read(W.state_dir, "rs", &rec), 0);
+	long transit = rec.transit_index;
+	state_record_free(&rec);
+	uint64_t cookie = cookie_of(a.netns);
+	int host_idx = link_ifindex(W.hsk, a.uplink_host);
+	int ns = netns_open(a.netns);
+	assert_true(ns >= 0 && host_idx > 0);
+	const struct plan_interface *tap = &a.machines[0].interfaces[0];
+	assert_int_equal(slot_of(ns, tap->device, true).pass_packets, 7);
+	track_one(ns, a.networks[0].gateway);
+	assert_true(read_long(ns, "/proc/sys/net/netfilter/nf_conntrack_count") > 0);
+
+	if (fabric_recycle(&W.f, "rs", &a, manifest_text) < 0)
+		fail_msg("reset: %s", W.f.err);
+
+	assert_true(cookie_of(a.netns) == cookie);
+	assert_int_equal(link_ifindex(W.hsk, a.uplink_host), host_idx);
+	assert_int_equal(state_read(W.state_dir, "rs", &rec), 0);
+	assert_int_equal(rec.phase, STATE_READY);
+	assert_int_equal(rec.transit_index, transit);
+	char owner[64];
+	snprintf(owner, sizeof(owner), "%ld", transit);
+	assert_int_equal(state_transit_each(W.state_dir, transit_owner, owner), 0);
+	assert_string_equal(owner, "rs");
+	assert_int_equal(slot_of(ns, tap->device, false).pass_packets, 0);
+	assert_int_equal(read_long(ns, "/proc/sys/net/netfilter/nf_conntrack_count"), 0);
+	close(ns);
+	struct fabric_report r = { 0 };
+	assert_int_equal(fabric_inspect(&W.f, &a, &rec, &r), 0);
+	assert_int_equal(r.n_missing, 0);
+	fabric_report_free(&r);
+	state_record_free(&rec);
+	/* ready again, so not to be reset twice */
+	assert_int_equal(fabric_recycle(&W.f, "rs", &a, manifest_text), -ESTALE);
+	assert_int_equal(fabric_delete(&W.f, "rs"), 0);
+	plan_free(&a);
+}
+
 /* Whether name's objects are all there (1), all gone (0), or some (-1). */
 static int presence(const struct plan *p)
 {
@@ -400,6 +447,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_recycle),
+		cmocka_unit_test(t_reset),
 		cmocka_unit_test(t_refused),
 		cmocka_unit_test(t_fail_each_step),
 	};
