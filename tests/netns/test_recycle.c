@@ -136,6 +136,15 @@ static void deleted_playground(const char *text, const char *name, struct plan *
 	assert_true(shape == fabric_shape(text));
 }
 
+static long transit_of(const char *name)
+{
+	struct state_record rec;
+	assert_int_equal(state_read(W.state_dir, name, &rec), 0);
+	long t = rec.transit_index;
+	state_record_free(&rec);
+	return t;
+}
+
 static uint64_t cookie_of(const char *ns)
 {
 	uint64_t c = 0;
@@ -211,6 +220,24 @@ static int transit_owner(long index, const char *name, void *arg)
 	return 0;
 }
 
+/* P holds the namespace COOKIE, the host end HOST_IDX and the /31
+ * TRANSIT, with a ready record of the manifest. */
+static void assert_holds(const struct plan *p, uint64_t cookie, int host_idx, long transit)
+{
+	assert_true(cookie_of(p->netns) == cookie);
+	assert_int_equal(link_ifindex(W.hsk, p->uplink_host), host_idx);
+	struct state_record rec;
+	assert_int_equal(state_read(W.state_dir, p->name, &rec), 0);
+	assert_int_equal(rec.phase, STATE_READY);
+	assert_int_equal(rec.transit_index, transit);
+	assert_string_equal(rec.manifest, manifest_text);
+	state_record_free(&rec);
+	char owner[64];
+	snprintf(owner, sizeof(owner), "%ld", transit);
+	assert_int_equal(state_transit_each(W.state_dir, transit_owner, owner), 0);
+	assert_string_equal(owner, p->name);
+}
+
 static void t_recycle(void **state)
 {
 	(void)state;
@@ -218,10 +245,7 @@ static void t_recycle(void **state)
 	struct plan a, b;
 	deleted_playground(manifest_text, "ra", &a);
 	plan_of(manifest_text, "rb", &b);
-	struct state_record ra;
-	assert_int_equal(state_read(W.state_dir, "ra", &ra), 0);
-	long transit = ra.transit_index;
-	state_record_free(&ra);
+	long transit = transit_of("ra");
 	uint64_t cookie = cookie_of(a.netns);
 	int host_idx = link_ifindex(W.hsk, a.uplink_host);
 	assert_true(host_idx > 0);
@@ -246,19 +270,9 @@ static void t_recycle(void **state)
 	/* a is gone by every name; b has its namespace, uplink and /31 */
 	assert_false(netns_exists(a.netns));
 	assert_int_equal(link_ifindex(W.hsk, a.uplink_host), -ENODEV);
+	struct state_record ra;
 	assert_int_equal(state_read(W.state_dir, "ra", &ra), -ENOENT);
-	assert_true(cookie_of(b.netns) == cookie);
-	assert_int_equal(link_ifindex(W.hsk, b.uplink_host), host_idx);
-	struct state_record rb;
-	assert_int_equal(state_read(W.state_dir, "rb", &rb), 0);
-	assert_int_equal(rb.phase, STATE_READY);
-	assert_int_equal(rb.transit_index, transit);
-	assert_string_equal(rb.manifest, manifest_text);
-	state_record_free(&rb);
-	char owner[64];
-	snprintf(owner, sizeof(owner), "%ld", transit);
-	assert_int_equal(state_transit_each(W.state_dir, transit_owner, owner), 0);
-	assert_string_equal(owner, "rb");
+	assert_holds(&b, cookie, host_idx, transit);
 
 	/* b's marks, which recovery goes by */
 	char want[128], alias[256];
@@ -314,10 +328,7 @@ static void t_reset(void **state)
 	NEED_ROOT();
 	struct plan a;
 	deleted_playground(manifest_text, "rs", &a);
-	struct state_record rec;
-	assert_int_equal(state_read(W.state_dir, "rs", &rec), 0);
-	long transit = rec.transit_index;
-	state_record_free(&rec);
+	long transit = transit_of("rs");
 	uint64_t cookie = cookie_of(a.netns);
 	int host_idx = link_ifindex(W.hsk, a.uplink_host);
 	int ns = netns_open(a.netns);
@@ -330,18 +341,12 @@ static void t_reset(void **state)
 	if (fabric_recycle(&W.f, "rs", &a, manifest_text) < 0)
 		fail_msg("reset: %s", W.f.err);
 
-	assert_true(cookie_of(a.netns) == cookie);
-	assert_int_equal(link_ifindex(W.hsk, a.uplink_host), host_idx);
-	assert_int_equal(state_read(W.state_dir, "rs", &rec), 0);
-	assert_int_equal(rec.phase, STATE_READY);
-	assert_int_equal(rec.transit_index, transit);
-	char owner[64];
-	snprintf(owner, sizeof(owner), "%ld", transit);
-	assert_int_equal(state_transit_each(W.state_dir, transit_owner, owner), 0);
-	assert_string_equal(owner, "rs");
+	assert_holds(&a, cookie, host_idx, transit);
 	assert_int_equal(slot_of(ns, tap->device, false).pass_packets, 0);
 	assert_int_equal(read_long(ns, "/proc/sys/net/netfilter/nf_conntrack_count"), 0);
 	close(ns);
+	struct state_record rec;
+	assert_int_equal(state_read(W.state_dir, "rs", &rec), 0);
 	struct fabric_report r = { 0 };
 	assert_int_equal(fabric_inspect(&W.f, &a, &rec, &r), 0);
 	assert_int_equal(r.n_missing, 0);
