@@ -13,7 +13,7 @@ run_cmocka() {
 	local bin=$1
 	"$bin" >"$log" 2>&1
 	local st=$?
-	grep -E '^\[  (PASSED|FAILED|  ERROR|   LINE)|^\[=+\] [0-9]+ test|FAILED TEST' "$log"
+	grep -E '^\[ +(PASSED|FAILED|ERROR|LINE) +\]|^\[=+\] [0-9]+ test|FAILED TEST|^ERROR: ' "$log"
 	local p f
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
