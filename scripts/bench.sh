@@ -13,7 +13,7 @@
 # removed after, even on failure. A benchmark: it prints figures, writes
 # them to build/bench/results.json and build/bench/create-vs-up.svg, and
 # asserts nothing. usage: scripts/bench.sh   (BENCH_N, BENCH_SCALE,
-# BENCH_CHURN, BENCH_IPERF_SECONDS override the sizes)
+# BENCH_CHURN, BENCH_IPERF_SECONDS, BENCH_IPERF_ROUNDS override the sizes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${BENCH_N:-100} SCALE=${BENCH_SCALE:-1000} CHURN=${BENCH_CHURN:-200}
@@ -257,7 +257,7 @@ quiet() {
 }
 quiet
 "$OUT/bench_guard" 1000000 | tee "$work/guard.txt"
-scripts/bench-guard.sh "${BENCH_IPERF_SECONDS:-10}" | tee "$work/iperf.txt"
+scripts/bench-guard.sh "${BENCH_IPERF_SECONDS:-5}" "${BENCH_IPERF_ROUNDS:-4}" | tee "$work/iperf.txt"
 tap_ns=$(awk '/tap guard/ && /pass/ { for (i = 1; i <= NF; i++) if ($i == "ns") { print $(i - 1); exit } }' "$work/guard.txt")
 uplink_ns=$(awk '/uplink guard/ && /pass/ { for (i = 1; i <= NF; i++) if ($i == "ns") { print $(i - 1); exit } }' "$work/guard.txt")
 iperf_ratio=$(awk '/ratio on\/off/ { print $NF }' "$work/iperf.txt")
