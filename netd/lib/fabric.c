@@ -1007,8 +1007,6 @@ static int recycle_records(struct build *b, const char *old, const struct state_
 {
 	struct fabric *f = b->f;
 	const char *dir = f->o.state_dir;
-	if (strcmp(old, rec->name) == 0) /* its own: P's record replaced OLD's */
-		return 0;
 	int e = FAB_DO(f, state_transit_give(dir, rec->transit_index, rec->name),
 		       "give transit allocation %ld to %s", rec->transit_index, rec->name);
 	if (e == 0)
@@ -1062,14 +1060,13 @@ static int recycle_names(struct build *b, const char *old_ns, const char *old_ho
 	return e;
 }
 
-/* P gets OLD's objects; what OLD's machines left behind is forgotten. */
-static int recycle_kernel(struct build *b, const char *old_ns, const char *old_host)
+/* P's policies on OLD's objects; what OLD's machines left behind is
+ * forgotten. */
+static int recycle_kernel(struct build *b)
 {
 	struct fabric *f = b->f;
 	const struct plan *p = b->p;
-	int e = strcmp(old_ns, p->netns) == 0 ? 0 : recycle_names(b, old_ns, old_host);
-	if (e == 0)
-		e = recycle_guards(b);
+	int e = recycle_guards(b);
 	if (e == 0)
 		e = FAB_DO(f, link_neigh_flush(b->sk), "flush the neighbours in %s", p->netns);
 	if (e == 0)
@@ -1111,10 +1108,14 @@ int fabric_recycle(struct fabric *f, const char *old, const struct plan *p, cons
 	if (e == 0 && (e = FAB_DO(f, state_write(f->o.state_dir, &rec), "write state of %s",
 				  p->name)) == 0) {
 		taken = true;
-		e = recycle_records(&b, old, &rec);
+		/* its own: P's record has replaced OLD's, the names are P's */
+		if (!self)
+			e = recycle_records(&b, old, &rec);
 	}
+	if (e == 0 && !self)
+		e = recycle_names(&b, old_ns, old_host);
 	if (e == 0)
-		e = recycle_kernel(&b, old_ns, old_host);
+		e = recycle_kernel(&b);
 	if (e == 0) {
 		rec.phase = STATE_READY;
 		e = FAB_DO(f, state_write(f->o.state_dir, &rec), "write state of %s", p->name);

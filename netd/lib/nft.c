@@ -461,6 +461,15 @@ out:
 	return ret;
 }
 
+/* The ack of the one request sent on nl; -errno when it is an error. */
+static int nft_ack(struct mnl_socket *nl, char *buf, size_t len)
+{
+	ssize_t n = mnl_socket_recvfrom(nl, buf, len);
+	if (n < 0)
+		return -errno;
+	return mnl_cb_run(buf, (size_t)n, 0, 0, NULL, NULL) < 0 ? -errno : 0;
+}
+
 /* A one-message request about table ip playnet, acked. */
 static int nft_table_request(int nsfd, uint16_t type, uint16_t flags)
 {
@@ -494,14 +503,8 @@ static int nft_table_request(int nsfd, uint16_t type, uint16_t flags)
 		ret = mnl_socket_sendto(nl, h, h->nlmsg_len) < 0 ? -errno : 0;
 	}
 	nftnl_table_free(t);
-	if (ret < 0)
-		goto out;
-	ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0) {
-		ret = -errno;
-		goto out;
-	}
-	ret = mnl_cb_run(buf, (size_t)n, 0, 0, NULL, NULL) < 0 ? -errno : 0;
+	if (ret == 0)
+		ret = nft_ack(nl, buf, sizeof(buf));
 out:
 	mnl_socket_close(nl);
 	return ret;
@@ -534,12 +537,8 @@ int nft_conntrack_flush(int nsfd)
 	g->nfgen_family = AF_INET;
 	g->version = NFNETLINK_V0;
 	/* No tuple: the whole table. */
-	int ret = mnl_socket_sendto(nl, h, h->nlmsg_len) < 0 ? -errno : 0;
-	ssize_t n = ret < 0 ? -1 : mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (ret == 0 && n < 0)
-		ret = -errno;
-	if (ret == 0 && mnl_cb_run(buf, (size_t)n, 0, 0, NULL, NULL) < 0)
-		ret = -errno;
+	int ret = mnl_socket_sendto(nl, h, h->nlmsg_len) < 0 ? -errno
+							     : nft_ack(nl, buf, sizeof(buf));
 	mnl_socket_close(nl);
 	return ret;
 }
