@@ -100,6 +100,7 @@ int fabric_open(struct fabric *f, const struct fabric_opts *o)
 	memset(f, 0, sizeof(*f));
 	f->o = *o;
 	f->host_nsfd = -1;
+	f->host_proc = -1;
 	f->opened = (int64_t)time(NULL);
 	f->fail_step = env_step(FABRIC_FAIL_STEP_ENV);
 	f->kill_step = env_step(FABRIC_KILL_STEP_ENV);
@@ -184,6 +185,9 @@ void fabric_close(struct fabric *f)
 	if (f->host_nsfd >= 0)
 		close(f->host_nsfd);
 	f->host_nsfd = -1;
+	if (f->host_proc >= 0)
+		close(f->host_proc);
+	f->host_proc = -1;
 }
 
 void fabric_transit_addrs(const struct fabric *f, long index, uint32_t *host,
@@ -431,6 +435,24 @@ static int build_machines(struct build *b)
 		      b->p->netns);
 }
 
+/* No IPv6 at all on an uplink's host end, before it comes up. An address
+ * is not the only cost: an IPv6 device that comes up puts a multicast
+ * route (ff00::/8) of its own in the host netns, and every route added
+ * there, and every carrier change (rt6_sync_up), walks all of them: one
+ * per playground up. */
+static int host_end_no_ipv6(struct fabric *f, const char *host_end)
+{
+	char key[64];
+	snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", host_end);
+	const struct netns_sysctl s = { key, "1", true }; /* absent: no IPv6 */
+	size_t bad;
+	/* kept: a mount per create would cost more than the write */
+	if (f->host_proc < 0 && (f->host_proc = netns_proc_open()) < 0)
+		return fabric_fail(f, -errno, "a procfs for the host netns");
+	return FAB_DO(f, netns_sysctls_at(f->host_proc, f->host_nsfd, &s, 1, &bad),
+		      "turn off IPv6 on %s", host_end);
+}
+
 static int build_uplink(struct build *b)
 {
 	struct fabric *f = b->f;
@@ -448,17 +470,15 @@ static int build_uplink(struct build *b)
 			 hs);
 		return -EADDRINUSE;
 	}
-	/* The host end needs no IPv6 link-local address: with one per
-	 * playground, the host netns's every address change got slower. */
-	const struct link_conf host_end = { .alias = b->owner_alias, .no_ipv6_ll = true,
-					    .down = true };
+	const struct link_conf host_end = { .alias = b->owner_alias, .down = true };
 	const struct link_conf inside_end = { .forwarding = true };
 	int e = FAB_DO(f, link_veth_add(b->host, p->uplink_host, 0, NAMING_UPLINK_INSIDE,
 					b->ns, NULL, 0, &host_end),
 		       "create uplink %s <-> %s in %s", p->uplink_host,
 		       NAMING_UPLINK_INSIDE, p->netns);
-	if (e < 0 || (e = FAB_DO(f, link_configure(b->sk, NAMING_UPLINK_INSIDE, &inside_end),
-				 "bring up %s in %s", NAMING_UPLINK_INSIDE, p->netns)) < 0)
+	if (e < 0 || (e = host_end_no_ipv6(f, p->uplink_host)) < 0 ||
+	    (e = FAB_DO(f, link_configure(b->sk, NAMING_UPLINK_INSIDE, &inside_end),
+			"bring up %s in %s", NAMING_UPLINK_INSIDE, p->netns)) < 0)
 		return e;
 	int hidx = link_ifindex(b->host, p->uplink_host);
 	int iidx = link_ifindex(b->sk, NAMING_UPLINK_INSIDE);

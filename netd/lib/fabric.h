@@ -44,6 +44,7 @@ struct nspool;
 struct fabric {
 	struct fabric_opts o;
 	int host_nsfd;
+	int host_proc;         /* procfs instance for the host netns's sysctls */
 	uint64_t host_cookie;  /* the host netns's, in the uplink guards' keys */
 	bool host_forwarding;  /* turned on by this fabric already */
 	struct guard *guard; /* loaded on first need */

@@ -20,7 +20,6 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/inet.h>
-#include <netlink/route/link/inet6.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
@@ -134,9 +133,11 @@ int link_bridge_add(struct nl_sock *sk, const char *name, unsigned mtu,
 	return after ? link_configure(sk, name, after) : 0;
 }
 
-static int link_change(struct nl_sock *sk, const char *name, const struct link_conf *c,
-		       bool ipv6)
+int link_configure(struct nl_sock *sk, const char *name, const struct link_conf *c)
 {
+	static const struct link_conf none;
+	if (!c)
+		c = &none;
 	struct rtnl_link *orig = rtnl_link_alloc(), *change = rtnl_link_alloc();
 	int e = -NLE_NOMEM;
 	if (!orig || !change)
@@ -155,8 +156,6 @@ static int link_change(struct nl_sock *sk, const char *name, const struct link_c
 		rtnl_link_set_group(change, c->group);
 	if (c->forwarding && (e = rtnl_link_inet_set_conf(change, IPV4_DEVCONF_FORWARDING, 1)) < 0)
 		goto out;
-	if (ipv6 && (e = rtnl_link_inet6_set_addr_gen_mode(change, IN6_ADDR_GEN_MODE_NONE)) < 0)
-		goto out;
 	if (!c->down)
 		rtnl_link_set_flags(change, IFF_UP);
 	e = rtnl_link_change(sk, orig, change, 0);
@@ -164,18 +163,6 @@ out:
 	rtnl_link_put(orig);
 	rtnl_link_put(change);
 	return link_nlerr(e);
-}
-
-int link_configure(struct nl_sock *sk, const char *name, const struct link_conf *c)
-{
-	static const struct link_conf none;
-	if (!c)
-		c = &none;
-	int e = link_change(sk, name, c, c->no_ipv6_ll);
-	/* A namespace without IPv6 has no link-local address to turn off. */
-	if (e == -EAFNOSUPPORT && c->no_ipv6_ll)
-		e = link_change(sk, name, c, false);
-	return e;
 }
 
 int link_rename(struct nl_sock *sk, const char *name, const char *to, const char *alias)

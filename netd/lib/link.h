@@ -24,8 +24,6 @@ struct link_conf {
 	const char *alias;
 	unsigned mtu;
 	bool forwarding;   /* IPv4 forwarding of what comes in on it */
-	bool no_ipv6_ll;   /* no IPv6 link-local address (addrgenmode none),
-			    * where the namespace has IPv6 at all */
 	uint32_t group;    /* netdev group (IFLA_GROUP) */
 	bool down;         /* leave it down: a qdisc added to a link that is
 			    * up costs an RCU grace period (dev_deactivate) */

@@ -197,7 +197,7 @@ int netns_open_file(int nsfd, const char *path, int flags)
  * in an empty one). A procfs instance made for the writes and dropped
  * after starts empty, whatever the count, at a flat ~0.1 ms. Falls back on
  * /proc/sys where a new instance cannot be made. */
-static int proc_root(void)
+int netns_proc_open(void)
 {
 	cleanup_close int fs = fsopen("proc", FSOPEN_CLOEXEC);
 	if (fs < 0 || fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
@@ -224,9 +224,14 @@ static int sysctl_write(int proc, const char *key, const char *value)
 int netns_sysctls(int nsfd, const struct netns_sysctl *s, size_t n, size_t *failed)
 {
 	*failed = 0;
-	cleanup_close int proc = proc_root();
-	if (proc < 0)
-		return -errno;
+	cleanup_close int proc = netns_proc_open();
+	return proc < 0 ? -errno : netns_sysctls_at(proc, nsfd, s, n, failed);
+}
+
+int netns_sysctls_at(int proc, int nsfd, const struct netns_sysctl *s, size_t n,
+		     size_t *failed)
+{
+	*failed = 0;
 	/* Which namespace's sysctls a path finds is the looking thread's,
 	 * whichever procfs instance it goes through. */
 	int saved = netns_enter(nsfd);

@@ -43,6 +43,12 @@ struct netns_sysctl {
 /* Writes n sysctls with the thread entering nsfd's namespace once; on an
  * error, *failed is the index of the one that failed. */
 int netns_sysctls(int nsfd, const struct netns_sysctl *s, size_t n, size_t *failed);
+/* A procfs instance of the caller's own (O_PATH root; /proc where none can
+ * be made), and netns_sysctls through it: for one namespace's writes again
+ * and again, which leave no entries shared with other namespaces. */
+int netns_proc_open(void);
+int netns_sysctls_at(int proc, int nsfd, const struct netns_sysctl *s, size_t n,
+		     size_t *failed);
 
 /* Moves the calling thread into nsfd's namespace; returns an fd on the one
  * it left, for netns_leave. For calls that answer for the caller's

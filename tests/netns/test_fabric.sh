@@ -81,6 +81,11 @@ if diff -u tests/netns/golden/host.nft "$T_TMP/host.nft" >"$T_TMP/d"; then pass 
 [ "$(ip netns exec "pg-$P1" cat /proc/sys/net/ipv6/conf/default/disable_ipv6)" = 1 ] &&
 	[ -z "$(ip -n "pg-$P1" -6 -o addr show | awk '$2 != "lo"')" ] &&
 	pass "no IPv6 on fabric links" || fail "no IPv6 on fabric links"
+# not even a multicast route per uplink in the host netns, where they add up
+[ "$(ip netns exec "$HOST" cat "/proc/sys/net/ipv6/conf/pn-$P1/disable_ipv6")" = 1 ] &&
+	[ -z "$(ip -n "$HOST" -6 route show table all dev "pn-$P1")" ] &&
+	pass "no IPv6 on the uplink's host end" ||
+	fail "no IPv6 on the uplink's host end" "$(ip -n "$HOST" -6 route show table all)"
 
 expect_status "ls" 0 "$PLAYNET" ls
 expect_stdout_has "ls lists it" "$P1"
