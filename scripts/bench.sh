@@ -204,9 +204,9 @@ serial_s=$(floor serial)
 # whose delete is still queued first finishes that delete (the name, its
 # host link and netns must be free), which is a delete's cost, not a create's.
 # Twice: probes of the same manifest, which netd builds by taking over the
-# namespace of a queued delete, and probes each of a manifest of its own
-# (the same objects, a comment added: bench_api -u), which netd builds
-# from scratch.
+# namespace of a queued delete, and probes each of a plan of its own
+# (the same objects, the probe's name as title: bench_api -u), which netd
+# builds from scratch.
 recycled() { curl -s --unix-socket "$work/netd.sock" http://netd/metrics | awk '$1 == "playnet_creates_recycled_total" { print $2 }'; }
 churn() { # ID same|own: "median p99 n all_gone_s api_done_s recycled"
 	local id=$1 t0 deleter probes=0 r0 gone done_s own=()
@@ -235,7 +235,7 @@ echo "3. Churn: $CHURN playgrounds deleted through the API while a client create
 echo "  the kernel alone, nothing else running: $floor_s s handed over at once, $serial_s s one after another"
 echo "  creates of the same manifest ($prec of $pn took over a deleted namespace):"
 echo "    median $pm ms, p99 $pp ms; all $CHURN gone after $churn_s s (× $(ratio "$churn_s" "$serial_s") the serial floor; API calls done after $api_done_s s)"
-echo "  creates each of a manifest of its own ($orec of $on took over one):"
+echo "  creates each of a plan of its own ($orec of $on took over one):"
 echo "    median $om ms, p99 $op ms; all $CHURN gone after $ochurn_s s (× $(ratio "$ochurn_s" "$serial_s") the serial floor; API calls done after $oapi_done_s s)"
 stop_netd
 

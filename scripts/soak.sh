@@ -57,7 +57,8 @@ fds0=$(fds) rss0=$(rss)
 echo "soak: $CYCLES create/delete cycles, $CLIENTS clients; netd after warm-up: $fds0 fds, RSS $rss0 kB"
 # Half the clients PUT the manifest as it is, and their creates mostly take
 # over the namespaces of the deletes queued before them; the other half
-# each PUT a text of its own (-u), built from scratch every time.
+# each PUT a plan of its own (-u: its name as title), built from scratch
+# every time.
 recycled() { curl -s --unix-socket "$PLAYNET_SOCKET" http://netd/metrics | awk '$1 == "playnet_creates_recycled_total" { print $2 }'; }
 r0=$(recycled)
 t0=$EPOCHREALTIME

@@ -25,6 +25,7 @@
 #include "netns.h"
 #include "nft.h"
 #include "nspool.h"
+#include "plan_json.h"
 #include "util.h"
 #include "vm_run.h"
 
@@ -846,8 +847,9 @@ static int begin_delete(struct fabric *f, const char *name, struct state_record 
 
 uint64_t fabric_shape(const char *manifest)
 {
+	cleanup_free char *canon = plan_json_canonical(manifest);
 	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-	for (const unsigned char *c = (const unsigned char *)manifest; *c; c++)
+	for (const unsigned char *c = (const unsigned char *)(canon ? canon : manifest); *c; c++)
 		h = (h ^ *c) * 0x100000001b3ull;
 	return h ? h : 1;
 }
@@ -958,7 +960,17 @@ int fabric_delete(struct fabric *f, const char *name)
 
 /* --- Recycling: a deleted playground's namespace taken over ------------- */
 
-/* Built by this fabric (with its options) from the same manifest, in the
+/* Manifests that make the same plan, whatever their comments or layout. */
+static bool same_plan(const char *a, const char *b)
+{
+	if (strcmp(a, b) == 0)
+		return true;
+	cleanup_free char *ca = plan_json_canonical(a);
+	cleanup_free char *cb = plan_json_canonical(b);
+	return ca && cb && strcmp(ca, cb) == 0;
+}
+
+/* Built by this fabric (with its options) from the same plan, in the
  * same host netns, and nothing in it named after the playground but what
  * a recycle renames: no machine namespaces. */
 static bool recyclable(const struct fabric *f, const struct state_record *old,
@@ -967,7 +979,7 @@ static bool recyclable(const struct fabric *f, const struct state_record *old,
 	const char *host = f->o.host_netns ? f->o.host_netns : "";
 	if (old->phase != STATE_DELETING || old->transit_index < 0 ||
 	    old->created < f->opened || strcmp(old->host_netns, host) != 0 ||
-	    strcmp(old->manifest, manifest) != 0)
+	    !same_plan(old->manifest, manifest))
 		return false;
 	for (size_t i = 0; i < p->n_machines; i++)
 		if (p->machines[i].runtime == MANIFEST_RUNTIME_NETNS)

@@ -105,7 +105,8 @@ int fabric_released(struct fabric *f, const char *name);
 /*
  * A create that takes over the namespace of OLD, a playground marked
  * deleting but not yet taken apart (neither shed nor released), built by
- * this fabric from the same manifest: bridges, taps, uplink, nftables and
+ * this fabric from a manifest that makes the same plan (comments and
+ * layout aside): bridges, taps, uplink, nftables and
  * guard attachments stay; the names, aliases, guard policies (MACs derive
  * from the name) and counters become P's, the transit /31 passes to P, and
  * the neighbours and tracked connections of OLD's machines are forgotten.
@@ -119,7 +120,8 @@ int fabric_released(struct fabric *f, const char *name);
  */
 int fabric_recycle(struct fabric *f, const char *old, const struct plan *p,
 		   const char *manifest);
-/* Equal manifests have equal shapes; never 0. */
+/* Manifests that make the same plan (plan_json_canonical) have equal
+ * shapes; never 0. */
 uint64_t fabric_shape(const char *manifest);
 
 /* The alias that marks P's objects as this fabric's. */

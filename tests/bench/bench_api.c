@@ -12,8 +12,8 @@
  *   -m          cycle: create and delete each in turn; up: create all;
  *               down: delete all (default cycle)
  *   -i MS       pause between two requests of a client (default 0)
- *   -u          each PUT's manifest a text of its own (a comment with the
- *               playground's name), so that netd builds every playground
+ *   -u          each PUT's manifest a plan of its own (the playground's
+ *               name as its title), so that netd builds every playground
  *               from scratch instead of taking over a deleted one's
  *               namespace
  */
@@ -52,6 +52,20 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* The manifest titled NAME: its top-level title line replaced, or one
+ * put first. A comment would not do: netd compares plans, not texts. */
+static int titled(const char *name, char **body)
+{
+	const char *m = cfg.manifest, *t = m;
+	while (t && strncmp(t, "title:", 6) != 0)
+		if ((t = strchr(t, '\n')))
+			t++;
+	if (!t)
+		return asprintf(body, "title: %s\n%s", name, m);
+	const char *end = strchrnul(t, '\n');
+	return asprintf(body, "%.*stitle: %s%s", (int)(t - m), m, name, end);
+}
+
 /* One request; returns its time in microseconds, or -1 on failure. */
 static double request(CURL *c, struct client *cl, bool create, int i)
 {
@@ -59,7 +73,7 @@ static double request(CURL *c, struct client *cl, bool create, int i)
 	snprintf(name, sizeof(name), "%s%d-%d", cfg.prefix, cl->id, i);
 	snprintf(url, sizeof(url), "http://netd/v1/playgrounds/%s", name);
 	int len = (int)cfg.manifest_len;
-	if (create && cfg.unique && (len = asprintf(&body, "%s\n# %s\n", cfg.manifest, name)) < 0) {
+	if (create && cfg.unique && (len = titled(name, &body)) < 0) {
 		cl->failures++;
 		return -1;
 	}

@@ -380,6 +380,43 @@ static void t_reset(void **state)
 	plan_free(&a);
 }
 
+/* A manifest laid out otherwise (a comment, quotes, block style) makes
+ * the same plan, so its create takes the namespace over and keeps its
+ * own text; a new title is another plan, refused. */
+static void t_relaid(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	static const char relaid[] = "# playground for student 12\n" ONE_MACHINE
+				     "    - name: \"vm-b\"\n"
+				     "      network:\n"
+				     "        interfaces:\n"
+				     "          - network: priv\n";
+	static const char titled[] = "title: Lab 12\n" ONE_MACHINE
+				     "    - name: vm-b\n"
+				     "      network: {interfaces: [{network: priv}]}\n";
+	struct plan a, b;
+	deleted_playground(manifest_text, "la", &a);
+	assert_true(fabric_shape(relaid) == fabric_shape(manifest_text));
+	assert_false(fabric_shape(titled) == fabric_shape(manifest_text));
+	plan_of(titled, "lb", &b);
+	assert_int_equal(fabric_recycle(&W.f, "la", &b, titled), -ESTALE);
+	plan_free(&b);
+
+	plan_of(relaid, "lb", &b);
+	uint64_t cookie = cookie_of(a.netns);
+	if (fabric_recycle(&W.f, "la", &b, relaid) < 0)
+		fail_msg("recycle: %s", W.f.err);
+	assert_int_equal(cookie_of(b.netns), cookie);
+	struct state_record rec;
+	assert_int_equal(state_read(W.state_dir, "lb", &rec), 0);
+	assert_string_equal(rec.manifest, relaid);
+	state_record_free(&rec);
+	assert_int_equal(fabric_delete(&W.f, "lb"), 0);
+	plan_free(&a);
+	plan_free(&b);
+}
+
 /* Whether name's objects are all there (1), all gone (0), or some (-1). */
 static int presence(const struct plan *p)
 {
@@ -476,6 +513,7 @@ int main(void)
 		cmocka_unit_test(t_recycle),
 		cmocka_unit_test(t_reset),
 		cmocka_unit_test(t_refused),
+		cmocka_unit_test(t_relaid),
 		cmocka_unit_test(t_fail_each_step),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
