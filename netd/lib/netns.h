@@ -43,9 +43,10 @@ struct netns_sysctl {
 /* Writes n sysctls with the thread entering nsfd's namespace once; on an
  * error, *failed is the index of the one that failed. */
 int netns_sysctls(int nsfd, const struct netns_sysctl *s, size_t n, size_t *failed);
-/* A procfs instance of the caller's own (O_PATH root; /proc where none can
- * be made), and netns_sysctls through it: for one namespace's writes again
- * and again, which leave no entries shared with other namespaces. */
+/* An fd on the root of a procfs instance of the caller's own (on /proc
+ * where none can be made; -1 with errno), and netns_sysctls through one:
+ * kept for one namespace's writes again and again, it holds no entries
+ * of any other namespace. */
 int netns_proc_open(void);
 int netns_sysctls_at(int proc, int nsfd, const struct netns_sysctl *s, size_t n,
 		     size_t *failed);
