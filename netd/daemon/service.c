@@ -380,13 +380,8 @@ static void svc_put(void *ctx, const char *name, const char *body, size_t len,
 
 	struct diag d;
 	diag_init(&d, "manifest");
-	struct manifest m;
 	struct plan p;
-	int e = manifest_parse(text, len, &s->limits, &m, &d);
-	if (e == 0) {
-		e = plan_build(&m, name, &p, &d);
-		manifest_free(&m);
-	}
+	int e = plan_parse(text, len, name, &s->limits, &p, &d);
 	if (e < 0) {
 		manifest_error(s, &d, r);
 		diag_free(&d);

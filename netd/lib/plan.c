@@ -198,18 +198,26 @@ void plan_free(struct plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
+int plan_parse(const char *buf, size_t len, const char *name,
+	       const struct manifest_limits *lim, struct plan *p, struct diag *d)
+{
+	struct manifest m;
+	int e = manifest_parse(buf, len, lim, &m, d);
+	if (e < 0)
+		return e;
+	e = plan_build(&m, name, p, d);
+	manifest_free(&m);
+	return e;
+}
+
 int plan_load_file(const char *file, const char *name, const struct manifest_limits *lim,
 		   struct plan *p, char **text, struct diag *d)
 {
-	struct manifest m = { 0 };
 	char *buf = NULL;
 	size_t len;
 	int e = manifest_read_file(file, &buf, &len, d);
 	if (e == 0)
-		e = manifest_parse(buf, len, lim, &m, d);
-	if (e == 0)
-		e = plan_build(&m, name, p, d);
-	manifest_free(&m);
+		e = plan_parse(buf, len, name, lim, p, d);
 	if (e == 0 && text)
 		*text = buf;
 	else

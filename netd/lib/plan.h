@@ -74,6 +74,11 @@ int plan_build(const struct manifest *m, const char *name, struct plan *p,
 	       struct diag *d);
 void plan_free(struct plan *p);
 
+/* Checks and plans a manifest held in memory under name: every problem in
+ * d (manifest_parse, plan_build). */
+int plan_parse(const char *buf, size_t len, const char *name,
+	       const struct manifest_limits *lim, struct plan *p, struct diag *d);
+
 /* Reads, checks and plans a manifest file under name: every problem in d.
  * text: NULL, or where the file's text goes (NUL-terminated, the caller's
  * to free), to keep beside the playground. */

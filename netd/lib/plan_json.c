@@ -132,13 +132,8 @@ char *plan_json_canonical(const char *manifest)
 	const struct manifest_limits lim = { SIZE_MAX, SIZE_MAX, SIZE_MAX };
 	struct diag d;
 	diag_init(&d, "manifest");
-	struct manifest m;
 	struct plan p;
-	int e = manifest_parse(manifest, strlen(manifest), &lim, &m, &d);
-	if (e == 0) {
-		e = plan_build(&m, "canonical", &p, &d);
-		manifest_free(&m);
-	}
+	int e = plan_parse(manifest, strlen(manifest), "canonical", &lim, &p, &d);
 	diag_free(&d);
 	if (e < 0)
 		return NULL;

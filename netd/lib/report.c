@@ -26,11 +26,7 @@ int report_load(const char *state_dir, const char *name, struct state_record *re
 		return e;
 	/* It was valid when it was made: today's limits do not refuse it. */
 	const struct manifest_limits lim = { 4096, 4096, 4096 };
-	struct manifest m;
-	e = manifest_parse(rec->manifest, strlen(rec->manifest), &lim, &m, d);
-	if (e == 0)
-		e = plan_build(&m, name, p, d);
-	manifest_free(&m);
+	e = plan_parse(rec->manifest, strlen(rec->manifest), name, &lim, p, d);
 	if (e < 0)
 		state_record_free(rec);
 	return e;

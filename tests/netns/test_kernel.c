@@ -76,15 +76,12 @@ static int setup(void **state)
 	if (!mkdtemp(W.state_dir) || netns_create(W.host) < 0)
 		return -1;
 	const struct manifest_limits lim = MANIFEST_LIMITS_DEFAULT;
-	struct manifest m;
 	struct diag d;
 	diag_init(&d, "t");
-	if (manifest_parse(manifest_text, strlen(manifest_text), &lim, &m, &d) < 0 ||
-	    plan_build(&m, W.name, &W.plan, &d) < 0) {
+	if (plan_parse(manifest_text, strlen(manifest_text), W.name, &lim, &W.plan, &d) < 0) {
 		diag_print(&d, stderr);
 		return -1;
 	}
-	manifest_free(&m);
 	diag_free(&d);
 	const struct fabric_opts o = {
 		.state_dir = W.state_dir,

@@ -119,12 +119,9 @@ static int teardown(void **state)
 static void plan_of(const char *text, const char *name, struct plan *p)
 {
 	const struct manifest_limits lim = MANIFEST_LIMITS_DEFAULT;
-	struct manifest m;
 	struct diag d;
 	diag_init(&d, "t");
-	assert_int_equal(manifest_parse(text, strlen(text), &lim, &m, &d), 0);
-	assert_int_equal(plan_build(&m, name, p, &d), 0);
-	manifest_free(&m);
+	assert_int_equal(plan_parse(text, strlen(text), name, &lim, p, &d), 0);
 	diag_free(&d);
 }
 
