@@ -291,19 +291,21 @@ static int queue_delete(struct service *s, const char *name)
 /* NAME's delete is queued, of a playground of that manifest: a PUT of it
  * resets the playground where it stands instead of waiting for the kernel
  * to destroy it (an orchestrator's delete and create again). */
-static bool resettable(const struct service *s, const char *name, const char *text)
+static bool resettable(const struct service *s, const char *name, uint64_t shape)
 {
 	size_t i = pending_index(s, name);
-	return i < s->n_pending && s->pending[i].shape == fabric_shape(text);
+	return i < s->n_pending && s->pending[i].shape == shape;
 }
 
 /* A queued delete of a playground made from the same manifest, P's own
  * first, else the oldest: its namespace becomes P's if it can
  * (fabric_recycle), which spares the kernel a namespace to destroy and
- * the create nearly all of its work. */
-static int recycle(struct service *s, const struct plan *p, const char *text)
+ * the create nearly all of its work. SHAPE: fabric_shape of TEXT, 0 when
+ * no delete was queued. */
+static int recycle(struct service *s, const struct plan *p, const char *text, uint64_t shape)
 {
-	uint64_t shape = fabric_shape(text);
+	if (!shape)
+		return -ESTALE;
 	size_t i = pending_index(s, p->name);
 	if (i == s->n_pending || s->pending[i].shape != shape)
 		for (i = 0; i < s->n_pending && s->pending[i].shape != shape; i++)
@@ -334,9 +336,9 @@ static int recycle(struct service *s, const struct plan *p, const char *text)
 	return e;
 }
 
-static int create(struct service *s, const struct plan *p, const char *text)
+static int create(struct service *s, const struct plan *p, const char *text, uint64_t shape)
 {
-	int e = recycle(s, p, text);
+	int e = recycle(s, p, text, shape);
 	if (e < 0 && e != -ESTALE && e != -EEXIST)
 		log_warn("playground %s: taking over a deleted namespace failed: %s", p->name,
 			 s->fabric->err);
@@ -359,9 +361,12 @@ static void svc_put(void *ctx, const char *name, const char *body, size_t len,
 	if (strlen(text) != len)
 		return api_error(r, 422, "invalid_manifest", "the manifest holds a NUL byte", 0, 0);
 
+	/* Only a queued delete can be taken over: with none, the text is not
+	 * parsed for its shape. */
+	uint64_t shape = s->n_pending ? fabric_shape(text) : 0;
 	/* A delete of that name still under way is finished first, unless
 	 * the playground can be reset where it stands. */
-	bool reset = resettable(s, name, text);
+	bool reset = resettable(s, name, shape);
 	if (!reset && finish_now(s, name) < 0) {
 		s->errors[SERVICE_ERR_KERNEL]++;
 		return api_error(r, 500, "kernel", s->fabric->err, 0, 0);
@@ -390,7 +395,7 @@ static void svc_put(void *ctx, const char *name, const char *body, size_t len,
 	diag_free(&d);
 
 	double t0 = now_seconds();
-	e = create(s, &p, text);
+	e = create(s, &p, text, shape);
 	if (e == 0 && (e = serve_plan(s, &p)) < 0)
 		undo_create(s, name);
 	plan_free(&p);
