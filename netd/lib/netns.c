@@ -195,7 +195,8 @@ int netns_open_file(int nsfd, const char *path, int flags)
  * in one hash chain ("ipv6", "bridge"): at a thousand namespaces each
  * lookup walks a thousand entries (0.6 ms for two writes, against 0.03 ms
  * in an empty one). A procfs instance made for the writes and dropped
- * after starts empty, whatever the count, at a flat ~0.1 ms. Falls back on
+ * after starts empty, whatever the count, at a flat ~0.1 ms; one kept for
+ * a single namespace's writes never holds another's. Falls back on
  * /proc/sys where a new instance cannot be made. */
 int netns_proc_open(void)
 {

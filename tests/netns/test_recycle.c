@@ -240,6 +240,20 @@ static int transit_owner(long index, const char *name, void *arg)
 	return 0;
 }
 
+/* The kernel has every object of P's record (fabric_inspect). */
+static void assert_whole(const struct plan *p)
+{
+	struct state_record rec;
+	assert_int_equal(state_read(W.state_dir, p->name, &rec), 0);
+	struct fabric_report r = { 0 };
+	assert_int_equal(fabric_inspect(&W.f, p, &rec, &r), 0);
+	for (size_t i = 0; i < r.n_missing; i++)
+		fprintf(stderr, "missing: %s\n", r.missing[i]);
+	assert_int_equal(r.n_missing, 0);
+	fabric_report_free(&r);
+	state_record_free(&rec);
+}
+
 /* P holds the namespace COOKIE, the host end HOST_IDX and the /31
  * TRANSIT, with a ready record of the manifest. */
 static void assert_holds(const struct plan *p, uint64_t cookie, int host_idx, long transit)
@@ -325,15 +339,7 @@ static void t_recycle(void **state)
 	close(bns);
 
 	/* and the kernel has all of b's objects */
-	struct state_record rec;
-	assert_int_equal(state_read(W.state_dir, "rb", &rec), 0);
-	struct fabric_report r = { 0 };
-	assert_int_equal(fabric_inspect(&W.f, &b, &rec, &r), 0);
-	for (size_t i = 0; i < r.n_missing; i++)
-		fprintf(stderr, "missing: %s\n", r.missing[i]);
-	assert_int_equal(r.n_missing, 0);
-	fabric_report_free(&r);
-	state_record_free(&rec);
+	assert_whole(&b);
 	assert_int_equal(fabric_delete(&W.f, "rb"), 0);
 	plan_free(&a);
 	plan_free(&b);
@@ -364,13 +370,7 @@ static void t_reset(void **state)
 	assert_int_equal(slot_of(ns, tap->device, false).pass_packets, 0);
 	assert_int_equal(tracked_port9(ns), 0);
 	close(ns);
-	struct state_record rec;
-	assert_int_equal(state_read(W.state_dir, "rs", &rec), 0);
-	struct fabric_report r = { 0 };
-	assert_int_equal(fabric_inspect(&W.f, &a, &rec, &r), 0);
-	assert_int_equal(r.n_missing, 0);
-	fabric_report_free(&r);
-	state_record_free(&rec);
+	assert_whole(&a);
 	/* ready again, so not to be reset twice */
 	assert_int_equal(fabric_recycle(&W.f, "rs", &a, manifest_text), -ESTALE);
 	assert_int_equal(fabric_delete(&W.f, "rs"), 0);
