@@ -42,6 +42,7 @@ struct netd_options {
 	uint8_t pool_prefix;
 	uint64_t uplink_rate;
 	struct manifest_limits limits;
+	bool no_takeover;
 	bool check;
 	bool verbose;
 };
@@ -58,6 +59,8 @@ static const char usage_text[] =
 	"  --config FILE          PLAYNET_GUARD_CONFIG: 'deny CIDR' / 'allow CIDR' lines\n"
 	"  --bpf-dir DIR          PLAYNET_BPF_DIR\n"
 	"  --max-machines N, --max-networks N, --max-interfaces N\n"
+	"  --no-takeover          PLAYNET_NO_TAKEOVER=1: every create builds its namespace,\n"
+	"                         none takes over a deleted playground's\n"
 	"  -n, --check            check the options and the config file, then exit\n"
 	"  -v, --verbose          log every request\n";
 
@@ -70,7 +73,7 @@ static int bad_option(const char *what, const char *value)
 static int parse_options(int argc, char **argv, struct netd_options *o)
 {
 	enum { O_STATE = 256, O_SOCKET, O_GROUP, O_HOSTNS, O_OWNER, O_POOL, O_RATE, O_CONFIG,
-	       O_BPF, O_MAXM, O_MAXN, O_MAXI };
+	       O_BPF, O_MAXM, O_MAXN, O_MAXI, O_NOTAKE };
 	static const struct option longopts[] = {
 		{ "state-dir", required_argument, NULL, O_STATE },
 		{ "socket", required_argument, NULL, O_SOCKET },
@@ -84,6 +87,7 @@ static int parse_options(int argc, char **argv, struct netd_options *o)
 		{ "max-machines", required_argument, NULL, O_MAXM },
 		{ "max-networks", required_argument, NULL, O_MAXN },
 		{ "max-interfaces", required_argument, NULL, O_MAXI },
+		{ "no-takeover", no_argument, NULL, O_NOTAKE },
 		{ "check", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -101,6 +105,10 @@ static int parse_options(int argc, char **argv, struct netd_options *o)
 	const char *owner = cliopt_env("PLAYNET_TAP_OWNER", NULL);
 	const char *pool = cliopt_env("PLAYNET_TRANSIT_POOL", FABRIC_POOL_DEFAULT);
 	const char *rate = cliopt_env("PLAYNET_UPLINK_RATE", NULL);
+	const char *no_takeover = cliopt_env("PLAYNET_NO_TAKEOVER", "0");
+	if (strcmp(no_takeover, "0") != 0 && strcmp(no_takeover, "1") != 0)
+		return bad_option("PLAYNET_NO_TAKEOVER (0 or 1)", no_takeover);
+	o->no_takeover = no_takeover[0] == '1';
 	int ch;
 	while ((ch = getopt_long(argc, argv, "nvh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -125,6 +133,7 @@ static int parse_options(int argc, char **argv, struct netd_options *o)
 			if (!cliopt_limit(optarg, &o->limits.max_interfaces))
 				return bad_option("--max-interfaces", optarg);
 			break;
+		case O_NOTAKE: o->no_takeover = true; break;
 		case 'n': o->check = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
@@ -294,7 +303,7 @@ static int serve(const struct netd_options *o, const struct guard_config *gc, gi
 		.tap_uid = o->tap_uid, .tap_gid = o->tap_gid,
 		.pool = o->pool, .pool_prefix = o->pool_prefix,
 		.pin_dir = pin_dir, .uplink_rate = o->uplink_rate, .guard_config = gc,
-		.netns_spares = NETD_NETNS_SPARES,
+		.netns_spares = NETD_NETNS_SPARES, .close_later = closer_close,
 	};
 	struct fabric f;
 	int e = fabric_open(&f, &fo);
@@ -310,7 +319,8 @@ static int serve(const struct netd_options *o, const struct guard_config *gc, gi
 	if (loop_open(&l) < 0 || dhcpd_new(l.ep, &dhcp) < 0 || closer_start() < 0)
 		goto out;
 	struct service svc = { .fabric = &f, .dhcpd = dhcp, .state_dir = o->state_dir,
-			       .pin_dir = pin_dir, .limits = o->limits };
+			       .pin_dir = pin_dir, .limits = o->limits,
+			       .no_takeover = o->no_takeover };
 	if (service_recover(&svc) < 0)
 		goto out;
 	const struct api_backend b = service_backend(&svc);

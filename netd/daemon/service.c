@@ -288,20 +288,20 @@ static int queue_delete(struct service *s, const char *name)
 	return 0;
 }
 
-/* NAME's delete is queued, of a playground of that manifest: a PUT of it
+/* NAME's delete is queued, of a playground of that frame: a PUT of it
  * resets the playground where it stands instead of waiting for the kernel
  * to destroy it (an orchestrator's delete and create again). */
 static bool resettable(const struct service *s, const char *name, uint64_t shape)
 {
 	size_t i = pending_index(s, name);
-	return i < s->n_pending && s->pending[i].shape == shape;
+	return shape && i < s->n_pending && s->pending[i].shape == shape;
 }
 
-/* A queued delete of a playground made from the same manifest, P's own
- * first, else the oldest: its namespace becomes P's if it can
+/* A queued delete of a playground of the same frame (fabric_shape), P's
+ * own first, else the oldest: its namespace becomes P's if it can
  * (fabric_recycle), which spares the kernel a namespace to destroy and
  * the create nearly all of its work. SHAPE: fabric_shape of TEXT, 0 when
- * no delete was queued. */
+ * no delete was queued or the text does not plan. */
 static int recycle(struct service *s, const struct plan *p, const char *text, uint64_t shape)
 {
 	if (!shape)
@@ -363,7 +363,7 @@ static void svc_put(void *ctx, const char *name, const char *body, size_t len,
 
 	/* Only a queued delete can be taken over: with none, the text is not
 	 * parsed for its shape. */
-	uint64_t shape = s->n_pending ? fabric_shape(text) : 0;
+	uint64_t shape = s->n_pending && !s->no_takeover ? fabric_shape(text) : 0;
 	/* A delete of that name still under way is finished first, unless
 	 * the playground can be reset where it stands. */
 	bool reset = resettable(s, name, shape);

@@ -36,6 +36,7 @@ struct service {
 	const char *state_dir;
 	const char *pin_dir;
 	struct manifest_limits limits;
+	bool no_takeover; /* every create builds from scratch */
 	uint64_t creates;
 	uint64_t recycled; /* creates that took over a deleted playground's namespace */
 	uint64_t deletes;

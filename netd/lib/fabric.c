@@ -25,7 +25,6 @@
 #include "netns.h"
 #include "nft.h"
 #include "nspool.h"
-#include "plan_json.h"
 #include "util.h"
 #include "vm_run.h"
 
@@ -207,6 +206,7 @@ static long fabric_pool_size(const struct fabric *f)
 struct build {
 	struct fabric *f;
 	const struct plan *p;
+	const struct plan *was; /* a takeover: OLD's plan, whose objects P's become */
 	int ns;                 /* pg-P */
 	struct nl_sock *sk;     /* in pg-P */
 	struct nl_sock *host;   /* in the host netns */
@@ -562,15 +562,16 @@ static int build_deny_list(struct build *b)
 	return 0;
 }
 
+/* In a takeover, P's rules take the place of OLD's. */
 static int build_nft(struct build *b)
 {
 	struct fabric *f = b->f;
 	struct nft_batch *nb = NULL;
-	int e = nft_playground_batch(b->p, &nb);
+	int e = nft_playground_batch(b->p, b->was != NULL, &nb);
 	if (e < 0)
 		return fabric_fail(f, e, "build nftables ruleset of %s", b->p->netns);
 	char why[256] = "";
-	e = FAB_DO(f, nft_batch_send(nb, b->ns, why, sizeof(why)),
+	e = FAB_DO(f, nft_batch_send(nb, b->ns, f->o.close_later, why, sizeof(why)),
 		   "load nftables ruleset in %s", b->p->netns);
 	nft_batch_free(nb);
 	if (e < 0 && why[0])
@@ -604,7 +605,7 @@ static int build_host(struct build *b)
 	if ((e = nft_host_batch(&nb)) < 0)
 		return fabric_fail(f, e, "build host nftables ruleset");
 	char why[256] = "";
-	e = FAB_DO(f, nft_batch_send(nb, f->host_nsfd, why, sizeof(why)),
+	e = FAB_DO(f, nft_batch_send(nb, f->host_nsfd, NULL, why, sizeof(why)),
 		   "load host nftables ruleset");
 	nft_batch_free(nb);
 	if (e < 0 && why[0])
@@ -845,15 +846,6 @@ static int begin_delete(struct fabric *f, const char *name, struct state_record 
 	return 0;
 }
 
-uint64_t fabric_shape(const char *manifest)
-{
-	cleanup_free char *canon = plan_json_canonical(manifest);
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-	for (const unsigned char *c = (const unsigned char *)(canon ? canon : manifest); *c; c++)
-		h = (h ^ *c) * 0x100000001b3ull;
-	return h ? h : 1;
-}
-
 int fabric_mark_deleting(struct fabric *f, const char *name, uint64_t *shape)
 {
 	struct state_record rec;
@@ -960,26 +952,73 @@ int fabric_delete(struct fabric *f, const char *name)
 
 /* --- Recycling: a deleted playground's namespace taken over ------------- */
 
-/* Manifests that make the same plan, whatever their comments or layout. */
-static bool same_plan(const char *a, const char *b)
+/* A recorded manifest planned under NAME: it met netd's limits when it
+ * was created, so any size here. */
+static int plan_recorded(const char *manifest, const char *name, struct plan *p)
 {
-	if (strcmp(a, b) == 0)
-		return true;
-	cleanup_free char *ca = plan_json_canonical(a);
-	cleanup_free char *cb = plan_json_canonical(b);
-	return ca && cb && strcmp(ca, cb) == 0;
+	const struct manifest_limits lim = { SIZE_MAX, SIZE_MAX, SIZE_MAX };
+	struct diag d;
+	diag_init(&d, "manifest");
+	int e = plan_parse(manifest, strlen(manifest), name, &lim, p, &d);
+	diag_free(&d);
+	return e;
 }
 
-/* Built by this fabric (with its options) from the same plan, in the
- * same host netns, and nothing in it named after the playground but what
- * a recycle renames: no machine namespaces. */
+/* What a takeover keeps as it stands: as many bridges, and each machine's
+ * ports on the bridges of the same networks, in order. A refit sets all
+ * else anew: names, aliases, MTUs, gateways, NAT, the guards' policies. */
+static bool same_frame(const struct plan *a, const struct plan *b)
+{
+	if (a->n_networks != b->n_networks || a->n_machines != b->n_machines)
+		return false;
+	for (size_t i = 0; i < a->n_machines; i++) {
+		const struct plan_machine *x = &a->machines[i], *y = &b->machines[i];
+		if (x->runtime != y->runtime || x->n_interfaces != y->n_interfaces)
+			return false;
+		for (size_t j = 0; j < x->n_interfaces; j++)
+			if (x->interfaces[j].network != y->interfaces[j].network ||
+			    x->interfaces[j].kind != y->interfaces[j].kind)
+				return false;
+	}
+	return true;
+}
+
+static uint64_t hash_word(uint64_t h, uint64_t v)
+{
+	for (int i = 0; i < 8; i++, v >>= 8)
+		h = (h ^ (v & 0xff)) * 0x100000001b3ull; /* FNV-1a */
+	return h;
+}
+
+/* A hash of what same_frame compares: netd keeps one per queued delete. */
+uint64_t fabric_shape(const char *manifest)
+{
+	struct plan p;
+	if (plan_recorded(manifest, "shape", &p) < 0)
+		return 0;
+	uint64_t h = hash_word(0xcbf29ce484222325ull, p.n_networks);
+	h = hash_word(h, p.n_machines);
+	for (size_t i = 0; i < p.n_machines; i++) {
+		const struct plan_machine *mc = &p.machines[i];
+		h = hash_word(hash_word(h, mc->runtime), mc->n_interfaces);
+		for (size_t j = 0; j < mc->n_interfaces; j++)
+			h = hash_word(hash_word(h, mc->interfaces[j].network),
+				      mc->interfaces[j].kind);
+	}
+	plan_free(&p);
+	return h ? h : 1;
+}
+
+/* Built by this fabric (with its options) in the same host netns, of the
+ * same frame, and nothing in it named after the playground but what a
+ * recycle renames: no machine namespaces. */
 static bool recyclable(const struct fabric *f, const struct state_record *old,
-		       const struct plan *p, const char *manifest)
+		       const struct plan *was, const struct plan *p)
 {
 	const char *host = f->o.host_netns ? f->o.host_netns : "";
 	if (old->phase != STATE_DELETING || old->transit_index < 0 ||
 	    old->created < f->opened || strcmp(old->host_netns, host) != 0 ||
-	    !same_plan(old->manifest, manifest))
+	    !same_frame(was, p))
 		return false;
 	for (size_t i = 0; i < p->n_machines; i++)
 		if (p->machines[i].runtime == MANIFEST_RUNTIME_NETNS)
@@ -1004,9 +1043,10 @@ static int uplink_slot(struct build *b, const char *host_end, struct guard_key *
 }
 
 /* Opens OLD's namespace into b; -ESTALE unless it still holds every
- * object of the plan, guarded (a delete may have begun taking it apart). */
+ * object of OLD's plan, guarded (a delete may have begun taking it apart). */
 static int recycle_open(struct build *b, const char *old_ns, const char *old_host)
 {
+	const struct plan *was = b->was;
 	struct fabric *f = b->f;
 	int e;
 	if ((b->ns = netns_open(old_ns)) < 0)
@@ -1019,12 +1059,12 @@ static int recycle_open(struct build *b, const char *old_ns, const char *old_hos
 		return e;
 	struct guard_key k;
 	uint32_t slot;
-	for (size_t i = 0; i < b->p->n_networks; i++)
-		if (link_ifindex(b->sk, b->p->networks[i].bridge) < 0)
+	for (size_t i = 0; i < was->n_networks; i++)
+		if (link_ifindex(b->sk, was->networks[i].bridge) < 0)
 			return -ESTALE;
-	for (size_t i = 0; i < b->p->n_machines; i++)
-		for (size_t j = 0; j < b->p->machines[i].n_interfaces; j++)
-			if (port_slot(b, &b->p->machines[i].interfaces[j], &k, &slot) < 0)
+	for (size_t i = 0; i < was->n_machines; i++)
+		for (size_t j = 0; j < was->machines[i].n_interfaces; j++)
+			if (port_slot(b, &was->machines[i].interfaces[j], &k, &slot) < 0)
 				return -ESTALE;
 	if (link_ifindex(b->sk, NAMING_UPLINK_INSIDE) < 0 ||
 	    uplink_slot(b, old_host, &k, &slot) < 0)
@@ -1092,18 +1132,159 @@ static int recycle_names(struct build *b, const char *old_ns, const char *old_ho
 	return e;
 }
 
-/* P's policies on OLD's objects; what OLD's machines left behind is
- * forgotten. */
+/* One of OLD's bridges or ports, to become P's. */
+struct relink {
+	const char *from, *to;
+	char alias[128], was_alias[128];
+	unsigned mtu, was_mtu;
+};
+
+static void relinks_fill(const struct plan *was, const struct plan *p, struct relink *l)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_networks; i++, n++) {
+		const struct plan_network *x = &was->networks[i], *y = &p->networks[i];
+		l[n] = (struct relink){ .from = x->bridge, .to = y->bridge,
+					.mtu = y->mtu, .was_mtu = x->mtu };
+		snprintf(l[n].alias, sizeof(l[n].alias), "%s", y->name);
+		snprintf(l[n].was_alias, sizeof(l[n].was_alias), "%s", x->name);
+	}
+	for (size_t i = 0; i < p->n_machines; i++) {
+		const struct plan_machine *mx = &was->machines[i], *my = &p->machines[i];
+		for (size_t j = 0; j < my->n_interfaces; j++, n++) {
+			const struct plan_interface *x = &mx->interfaces[j], *y = &my->interfaces[j];
+			l[n] = (struct relink){ .from = x->device, .to = y->device,
+						.mtu = p->networks[y->network].mtu,
+						.was_mtu = was->networks[x->network].mtu };
+			snprintf(l[n].alias, sizeof(l[n].alias), "%s/%s", my->name, y->name);
+			snprintf(l[n].was_alias, sizeof(l[n].was_alias), "%s/%s", mx->name, x->name);
+		}
+	}
+}
+
+/* The links P names otherwise get P's names, with their aliases. A name
+ * may still be another link's (two networks swapped): then each goes
+ * through a name of its ifindex's first. */
+static int refit_names(struct build *b, struct relink *l, size_t n)
+{
+	struct fabric *f = b->f;
+	bool taken = false;
+	for (size_t i = 0; i < n; i++)
+		taken |= strcmp(l[i].from, l[i].to) != 0 && link_ifindex(b->sk, l[i].to) >= 0;
+	char (*via)[IFNAMSIZ] = taken ? calloc(n, sizeof(*via)) : NULL;
+	if (taken && !via)
+		return fabric_fail(f, -ENOMEM, "rename the links of %s", b->p->netns);
+	int e = 0;
+	for (size_t i = 0; via && e == 0 && i < n; i++) {
+		if (strcmp(l[i].from, l[i].to) == 0)
+			continue;
+		snprintf(via[i], IFNAMSIZ, "pnrf%d", link_ifindex(b->sk, l[i].from));
+		e = FAB_DO(f, link_rename(b->sk, l[i].from, via[i], NULL), "rename %s to %s",
+			   l[i].from, via[i]);
+	}
+	for (size_t i = 0; e == 0 && i < n; i++) {
+		if (strcmp(l[i].from, l[i].to) == 0)
+			continue;
+		const char *from = via ? via[i] : l[i].from;
+		e = FAB_DO(f, link_rename(b->sk, from, l[i].to, l[i].alias), "rename %s to %s",
+			   from, l[i].to);
+	}
+	free(via);
+	return e;
+}
+
+/* OLD's bridges and ports by P's names, aliases and MTUs: the bridges
+ * of the same networks, the ports of the same machines, in order
+ * (same_frame). Each port stays on its bridge. */
+static int refit_links(struct build *b)
+{
+	struct fabric *f = b->f;
+	const struct plan *p = b->p;
+	size_t n = p->n_networks;
+	for (size_t i = 0; i < p->n_machines; i++)
+		n += p->machines[i].n_interfaces;
+	struct relink *l = calloc(n, sizeof(*l));
+	if (!l)
+		return fabric_fail(f, -ENOMEM, "refit the links of %s", p->netns);
+	relinks_fill(b->was, p, l);
+	int e = refit_names(b, l, n);
+	for (size_t i = 0; e == 0 && i < n; i++) {
+		bool renamed = strcmp(l[i].from, l[i].to) != 0;
+		if (l[i].mtu == l[i].was_mtu && (renamed || !strcmp(l[i].alias, l[i].was_alias)))
+			continue;
+		const struct link_conf c = { .alias = l[i].alias, .mtu = l[i].mtu };
+		e = FAB_DO(f, link_configure(b->sk, l[i].to, &c), "set alias and MTU of %s",
+			   l[i].to);
+	}
+	free(l);
+	return e;
+}
+
+/* Each bridge's gateway address P's, where OLD's differs. */
+static int refit_gateways(struct build *b)
+{
+	struct fabric *f = b->f;
+	for (size_t i = 0; i < b->p->n_networks; i++) {
+		const struct plan_network *x = &b->was->networks[i], *y = &b->p->networks[i];
+		if (x->has_gateway == y->has_gateway &&
+		    (!y->has_gateway || (x->gateway == y->gateway && x->prefix == y->prefix)))
+			continue;
+		int idx = link_ifindex(b->sk, y->bridge);
+		if (idx < 0)
+			return fabric_fail(f, idx, "find bridge %s", y->bridge);
+		char a[IPAM_ADDR_STRLEN];
+		int e = 0;
+		if (x->has_gateway) {
+			ipam_format_addr(x->gateway, a);
+			e = FAB_DO(f, link_addr_del(b->sk, idx, x->gateway, x->prefix),
+				   "remove gateway %s/%u from bridge %s", a, x->prefix, y->bridge);
+		}
+		if (e == 0 && y->has_gateway) {
+			ipam_format_addr(y->gateway, a);
+			e = FAB_DO(f, link_addr_add(b->sk, idx, y->gateway, y->prefix),
+				   "add gateway %s/%u to bridge %s", a, y->prefix, y->bridge);
+		}
+		if (e < 0)
+			return e;
+	}
+	return 0;
+}
+
+/* Whether two plans make the same nftables table: it names the
+ * non-private networks' bridges and subnets. */
+static bool same_nft(const struct plan *a, const struct plan *b)
+{
+	for (size_t i = 0; i < a->n_networks; i++) {
+		const struct plan_network *x = &a->networks[i], *y = &b->networks[i];
+		if (x->private_net != y->private_net)
+			return false;
+		if (!x->private_net && (x->subnet != y->subnet || x->prefix != y->prefix ||
+					strcmp(x->bridge, y->bridge) != 0))
+			return false;
+	}
+	return true;
+}
+
+/* OLD's objects made P's, with P's policies; what OLD's machines left
+ * behind is forgotten. */
 static int recycle_kernel(struct build *b)
 {
 	struct fabric *f = b->f;
 	const struct plan *p = b->p;
-	int e = recycle_guards(b);
+	int e = refit_links(b);
+	if (e == 0)
+		e = refit_gateways(b);
+	if (e == 0)
+		e = recycle_guards(b);
 	if (e == 0)
 		e = FAB_DO(f, link_neigh_flush(b->sk), "flush the neighbours in %s", p->netns);
 	if (e == 0)
 		e = FAB_DO(f, nft_conntrack_flush(b->ns), "flush the connections tracked in %s",
 			   p->netns);
+	/* Last: after a batch that deleted rules, the release of any netfilter
+	 * netlink socket waits for nf_tables to free them (close_later). */
+	if (e == 0 && !same_nft(b->was, p))
+		e = build_nft(b);
 	return e;
 }
 
@@ -1118,7 +1299,12 @@ int fabric_recycle(struct fabric *f, const char *old, const struct plan *p, cons
 	struct state_record rec;
 	if ((e = state_read(f->o.state_dir, old, &rec)) < 0)
 		return e == -ENOENT ? -ESTALE : fabric_fail(f, e, "read state of %s", old);
-	bool ok = recyclable(f, &rec, p, manifest);
+	struct plan was;
+	bool ok = plan_recorded(rec.manifest, old, &was) == 0;
+	if (ok && !recyclable(f, &rec, &was, p)) {
+		plan_free(&was);
+		ok = false;
+	}
 	long transit = rec.transit_index;
 	state_record_free(&rec);
 	if (!ok)
@@ -1127,7 +1313,7 @@ int fabric_recycle(struct fabric *f, const char *old, const struct plan *p, cons
 	char old_ns[NAMING_NETNS_MAX], old_host[IFNAMSIZ];
 	naming_netns(old, old_ns);
 	naming_uplink_host(old, old_host);
-	struct build b = { .f = f, .p = p, .ns = -1, .transit = transit };
+	struct build b = { .f = f, .p = p, .was = &was, .ns = -1, .transit = transit };
 	fabric_owner_alias(f, p->name, b.owner_alias, sizeof(b.owner_alias));
 	rec = (struct state_record){ .phase = STATE_CREATING, .transit_index = transit,
 				     .created = (int64_t)time(NULL), .manifest = strdup(manifest) };
@@ -1157,6 +1343,7 @@ int fabric_recycle(struct fabric *f, const char *old, const struct plan *p, cons
 	if (b.ns >= 0)
 		close(b.ns);
 	state_record_free(&rec);
+	plan_free(&was);
 	if (e == 0 || !taken)
 		return e;
 

@@ -35,6 +35,9 @@ struct fabric_opts {
 	uint64_t uplink_rate;   /* bits per second out of each playground, 0: no limit */
 	const struct guard_config *guard_config; /* NULL: none */
 	unsigned netns_spares;  /* namespaces a thread makes ahead; 0: none */
+	/* Closes an fd whose release may wait for an RCU grace period, off
+	 * the caller's path (netd: its closer thread); NULL: close at once. */
+	void (*close_later)(int fd);
 };
 
 struct guard;
@@ -105,23 +108,25 @@ int fabric_released(struct fabric *f, const char *name);
 /*
  * A create that takes over the namespace of OLD, a playground marked
  * deleting but not yet taken apart (neither shed nor released), built by
- * this fabric from a manifest that makes the same plan (comments and
- * layout aside): bridges, taps, uplink, nftables and
- * guard attachments stay; the names, aliases, guard policies (MACs derive
- * from the name) and counters become P's, the transit /31 passes to P, and
- * the neighbours and tracked connections of OLD's machines are forgotten.
- * OLD's record goes, as its delete would have ended. No rtnl-heavy work:
- * what makes it cheap while the kernel destroys other namespaces.
- * OLD may be P's own name: a playground deleted and created again with the
- * same manifest is reset where it stands, its names kept.
- * -ESTALE: OLD cannot be taken over (another manifest or fabric, machine
+ * this fabric from a manifest of the same frame: as many networks, and
+ * machines with ports on the same networks, in order (fabric_shape).
+ * Bridges, taps, uplink and guard attachments stay; P's names, aliases,
+ * MTUs, gateways and nftables table replace OLD's where they differ; the
+ * guard policies (MACs derive from the name) and counters become P's, the
+ * transit /31 passes to P, and the neighbours and tracked connections of
+ * OLD's machines are forgotten. OLD's record goes, as its delete would
+ * have ended. No link is made or destroyed, which is what keeps it cheap
+ * while the kernel destroys other namespaces.
+ * OLD may be P's own name: a playground deleted and created again is
+ * reset where it stands.
+ * -ESTALE: OLD cannot be taken over (another frame or fabric, machine
  * namespaces, something missing). On any error, OLD is either as it was,
  * still recorded, or removed with whatever P had of it.
  */
 int fabric_recycle(struct fabric *f, const char *old, const struct plan *p,
 		   const char *manifest);
-/* Manifests that make the same plan (plan_json_canonical) have equal
- * shapes; never 0. */
+/* Manifests of the same frame have equal shapes; 0 for a manifest that
+ * does not plan, which nothing takes over. */
 uint64_t fabric_shape(const char *manifest);
 
 /* The alias that marks P's objects as this fabric's. */

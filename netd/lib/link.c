@@ -467,21 +467,39 @@ static struct nl_addr *link_inaddr(uint32_t addr, uint8_t prefix)
 	return a;
 }
 
-int link_addr_add(struct nl_sock *sk, int ifindex, uint32_t addr,
-		  uint8_t prefix)
+/* The same request as an add, bar the flags: libnl matches by ifindex,
+ * local address and prefix length. */
+static struct rtnl_addr *link_addr_of(int ifindex, uint32_t addr, uint8_t prefix)
 {
 	struct rtnl_addr *ra = rtnl_addr_alloc();
 	struct nl_addr *local = link_inaddr(addr, prefix);
-	int e = -ENOMEM;
-	if (ra && local) {
-		rtnl_addr_set_ifindex(ra, ifindex);
-		rtnl_addr_set_local(ra, local);
-		rtnl_addr_set_prefixlen(ra, prefix);
-		e = link_nlerr(rtnl_addr_add(sk, ra, NLM_F_EXCL));
+	if (!ra || !local) {
+		nl_addr_put(local);
+		rtnl_addr_put(ra);
+		return NULL;
 	}
+	rtnl_addr_set_ifindex(ra, ifindex);
+	rtnl_addr_set_local(ra, local);
+	rtnl_addr_set_prefixlen(ra, prefix);
 	nl_addr_put(local);
+	return ra;
+}
+
+int link_addr_add(struct nl_sock *sk, int ifindex, uint32_t addr,
+		  uint8_t prefix)
+{
+	struct rtnl_addr *ra = link_addr_of(ifindex, addr, prefix);
+	int e = ra ? link_nlerr(rtnl_addr_add(sk, ra, NLM_F_EXCL)) : -ENOMEM;
 	rtnl_addr_put(ra);
 	return e;
+}
+
+int link_addr_del(struct nl_sock *sk, int ifindex, uint32_t addr, uint8_t prefix)
+{
+	struct rtnl_addr *ra = link_addr_of(ifindex, addr, prefix);
+	int e = ra ? link_nlerr(rtnl_addr_delete(sk, ra, 0)) : -ENOMEM;
+	rtnl_addr_put(ra);
+	return e == -EADDRNOTAVAIL ? 0 : e;
 }
 
 int link_route_default(struct nl_sock *sk, uint32_t gateway)

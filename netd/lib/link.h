@@ -88,6 +88,8 @@ int link_alias(struct nl_sock *sk, const char *name, char *buf, size_t len);
 
 int link_addr_add(struct nl_sock *sk, int ifindex, uint32_t addr,
 		  uint8_t prefix);
+/* 0 also when the link has no such address. */
+int link_addr_del(struct nl_sock *sk, int ifindex, uint32_t addr, uint8_t prefix);
 int link_route_default(struct nl_sock *sk, uint32_t gateway);
 
 /* libnl's error code as -errno. */

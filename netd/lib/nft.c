@@ -113,6 +113,23 @@ static void nft_add_chain(struct nft_batch *nb, const char *name,
 	mnl_nlmsg_batch_next(nb->b);
 }
 
+/* Deletes every rule of the chain: a DELRULE naming no rule. */
+static void nft_flush_chain(struct nft_batch *nb, const char *name)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *h = r ? nft_batch_msg(nb, NFT_MSG_DELRULE, 0) : NULL;
+	if (!h) {
+		nb->failed = true;
+		nftnl_rule_free(r);
+		return;
+	}
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, name);
+	nftnl_rule_nlmsg_build_payload(h, r);
+	nftnl_rule_free(r);
+	mnl_nlmsg_batch_next(nb->b);
+}
+
 /* Rules are built expression by expression; a failed allocation marks the
  * rule, and the batch, as failed. */
 struct nft_rule {
@@ -265,16 +282,20 @@ static int nft_batch_finish(struct nft_batch *nb, struct nft_batch **out)
 	return 0;
 }
 
-int nft_playground_batch(const struct plan *p, struct nft_batch **out)
+int nft_playground_batch(const struct plan *p, bool refill, struct nft_batch **out)
 {
 	struct nft_batch *nb = nft_batch_new();
 	if (!nb)
 		return -ENOMEM;
-	nft_add_table(nb, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL);
+	nft_add_table(nb, NFT_MSG_NEWTABLE, NLM_F_CREATE | (refill ? 0 : NLM_F_EXCL));
 	nft_add_chain(nb, "postrouting", "nat", NF_INET_POST_ROUTING,
 		      NF_IP_PRI_NAT_SRC, NF_ACCEPT);
 	nft_add_chain(nb, "forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER,
 		      NF_DROP);
+	if (refill) {
+		nft_flush_chain(nb, "postrouting");
+		nft_flush_chain(nb, "forward");
+	}
 	for (size_t i = 0; i < p->n_networks; i++) {
 		const struct plan_network *n = &p->networks[i];
 		if (n->private_net)
@@ -412,7 +433,8 @@ static struct mnl_socket *nft_socket(int nsfd)
 	return nl;
 }
 
-int nft_batch_send(const struct nft_batch *nb, int nsfd, char *err, size_t errlen)
+int nft_batch_send(const struct nft_batch *nb, int nsfd, void (*close_fd)(int fd),
+		   char *err, size_t errlen)
 {
 	struct mnl_socket *nl = nft_socket(nsfd);
 	if (!nl) {
@@ -457,6 +479,11 @@ int nft_batch_send(const struct nft_batch *nb, int nsfd, char *err, size_t errle
 		}
 	}
 out:
+	if (close_fd) {
+		int last = dup(mnl_socket_get_fd(nl));
+		if (last >= 0)
+			close_fd(last);
+	}
 	mnl_socket_close(nl);
 	return ret;
 }

@@ -20,6 +20,7 @@
 #ifndef PLAYNET_NFT_H
 #define PLAYNET_NFT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,15 +30,24 @@
 
 struct nft_batch;
 
-int nft_playground_batch(const struct plan *p, struct nft_batch **out);
+/* refill: P's rules take the place of those in the table there, in one
+ * transaction (a takeover); its chains stay, which spares their hooks a
+ * new registration (milliseconds, under churn). Else there must be no
+ * table. */
+int nft_playground_batch(const struct plan *p, bool refill, struct nft_batch **out);
 int nft_host_batch(struct nft_batch **out);
 
 /* Objects (tables, chains, rules) in the batch, each acked on send. */
 size_t nft_batch_objects(const struct nft_batch *b);
 const void *nft_batch_data(const struct nft_batch *b, size_t *len);
 
-/* Sends in nsfd's namespace (-1: current). On error, err says why. */
-int nft_batch_send(const struct nft_batch *b, int nsfd, char *err, size_t errlen);
+/* Sends in nsfd's namespace (-1: current). On error, err says why.
+ * close_fd, if not NULL, is handed the socket's last reference to close:
+ * once a batch has deleted anything, the release of a netfilter netlink
+ * socket waits until nf_tables has freed it, after an RCU grace period
+ * (nft_rcv_nl_event), which a caller may rather not wait for. */
+int nft_batch_send(const struct nft_batch *b, int nsfd, void (*close_fd)(int fd),
+		   char *err, size_t errlen);
 void nft_batch_free(struct nft_batch *b);
 
 /* 1 if table ip playnet exists in nsfd's namespace, 0 if not, or -errno. */

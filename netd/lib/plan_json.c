@@ -1,9 +1,6 @@
 #include "plan_json.h"
 
-#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "ipam.h"
 #include "mac.h"
@@ -124,23 +121,4 @@ struct json_object *plan_to_json(const struct plan *p)
 		json_object_array_add(ms, machine_to_json(p, &p->machines[i]));
 	json_object_object_add(o, "machines", ms);
 	return o;
-}
-
-char *plan_json_canonical(const char *manifest)
-{
-	/* checked with its own limits when it was created: any size here */
-	const struct manifest_limits lim = { SIZE_MAX, SIZE_MAX, SIZE_MAX };
-	struct diag d;
-	diag_init(&d, "manifest");
-	struct plan p;
-	int e = plan_parse(manifest, strlen(manifest), "canonical", &lim, &p, &d);
-	diag_free(&d);
-	if (e < 0)
-		return NULL;
-	struct json_object *o = plan_to_json(&p);
-	plan_free(&p);
-	const char *s = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : NULL;
-	char *copy = s ? strdup(s) : NULL;
-	json_object_put(o);
-	return copy;
 }

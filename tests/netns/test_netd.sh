@@ -117,15 +117,22 @@ wait_deletes
 ip netns list | grep -q "pg-$P" && fail "nothing left in the kernel" || pass "nothing left in the kernel"
 api GET /metrics; body_has "metrics deletes" "playnet_deletes_total 2"
 
-# Creates of the same manifest take over the namespaces of deletes still
-# queued: netd hands the kernel one at a time, so of five deleted at once
-# most are still there when five creates follow.
+# Creates of a manifest of the same frame (as many networks, the machines'
+# ports on the same ones) take over the namespaces of deletes still queued,
+# refitted: netd hands the kernel one at a time, so of five deleted at once
+# most are still there when five creates follow. This one has another
+# network, subnet, NAT and machine than tiny.yaml's.
 R=tests/netns/tiny.yaml
+REFIT='kind: playground
+playground:
+  networks: [{name: lab, subnet: 10.9.0.0/24}]
+  machines: [{name: box, network: {interfaces: [{network: lab}]}}]
+'
 for i in 1 2 3 4 5; do api PUT "/v1/playgrounds/$P-o$i" --data-binary "@$R"; done
 expect_code "five to delete" 201
 for i in 1 2 3 4 5; do api DELETE "/v1/playgrounds/$P-o$i"; done
 expect_code "five deleted" 204
-for i in 1 2 3 4 5; do api PUT "/v1/playgrounds/$P-n$i" --data-binary "@$R"; done
+for i in 1 2 3 4 5; do api PUT "/v1/playgrounds/$P-n$i" --data-binary "$REFIT"; done
 expect_code "five created after them" 201
 api GET /metrics
 n=$(awk '$1 == "playnet_creates_recycled_total" { print $2 }' "$T_TMP/body")
@@ -135,11 +142,17 @@ read -r took donor < <(sed -n "s/.*playground $P-\(n[0-9]\): took over the names
 api GET "/v1/playgrounds/$P-$took"; body_has "a taken-over playground reads back ready" '"status":"ready"'
 host=$(grep -o '"hostDevice":"[^"]*"' "$T_TMP/body" | cut -d'"' -f4)
 api GET "/v1/playgrounds/$P-$took/stats"; body_has "its counters start from zero" '"passPackets":0'
-ip -n "pg-$P-$took" -o link show t-vm-0 >/dev/null 2>&1 && [ -n "$host" ] &&
+ip -n "pg-$P-$took" -o link show t-box-0 >/dev/null 2>&1 && [ -n "$host" ] &&
 	ip -n "$HOST" -o link show "$host" >/dev/null 2>&1 &&
 	[ -n "$donor" ] && [ ! -e "/run/netns/pg-$P-$donor" ] &&
 	pass "its namespace and uplink carry its name" ||
 	fail "its namespace and uplink carry its name" "$host; $(ip netns list | grep "$P-" | tr '\n' ' ')"
+addrs=$(ip -n "pg-$P-$took" -4 -o addr show | awk '$2 != "lo" && $2 != "uplink0" { print $2, $4 }')
+[ "$addrs" = "br-lab 10.9.0.1/24" ] && ! ip -n "pg-$P-$took" -o link show br-net >/dev/null 2>&1 &&
+	pass "its bridge is refitted: renamed, its gateway" ||
+	fail "its bridge is refitted: renamed, its gateway" "$addrs; $(ip -n "pg-$P-$took" -o link show | cut -d' ' -f2 | tr '\n' ' ')"
+ip netns exec "pg-$P-$took" nft list table ip playnet 2>&1 | grep -q 'ip saddr 10.9.0.0/24 masquerade' &&
+	pass "its NAT is its own" || fail "its NAT is its own" "$(ip netns exec "pg-$P-$took" nft list table ip playnet 2>&1)"
 
 # Deleted and created again under its own name while its delete is queued
 # behind others: reset where it stands, the same namespace.
@@ -161,6 +174,20 @@ expect_code "and deleted" 204
 
 stop_netd
 [ "$NETD_STATUS" -eq 0 ] && pass "netd stops on SIGTERM, no leak" || fail "netd stops on SIGTERM, no leak" "exit $NETD_STATUS: $(tail -20 "$T_TMP/netd.log")"
+
+# Takeovers off: the same five deletes and creates all build from scratch.
+expect_status "PLAYNET_NO_TAKEOVER takes 0 or 1" 2 env PLAYNET_NO_TAKEOVER=yes "$NETD" -n
+expect_stderr_has "and says so" "PLAYNET_NO_TAKEOVER (0 or 1): invalid value 'yes'"
+start_netd PLAYNET_NO_TAKEOVER=1 || fail "netd starts with takeovers off" "$(tail -5 "$T_TMP/netd.log")"
+for i in 1 2 3 4 5; do api PUT "/v1/playgrounds/$P-p$i" --data-binary "@$R"; done
+for i in 1 2 3 4 5; do api DELETE "/v1/playgrounds/$P-p$i"; done
+for i in 1 2 3 4 5; do api PUT "/v1/playgrounds/$P-q$i" --data-binary "@$R"; done
+expect_code "five created after five deleted" 201
+api GET /metrics; body_has "none took over, takeovers off" "playnet_creates_recycled_total 0"
+for i in 1 2 3 4 5; do api DELETE "/v1/playgrounds/$P-q$i"; done
+stop_netd
+[ "$NETD_STATUS" -eq 0 ] && pass "and stops, no leak" || fail "and stops, no leak" "exit $NETD_STATUS: $(tail -20 "$T_TMP/netd.log")"
+[ -z "$(leftovers "$P-")" ] && pass "nothing left of the ten" || fail "nothing left of the ten" "$(leftovers "$P-")"
 [ ! -e "$PLAYNET_SOCKET" ] && pass "socket removed" || fail "socket removed"
 grep -q "playground $P: created" "$T_TMP/netd.log" && pass "one log line per event, with the name" || fail "one log line per event, with the name"
 

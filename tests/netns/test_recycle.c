@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,39 +378,118 @@ static void t_reset(void **state)
 	plan_free(&a);
 }
 
-/* A manifest laid out otherwise (a comment, quotes, block style) makes
- * the same plan, so its create takes the namespace over and keeps its
- * own text; a new title is another plan, refused. */
-static void t_relaid(void **state)
+/* 0 if the shell command that fmt makes succeeds. */
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+/* The frame (as many networks, each machine's ports on the same ones) is
+ * what a takeover needs; comments, layout and title are not even seen. */
+static void t_shape(void **state)
 {
 	(void)state;
-	NEED_ROOT();
-	static const char relaid[] = "# playground for student 12\n" ONE_MACHINE
+	static const char relaid[] = "# playground for student 12\ntitle: Lab 12\n" ONE_MACHINE
 				     "    - name: \"vm-b\"\n"
 				     "      network:\n"
 				     "        interfaces:\n"
 				     "          - network: priv\n";
-	static const char titled[] = "title: Lab 12\n" ONE_MACHINE
-				     "    - name: vm-b\n"
-				     "      network: {interfaces: [{network: priv}]}\n";
-	struct plan a, b;
-	deleted_playground(manifest_text, "la", &a);
-	assert_true(fabric_shape(relaid) == fabric_shape(manifest_text));
-	assert_false(fabric_shape(titled) == fabric_shape(manifest_text));
-	plan_of(titled, "lb", &b);
-	assert_int_equal(fabric_recycle(&W.f, "la", &b, titled), -ESTALE);
-	plan_free(&b);
+	static const char moved[] = ONE_MACHINE
+				    "    - name: vm-b\n"
+				    "      network: {interfaces: [{network: lan}]}\n";
+	uint64_t shape = fabric_shape(manifest_text);
+	assert_true(shape != 0);
+	assert_true(fabric_shape(relaid) == shape);
+	assert_false(fabric_shape(other_text) == shape); /* one machine fewer */
+	assert_false(fabric_shape(moved) == shape);      /* a port on another network */
+	assert_true(fabric_shape("kind: playground\nplayground: [\n") == 0);
+}
 
-	plan_of(relaid, "lb", &b);
+/* A manifest of the same frame and nothing else alike: networks swapped
+ * and renamed (so two bridges trade names), other subnets, NAT on the
+ * other network, an MTU, other machines. Its create takes the namespace
+ * over and refits it: P's names, aliases, gateways, table and policies,
+ * none of OLD's. */
+#define REFIT                                                                  \
+	"kind: playground\n"                                                   \
+	"playground:\n"                                                        \
+	"  networks:\n"                                                        \
+	"    - {name: priv, subnet: 10.40.0.0/24, mtu: 1400}\n"                 \
+	"    - {name: lan, subnet: 10.50.0.0/24, private: true}\n"             \
+	"  machines:\n"                                                        \
+	"    - name: web\n"                                                    \
+	"      network: {interfaces: [{network: priv}, {network: lan}]}\n"      \
+	"    - name: db\n"                                                     \
+	"      network: {interfaces: [{network: lan}]}\n"
+
+static void t_refit(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	static const char refit[] = REFIT;
+	struct plan a, b;
+	deleted_playground(manifest_text, "fa", &a);
+	plan_of(refit, "fb", &b);
+	assert_true(fabric_shape(refit) == fabric_shape(manifest_text));
 	uint64_t cookie = cookie_of(a.netns);
-	if (fabric_recycle(&W.f, "la", &b, relaid) < 0)
-		fail_msg("recycle: %s", W.f.err);
-	assert_int_equal(cookie_of(b.netns), cookie);
+	int ans = netns_open(a.netns);
+	struct nl_sock *sk = NULL;
+	assert_true(ans >= 0);
+	assert_int_equal(link_sock_open(ans, &sk), 0);
+	int lan_idx = link_ifindex(sk, a.networks[0].bridge);
+	int tap_idx = link_ifindex(sk, a.machines[1].interfaces[0].device);
+	assert_true(lan_idx > 0 && tap_idx > 0);
+
+	if (fabric_recycle(&W.f, "fa", &b, refit) < 0)
+		fail_msg("refit: %s", W.f.err);
+	assert_true(cookie_of(b.netns) == cookie);
+	assert_false(netns_exists(a.netns));
+
+	/* the same links, by P's names: a's first bridge is b's "priv" */
+	assert_int_equal(link_ifindex(sk, b.networks[0].bridge), lan_idx);
+	assert_int_equal(link_ifindex(sk, b.machines[1].interfaces[0].device), tap_idx);
+	char alias[256];
+	assert_int_equal(link_alias(sk, b.networks[0].bridge, alias, sizeof(alias)), 0);
+	assert_string_equal(alias, "priv");
+	assert_int_equal(link_alias(sk, "t-db-0", alias, sizeof(alias)), 0);
+	assert_string_equal(alias, "db/eth0");
+	for (size_t i = 0; i < a.n_machines; i++)
+		assert_int_equal(link_ifindex(sk, a.machines[i].interfaces[0].device), -ENODEV);
+	link_sock_close(sk);
+	assert_int_equal(sh("ip -n %s -o link show br-priv | grep -q ' mtu 1400 '", b.netns), 0);
+	assert_int_equal(sh("ip -n %s -o link show t-web-0 | grep -q ' mtu 1400 '", b.netns), 0);
+
+	/* P's gateway on "priv", none on the now private "lan", none of a's */
+	assert_int_equal(sh("test \"$(ip -n %s -4 -o addr show | awk '$2 ~ /^br-/ { print $2, $4 }')\" = 'br-priv 10.40.0.1/24'",
+			    b.netns), 0);
+	/* NAT for P's subnet only */
+	assert_int_equal(sh("ip netns exec %s nft list table ip playnet | grep -q 'ip saddr 10.40.0.0/24 masquerade'",
+			    b.netns), 0);
+	assert_int_not_equal(sh("ip netns exec %s nft list table ip playnet | grep -q '10.20.0.0'",
+				b.netns), 0);
+
+	/* b's policies in the guards */
+	int bns = netns_open(b.netns);
+	for (size_t i = 0; i < b.n_machines; i++)
+		for (size_t j = 0; j < b.machines[i].n_interfaces; j++) {
+			const struct plan_interface *ifc = &b.machines[i].interfaces[j];
+			struct guard_port gp = slot_of(bns, ifc->device, false);
+			assert_memory_equal(gp.mac, ifc->mac, 6);
+		}
+	close(bns);
+	close(ans);
+	assert_whole(&b);
 	struct state_record rec;
-	assert_int_equal(state_read(W.state_dir, "lb", &rec), 0);
-	assert_string_equal(rec.manifest, relaid);
+	assert_int_equal(state_read(W.state_dir, "fb", &rec), 0);
+	assert_string_equal(rec.manifest, refit);
 	state_record_free(&rec);
-	assert_int_equal(fabric_delete(&W.f, "lb"), 0);
+	assert_int_equal(fabric_delete(&W.f, "fb"), 0);
 	plan_free(&a);
 	plan_free(&b);
 }
@@ -462,21 +542,21 @@ static void t_refused(void **state)
 }
 
 /* Each step failed in turn: the old playground as it was, or both gone,
- * and never a transit /31 left behind. */
-static void t_fail_each_step(void **state)
+ * and never a transit /31 left behind. With TEXT, b takes over a of
+ * manifest_text: the same manifest, or one that a refit must rename,
+ * re-address and re-table (more steps to fail). */
+static void fail_each_step(const char *text)
 {
-	(void)state;
-	NEED_ROOT();
 	int kept = 0, removed = 0, step;
-	for (step = 1; step < 100; step++) {
+	for (step = 1; step < 200; step++) {
 		struct plan a, b;
 		char an[16], bn[16];
 		snprintf(an, sizeof(an), "fa%d", step);
 		snprintf(bn, sizeof(bn), "fb%d", step);
 		deleted_playground(manifest_text, an, &a);
-		plan_of(manifest_text, bn, &b);
+		plan_of(text, bn, &b);
 		W.f.fail_step = step;
-		int e = fabric_recycle(&W.f, an, &b, manifest_text);
+		int e = fabric_recycle(&W.f, an, &b, text);
 		W.f.fail_step = 0;
 		if (e == 0) {
 			assert_int_equal(presence(&b), 1);
@@ -496,12 +576,24 @@ static void t_fail_each_step(void **state)
 		if (e == 0)
 			break;
 	}
-	assert_true(step < 100);
+	assert_true(step < 200);
 	assert_true(kept > 0 && removed > 0);
 	/* no transit /31 is left allocated */
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "ls -A %s/transit | grep -q .", W.state_dir);
-	assert_int_not_equal(system(cmd), 0);
+	assert_int_not_equal(sh("ls -A %s/transit | grep -q .", W.state_dir), 0);
+}
+
+static void t_fail_each_step(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	fail_each_step(manifest_text);
+}
+
+static void t_fail_each_refit_step(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	fail_each_step(REFIT);
 }
 
 int main(void)
@@ -510,8 +602,10 @@ int main(void)
 		cmocka_unit_test(t_recycle),
 		cmocka_unit_test(t_reset),
 		cmocka_unit_test(t_refused),
-		cmocka_unit_test(t_relaid),
+		cmocka_unit_test(t_shape),
+		cmocka_unit_test(t_refit),
 		cmocka_unit_test(t_fail_each_step),
+		cmocka_unit_test(t_fail_each_refit_step),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -202,54 +202,6 @@ static void t_bad_playground_name(void **state)
 	diag_free(&d);
 }
 
-/* What a takeover compares: the plan, not the text. */
-static void t_canonical(void **state)
-{
-	(void)state;
-	static const char a[] = "kind: playground\n"
-				"playground:\n"
-				"  networks: [{name: lan, subnet: 10.1.0.0/24}]\n"
-				"  machines: [{name: vm, network: {interfaces: [{network: lan}]}}]\n";
-	/* comments, block style, quotes, key order */
-	static const char relaid[] = "# for student 12\n"
-				     "playground:\n"
-				     "  machines:\n"
-				     "    - network:\n"
-				     "        interfaces:\n"
-				     "          - network: \"lan\"\n"
-				     "      name: vm\n"
-				     "  networks:\n"
-				     "    - subnet: '10.1.0.0/24'   # the lab's\n"
-				     "      name: lan\n"
-				     "kind: playground\n";
-	static const char titled[] = "title: Lab 12\n"
-				     "kind: playground\n"
-				     "playground:\n"
-				     "  networks: [{name: lan, subnet: 10.1.0.0/24}]\n"
-				     "  machines: [{name: vm, network: {interfaces: [{network: lan}]}}]\n";
-	static const char subnet[] = "kind: playground\n"
-				     "playground:\n"
-				     "  networks: [{name: lan, subnet: 10.2.0.0/24}]\n"
-				     "  machines: [{name: vm, network: {interfaces: [{network: lan}]}}]\n";
-	char *ca = plan_json_canonical(a), *cr = plan_json_canonical(relaid);
-	char *ct = plan_json_canonical(titled), *cs = plan_json_canonical(subnet);
-	assert_non_null(ca);
-	assert_non_null(ct);
-	assert_non_null(cs);
-	assert_string_equal(ca, cr);
-	assert_string_not_equal(ca, ct);
-	assert_string_not_equal(ca, cs);
-	/* compact, and named after no playground */
-	assert_null(strchr(ca, '\n'));
-	assert_non_null(strstr(ca, "\"name\":\"canonical\""));
-	assert_null(plan_json_canonical("kind: playground\nplayground: [\n"));
-	assert_null(plan_json_canonical("kind: playground\nplayground:\n  networks: 3\n"));
-	free(ca);
-	free(cr);
-	free(ct);
-	free(cs);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,7 +213,6 @@ int main(void)
 		cmocka_unit_test(t_single_vm),
 		cmocka_unit_test(t_all_examples_valid),
 		cmocka_unit_test(t_bad_playground_name),
-		cmocka_unit_test(t_canonical),
 	};
 	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
 }
