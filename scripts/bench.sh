@@ -85,18 +85,16 @@ lib() { # MODE N PREFIX
 	PLAYNET_STATE_DIR=$work/lib PLAYNET_BPF_DIR=/sys/fs/bpf/playnet-bench-lib-$$ \
 		"$OUT/bench_fabric" -m "$1" -n "$2" -p "$3" "$MANIFEST"
 }
-start_netd() {
-	PLAYNET_STATE_DIR=$work/api PLAYNET_SOCKET=$work/netd.sock \
-	PLAYNET_BPF_DIR=/sys/fs/bpf/playnet-bench-api-$$ build/bin/netd 2>>"$work/netd.log" &
+start_netd() { # [VAR=value...]
+	env PLAYNET_STATE_DIR="$work/api" PLAYNET_SOCKET="$work/netd.sock" \
+		PLAYNET_BPF_DIR="/sys/fs/bpf/playnet-bench-api-$$" "$@" build/bin/netd 2>>"$work/netd.log" &
 	netd_pid=$!
 	for _ in $(seq 1 200); do [ -S "$work/netd.sock" ] && return 0; sleep 0.05; done
 	echo "bench: netd did not start" >&2
 	return 1
 }
-api() { # MODE N PREFIX [bench_api options]
-	local m=$1 n=$2 p=$3
-	shift 3
-	"$OUT/bench_api" -m "$m" -n "$n" -p "$p" "$@" "$work/netd.sock" "$MANIFEST"
+api() { # MODE N PREFIX [MANIFEST]
+	"$OUT/bench_api" -m "$1" -n "$2" -p "$3" "$work/netd.sock" "${4:-$MANIFEST}"
 }
 peer() { # PEER MODE N PREFIX
 	HOST=$HOST PEER_DIR=$work/cni tests/bench/peer-run.sh "$@"
@@ -203,13 +201,15 @@ serial_s=$(floor serial)
 # the kernel are done with them. Each probe is a new name: a PUT of a name
 # whose delete is still queued first finishes that delete (the name, its
 # host link and netns must be free), which is a delete's cost, not a create's.
-# Twice: probes of the same manifest, which netd builds by taking over the
-# namespace of a queued delete, and probes each of a plan of its own
-# (the same objects, the probe's name as title: bench_api -u), which netd
-# builds from scratch.
+# Three times: probes of the same manifest, which netd builds by taking over
+# the namespace of a queued delete; probes of tests/bench/refit.yaml, of the
+# same frame and nothing else alike, which netd builds by taking one over
+# and refitting it; and probes of the same manifest to a netd with
+# takeovers off, which builds each from scratch (what paced destruction
+# alone buys).
 recycled() { curl -s --unix-socket "$work/netd.sock" http://netd/metrics | awk '$1 == "playnet_creates_recycled_total" { print $2 }'; }
-churn() { # ID same|own: "median p99 n all_gone_s api_done_s recycled"
-	local id=$1 t0 deleter probes=0 r0 gone done_s own=()
+churn() { # ID PROBE_MANIFEST: "median p99 n all_gone_s api_done_s recycled"
+	local id=$1 t0 deleter probes=0 r0 gone done_s
 	r0=$(recycled)
 	api up "$CHURN" "a${tag}$id" >/dev/null
 	t0=$EPOCHREALTIME
@@ -218,8 +218,7 @@ churn() { # ID same|own: "median p99 n all_gone_s api_done_s recycled"
 	: >"$work/churn$id.probe"
 	while kill -0 "$deleter" 2>/dev/null || compgen -G "$work/api/a${tag}$id*.json" >/dev/null; do # records go last
 		probes=$((probes + 1))
-		[ "$2" = own ] && own=(-u)
-		api cycle 1 "a${tag}p$id$probes-" "${own[@]}" >>"$work/churn$id.probe"
+		api cycle 1 "a${tag}p$id$probes-" "$2" >>"$work/churn$id.probe"
 		sleep 0.05
 	done
 	wait "$deleter"
@@ -228,15 +227,24 @@ churn() { # ID same|own: "median p99 n all_gone_s api_done_s recycled"
 	settle
 	echo "$(pick create "$work/churn$id.probe" | stats) $gone $done_s $(($(recycled) - r0))"
 }
-read -r pm pp pn churn_s api_done_s prec <<<"$(churn s same)"
-read -r om op on ochurn_s oapi_done_s orec <<<"$(churn o own)"
+REFIT=tests/bench/refit.yaml
+read -r pm pp pn churn_s api_done_s prec <<<"$(churn s "$MANIFEST")"
+read -r fm fp fn fchurn_s fapi_done_s frec <<<"$(churn r "$REFIT")"
+stop_netd
+start_netd PLAYNET_NO_TAKEOVER=1
+read -r om op on ochurn_s oapi_done_s orec <<<"$(churn o "$MANIFEST")"
+churn_line() { # MEDIAN P99 GONE_S API_DONE_S
+	echo "    median $1 ms, p99 $2 ms; all $CHURN gone after $3 s (× $(ratio "$3" "$serial_s") the serial floor; API calls done after $4 s)"
+}
 echo
 echo "3. Churn: $CHURN playgrounds deleted through the API while a client creates"
 echo "  the kernel alone, nothing else running: $floor_s s handed over at once, $serial_s s one after another"
 echo "  creates of the same manifest ($prec of $pn took over a deleted namespace):"
-echo "    median $pm ms, p99 $pp ms; all $CHURN gone after $churn_s s (× $(ratio "$churn_s" "$serial_s") the serial floor; API calls done after $api_done_s s)"
-echo "  creates each of a plan of its own ($orec of $on took over one):"
-echo "    median $om ms, p99 $op ms; all $CHURN gone after $ochurn_s s (× $(ratio "$ochurn_s" "$serial_s") the serial floor; API calls done after $oapi_done_s s)"
+churn_line "$pm" "$pp" "$churn_s" "$api_done_s"
+echo "  creates of another manifest of the same frame, $REFIT ($frec of $fn took over one, refitted):"
+churn_line "$fm" "$fp" "$fchurn_s" "$fapi_done_s"
+echo "  creates of the same manifest, takeovers off (PLAYNET_NO_TAKEOVER=1; $orec of $on took over one):"
+churn_line "$om" "$op" "$ochurn_s" "$oapi_done_s"
 stop_netd
 
 # --- 4. guards ---------------------------------------------------------------
@@ -284,7 +292,9 @@ tool_json() { # NAME
 		"$CHURN" "$floor_s" "$serial_s"
 	printf '  "same_manifest": {"create_median_ms": %s, "create_p99_ms": %s, "creates": %s, "recycled": %s, "all_gone_s": %s, "api_done_s": %s, "raw_create_us": [%s]},\n' \
 		"$pm" "$pp" "$pn" "$prec" "$churn_s" "$api_done_s" "$(pick create "$work/churns.probe" | paste -sd,)"
-	printf '  "own_manifest": {"create_median_ms": %s, "create_p99_ms": %s, "creates": %s, "recycled": %s, "all_gone_s": %s, "api_done_s": %s, "raw_create_us": [%s]}},\n' \
+	printf '  "refit_manifest": {"create_median_ms": %s, "create_p99_ms": %s, "creates": %s, "recycled": %s, "all_gone_s": %s, "api_done_s": %s, "raw_create_us": [%s]},\n' \
+		"$fm" "$fp" "$fn" "$frec" "$fchurn_s" "$fapi_done_s" "$(pick create "$work/churnr.probe" | paste -sd,)"
+	printf '  "takeovers_off": {"create_median_ms": %s, "create_p99_ms": %s, "creates": %s, "recycled": %s, "all_gone_s": %s, "api_done_s": %s, "raw_create_us": [%s]}},\n' \
 		"$om" "$op" "$on" "$orec" "$ochurn_s" "$oapi_done_s" "$(pick create "$work/churno.probe" | paste -sd,)"
 	printf '"guards": {"tap_ns": %s, "uplink_ns": %s, "test_run_floor_ns": %s, "iperf_ratio_on_off": %s}}\n' \
 		"${tap_ns:-null}" "${uplink_ns:-null}" "${floor_ns:-null}" "${iperf_ratio:-null}"

@@ -55,20 +55,20 @@ api -m cycle -n 20 -c "$CLIENTS" >/dev/null
 quiet
 fds0=$(fds) rss0=$(rss)
 echo "soak: $CYCLES create/delete cycles, $CLIENTS clients; netd after warm-up: $fds0 fds, RSS $rss0 kB"
-# Half the clients PUT the manifest as it is, and their creates mostly take
-# over the namespaces of the deletes queued before them; the other half
-# each PUT a plan of its own (-u: its name as title), built from scratch
-# every time.
+# Half the clients PUT the manifest, the other half tests/bench/refit.yaml,
+# of the same frame: a create takes over the namespace of a delete queued
+# before it when there is one, of either manifest (refitted, when the other
+# one's), and builds from scratch when there is none.
 recycled() { curl -s --unix-socket "$PLAYNET_SOCKET" http://netd/metrics | awk '$1 == "playnet_creates_recycled_total" { print $2 }'; }
 r0=$(recycled)
 t0=$EPOCHREALTIME
 half=$((CLIENTS / 2))
 api -m cycle -n $((CYCLES / CLIENTS)) -c "$half" >"$work/soak.txt" &
 same=$!
-"build/bench/bench_api" -p "s$$u" -u -m cycle -n $((CYCLES / CLIENTS)) -c $((CLIENTS - half)) \
-	"$PLAYNET_SOCKET" "$MANIFEST" >"$work/soak-own.txt"
+"build/bench/bench_api" -p "s$$f" -m cycle -n $((CYCLES / CLIENTS)) -c $((CLIENTS - half)) \
+	"$PLAYNET_SOCKET" tests/bench/refit.yaml >"$work/soak-refit.txt"
 wait "$same"
-cat "$work/soak-own.txt" >>"$work/soak.txt"
+cat "$work/soak-refit.txt" >>"$work/soak.txt"
 quiet
 secs=$(awk -v a="${t0/./}" -v b="${EPOCHREALTIME/./}" 'BEGIN { printf "%.0f", (b - a) / 1e6 }')
 fds1=$(fds) rss1=$(rss)

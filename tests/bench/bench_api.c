@@ -6,16 +6,12 @@
  * and makes the exit status 1.
  *
  * usage: bench_api [-n N] [-c CLIENTS] [-m cycle|up|down] [-p PREFIX]
- *                  [-i MS] [-u] SOCKET MANIFEST
+ *                  [-i MS] SOCKET MANIFEST
  *   -n N        playgrounds per client (default 100)
  *   -c CLIENTS  clients at once, each with its own names (default 1)
  *   -m          cycle: create and delete each in turn; up: create all;
  *               down: delete all (default cycle)
  *   -i MS       pause between two requests of a client (default 0)
- *   -u          each PUT's manifest a plan of its own (the playground's
- *               name as its title), so that netd builds every playground
- *               from scratch instead of taking over a deleted one's
- *               namespace
  */
 #define _GNU_SOURCE
 #include <curl/curl.h>
@@ -42,7 +38,6 @@ static struct {
 	char *manifest;
 	size_t manifest_len;
 	int n, pause_ms;
-	bool unique;
 } cfg = { .prefix = "ab", .mode = "cycle", .n = 100 };
 
 static size_t discard(char *p, size_t size, size_t n, void *arg)
@@ -52,39 +47,18 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-/* The manifest titled NAME: its top-level title line replaced, or one
- * put first. A comment would not do: netd compares plans, not texts. */
-static int titled(const char *name, char **body)
-{
-	const char *m = cfg.manifest, *t = m;
-	while (t && strncmp(t, "title:", 6) != 0)
-		if ((t = strchr(t, '\n')))
-			t++;
-	if (!t)
-		return asprintf(body, "title: %s\n%s", name, m);
-	const char *end = strchrnul(t, '\n');
-	return asprintf(body, "%.*stitle: %s%s", (int)(t - m), m, name, end);
-}
-
 /* One request; returns its time in microseconds, or -1 on failure. */
 static double request(CURL *c, struct client *cl, bool create, int i)
 {
-	char name[128], url[160], *body = NULL;
-	snprintf(name, sizeof(name), "%s%d-%d", cfg.prefix, cl->id, i);
-	snprintf(url, sizeof(url), "http://netd/v1/playgrounds/%s", name);
-	int len = (int)cfg.manifest_len;
-	if (create && cfg.unique && (len = titled(name, &body)) < 0) {
-		cl->failures++;
-		return -1;
-	}
+	char url[160];
+	snprintf(url, sizeof(url), "http://netd/v1/playgrounds/%s%d-%d", cfg.prefix, cl->id, i);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, create ? "PUT" : "DELETE");
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, !create ? "" : body ? body : cfg.manifest);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, create ? (long)len : 0L);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, create ? cfg.manifest : "");
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, create ? (long)cfg.manifest_len : 0L);
 	double t0 = now_seconds();
 	CURLcode r = curl_easy_perform(c);
 	double t1 = now_seconds();
-	free(body);
 	long status = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (r == CURLE_OK && status == (create ? 201 : 204))
@@ -141,14 +115,13 @@ static char *slurp(const char *path, size_t *len)
 int main(int argc, char **argv)
 {
 	int clients = 1, c;
-	while ((c = getopt(argc, argv, "n:c:m:p:i:u")) != -1) {
+	while ((c = getopt(argc, argv, "n:c:m:p:i:")) != -1) {
 		switch (c) {
 		case 'n': cfg.n = atoi(optarg); break;
 		case 'c': clients = atoi(optarg); break;
 		case 'm': cfg.mode = optarg; break;
 		case 'p': cfg.prefix = optarg; break;
 		case 'i': cfg.pause_ms = atoi(optarg); break;
-		case 'u': cfg.unique = true; break;
 		default: goto usage;
 		}
 	}
@@ -183,7 +156,7 @@ int main(int argc, char **argv)
 	curl_global_cleanup();
 	return failures ? 1 : 0;
 usage:
-	fputs("usage: bench_api [-n N] [-c CLIENTS] [-m cycle|up|down] [-p PREFIX] [-i MS] [-u] SOCKET MANIFEST\n",
+	fputs("usage: bench_api [-n N] [-c CLIENTS] [-m cycle|up|down] [-p PREFIX] [-i MS] SOCKET MANIFEST\n",
 	      stderr);
 	return 2;
 }
