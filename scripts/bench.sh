@@ -4,8 +4,9 @@
 #   1. create/delete of N playgrounds (median, p99) through playnet's
 #      library and API, and through the peers of tests/bench/ (one ip/nft
 #      command per object, ip -batch + nft -f, CNI bridge + host-local);
-#   2. SCALE playgrounds up through the API: create time against how many
-#      are up (the plot), netd's memory, the kernel's memory per playground;
+#   2. SCALE playgrounds up through the API, SCALE_ROUNDS times: create time
+#      against how many are up (the plot), netd's memory, the kernel's
+#      memory per playground;
 #   3. churn: CHURN playgrounds deleted while a client keeps creating, against
 #      the kernel's own floor for destroying as many;
 #   4. the guards' cost per packet and on an iperf3 stream.
@@ -13,7 +14,8 @@
 # removed after, even on failure. A benchmark: it prints figures, writes
 # them to build/bench/results.json and build/bench/create-vs-up.svg, and
 # asserts nothing. usage: scripts/bench.sh   (BENCH_N, BENCH_SCALE,
-# BENCH_CHURN, BENCH_IPERF_SECONDS, BENCH_IPERF_ROUNDS override the sizes)
+# BENCH_SCALE_ROUNDS, BENCH_CHURN, BENCH_IPERF_SECONDS, BENCH_IPERF_ROUNDS
+# override the sizes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${BENCH_N:-100} SCALE=${BENCH_SCALE:-1000} CHURN=${BENCH_CHURN:-200}
@@ -153,24 +155,35 @@ done
 echo "(create ×: the tool's median create over playnet's library median)"
 
 # --- 2. scale ----------------------------------------------------------------
+# SCALE up through the API, then all deleted, SCALE_ROUNDS times: the
+# machine is shared, and a round's two medians, taken seconds apart, each
+# take in whatever else ran then. Every round is printed; the one of the
+# median ratio is reported in full (memory, plot, raw figures).
+SCALE_ROUNDS=${BENCH_SCALE_ROUNDS:-3}
 start_netd
 api up 1 "a${tag}w" >/dev/null && api down 1 "a${tag}w" >/dev/null
 settle
-rss0=$(rss_kb) fds0=$(fds) mem0=$(mem_avail_kb)
-api up "$SCALE" "a${tag}s" >"$work/scale.up"
-rss1=$(rss_kb) fds1=$(fds) mem1=$(mem_avail_kb)
-# (awk, not head: head leaves early, and under pipefail pick's SIGPIPE
-# would end the bench)
-first=$(pick create "$work/scale.up" | awk 'NR <= 100' | stats)
-last=$(pick create "$work/scale.up" | tail -100 | stats)
-t0=$EPOCHREALTIME
-api down "$SCALE" "a${tag}s" >"$work/scale.down"
-settle
-scale_down_s=$(awk -v a="${t0/./}" -v b="${EPOCHREALTIME/./}" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')
-kmem=$(( (mem0 - mem1) / SCALE ))
+rss0=$(rss_kb) fds0=$(fds)
 echo
-echo "2. $SCALE playgrounds up through the API"
-echo "  create, first 100: median $(med "$first") ms; last 100: median $(med "$last") ms (× $(ratio "$(med "$last")" "$(med "$first")"))"
+echo "2. $SCALE playgrounds up through the API, $SCALE_ROUNDS rounds"
+rounds=() # per round: "last/first first last rss fds kernel_kb down_s round"
+for r in $(seq 1 "$SCALE_ROUNDS"); do
+	mem0=$(mem_avail_kb)
+	api up "$SCALE" "a${tag}s$r-" >"$work/scale$r.up"
+	rss1=$(rss_kb) fds1=$(fds) mem1=$(mem_avail_kb)
+	# (awk, not head: head leaves early, and under pipefail pick's SIGPIPE
+	# would end the bench)
+	first=$(med "$(pick create "$work/scale$r.up" | awk 'NR <= 100' | stats)")
+	last=$(med "$(pick create "$work/scale$r.up" | tail -100 | stats)")
+	t0=$EPOCHREALTIME
+	api down "$SCALE" "a${tag}s$r-" >/dev/null
+	settle
+	down_s=$(awk -v a="${t0/./}" -v b="${EPOCHREALTIME/./}" 'BEGIN { printf "%.1f", (b - a) / 1e6 }')
+	rounds+=("$(awk -v l="$last" -v f="$first" 'BEGIN { printf "%.3f", l / f }') $first $last $rss1 $fds1 $(( (mem0 - mem1) / SCALE )) $down_s $r")
+	echo "  round $r: create, first 100: median $first ms; last 100: median $last ms (× $(ratio "$last" "$first")); netd RSS $rss1 kB with $SCALE up"
+done
+read -r _ first last rss1 fds1 kmem scale_down_s sround <<<"$(printf '%s\n' "${rounds[@]}" | sort -n | sed -n "$(( (SCALE_ROUNDS + 1) / 2 ))p")"
+echo "  the round of the median ratio, $sround: first 100 $first ms, last 100 $last ms (× $(ratio "$last" "$first"))"
 echo "  netd: RSS $rss0 kB at rest, $rss1 kB with $SCALE up; fds $fds0 -> $fds1"
 echo "  kernel and all, from MemAvailable: $kmem kB per playground"
 echo "  deleting all $SCALE until the kernel was done: $scale_down_s s"
@@ -285,9 +298,10 @@ tool_json() { # NAME
 	printf '"tools": {'
 	sep=
 	for t in lib api ip batch cni; do printf '%s\n  ' "$sep"; tool_json "$t"; sep=,; done
-	printf '},\n"scale": {"playgrounds": %s, "first100_median_ms": %s, "last100_median_ms": %s, "netd_rss_kb_rest": %s, "netd_rss_kb_up": %s, "netd_fds_rest": %s, "netd_fds_up": %s, "kernel_kb_per_playground": %s, "delete_all_s": %s, "raw_create_us": [%s]},\n' \
-		"$SCALE" "$(med "$first")" "$(med "$last")" "$rss0" "$rss1" "$fds0" "$fds1" "$kmem" "$scale_down_s" \
-		"$(pick create "$work/scale.up" | paste -sd,)"
+	printf '},\n"scale": {"playgrounds": %s, "rounds": [%s], "reported_round": %s, "first100_median_ms": %s, "last100_median_ms": %s, "netd_rss_kb_rest": %s, "netd_rss_kb_up": %s, "netd_fds_rest": %s, "netd_fds_up": %s, "kernel_kb_per_playground": %s, "delete_all_s": %s, "raw_create_us": [%s]},\n' \
+		"$SCALE" "$(printf '%s\n' "${rounds[@]}" | sort -k8n | awk '{ printf "%s{\"first100_median_ms\": %s, \"last100_median_ms\": %s, \"netd_rss_kb_up\": %s}", (NR > 1 ? ", " : ""), $2, $3, $4 }')" \
+		"$sround" "$first" "$last" "$rss0" "$rss1" "$fds0" "$fds1" "$kmem" "$scale_down_s" \
+		"$(pick create "$work/scale$sround.up" | paste -sd,)"
 	printf '"churn": {"playgrounds": %s, "kernel_floor_all_s": %s, "kernel_floor_serial_s": %s,\n' \
 		"$CHURN" "$floor_s" "$serial_s"
 	printf '  "same_manifest": {"create_median_ms": %s, "create_p99_ms": %s, "creates": %s, "recycled": %s, "all_gone_s": %s, "api_done_s": %s, "raw_create_us": [%s]},\n' \
@@ -299,7 +313,7 @@ tool_json() { # NAME
 	printf '"guards": {"tap_ns": %s, "uplink_ns": %s, "test_run_floor_ns": %s, "iperf_ratio_on_off": %s}}\n' \
 		"${tap_ns:-null}" "${uplink_ns:-null}" "${floor_ns:-null}" "${iperf_ratio:-null}"
 } >"$OUT/results.json"
-pick create "$work/scale.up" | awk '{ print NR - 1, $1 / 1000 }' >"$work/scale.dat"
+pick create "$work/scale$sround.up" | awk '{ print NR - 1, $1 / 1000 }' >"$work/scale.dat"
 gnuplot <<PLOT
 set terminal svg size 800,480 dynamic background rgb 'white'
 set output '$OUT/create-vs-up.svg'
