@@ -281,6 +281,14 @@ static int build_namespace(struct build *b)
 	return FAB_DO(f, link_configure(b->sk, "lo", &lo), "bring up lo in %s", ns);
 }
 
+static int add_gateway(struct build *b, int bridge_idx, const struct plan_network *n)
+{
+	char a[IPAM_ADDR_STRLEN];
+	ipam_format_addr(n->gateway, a);
+	return FAB_DO(b->f, link_addr_add(b->sk, bridge_idx, n->gateway, n->prefix),
+		      "add gateway %s/%u to bridge %s", a, n->prefix, n->bridge);
+}
+
 static int build_bridges(struct build *b)
 {
 	struct fabric *f = b->f;
@@ -298,13 +306,7 @@ static int build_bridges(struct build *b)
 		if (idx < 0)
 			return fabric_fail(f, idx, "find bridge %s", n->bridge);
 		b->bridges[i] = idx;
-		if (!n->has_gateway)
-			continue;
-		char a[IPAM_ADDR_STRLEN];
-		ipam_format_addr(n->gateway, a);
-		e = FAB_DO(f, link_addr_add(b->sk, idx, n->gateway, n->prefix),
-			   "add gateway %s/%u to bridge %s", a, n->prefix, n->bridge);
-		if (e < 0)
+		if (n->has_gateway && (e = add_gateway(b, idx, n)) < 0)
 			return e;
 	}
 	return 0;
@@ -1232,18 +1234,15 @@ static int refit_gateways(struct build *b)
 		int idx = link_ifindex(b->sk, y->bridge);
 		if (idx < 0)
 			return fabric_fail(f, idx, "find bridge %s", y->bridge);
-		char a[IPAM_ADDR_STRLEN];
 		int e = 0;
 		if (x->has_gateway) {
+			char a[IPAM_ADDR_STRLEN];
 			ipam_format_addr(x->gateway, a);
 			e = FAB_DO(f, link_addr_del(b->sk, idx, x->gateway, x->prefix),
 				   "remove gateway %s/%u from bridge %s", a, x->prefix, y->bridge);
 		}
-		if (e == 0 && y->has_gateway) {
-			ipam_format_addr(y->gateway, a);
-			e = FAB_DO(f, link_addr_add(b->sk, idx, y->gateway, y->prefix),
-				   "add gateway %s/%u to bridge %s", a, y->prefix, y->bridge);
-		}
+		if (e == 0 && y->has_gateway)
+			e = add_gateway(b, idx, y);
 		if (e < 0)
 			return e;
 	}
