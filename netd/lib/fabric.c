@@ -224,6 +224,16 @@ static unsigned port_guard_flags(const struct plan_interface *ifc)
 	       (ifc->guard.dhcp_server ? GUARD_F_DHCP_SERVER : 0);
 }
 
+#define PORT_ALIAS_MAX 128
+
+/* A machine port's alias, "machine/interface": the same whether the port
+ * is built or refitted. */
+static void port_alias(const struct plan_machine *mc, const struct plan_interface *ifc,
+		       char out[PORT_ALIAS_MAX])
+{
+	snprintf(out, PORT_ALIAS_MAX, "%s/%s", mc->name, ifc->name);
+}
+
 static int tap_create(int nsfd, const char *name, long uid, long gid)
 {
 	/* A tap belongs to the netns /dev/net/tun was opened in. */
@@ -352,8 +362,8 @@ static int build_tap(struct build *b, const struct plan_machine *mc,
 	uint32_t slot;
 	if ((e = build_port_guard(b, ifc, &slot)) < 0)
 		return e;
-	char alias[128];
-	snprintf(alias, sizeof(alias), "%s/%s", mc->name, ifc->name);
+	char alias[PORT_ALIAS_MAX];
+	port_alias(mc, ifc, alias);
 	const struct link_conf conf = { .master = b->bridges[ifc->network], .alias = alias,
 					.mtu = n->mtu, .group = slot };
 	return FAB_DO(f, link_configure(b->sk, ifc->device, &conf),
@@ -378,8 +388,8 @@ static int build_netns_machine(struct build *b, const struct plan_machine *mc)
 	for (size_t j = 0; e == 0 && j < mc->n_interfaces; j++) {
 		const struct plan_interface *ifc = &mc->interfaces[j];
 		const struct plan_network *n = &b->p->networks[ifc->network];
-		char alias[128];
-		snprintf(alias, sizeof(alias), "%s/%s", mc->name, ifc->name);
+		char alias[PORT_ALIAS_MAX];
+		port_alias(mc, ifc, alias);
 		const struct link_conf conf = { .alias = alias, .down = true };
 		e = FAB_DO(f, link_veth_add(b->sk, ifc->device, b->bridges[ifc->network],
 					    ifc->name, mns, ifc->mac, n->mtu, &conf),
@@ -1137,7 +1147,7 @@ static int recycle_names(struct build *b, const char *old_ns, const char *old_ho
 /* One of OLD's bridges or ports, to become P's. */
 struct relink {
 	const char *from, *to;
-	char alias[128], was_alias[128];
+	char alias[PORT_ALIAS_MAX], was_alias[PORT_ALIAS_MAX];
 	unsigned mtu, was_mtu;
 };
 
@@ -1158,8 +1168,8 @@ static void relinks_fill(const struct plan *was, const struct plan *p, struct re
 			l[n] = (struct relink){ .from = x->device, .to = y->device,
 						.mtu = p->networks[y->network].mtu,
 						.was_mtu = was->networks[x->network].mtu };
-			snprintf(l[n].alias, sizeof(l[n].alias), "%s/%s", my->name, y->name);
-			snprintf(l[n].was_alias, sizeof(l[n].was_alias), "%s/%s", mx->name, x->name);
+			port_alias(my, y, l[n].alias);
+			port_alias(mx, x, l[n].was_alias);
 		}
 	}
 }
