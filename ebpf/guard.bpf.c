@@ -19,7 +19,15 @@
 #define TC_ACT_SHOT 2
 #define ETH_P_IP 0x0800
 #define ETH_P_ARP 0x0806
+#define ETH_P_IPV6 0x86dd
+#define ETH_P_8021Q 0x8100
+#define ETH_P_8021AD 0x88a8
+#define ETH_P_QINQ1 0x9100 /* pre-standard stacked tags */
+#define ETH_P_LLDP 0x88cc
+#define ETH_P_PAE 0x888e
+#define ETH_P_802_3_MIN 0x0600 /* below: a length, an 802.2 LLC frame (STP) */
 #define IPPROTO_UDP 17
+#define DHCP_CLIENT_PORT 68
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -182,7 +190,9 @@ static __always_inline int port_ipv4(struct guard_port *p, struct __sk_buff *skb
 		struct udphdr *udp = l3 + ihl;
 		if ((void *)(udp + 1) > end)
 			return drop(p, GUARD_DROP_MALFORMED);
-		if (udp->source == bpf_htons(67))
+		/* A client takes whatever reaches its port 68 as a server's
+		 * reply, whichever port it came from. */
+		if (udp->dest == bpf_htons(DHCP_CLIENT_PORT) || udp->source == bpf_htons(67))
 			return drop(p, GUARD_DROP_DHCP_SERVER);
 	}
 	return pass(p, skb);
@@ -200,11 +210,26 @@ int guard_port(struct __sk_buff *skb)
 		return drop(p, GUARD_DROP_MALFORMED);
 	if (!mac_eq(eth->h_source, p->mac))
 		return drop(p, GUARD_DROP_SRC_MAC);
-	if (eth->h_proto == bpf_htons(ETH_P_ARP))
+	/* The kernel has taken the outer tag off before tc (skb->vlan_present);
+	 * a tag still in the frame is the second of a stack, which the bridge
+	 * and the machines behind it strip in turn. Unchecked, either would
+	 * carry ARP or IPv4 past every check below. */
+	__u16 proto = bpf_ntohs(eth->h_proto);
+	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD || proto == ETH_P_QINQ1)
+		return drop(p, GUARD_DROP_VLAN);
+	if (skb->vlan_present && !(p->flags & GUARD_F_VLAN))
+		return drop(p, GUARD_DROP_VLAN);
+	if (proto == ETH_P_ARP)
 		return port_arp(p, skb, eth + 1, end);
-	if (eth->h_proto == bpf_htons(ETH_P_IP))
+	if (proto == ETH_P_IP)
 		return port_ipv4(p, skb, eth + 1, end);
-	return pass(p, skb);
+	/* What else may pass: IPv6 and the link's own control frames. Any
+	 * other ethertype (MPLS, PPPoE, PBB, ...) can carry IPv4 or a whole
+	 * frame inside, which no check here would see. */
+	if (proto == ETH_P_IPV6 || proto == ETH_P_LLDP || proto == ETH_P_PAE ||
+	    proto < ETH_P_802_3_MIN)
+		return pass(p, skb);
+	return drop(p, GUARD_DROP_ETHERTYPE);
 }
 
 /* Token bucket: refilled by elapsed time, at most a second's worth at once

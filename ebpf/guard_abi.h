@@ -12,7 +12,7 @@
 
 /* Guarded interfaces on a host (a playground has one per machine interface
  * and its uplink): slots of a preallocated per-CPU array, sizeof(struct
- * guard_port) = 128 bytes each per CPU. */
+ * guard_port) = 144 bytes each per CPU. */
 #define GUARD_MAX_PORTS 16384
 #define GUARD_MAX_PREFIXES 4096
 
@@ -21,12 +21,14 @@ enum guard_reason {
 	GUARD_DROP_ARP_SHA,     /* ARP sender hardware address is not the port's */
 	GUARD_DROP_ARP_SPA,     /* ip guard: ARP sender address not assigned */
 	GUARD_DROP_IP_SRC,      /* ip guard: IPv4 source not assigned */
-	GUARD_DROP_DHCP_SERVER, /* DHCP server reply (UDP from port 67) */
+	GUARD_DROP_DHCP_SERVER, /* DHCP server reply (UDP from port 67 or to port 68) */
 	GUARD_DROP_UPLINK_SRC,  /* leaving a playground from another source */
 	GUARD_DROP_UPLINK_DENY, /* destination in the deny list */
 	GUARD_DROP_UPLINK_PROTO, /* neither IPv4 nor ARP on an uplink */
 	GUARD_DROP_MALFORMED,   /* too short for the headers it claims */
 	GUARD_DROP_UPLINK_RATE, /* over the playground's egress rate */
+	GUARD_DROP_VLAN,        /* port: a VLAN tag, or a second one */
+	GUARD_DROP_ETHERTYPE,   /* port: an ethertype that could hide IPv4 or ARP */
 	GUARD_REASONS,
 };
 
@@ -42,6 +44,7 @@ struct guard_key {
 #define GUARD_F_IP_SOURCE (1u << 1)   /* port: check IPv4/ARP sender address */
 #define GUARD_F_DHCP_SERVER (1u << 2) /* port: drop DHCP server replies */
 #define GUARD_F_RATE (1u << 3)        /* uplink: a token bucket in guard_rates */
+#define GUARD_F_VLAN (1u << 4)        /* port: one VLAN tag allowed (the network opts in) */
 
 /*
  * A guarded interface's slot in the per-CPU array guard_slots: the policy

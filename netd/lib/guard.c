@@ -38,6 +38,8 @@ static const char *const reason_names[GUARD_REASONS] = {
 	[GUARD_DROP_UPLINK_PROTO] = "uplink_proto",
 	[GUARD_DROP_MALFORMED] = "malformed",
 	[GUARD_DROP_UPLINK_RATE] = "uplink_rate",
+	[GUARD_DROP_VLAN] = "vlan",
+	[GUARD_DROP_ETHERTYPE] = "ethertype",
 };
 
 static const char *const map_names[] = { "guard_slots", "guard_index", "guard_owner",

@@ -51,7 +51,7 @@ static struct frame eth(const uint8_t src[6], uint16_t type)
 }
 
 static struct frame ipv4(const uint8_t mac[6], uint32_t src, uint32_t dst,
-			 uint8_t proto, uint16_t sport)
+			 uint8_t proto, uint16_t sport, uint16_t dport)
 {
 	struct frame f = eth(mac, 0x0800);
 	uint8_t *ip = f.b + 14;
@@ -63,7 +63,7 @@ static struct frame ipv4(const uint8_t mac[6], uint32_t src, uint32_t dst,
 	put32(ip + 16, dst);
 	uint8_t *udp = ip + 20;
 	put16(udp, sport);
-	put16(udp + 2, 68);
+	put16(udp + 2, dport);
 	put16(udp + 4, 8);
 	f.len = 14 + 20 + 8;
 	return f;
@@ -186,7 +186,7 @@ static void t_right_mac_passes(void **state)
 	(void)state;
 	NEED_ROOT();
 	policy(0, ADDR);
-	struct frame f = ipv4(MAC, ADDR, 0x0a000001, 17, 1234);
+	struct frame f = ipv4(MAC, ADDR, 0x0a000001, 17, 1234, 68);
 	expect(guard_port_fd(G), &f, -1);
 	struct frame v6 = eth(MAC, 0x86dd);
 	v6.len = 60;
@@ -198,7 +198,7 @@ static void t_spoofed_mac_drops(void **state)
 	(void)state;
 	NEED_ROOT();
 	policy(0, ADDR);
-	struct frame f = ipv4(OTHER_MAC, ADDR, 0x0a000001, 17, 1234);
+	struct frame f = ipv4(OTHER_MAC, ADDR, 0x0a000001, 17, 1234, 68);
 	expect(guard_port_fd(G), &f, GUARD_DROP_SRC_MAC);
 }
 
@@ -223,14 +223,14 @@ static void t_ip_guard(void **state)
 {
 	(void)state;
 	NEED_ROOT();
-	struct frame other = ipv4(MAC, 0x0a000063, 0x0a000001, 17, 1234);
+	struct frame other = ipv4(MAC, 0x0a000063, 0x0a000001, 17, 1234, 68);
 	policy(0, ADDR);
 	expect(guard_port_fd(G), &other, -1); /* off by default */
 	policy(GUARD_F_IP_SOURCE, ADDR);
 	expect(guard_port_fd(G), &other, GUARD_DROP_IP_SRC);
-	struct frame own = ipv4(MAC, ADDR, 0x0a000001, 17, 1234);
+	struct frame own = ipv4(MAC, ADDR, 0x0a000001, 17, 1234, 68);
 	expect(guard_port_fd(G), &own, -1);
-	struct frame unset = ipv4(MAC, 0, 0xffffffff, 17, 68); /* DHCP client */
+	struct frame unset = ipv4(MAC, 0, 0xffffffff, 17, 68, 67); /* DHCP client */
 	expect(guard_port_fd(G), &unset, -1);
 	struct frame spa = arp(MAC, MAC, 0x0a000063);
 	expect(guard_port_fd(G), &spa, GUARD_DROP_ARP_SPA);
@@ -242,23 +242,81 @@ static void t_dhcp_server_guard(void **state)
 {
 	(void)state;
 	NEED_ROOT();
-	struct frame offer = ipv4(MAC, ADDR, 0xffffffff, 17, 67);
+	struct frame offer = ipv4(MAC, ADDR, 0xffffffff, 17, 67, 68);
 	policy(0, ADDR);
 	expect(guard_port_fd(G), &offer, -1);
 	policy(GUARD_F_DHCP_SERVER, ADDR);
 	expect(guard_port_fd(G), &offer, GUARD_DROP_DHCP_SERVER);
-	struct frame client = ipv4(MAC, 0, 0xffffffff, 17, 68);
+	struct frame client = ipv4(MAC, 0, 0xffffffff, 17, 68, 67);
 	expect(guard_port_fd(G), &client, -1);
-	struct frame tcp67 = ipv4(MAC, ADDR, 0x0a000001, 6, 67);
+	struct frame tcp67 = ipv4(MAC, ADDR, 0x0a000001, 6, 67, 68);
 	expect(guard_port_fd(G), &tcp67, -1);
+	/* a client reads a reply at port 68, whatever its source port */
+	struct frame rogue = ipv4(MAC, ADDR, 0xffffffff, 17, 1067, 68);
+	expect(guard_port_fd(G), &rogue, GUARD_DROP_DHCP_SERVER);
+	struct frame unicast = ipv4(MAC, ADDR, 0x0a000014, 17, 53, 68);
+	expect(guard_port_fd(G), &unicast, GUARD_DROP_DHCP_SERVER);
+	struct frame other = ipv4(MAC, ADDR, 0x0a000014, 17, 68, 69);
+	expect(guard_port_fd(G), &other, -1);
 	/* BPF_PROG_TEST_RUN itself refuses frames shorter than an IP header;
 	 * what the program checks beyond it: */
-	struct frame cut = ipv4(MAC, ADDR, 0xffffffff, 17, 67);
+	struct frame cut = ipv4(MAC, ADDR, 0xffffffff, 17, 67, 68);
 	cut.len = 14 + 20 + 4;
 	expect(guard_port_fd(G), &cut, GUARD_DROP_MALFORMED);
-	struct frame bad_ihl = ipv4(MAC, ADDR, 0xffffffff, 17, 67);
+	struct frame bad_ihl = ipv4(MAC, ADDR, 0xffffffff, 17, 67, 68);
 	bad_ihl.b[14] = 0x44;
 	expect(guard_port_fd(G), &bad_ihl, GUARD_DROP_MALFORMED);
+}
+
+/* A frame of the given ethertype with an inner IPv4 header behind four
+ * bytes, as a tag, a label or a session header would put it. */
+static struct frame wrapped(uint16_t type, uint16_t inner)
+{
+	struct frame f = ipv4(MAC, 0x0a000063, 0x0a000001, 17, 1067, 68);
+	memmove(f.b + 18, f.b + 14, f.len - 14);
+	put16(f.b + 12, type);
+	put16(f.b + 14, 0);
+	put16(f.b + 16, inner);
+	f.len += 4;
+	return f;
+}
+
+/* The kernel takes one tag off before tc: a tag in the frame is a second
+ * one, which the bridge and the machines strip and act on. */
+static void t_vlan_tags(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	static const uint16_t tags[] = { 0x8100, 0x88a8, 0x9100 };
+	static const unsigned flags[] = { 0, GUARD_F_IP_SOURCE | GUARD_F_DHCP_SERVER, GUARD_F_VLAN };
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		policy(flags[i], ADDR);
+		for (size_t t = 0; t < sizeof(tags) / sizeof(tags[0]); t++) {
+			struct frame f = wrapped(tags[t], 0x0800);
+			expect(guard_port_fd(G), &f, GUARD_DROP_VLAN);
+			struct frame a = wrapped(tags[t], 0x0806);
+			expect(guard_port_fd(G), &a, GUARD_DROP_VLAN);
+		}
+	}
+}
+
+static void t_ethertypes(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	policy(GUARD_F_IP_SOURCE, ADDR);
+	/* MPLS, PPPoE discovery and session, PBB, transparent bridging */
+	static const uint16_t hide[] = { 0x8847, 0x8848, 0x8863, 0x8864, 0x88e7, 0x6558 };
+	for (size_t i = 0; i < sizeof(hide) / sizeof(hide[0]); i++) {
+		struct frame f = wrapped(hide[i], 0x0800);
+		expect(guard_port_fd(G), &f, GUARD_DROP_ETHERTYPE);
+	}
+	static const uint16_t ok[] = { 0x86dd, 0x88cc, 0x888e, 0x0026 /* STP, by length */ };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct frame f = eth(MAC, ok[i]);
+		f.len = 60;
+		expect(guard_port_fd(G), &f, -1);
+	}
 }
 
 static void t_unknown_port_untouched(void **state)
@@ -269,7 +327,7 @@ static void t_unknown_port_untouched(void **state)
 	assert_int_equal(guard_forget(G, NS, "lo"), 0);
 	struct guard_counters c;
 	assert_int_equal(guard_read(PIN, NS, "lo", &c), -ENOENT);
-	struct frame f = ipv4(OTHER_MAC, ADDR, 0x0a000001, 17, 1234);
+	struct frame f = ipv4(OTHER_MAC, ADDR, 0x0a000001, 17, 1234, 68);
 	assert_int_equal(run(guard_port_fd(G), &f), TC_ACT_OK);
 	assert_int_equal(run(guard_uplink_fd(G), &f), TC_ACT_OK);
 	/* and a slot that is another interface's */
@@ -287,7 +345,7 @@ static void t_uplink_allowed_destination(void **state)
 	(void)state;
 	NEED_ROOT();
 	policy(GUARD_F_UPLINK, TRANSIT);
-	struct frame f = ipv4(OTHER_MAC, TRANSIT, 0xcb007102, 1, 0); /* 203.0.113.2 */
+	struct frame f = ipv4(OTHER_MAC, TRANSIT, 0xcb007102, 1, 0, 68); /* 203.0.113.2 */
 	expect(guard_uplink_fd(G), &f, -1);
 	struct frame a = arp(OTHER_MAC, OTHER_MAC, TRANSIT);
 	expect(guard_uplink_fd(G), &a, -1);
@@ -307,7 +365,7 @@ static void t_uplink_every_denied_range(void **state)
 	for (size_t i = 0; i < sizeof(dst) / sizeof(dst[0]); i++) {
 		struct in_addr a;
 		inet_pton(AF_INET, dst[i], &a);
-		struct frame f = ipv4(OTHER_MAC, TRANSIT, ntohl(a.s_addr), 1, 0);
+		struct frame f = ipv4(OTHER_MAC, TRANSIT, ntohl(a.s_addr), 1, 0, 68);
 		expect(guard_uplink_fd(G), &f, GUARD_DROP_UPLINK_DENY);
 	}
 	/* neighbours of the ranges pass */
@@ -316,7 +374,7 @@ static void t_uplink_every_denied_range(void **state)
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		struct in_addr a;
 		inet_pton(AF_INET, ok[i], &a);
-		struct frame f = ipv4(OTHER_MAC, TRANSIT, ntohl(a.s_addr), 1, 0);
+		struct frame f = ipv4(OTHER_MAC, TRANSIT, ntohl(a.s_addr), 1, 0, 68);
 		expect(guard_uplink_fd(G), &f, -1);
 	}
 }
@@ -326,9 +384,9 @@ static void t_uplink_exception_wins(void **state)
 	(void)state;
 	NEED_ROOT();
 	policy(GUARD_F_UPLINK, TRANSIT);
-	struct frame mirror = ipv4(OTHER_MAC, TRANSIT, 0x0a630101, 6, 0); /* 10.99.1.1 */
+	struct frame mirror = ipv4(OTHER_MAC, TRANSIT, 0x0a630101, 6, 0, 68); /* 10.99.1.1 */
 	expect(guard_uplink_fd(G), &mirror, -1);
-	struct frame other = ipv4(OTHER_MAC, TRANSIT, 0x0a620101, 6, 0); /* 10.98.1.1 */
+	struct frame other = ipv4(OTHER_MAC, TRANSIT, 0x0a620101, 6, 0, 68); /* 10.98.1.1 */
 	expect(guard_uplink_fd(G), &other, GUARD_DROP_UPLINK_DENY);
 }
 
@@ -337,9 +395,9 @@ static void t_uplink_wrong_source(void **state)
 	(void)state;
 	NEED_ROOT();
 	policy(GUARD_F_UPLINK, TRANSIT);
-	struct frame f = ipv4(OTHER_MAC, 0x64400003, 0xcb007102, 1, 0);
+	struct frame f = ipv4(OTHER_MAC, 0x64400003, 0xcb007102, 1, 0, 68);
 	expect(guard_uplink_fd(G), &f, GUARD_DROP_UPLINK_SRC);
-	struct frame inner = ipv4(OTHER_MAC, 0xac100002, 0xcb007102, 1, 0); /* not NATed */
+	struct frame inner = ipv4(OTHER_MAC, 0xac100002, 0xcb007102, 1, 0, 68); /* not NATed */
 	expect(guard_uplink_fd(G), &inner, GUARD_DROP_UPLINK_SRC);
 	struct frame v6 = eth(OTHER_MAC, 0x86dd);
 	v6.len = 60;
@@ -356,12 +414,12 @@ static void t_uplink_rate(void **state)
 	struct guard_key k = { .netns_cookie = COOKIE, .ifindex = 1 };
 	struct guard_rate r = { .rate = 1, .burst = 200, .tokens = 200 };
 	assert_int_equal(bpf_map_update_elem(guard_rates_map_fd(G), &k, &r, BPF_ANY), 0);
-	struct frame f = ipv4(OTHER_MAC, TRANSIT, 0xcb007102, 17, 1234);
+	struct frame f = ipv4(OTHER_MAC, TRANSIT, 0xcb007102, 17, 1234, 68);
 	for (int i = 0; i < 4; i++)
 		expect(guard_uplink_fd(G), &f, -1);
 	expect(guard_uplink_fd(G), &f, GUARD_DROP_UPLINK_RATE);
 	/* denied traffic does not spend tokens, nor does it pass */
-	struct frame meta = ipv4(OTHER_MAC, TRANSIT, 0xa9fea9fe, 17, 1234);
+	struct frame meta = ipv4(OTHER_MAC, TRANSIT, 0xa9fea9fe, 17, 1234, 68);
 	expect(guard_uplink_fd(G), &meta, GUARD_DROP_UPLINK_DENY);
 	/* without the flag the bucket is not consulted */
 	policy(GUARD_F_UPLINK, TRANSIT);
@@ -409,6 +467,8 @@ int main(void)
 		cmocka_unit_test(t_arp),
 		cmocka_unit_test(t_ip_guard),
 		cmocka_unit_test(t_dhcp_server_guard),
+		cmocka_unit_test(t_vlan_tags),
+		cmocka_unit_test(t_ethertypes),
 		cmocka_unit_test(t_unknown_port_untouched),
 		cmocka_unit_test(t_uplink_allowed_destination),
 		cmocka_unit_test(t_uplink_every_denied_range),
