@@ -123,6 +123,20 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("libmicrohttpd: %s", buf);
 }
 
+/* libmicrohttpd's own unescaping, but an escaped NUL (%00) would end the
+ * path early for every reader of it as a C string (DELETE .../a%00b would
+ * delete a): it becomes DEL, which no name or route has, so the request
+ * is refused as it is. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *uri)
+{
+	(void)cls, (void)c;
+	size_t len = MHD_http_unescape(uri);
+	for (size_t i = 0; i < len; i++)
+		if (uri[i] == '\0')
+			uri[i] = 0x7f;
+	return len;
+}
+
 static int listen_unix(const char *path, gid_t gid, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -172,6 +186,7 @@ int http_start(const char *path, gid_t gid, const struct api_backend *b,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
 				MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
 				MHD_OPTION_END);
 	if (!h->d) {
@@ -191,9 +206,28 @@ int http_epoll_fd(const struct http *h)
 	return i ? i->epoll_fd : -1;
 }
 
+static unsigned connections(const struct http *h)
+{
+	const union MHD_DaemonInfo *i =
+		MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	return i ? i->num_connections : 0;
+}
+
+/* At its connection limit libmicrohttpd takes the listen socket out of its
+ * epoll set, and puts it back only at the start of a later MHD_run. A run
+ * that closed connections (timed out, say) may be the last one for a long
+ * while: with no connection left, nothing wakes the loop. So run again
+ * while runs close connections; the listen socket is back after the first. */
 void http_run(struct http *h)
 {
-	MHD_run(h->d);
+	unsigned before = connections(h);
+	for (int i = 0; i < 4; i++) {
+		MHD_run(h->d);
+		unsigned after = connections(h);
+		if (after >= before)
+			return;
+		before = after;
+	}
 }
 
 long long http_timeout_ms(const struct http *h)
