@@ -173,7 +173,7 @@ static gid_t socket_gid(const char *group)
 }
 
 /* Tokens for the fixed fds in the epoll set; anything else is a DHCP server. */
-static char tok_signal, tok_timer, tok_http;
+static char tok_signal, tok_timer, tok_http, tok_hostaddr;
 
 struct loop {
 	int ep, sfd, tfd;
@@ -228,6 +228,17 @@ static bool loop_signalled(struct loop *l)
 /* How long requests coming in one after another may hold up the deletes. */
 #define REAP_YIELD_MS 100
 
+/* The watch on the host's addresses exists from the first create on, and
+ * is made anew when the guards' maps are: an fd closed leaves the epoll set
+ * by itself, so adding the current one whenever it is not there is enough
+ * (EEXIST: it is). */
+static void watch_host_addresses(struct loop *l, struct fabric *f)
+{
+	int fd = fabric_hostaddr_fd(f);
+	if (fd >= 0 && loop_watch(l, fd, &tok_hostaddr) < 0 && errno != EEXIST)
+		log_errno(LOG_LVL_WARN, errno, "watch the host netns's addresses");
+}
+
 /* The loop: returns when SIGINT or SIGTERM arrives. */
 static int run_loop(struct loop *l, struct http *h, struct service *svc)
 {
@@ -256,7 +267,10 @@ static int run_loop(struct loop *l, struct http *h, struct service *svc)
 			void *tok = evs[i].data.ptr;
 			if (tok == &tok_signal && loop_signalled(l))
 				return 0;
-			if (tok == &tok_timer) {
+			if (tok == &tok_hostaddr) {
+				if (fabric_hostaddr_update(svc->fabric) < 0)
+					log_warn("%s", svc->fabric->err);
+			} else if (tok == &tok_timer) {
 				uint64_t expirations;
 				(void)!read(l->tfd, &expirations, sizeof(expirations));
 			} else if (tok != &tok_signal && tok != &tok_http) {
@@ -264,6 +278,7 @@ static int run_loop(struct loop *l, struct http *h, struct service *svc)
 			}
 		}
 		http_run(h);
+		watch_host_addresses(l, svc->fabric);
 		/* A step of a delete can hold the rtnl lock for tens of ms:
 		 * requests go first, and the deletes go on when a wait finds
 		 * nothing to do, or after REAP_YIELD_MS of giving way. */

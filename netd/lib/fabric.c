@@ -86,6 +86,9 @@ static int env_step(const char *name)
  * packets come in to be routed (the bridges, the uplink). */
 static const struct netns_sysctl playground_sysctls[] = {
 	{ "net/bridge/bridge-nf-call-iptables", "0", true },
+	/* ARP answered only for an address of the link it came in on: none on
+	 * a private network's bridge, the gateway alone on the others. */
+	{ "net/ipv4/conf/all/arp_ignore", "1", false },
 	{ "net/ipv6/conf/default/disable_ipv6", "1", false },
 };
 
@@ -532,9 +535,8 @@ static const struct guard_prefix default_deny[] = {
 
 static int deny_host_address(uint32_t addr, void *arg)
 {
-	struct build *b = arg;
-	const struct fabric *f = b->f;
-	return ipam_contains(f->o.pool, f->o.pool_prefix, addr) ? 0 : guard_deny(b->guard, addr, 32);
+	const struct fabric *f = arg;
+	return ipam_contains(f->o.pool, f->o.pool_prefix, addr) ? 0 : guard_deny(f->guard, addr, 32);
 }
 
 /* The deny list is shared by every playground: its fixed part goes in once
@@ -569,9 +571,22 @@ static int build_deny_list(struct build *b)
 		if ((e = hostaddr_open(f->host_nsfd, &f->hostaddr)) < 0)
 			return fabric_fail(f, e, "watch the host netns's addresses");
 	}
-	if ((e = hostaddr_refresh(f->hostaddr, deny_host_address, b)) < 0)
+	if ((e = hostaddr_refresh(f->hostaddr, deny_host_address, f)) < 0)
 		return fabric_fail(f, e, "read the host netns's addresses into the deny list");
 	return 0;
+}
+
+int fabric_hostaddr_fd(const struct fabric *f)
+{
+	return f->hostaddr ? hostaddr_fd(f->hostaddr) : -1;
+}
+
+int fabric_hostaddr_update(struct fabric *f)
+{
+	if (!f->hostaddr || !f->guard)
+		return 0;
+	int e = hostaddr_refresh(f->hostaddr, deny_host_address, f);
+	return e < 0 ? fabric_fail(f, e, "read the host netns's addresses into the deny list") : 0;
 }
 
 /* In a takeover, P's rules take the place of OLD's. */
@@ -748,11 +763,32 @@ static int fabric_unpin_if_unused(struct fabric *f)
 	return e < 0 ? fabric_fail(f, e, "unpin %s", f->o.pin_dir) : 0;
 }
 
+/* A subnet in the transit pool would route the playground's own uplink
+ * traffic into one of its networks. */
+static int check_subnets(struct fabric *f, const struct plan *p)
+{
+	for (size_t i = 0; i < p->n_networks; i++) {
+		const struct plan_network *n = &p->networks[i];
+		if (!ipam_overlap(n->subnet, n->prefix, f->o.pool, f->o.pool_prefix))
+			continue;
+		char c[IPAM_CIDR_STRLEN], pool[IPAM_CIDR_STRLEN];
+		ipam_format_cidr(n->subnet, n->prefix, c);
+		ipam_format_cidr(f->o.pool, f->o.pool_prefix, pool);
+		snprintf(f->err, sizeof(f->err),
+			 "network %s: subnet %s overlaps the transit pool %s", n->name, c, pool);
+		return -EDOM;
+	}
+	return 0;
+}
+
 int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
 {
 	f->step = 0;
 	f->err[0] = '\0';
-	int e = check_absent(f, p);
+	int e = check_subnets(f, p);
+	if (e < 0)
+		return e;
+	e = check_absent(f, p);
 	if (e < 0)
 		return e;
 
@@ -772,12 +808,15 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
 		   "allocate a transit /31");
 	if (e == 0)
 		f->transit_next = rec.transit_index + 1;
-	if (e == -ENOSPC) {
+	if (e == -EADDRNOTAVAIL) {
 		char pool[IPAM_CIDR_STRLEN];
 		ipam_format_cidr(f->o.pool, f->o.pool_prefix, pool);
 		snprintf(f->err, sizeof(f->err),
 			 "transit pool %s is exhausted: all %ld /31s are in use", pool,
 			 fabric_pool_size(f));
+	} else if (e == -ENOSPC) {
+		snprintf(f->err, sizeof(f->err),
+			 "state dir %s is full: no room to record a transit /31", f->o.state_dir);
 	}
 	if (e < 0) {
 		state_record_free(&rec);

@@ -75,8 +75,15 @@ void fabric_close(struct fabric *f);
 int fabric_fail(struct fabric *f, int e, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The watch on the host netns's addresses, -1 until the first create has
+ * opened it: when it is readable, fabric_hostaddr_update puts the new
+ * addresses in the uplinks' deny list at once, not at the next create. */
+int fabric_hostaddr_fd(const struct fabric *f);
+int fabric_hostaddr_update(struct fabric *f);
+
 /* -EEXIST: the playground or one of its objects exists already;
- * -ENOSPC: the transit pool is exhausted. */
+ * -EADDRNOTAVAIL: the transit pool is exhausted; -ENOSPC: the state
+ * dir's filesystem is full; -EDOM: a subnet lies in the transit pool. */
 int fabric_create(struct fabric *f, const struct plan *p, const char *manifest);
 /* 0 also when the playground does not exist. */
 int fabric_delete(struct fabric *f, const char *name);

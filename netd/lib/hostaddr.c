@@ -127,6 +127,11 @@ int hostaddr_open(int nsfd, struct hostaddr **out)
 	return 0;
 }
 
+int hostaddr_fd(const struct hostaddr *h)
+{
+	return nl_socket_get_fd(h->watch);
+}
+
 void hostaddr_close(struct hostaddr *h)
 {
 	if (!h)

@@ -16,6 +16,9 @@ struct hostaddr;
 int hostaddr_open(int nsfd, struct hostaddr **out);
 void hostaddr_close(struct hostaddr *h);
 
+/* The watch's socket, readable when changes wait for hostaddr_refresh. */
+int hostaddr_fd(const struct hostaddr *h);
+
 /*
  * Takes in the changes since the last call (a full dump the first time, and
  * again when the kernel dropped notifications), calling added(addr, arg) for

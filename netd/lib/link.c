@@ -77,6 +77,16 @@ int link_sock_open(int nsfd, struct nl_sock **out)
 		nl_socket_free(sk);
 		return fd;
 	}
+	/* Bound before libnl reads its port id: an unbound socket has port 0,
+	 * and multicast notifications (the host's address changes, say) are
+	 * never delivered to it. */
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int b = -errno;
+		close(fd);
+		nl_socket_free(sk);
+		return b;
+	}
 	int e = nl_socket_set_fd(sk, NETLINK_ROUTE, fd);
 	if (e < 0) {
 		close(fd);
