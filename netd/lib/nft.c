@@ -7,10 +7,12 @@
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/rtnetlink.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter_ipv4.h>
 #include <net/if.h>
@@ -146,6 +148,17 @@ static void rule_expr(struct nft_rule *nr, struct nftnl_expr *e)
 	nftnl_rule_add_expr(nr->r, e);
 }
 
+static void rule_cmp(struct nft_rule *nr, uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *c = nftnl_expr_alloc("cmp");
+	if (c) {
+		nftnl_expr_set_u32(c, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(c, NFTNL_EXPR_CMP_OP, op);
+		nftnl_expr_set(c, NFTNL_EXPR_CMP_DATA, data, len);
+	}
+	rule_expr(nr, c);
+}
+
 /* meta iifname/oifname into reg 1, compared with name (exact: the whole
  * IFNAMSIZ buffer; prefix: only its bytes, like nft's "pn-*"). */
 static void rule_ifname(struct nft_rule *nr, bool out, const char *name,
@@ -160,14 +173,8 @@ static void rule_ifname(struct nft_rule *nr, bool out, const char *name,
 	rule_expr(nr, m);
 	char buf[IFNAMSIZ] = { 0 };
 	snprintf(buf, sizeof(buf), "%s", name);
-	struct nftnl_expr *c = nftnl_expr_alloc("cmp");
-	if (c) {
-		nftnl_expr_set_u32(c, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(c, NFTNL_EXPR_CMP_OP, equal ? NFT_CMP_EQ : NFT_CMP_NEQ);
-		nftnl_expr_set(c, NFTNL_EXPR_CMP_DATA, buf,
-			       prefix ? strlen(name) : IFNAMSIZ);
-	}
-	rule_expr(nr, c);
+	rule_cmp(nr, equal ? NFT_CMP_EQ : NFT_CMP_NEQ, buf,
+		 prefix ? (uint32_t)strlen(name) : IFNAMSIZ);
 }
 
 static void rule_bitwise_cmp(struct nft_rule *nr, const void *mask,
@@ -183,28 +190,7 @@ static void rule_bitwise_cmp(struct nft_rule *nr, const void *mask,
 		nftnl_expr_set(b, NFTNL_EXPR_BITWISE_XOR, zero, len);
 	}
 	rule_expr(nr, b);
-	struct nftnl_expr *c = nftnl_expr_alloc("cmp");
-	if (c) {
-		nftnl_expr_set_u32(c, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(c, NFTNL_EXPR_CMP_OP, op);
-		nftnl_expr_set(c, NFTNL_EXPR_CMP_DATA, value, len);
-	}
-	rule_expr(nr, c);
-}
-
-/* ip saddr PREFIX */
-static void rule_saddr(struct nft_rule *nr, uint32_t net, uint8_t prefix)
-{
-	struct nftnl_expr *p = nftnl_expr_alloc("payload");
-	if (p) {
-		nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
-		nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_OFFSET, 12);
-		nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_LEN, 4);
-		nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-	}
-	rule_expr(nr, p);
-	uint32_t mask = htonl(ipam_mask(prefix)), value = htonl(net);
-	rule_bitwise_cmp(nr, &mask, &value, 4, NFT_CMP_EQ);
+	rule_cmp(nr, op, value, len);
 }
 
 /* ct state established,related */
@@ -219,6 +205,67 @@ static void rule_ct_established(struct nft_rule *nr)
 	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
 	uint32_t zero = 0;
 	rule_bitwise_cmp(nr, &mask, &zero, 4, NFT_CMP_NEQ);
+}
+
+/* 4 bytes of the IPv4 header at offset into reg 1. */
+static void rule_ip_field(struct nft_rule *nr, uint32_t offset)
+{
+	struct nftnl_expr *p = nftnl_expr_alloc("payload");
+	if (p) {
+		nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+		nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+		nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_LEN, 4);
+		nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	}
+	rule_expr(nr, p);
+}
+
+/* ip saddr PREFIX (op NFT_CMP_EQ) or ip saddr != PREFIX (NFT_CMP_NEQ) */
+static void rule_saddr(struct nft_rule *nr, uint32_t net, uint8_t prefix, uint32_t op)
+{
+	rule_ip_field(nr, 12);
+	uint32_t mask = htonl(ipam_mask(prefix)), value = htonl(net);
+	rule_bitwise_cmp(nr, &mask, &value, 4, op);
+}
+
+/* ip daddr != ADDR */
+static void rule_daddr_not(struct nft_rule *nr, uint32_t addr)
+{
+	rule_ip_field(nr, 16);
+	uint32_t value = htonl(addr);
+	rule_cmp(nr, NFT_CMP_NEQ, &value, 4);
+}
+
+/* fib daddr type local: the packet is for one of pg-P's own addresses. */
+static void rule_to_local(struct nft_rule *nr)
+{
+	struct nftnl_expr *f = nftnl_expr_alloc("fib");
+	if (f) {
+		nftnl_expr_set_u32(f, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+		nftnl_expr_set_u32(f, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+		nftnl_expr_set_u32(f, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	}
+	rule_expr(nr, f);
+	uint32_t local = RTN_LOCAL;
+	rule_cmp(nr, NFT_CMP_EQ, &local, sizeof(local));
+}
+
+/* A counter, and the rule's comment "REASON NETWORK", by which
+ * nft_drops_read finds it again (and which `nft list` shows). */
+static void rule_counted(struct nft_rule *nr, const char *reason, const char *network)
+{
+	rule_expr(nr, nftnl_expr_alloc("counter"));
+	char text[128];
+	snprintf(text, sizeof(text), "%s %s", reason, network);
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+	if (!u || !nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, text)) {
+		nftnl_udata_buf_free(u);
+		nr->failed = true;
+		return;
+	}
+	nftnl_rule_set_data(nr->r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u),
+			    nftnl_udata_buf_len(u));
+	nftnl_udata_buf_free(u);
 }
 
 static void rule_verdict(struct nft_rule *nr, int verdict)
@@ -282,42 +329,86 @@ static int nft_batch_finish(struct nft_batch *nb, struct nft_batch **out)
 	return 0;
 }
 
+/* What reaches pg-P's own stack from a network's bridge, before conntrack
+ * undoes any NAT: from a private network, nothing (netd's DHCP reads its
+ * packet sockets before this hook); from another, only its own subnet's
+ * sources, and of pg-P's addresses only the network's gateway. */
+static void prerouting_rules(struct nft_batch *nb, const struct plan_network *n)
+{
+	struct nft_rule r = rule_begin("prerouting");
+	rule_ifname(&r, false, n->bridge, false, true);
+	if (n->private_net) {
+		rule_counted(&r, NFT_DROP_PRIVATE, n->name);
+		rule_verdict(&r, NF_DROP);
+		rule_end(nb, &r);
+		return;
+	}
+	rule_saddr(&r, n->subnet, n->prefix, NFT_CMP_NEQ);
+	rule_counted(&r, NFT_DROP_SPOOFED, n->name);
+	rule_verdict(&r, NF_DROP);
+	rule_end(nb, &r);
+	r = rule_begin("prerouting");
+	rule_ifname(&r, false, n->bridge, false, true);
+	rule_to_local(&r);
+	rule_daddr_not(&r, n->has_gateway ? n->gateway : 0);
+	rule_counted(&r, NFT_DROP_FABRIC, n->name);
+	rule_verdict(&r, NF_DROP);
+	rule_end(nb, &r);
+}
+
+/* Out of a NAT network to the uplink, and the answers back to the same
+ * network only; anything else from a bridge (to another network) is
+ * counted and dropped, anything else from the uplink falls to the policy. */
+static void forward_rules(struct nft_batch *nb, const struct plan_network *n)
+{
+	struct nft_rule r;
+	if (!n->private_net) {
+		r = rule_begin("forward");
+		rule_ifname(&r, false, n->bridge, false, true);
+		rule_ifname(&r, true, NAMING_UPLINK_INSIDE, false, true);
+		rule_verdict(&r, NF_ACCEPT);
+		rule_end(nb, &r);
+		r = rule_begin("forward");
+		rule_ifname(&r, false, NAMING_UPLINK_INSIDE, false, true);
+		rule_ifname(&r, true, n->bridge, false, true);
+		rule_ct_established(&r);
+		rule_verdict(&r, NF_ACCEPT);
+		rule_end(nb, &r);
+	}
+	r = rule_begin("forward");
+	rule_ifname(&r, false, n->bridge, false, true);
+	rule_counted(&r, NFT_DROP_FORWARD, n->name);
+	rule_verdict(&r, NF_DROP);
+	rule_end(nb, &r);
+}
+
 int nft_playground_batch(const struct plan *p, bool refill, struct nft_batch **out)
 {
 	struct nft_batch *nb = nft_batch_new();
 	if (!nb)
 		return -ENOMEM;
 	nft_add_table(nb, NFT_MSG_NEWTABLE, NLM_F_CREATE | (refill ? 0 : NLM_F_EXCL));
+	nft_add_chain(nb, "prerouting", "filter", NF_INET_PRE_ROUTING,
+		      NF_IP_PRI_MANGLE, NF_ACCEPT);
 	nft_add_chain(nb, "postrouting", "nat", NF_INET_POST_ROUTING,
 		      NF_IP_PRI_NAT_SRC, NF_ACCEPT);
 	nft_add_chain(nb, "forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER,
 		      NF_DROP);
 	if (refill) {
+		nft_flush_chain(nb, "prerouting");
 		nft_flush_chain(nb, "postrouting");
 		nft_flush_chain(nb, "forward");
 	}
 	for (size_t i = 0; i < p->n_networks; i++) {
 		const struct plan_network *n = &p->networks[i];
+		prerouting_rules(nb, n);
+		forward_rules(nb, n);
 		if (n->private_net)
 			continue;
 		struct nft_rule r = rule_begin("postrouting");
 		rule_ifname(&r, true, NAMING_UPLINK_INSIDE, false, true);
-		rule_saddr(&r, n->subnet, n->prefix);
+		rule_saddr(&r, n->subnet, n->prefix, NFT_CMP_EQ);
 		rule_masquerade(&r);
-		rule_end(nb, &r);
-	}
-	struct nft_rule r = rule_begin("forward");
-	rule_ct_established(&r);
-	rule_verdict(&r, NF_ACCEPT);
-	rule_end(nb, &r);
-	for (size_t i = 0; i < p->n_networks; i++) {
-		const struct plan_network *n = &p->networks[i];
-		if (n->private_net)
-			continue;
-		r = rule_begin("forward");
-		rule_ifname(&r, false, n->bridge, false, true);
-		rule_ifname(&r, true, NAMING_UPLINK_INSIDE, false, true);
-		rule_verdict(&r, NF_ACCEPT);
 		rule_end(nb, &r);
 	}
 	return nft_batch_finish(nb, out);
@@ -566,6 +657,111 @@ int nft_conntrack_flush(int nsfd)
 	/* No tuple: the whole table. */
 	int ret = mnl_socket_sendto(nl, h, h->nlmsg_len) < 0 ? -errno
 							     : nft_ack(nl, buf, sizeof(buf));
+	mnl_socket_close(nl);
+	return ret;
+}
+
+static const char *const drop_reasons[NFT_DROP_REASONS] = {
+	NFT_DROP_PRIVATE, NFT_DROP_SPOOFED, NFT_DROP_FABRIC, NFT_DROP_FORWARD,
+};
+
+const char *nft_drop_reason_name(size_t r)
+{
+	return r < NFT_DROP_REASONS ? drop_reasons[r] : "?";
+}
+
+struct drops_walk {
+	const struct plan *p;
+	struct nft_drops *drops;
+};
+
+static int comment_of(const struct nftnl_udata *attr, void *data)
+{
+	const char **out = data;
+	uint8_t len = nftnl_udata_len(attr);
+	const char *v = nftnl_udata_get(attr);
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT && len > 0 && v[len - 1] == '\0')
+		*out = v;
+	return MNL_CB_OK;
+}
+
+static int counter_of(struct nftnl_expr *e, void *data)
+{
+	uint64_t *packets = data;
+	if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter") == 0)
+		*packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+	return 0;
+}
+
+/* A rule commented "REASON NETWORK" adds its counter to that network's. */
+static void drops_add(struct drops_walk *w, const char *comment, uint64_t packets)
+{
+	const char *sp = strchr(comment, ' ');
+	if (!sp)
+		return;
+	for (size_t r = 0; r < NFT_DROP_REASONS; r++) {
+		if (strncmp(comment, drop_reasons[r], (size_t)(sp - comment)) != 0 ||
+		    drop_reasons[r][sp - comment] != '\0')
+			continue;
+		for (size_t i = 0; i < w->p->n_networks; i++)
+			if (strcmp(w->p->networks[i].name, sp + 1) == 0)
+				w->drops[i].packets[r] += packets;
+	}
+}
+
+static int drops_rule(const struct nlmsghdr *h, void *arg)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	if (!r)
+		return MNL_CB_ERROR;
+	if (nftnl_rule_nlmsg_parse(h, r) == 0 && nftnl_rule_is_set(r, NFTNL_RULE_USERDATA)) {
+		uint32_t len;
+		const void *u = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
+		const char *comment = NULL;
+		uint64_t packets = 0;
+		nftnl_udata_parse(u, len, comment_of, &comment);
+		nftnl_expr_foreach(r, counter_of, &packets);
+		if (comment)
+			drops_add(arg, comment, packets);
+	}
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+int nft_drops_read(int nsfd, const struct plan *p, struct nft_drops *drops)
+{
+	memset(drops, 0, p->n_networks * sizeof(*drops));
+	struct mnl_socket *nl = nft_socket(nsfd);
+	if (!nl)
+		return -errno;
+	char buf[NFT_RECV_BUF];
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	int ret = -ENOMEM;
+	if (!r)
+		goto out;
+	struct nlmsghdr *h = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_IPV4,
+						   NLM_F_DUMP, 1);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE);
+	nftnl_rule_nlmsg_build_payload(h, r);
+	nftnl_rule_free(r);
+	if (mnl_socket_sendto(nl, h, h->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	struct drops_walk w = { .p = p, .drops = drops };
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		ret = mnl_cb_run(buf, (size_t)n, 1, 0, drops_rule, &w);
+		if (ret <= MNL_CB_STOP) {
+			ret = ret < 0 ? -errno : 0;
+			break;
+		}
+	}
+out:
 	mnl_socket_close(nl);
 	return ret;
 }

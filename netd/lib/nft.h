@@ -2,10 +2,15 @@
  * nftables rulesets of the fabric, built with libnftnl, each sent as one
  * atomic batch (DESIGN.md section 2, issue 3):
  *
- * inside pg-P, table ip playnet:
+ * inside pg-P, table ip playnet (rules commented "REASON NETWORK" count
+ * their drops, read back by nft_drops_read):
+ *   prerouting (filter, before NAT): from a private bridge, drop;
+ *     from another, ip saddr outside its subnet drop, and to pg-P's own
+ *     addresses but its gateway drop
  *   postrouting (nat): oifname uplink0 ip saddr <non-private subnet> masquerade
- *   forward (filter, policy drop): ct established,related accept;
- *     iifname <non-private bridge> oifname uplink0 accept
+ *   forward (filter, policy drop): iifname <non-private bridge> oifname
+ *     uplink0 accept; iifname uplink0 oifname <that bridge> established,
+ *     related accept; anything else from a bridge, drop
  *   Bridged frames do not reach these chains: the fabric turns bridge
  *   netfilter off in pg-P, so machines on one bridge always reach each other,
  *   and nothing is ever routed from one bridge to another.
@@ -29,6 +34,22 @@
 #define NFT_TABLE "playnet"
 
 struct nft_batch;
+
+/* Why pg-P dropped a packet from a network's bridge. */
+#define NFT_DROP_PRIVATE "private" /* to pg-P's stack from a private network */
+#define NFT_DROP_SPOOFED "spoofed" /* a source outside the network's subnet */
+#define NFT_DROP_FABRIC "fabric"   /* to a pg-P address other than its gateway */
+#define NFT_DROP_FORWARD "forward" /* to another network, or unsolicited */
+#define NFT_DROP_REASONS 4
+
+/* The drops of one network, by reason, in the order above. */
+struct nft_drops {
+	uint64_t packets[NFT_DROP_REASONS];
+};
+
+/* Reads the drop counters of pg-P's table: drops[i] for p's network i. */
+int nft_drops_read(int nsfd, const struct plan *p, struct nft_drops *drops);
+const char *nft_drop_reason_name(size_t r);
 
 /* refill: P's rules take the place of those in the table there, in one
  * transaction (a takeover); its chains stay, which spares their hooks a

@@ -125,6 +125,23 @@ static int stats_add(struct report_stats *s, int nsfd, const char *pin_dir,
 	return 0;
 }
 
+static int stats_networks(struct report_stats *s, int nsfd, const struct plan *p)
+{
+	struct nft_drops *d = calloc(p->n_networks + 1, sizeof(*d));
+	s->networks = calloc(p->n_networks + 1, sizeof(*s->networks));
+	int e = d && s->networks ? nft_drops_read(nsfd, p, d) : -ENOMEM;
+	for (size_t i = 0; e == 0 && i < p->n_networks; i++) {
+		struct report_network *n = &s->networks[i];
+		snprintf(n->name, sizeof(n->name), "%s", p->networks[i].name);
+		snprintf(n->bridge, sizeof(n->bridge), "%s", p->networks[i].bridge);
+		n->drops = d[i];
+	}
+	if (e == 0)
+		s->n_networks = p->n_networks;
+	free(d);
+	return e;
+}
+
 int report_stats(const char *pin_dir, const struct state_record *rec, const struct plan *p,
 		 struct report_stats *s, char *err, size_t errlen)
 {
@@ -148,6 +165,8 @@ int report_stats(const char *pin_dir, const struct state_record *rec, const stru
 	}
 	if (e == 0 && (e = stats_add(s, hns, pin_dir, p->uplink_host, "")) < 0)
 		snprintf(err, errlen, "uplink %s: %s", p->uplink_host, strerror(-e));
+	if (e == 0 && (e = stats_networks(s, ns, p)) < 0)
+		snprintf(err, errlen, "nftables counters of %s: %s", p->netns, strerror(-e));
 	if (ns >= 0)
 		close(ns);
 	if (hns >= 0)
@@ -183,11 +202,25 @@ struct json_object *report_stats_json(const char *name, const struct report_stat
 							 &s->ifaces[i].c));
 	json_object_object_add(j, "interfaces", arr);
 	json_object_object_add(j, "total", counters_json("total", NULL, &s->total));
+	struct json_object *nets = json_object_new_array();
+	for (size_t i = 0; i < s->n_networks; i++) {
+		const struct report_network *n = &s->networks[i];
+		struct json_object *o = json_object_new_object(), *d = json_object_new_object();
+		json_object_object_add(o, "network", json_object_new_string(n->name));
+		json_object_object_add(o, "bridge", json_object_new_string(n->bridge));
+		for (size_t r = 0; r < NFT_DROP_REASONS; r++)
+			json_object_object_add(d, nft_drop_reason_name(r),
+					       json_object_new_int64((int64_t)n->drops.packets[r]));
+		json_object_object_add(o, "drops", d);
+		json_object_array_add(nets, o);
+	}
+	json_object_object_add(j, "networks", nets);
 	return j;
 }
 
 void report_stats_free(struct report_stats *s)
 {
+	free(s->networks);
 	free(s->ifaces);
 	memset(s, 0, sizeof(*s));
 }
@@ -252,6 +285,26 @@ void report_stats_text(FILE *out, const struct report_stats *s)
 						 drops });
 	}
 	table_print(&t, out);
+	table_free(&t);
+	/* What the fabric's own namespace turned away, per network. */
+	table_init(&t, 3);
+	table_add(&t, (const char *[]){ "NETWORK", "BRIDGE", "FABRIC DROPS" });
+	for (size_t i = 0; i < s->n_networks; i++) {
+		const struct report_network *n = &s->networks[i];
+		char drops[256] = "";
+		for (size_t r = 0; r < NFT_DROP_REASONS; r++) {
+			size_t used = strlen(drops);
+			if (n->drops.packets[r])
+				snprintf(drops + used, sizeof(drops) - used, "%s%s=%llu",
+					 used ? " " : "", nft_drop_reason_name(r),
+					 (unsigned long long)n->drops.packets[r]);
+		}
+		table_add(&t, (const char *[]){ n->name, n->bridge, drops[0] ? drops : "0" });
+	}
+	if (s->n_networks) {
+		fputc('\n', out);
+		table_print(&t, out);
+	}
 	table_free(&t);
 }
 

@@ -13,6 +13,7 @@
 #include "diag.h"
 #include "fabric.h"
 #include "guard.h"
+#include "nft.h"
 #include "plan.h"
 #include "state.h"
 
@@ -38,10 +39,19 @@ struct report_iface {
 	struct guard_counters c;
 };
 
+/* What pg-P itself dropped of a network's traffic (nft.h). */
+struct report_network {
+	char name[MANIFEST_NAME_MAX + 1];
+	char bridge[IFNAMSIZ];
+	struct nft_drops drops;
+};
+
 struct report_stats {
 	struct report_iface *ifaces;
 	size_t n;
 	struct guard_counters total;
+	struct report_network *networks;
+	size_t n_networks;
 };
 
 /* Counters of every guarded interface of the playground. */

@@ -72,7 +72,9 @@ expect_stderr_has "up says so" "playground $P1 is up"
 for ns in pg-$P1 pg-$P1.leaf-01 pg-$P1.router pg-$P1.leaf-02 pg-$P1.web-1 pg-$P1.web-2; do
 	[ -e "/run/netns/$ns" ] && pass "netns $ns" || fail "netns $ns"
 done
-ip netns exec "pg-$P1" nft list ruleset >"$T_TMP/pg.nft" 2>&1
+# counters as "counter": what they count is the hostile suite's to check
+ip netns exec "pg-$P1" nft list ruleset 2>&1 |
+	sed 's/counter packets [0-9]* bytes [0-9]*/counter/' >"$T_TMP/pg.nft"
 if diff -u tests/netns/golden/playground.nft "$T_TMP/pg.nft" >"$T_TMP/d"; then pass "playground ruleset"; else fail "playground ruleset" "$(cat "$T_TMP/d")"; fi
 ip netns exec "$HOST" nft list table ip playnet >"$T_TMP/host.nft" 2>&1
 if diff -u tests/netns/golden/host.nft "$T_TMP/host.nft" >"$T_TMP/d"; then pass "host ruleset"; else fail "host ruleset" "$(cat "$T_TMP/d")"; fi
