@@ -529,7 +529,7 @@ static int up_direct(const struct options *o, const struct plan *p, const char *
 	int e = fabric_create(&f, p, text);
 	if (e < 0) {
 		fprintf(stderr, "playnet: up %s: %s\n", p->name, f.err);
-		rc = e == -EEXIST || e == -ENOSPC || e == -EADDRINUSE ? EXIT_USER : EXIT_SYSTEM;
+		rc = e == -EEXIST || e == -EADDRNOTAVAIL || e == -EADDRINUSE || e == -EDOM ? EXIT_USER : EXIT_SYSTEM;
 	}
 	fabric_close(&f);
 	return rc;

@@ -406,8 +406,13 @@ static void svc_put(void *ctx, const char *name, const char *body, size_t len,
 			return api_error(r, 409, "conflict", s->fabric->err, 0, 0);
 		}
 		s->errors[SERVICE_ERR_KERNEL]++;
-		return api_error(r, e == -ENOSPC ? 503 : 500, e == -ENOSPC ? "exhausted" : "kernel",
-				 s->fabric->err, 0, 0);
+		if (e == -EADDRNOTAVAIL)
+			return api_error(r, 503, "exhausted", s->fabric->err, 0, 0);
+		if (e == -EDOM)
+			return api_error(r, 422, "invalid_manifest", s->fabric->err, 0, 0);
+		if (e == -ENOSPC)
+			return api_error(r, 503, "no_space", s->fabric->err, 0, 0);
+		return api_error(r, 500, "kernel", s->fabric->err, 0, 0);
 	}
 	double dt = now_seconds() - t0;
 	observe(&s->create_seconds, dt);

@@ -385,6 +385,26 @@ static const char *const network_keys[] = {
 	"name", "subnet", "private", "gateway", "mtu", "dns",
 };
 
+/* Address ranges no bridge may hold: what the kernel treats as its own
+ * (this host, loopback) or refuses on an interface (multicast, reserved). */
+static const char *subnet_special(uint32_t net, uint8_t prefix)
+{
+	static const struct {
+		uint32_t net;
+		uint8_t prefix;
+		const char *what;
+	} special[] = {
+		{ 0x00000000, 8, "in 0.0.0.0/8 (this host)" },
+		{ 0x7f000000, 8, "in 127.0.0.0/8 (loopback)" },
+		{ 0xe0000000, 4, "in 224.0.0.0/4 (multicast)" },
+		{ 0xf0000000, 4, "in 240.0.0.0/4 (reserved)" },
+	};
+	for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
+		if (ipam_overlap(net, prefix, special[i].net, special[i].prefix))
+			return special[i].what;
+	return NULL;
+}
+
 static void read_network_subnet(struct reader *r, const struct ytree_node *v,
 				const char *path, struct manifest_network *net)
 {
@@ -407,6 +427,11 @@ static void read_network_subnet(struct reader *r, const struct ytree_node *v,
 		ipam_format_cidr(a & ipam_mask(prefix), prefix, fixed);
 		err_at(r, v, path, "'%s' has host bits set (did you mean %s?)", s,
 		       fixed);
+		return;
+	}
+	const char *special = subnet_special(a, prefix);
+	if (special) {
+		err_at(r, v, path, "'%s' is %s, not a subnet a network can use", s, special);
 		return;
 	}
 	net->subnet = a;

@@ -303,7 +303,7 @@ int state_transit_alloc(const char *dir, const char *name, long max, long from, 
 		*index = i;
 		return 0;
 	}
-	return -ENOSPC;
+	return -EADDRNOTAVAIL; /* not ENOSPC: that is a full filesystem */
 }
 
 int state_transit_free(const char *dir, long index)

@@ -41,7 +41,7 @@ void state_record_free(struct state_record *r);
 int state_list(const char *dir, int (*fn)(const char *name, void *arg), void *arg);
 
 /* The first free index below max at or after from, wrapping round, recorded
- * for name; -ENOSPC when none. Starting where the last one was found keeps
+ * for name; -EADDRNOTAVAIL when none (-ENOSPC: the filesystem is full). Starting where the last one was found keeps
  * a daemon with a thousand allocations from probing them all each time. */
 int state_transit_alloc(const char *dir, const char *name, long max, long from,
 			long *index);

@@ -54,8 +54,8 @@ static void t_next_fit(void **state)
 	/* Past the end it wraps to the hole behind. */
 	assert_int_equal(alloc(dir, 4, 3), 3);
 	assert_int_equal(alloc(dir, 4, 4), 1);
-	assert_int_equal(alloc(dir, 4, 0), -ENOSPC);
-	assert_int_equal(alloc(dir, 4, -7), -ENOSPC);
+	assert_int_equal(alloc(dir, 4, 0), -EADDRNOTAVAIL);
+	assert_int_equal(alloc(dir, 4, -7), -EADDRNOTAVAIL);
 }
 
 static int name_of(long index, const char *name, void *arg)
