@@ -11,6 +11,8 @@ PACKAGES=(
 	libmicrohttpd-dev libcmocka-dev libcurl4-openssl-dev
 	# run time and tests
 	iproute2 nftables iputils-ping graphviz curl procps busybox-static
+	# the hostile-input suite's crafted frames
+	python3-scapy
 	# VMs: the VMM, and what scripts/build-guest.sh packs the test guest with
 	qemu-system-x86 cpio
 )
