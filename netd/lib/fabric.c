@@ -640,18 +640,53 @@ static int build_host(struct build *b)
 	return e;
 }
 
-static int teardown_netns_cb(const char *name, void *arg)
+/* Whether alias, on a link of what would be NAME's, says this fabric made
+ * it for NAME. */
+static bool alias_is_ours(const struct fabric *f, const char *alias, const char *name)
 {
-	fab_point(arg);
-	return netns_delete(name);
+	char owner[NAMING_PLAYGROUND_MAX + 1];
+	return fabric_owns(f, alias, owner, sizeof(owner)) && strcmp(owner, name) == 0;
+}
+
+/* Whether the namespace's lo carries this fabric's tag for NAME. */
+static bool netns_is_ours(const struct fabric *f, int nsfd, const char *name)
+{
+	struct nl_sock *sk = NULL;
+	if (nsfd < 0 || link_sock_open(nsfd, &sk) < 0)
+		return false;
+	char alias[256];
+	int e = link_alias(sk, "lo", alias, sizeof(alias));
+	link_sock_close(sk);
+	return e == 0 && alias_is_ours(f, alias, name);
+}
+
+struct teardown_walk {
+	struct fabric *f;
+	const char *name;
+	bool owned_only;
+};
+
+static int teardown_netns_cb(const char *ns, void *arg)
+{
+	struct teardown_walk *w = arg;
+	fab_point(w->f);
+	if (w->owned_only) {
+		cleanup_close int fd = netns_open(ns);
+		if (!netns_is_ours(w->f, fd, w->name))
+			return 0;
+	}
+	return netns_delete(ns);
 }
 
 /* Removes every kernel object of a playground, found by name. host_nsfd < 0:
  * the host netns is gone, and the uplink's host end with it. keep_host_end:
  * the uplink's host end is left to die with the namespace (see
- * fabric_release). */
+ * fabric_release). owned_only: there is no record of NAME, so only what
+ * carries this fabric's tag for it goes (a namespace by its lo's alias, the
+ * host end by its own): names alone may be another state dir's, or no
+ * playground's at all. */
 static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd,
-			   bool keep_host_end)
+			   bool keep_host_end, bool owned_only)
 {
 	char host_end[IFNAMSIZ], ns[NAMING_NETNS_MAX], prefix[NAMING_NETNS_MAX + 1];
 	naming_uplink_host(name, host_end);
@@ -662,11 +697,20 @@ static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd,
 	 * still lead to them; with neither left there is nothing to forget,
 	 * and no reason to load the programs. */
 	cleanup_close int pns = netns_open(ns);
+	bool pns_ours = pns >= 0 && (!owned_only || netns_is_ours(f, pns, name));
+	if (!pns_ours && pns >= 0) {
+		close(pns);
+		pns = -1;
+	}
 	struct nl_sock *hsk = NULL;
 	int e = host_nsfd >= 0 ? link_sock_open(host_nsfd, &hsk) : 0;
 	if (e < 0)
 		first = fabric_fail(f, e, "netlink socket in the host netns");
 	bool host_end_exists = hsk && link_ifindex(hsk, host_end) >= 0;
+	char alias[256];
+	if (host_end_exists && owned_only)
+		host_end_exists = link_alias(hsk, host_end, alias, sizeof(alias)) == 0 &&
+				  alias_is_ours(f, alias, name);
 	struct guard *g = NULL;
 	e = 0;
 	fab_point(f);
@@ -686,11 +730,12 @@ static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd,
 	    !first)
 		first = fabric_fail(f, e, "delete uplink %s", host_end);
 	link_sock_close(hsk);
-	e = netns_list(prefix, teardown_netns_cb, f);
+	struct teardown_walk w = { f, name, owned_only };
+	e = netns_list(prefix, teardown_netns_cb, &w);
 	if (e < 0 && !first)
 		first = fabric_fail(f, e, "delete the machine namespaces of %s", name);
 	fab_point(f);
-	e = netns_delete(ns);
+	e = pns_ours || !owned_only ? netns_delete(ns) : 0;
 	if (e < 0 && !first)
 		first = fabric_fail(f, e, "delete netns %s", ns);
 	return first;
@@ -857,7 +902,7 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
 	/* Undo: the same teardown as delete, which works from names. */
 	char saved[sizeof(f->err)];
 	memcpy(saved, f->err, sizeof(saved));
-	if (fabric_teardown(f, p->name, f->host_nsfd, false) < 0)
+	if (fabric_teardown(f, p->name, f->host_nsfd, false, false) < 0)
 		log_warn("undo of %s incomplete: %s", p->name, f->err);
 	state_transit_free(f->o.state_dir, rec.transit_index);
 	state_remove(f->o.state_dir, p->name);
@@ -937,7 +982,7 @@ int fabric_release(struct fabric *f, const char *name)
 	int e = begin_delete(f, name, &rec, &have);
 	if (e == 0) {
 		int hfd = host_netns_fd_for(f, have ? &rec : NULL);
-		e = fabric_teardown(f, name, hfd, true);
+		e = fabric_teardown(f, name, hfd, true, !have);
 		if (hfd >= 0)
 			close(hfd);
 	}
@@ -979,7 +1024,7 @@ int fabric_delete(struct fabric *f, const char *name)
 		return e;
 	}
 	int hfd = host_netns_fd_for(f, have ? &rec : NULL);
-	e = fabric_teardown(f, name, hfd, false);
+	e = fabric_teardown(f, name, hfd, false, !have);
 	if (hfd >= 0)
 		close(hfd);
 	if (e == 0 && have) {
@@ -1398,9 +1443,9 @@ int fabric_recycle(struct fabric *f, const char *old, const struct plan *p, cons
 	/* Undo: both go, by name, whichever names the objects had got to. */
 	char saved[sizeof(f->err)];
 	memcpy(saved, f->err, sizeof(saved));
-	if (fabric_teardown(f, p->name, f->host_nsfd, false) < 0)
+	if (fabric_teardown(f, p->name, f->host_nsfd, false, false) < 0)
 		log_warn("undo of %s incomplete: %s", p->name, f->err);
-	if (!self && fabric_teardown(f, old, f->host_nsfd, false) < 0)
+	if (!self && fabric_teardown(f, old, f->host_nsfd, false, false) < 0)
 		log_warn("undo of %s incomplete: %s", old, f->err);
 	state_transit_free(f->o.state_dir, transit);
 	state_remove(f->o.state_dir, p->name);
