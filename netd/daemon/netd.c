@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
@@ -170,6 +171,54 @@ static gid_t socket_gid(const char *group)
 		return (gid_t)-1;
 	struct group *g = getgrnam(group);
 	return g ? g->gr_gid : (gid_t)-2;
+}
+
+/* Whether the netd named in the state dir's pid file is exiting: killed,
+ * it still holds the lock while it closes its packet sockets, each after a
+ * grace period (tens of ms apiece, seconds with many bridges). */
+static bool holder_exiting(const char *state_dir)
+{
+	char path[PATH_MAX], buf[512];
+	snprintf(path, sizeof(path), "%s/netd.pid", state_dir);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	long pid = strtol(buf, NULL, 10);
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	cleanup_close int sfd = open(path, O_RDONLY | O_CLOEXEC);
+	n = sfd < 0 ? -1 : read(sfd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* pid (comm) state ppid pgrp session tty_nr tpgid flags: comm may
+	 * hold spaces, so count from its closing parenthesis. */
+	const char *p = strrchr(buf, ')');
+	unsigned long flags = 0;
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return false;
+	return flags & 0x4; /* PF_EXITING */
+}
+
+#define LOCK_WAIT_MS 10000
+
+/* The state dir's lock: refused at once while another netd or playnet
+ * works there, waited for while its holder is exiting. */
+static int lock_state_dir(const char *state_dir)
+{
+	int lock = state_trylock(state_dir);
+	for (int waited = 0; lock == -EWOULDBLOCK && waited < LOCK_WAIT_MS; waited += 20) {
+		if (!holder_exiting(state_dir))
+			break;
+		if (waited == 0)
+			log_info("state dir %s: waiting for the netd before to exit", state_dir);
+		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
+		lock = state_trylock(state_dir);
+	}
+	return lock;
 }
 
 /* Tokens for the fixed fds in the epoll set; anything else is a DHCP server. */
@@ -384,7 +433,7 @@ int main(int argc, char **argv)
 	}
 
 	int e = state_dir_init(o.state_dir);
-	cleanup_close int lock = e < 0 ? e : state_trylock(o.state_dir);
+	cleanup_close int lock = e < 0 ? e : lock_state_dir(o.state_dir);
 	if (lock < 0) {
 		if (lock == -EWOULDBLOCK)
 			log_err("state dir %s is in use by another netd or playnet", o.state_dir);
@@ -396,10 +445,10 @@ int main(int argc, char **argv)
 	/* Who holds the lock, for people and for tests that stop it. */
 	char pidfile[PATH_MAX];
 	snprintf(pidfile, sizeof(pidfile), "%s/netd.pid", o.state_dir);
-	FILE *pf = fopen(pidfile, "we");
-	if (pf) {
-		fprintf(pf, "%d\n", (int)getpid());
-		fclose(pf);
+	int pfd = open(pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (pfd >= 0) {
+		dprintf(pfd, "%d\n", (int)getpid());
+		close(pfd);
 	}
 	rc = serve(&o, &gc, gid);
 	unlink(pidfile);

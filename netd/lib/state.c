@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "util.h"
 
 static const char *const phase_names[] = {
@@ -44,21 +45,43 @@ static int mkdir_p(const char *dir, mode_t mode)
 	return 0;
 }
 
+/* A dir that someone else owns or may write to could hold links planted
+ * to make us write elsewhere: refused (-EPERM), and said why in the log. */
+static int dir_trusted(const char *dir)
+{
+	struct stat st;
+	if (lstat(dir, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode)) {
+		log_err("state dir %s is not a directory", dir);
+		return -ENOTDIR;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & S_IWOTH) ||
+	    ((st.st_mode & S_IWGRP) && st.st_gid != getegid())) {
+		log_err("state dir %s is owned by uid %u with mode %04o: it must be ours and writable by no one else",
+			dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
 int state_dir_init(const char *dir)
 {
 	int e = mkdir_p(dir, 0750);
-	if (e < 0)
+	if (e < 0 || (e = dir_trusted(dir)) < 0)
 		return e;
 	char sub[PATH_MAX];
 	snprintf(sub, sizeof(sub), "%s/transit", dir);
-	return mkdir(sub, 0750) < 0 && errno != EEXIST ? -errno : 0;
+	if (mkdir(sub, 0750) < 0 && errno != EEXIST)
+		return -errno;
+	return dir_trusted(sub);
 }
 
 static int state_flock(const char *dir, int how)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/lock", dir);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0)
 		return -errno;
 	while (flock(fd, how) < 0) {
@@ -104,7 +127,7 @@ static int write_atomic(const char *dir, const char *path, const char *data,
 	char tmp[PATH_MAX];
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0)
 		return -errno;
 	size_t off = 0;
@@ -286,7 +309,7 @@ int state_transit_alloc(const char *dir, const char *name, long max, long from, 
 		char path[PATH_MAX];
 		if (transit_file(dir, i, path, sizeof(path)) < 0)
 			return -ENAMETOOLONG;
-		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
 		if (fd < 0 && errno == EEXIST)
 			continue;
 		if (fd < 0)
