@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "closer.h"
@@ -22,8 +23,16 @@
 
 #define BURST 64 /* packets read per wakeup, so that one bridge cannot starve the rest */
 
+/* Requests answered per bridge: a second's worth of a few dozen machines
+ * booting at once, refilled at RATE_PER_S. A guest's flood beyond it is
+ * counted, not answered, and writes nothing to the log. */
+#define RATE_PER_S 50
+#define RATE_BURST 200
+
 struct dhcp_server {
 	struct dhcpd *d;
+	double tokens;
+	double refilled; /* when, in seconds on the monotonic clock */
 	const char *playground; /* its dhcp_pg's name */
 	char network[MANIFEST_NAME_MAX + 1];
 	int fd;
@@ -244,10 +253,46 @@ static void count_received(struct dhcpd *d, const uint8_t *payload, size_t len)
 	d->c.received[type >= 1 && type <= DHCP_INFORM ? type : DHCP_INFORM + 1]++;
 }
 
-static void answer(struct dhcp_server *s, const uint8_t *payload, size_t len)
+static bool over_rate(struct dhcp_server *s)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	if (s->refilled == 0)
+		s->tokens = RATE_BURST;
+	else
+		s->tokens += (now - s->refilled) * RATE_PER_S;
+	if (s->tokens > RATE_BURST)
+		s->tokens = RATE_BURST;
+	s->refilled = now;
+	if (s->tokens < 1)
+		return true;
+	s->tokens -= 1;
+	return false;
+}
+
+/* A client names itself in chaddr, and the reply goes there (or is
+ * broadcast): a machine naming another would have netd answer, or NAK,
+ * the other in its place. */
+static bool chaddr_is_sender(const uint8_t *payload, size_t len, const uint8_t mac[6])
+{
+	struct dhcp_msg m;
+	return dhcp_parse(payload, len, &m) < 0 || memcmp(m.chaddr, mac, 6) == 0;
+}
+
+static void answer(struct dhcp_server *s, const uint8_t *payload, size_t len,
+		   const uint8_t src[6])
 {
 	struct dhcpd *d = s->d;
 	count_received(d, payload, len);
+	if (over_rate(s)) {
+		d->c.ignored[DHCP_IGNORE_RATE]++;
+		return;
+	}
+	if (!chaddr_is_sender(payload, len, src)) {
+		d->c.ignored[DHCP_IGNORE_CHADDR]++;
+		return;
+	}
 	struct dhcp_decision dec;
 	dhcp_handle(&s->net, payload, len, &dec);
 	if (!dec.reply) {
@@ -276,7 +321,9 @@ static void answer(struct dhcp_server *s, const uint8_t *payload, size_t len)
 	}
 	d->c.sent[dec.type]++;
 	struct in_addr a = { htonl(dec.yiaddr) };
-	log_info("%s: DHCP %s %s to %s on %s", s->playground, dhcp_type_name(dec.type),
+	/* A lease bound is worth the log; offers and NAKs are not (and the
+	 * rate above bounds what a guest can make it write). */
+	log_msg(dec.type == DHCP_ACK ? LOG_LVL_INFO : LOG_LVL_DEBUG, "%s: DHCP %s %s to %s on %s", s->playground, dhcp_type_name(dec.type),
 		 dec.yiaddr ? inet_ntoa(a) : "-", mac, s->network);
 }
 
@@ -285,16 +332,22 @@ void dhcpd_event(struct dhcpd *d, void *ptr)
 	struct dhcp_server *s = ptr;
 	uint8_t buf[2048];
 	for (int i = 0; i < BURST; i++) {
-		ssize_t n = recv(s->fd, buf, sizeof(buf), 0);
+		struct sockaddr_ll from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(s->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
 		if (n < 0)
 			return; /* EAGAIN, or an error that the next wakeup meets again */
+		if (from.sll_halen != 6) {
+			d->c.ignored[DHCP_IGNORE_MALFORMED]++;
+			continue;
+		}
 		const uint8_t *payload;
 		size_t len;
 		if (dhcp_udp_payload(buf, (size_t)n, &payload, &len) < 0) {
 			d->c.ignored[DHCP_IGNORE_MALFORMED]++;
 			continue;
 		}
-		answer(s, payload, len);
+		answer(s, payload, len, from.sll_addr);
 	}
 }
 

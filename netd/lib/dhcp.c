@@ -363,6 +363,8 @@ const char *dhcp_ignore_name(enum dhcp_ignore why)
 		[DHCP_IGNORE_UNKNOWN_MAC] = "unknown_mac",
 		[DHCP_IGNORE_OTHER_SERVER] = "other_server",
 		[DHCP_IGNORE_TYPE] = "type",
+		[DHCP_IGNORE_CHADDR] = "chaddr",
+		[DHCP_IGNORE_RATE] = "rate",
 	};
 	return why < DHCP_IGNORE_REASONS ? names[why] : "?";
 }

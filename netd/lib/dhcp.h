@@ -51,6 +51,8 @@ enum dhcp_ignore {
 	DHCP_IGNORE_UNKNOWN_MAC, /* no lease for this client */
 	DHCP_IGNORE_OTHER_SERVER, /* REQUEST for another server */
 	DHCP_IGNORE_TYPE,        /* DECLINE, RELEASE, server messages, unknown */
+	DHCP_IGNORE_CHADDR,      /* chaddr is not the frame's source MAC (netd's check) */
+	DHCP_IGNORE_RATE,        /* over the bridge's rate (netd's check) */
 	DHCP_IGNORE_REASONS,
 };
 

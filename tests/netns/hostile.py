@@ -54,6 +54,14 @@ PROBES = {
                               MPLS(label=16, s=1) / IP(src=src, dst=dst) / ICMP()),
     # F3: a rogue server answering from another port than 67
     "dhcp-1067": lambda src: Ether(src=me(), dst="ff:ff:ff:ff:ff:ff") / offer(src, src),
+    # F13, F7: DISCOVERs naming a client (another machine's MAC), count times
+    "discover": lambda chaddr, count: [
+        Ether(src=me(), dst="ff:ff:ff:ff:ff:ff") /
+        IP(src="0.0.0.0", dst="255.255.255.255") / UDP(sport=68, dport=67) /
+        BOOTP(op=1, xid=i + 1, flags=0x8000,
+              chaddr=bytes.fromhex(chaddr.replace(":", "")) + b"\0" * 10) /
+        DHCP(options=[("message-type", "discover"), "end"])
+        for i in range(int(count))],
     # F1: IPv4 to the fabric's MAC, any source, any destination
     "ip": lambda mac, src, dst, sport, dport, payload: (
         Ether(src=me(), dst=mac) / IP(src=src, dst=dst) /

@@ -226,6 +226,39 @@ API_MAX_TIME=5 api GET /healthz
 [ "$CODE" = 200 ] && pass "the API answers after 1100 idle connections timed out" ||
 	fail "the API answers after 1100 idle connections timed out" "HTTP $CODE; $(cat "$T_TMP/wedge.log")"
 
+# --- F13, F7: DHCP for another machine's MAC; a flood -------------------------
+metric() {
+	curl -s --max-time 5 --unix-socket "$PLAYNET_SOCKET" http://netd/metrics |
+		awk -v k="$1" '$1 == k {print $2}'
+}
+VIC_MAC=$(in_m vic cat /sys/class/net/eth0/address)
+c0=$(metric 'playnet_dhcp_ignored_total{reason="chaddr"}')
+o0=$(metric 'playnet_dhcp_sent_total{type="offer"}')
+send att discover "$VIC_MAC" 3
+sleep 0.3
+c1=$(metric 'playnet_dhcp_ignored_total{reason="chaddr"}')
+o1=$(metric 'playnet_dhcp_sent_total{type="offer"}')
+[ "$((c1 - c0))" = 3 ] && [ "$o1" = "$o0" ] && pass "no answer to a DISCOVER naming another machine" ||
+	fail "no answer to a DISCOVER naming another machine" "chaddr +$((c1 - c0)), offers +$((o1 - o0))"
+log0=$(stat -c %s "$T_TMP/netd.log")
+r0=$(metric 'playnet_dhcp_ignored_total{reason="rate"}')
+send att discover "$ATT_MAC" 3000
+sleep 0.5
+r1=$(metric 'playnet_dhcp_ignored_total{reason="rate"}')
+log1=$(stat -c %s "$T_TMP/netd.log")
+[ "$((r1 - r0))" -gt 2000 ] && pass "a DHCP flood is cut by the bridge's rate" ||
+	fail "a DHCP flood is cut by the bridge's rate" "rate +$((r1 - r0))"
+[ "$((log1 - log0))" -lt 20000 ] && pass "a DHCP flood does not fill the log" ||
+	fail "a DHCP flood does not fill the log" "+$((log1 - log0)) bytes"
+
+# --- F11: a restart right after a crash ---------------------------------------
+kill -KILL "$PID"
+OLD=$PID
+PID=
+start_netd && pass "netd starts at once after a kill -9" ||
+	fail "netd starts at once after a kill -9" "$(tail -3 "$T_TMP/netd.log")"
+wait "$OLD" 2>/dev/null
+
 # --- F12: an escaped NUL in the path ------------------------------------------
 api DELETE "/v1/playgrounds/$P%00xyz"
 [ "$CODE" = 400 ] && pass "a name with %00 is refused" || fail "a name with %00 is refused" "HTTP $CODE"
@@ -234,6 +267,29 @@ api GET "/v1/playgrounds/$P%00/etc"
 	fail "a path with %00 finds nothing" "HTTP $CODE"
 api GET "/v1/playgrounds/$P"
 [ "$CODE" = 200 ] && pass "the playground outlives %00 requests" || fail "the playground outlives %00 requests" "HTTP $CODE"
+
+# --- F10: a DELETE of a name with no record touches no one else's objects ---
+V=${P}v
+ip netns add "pg-$V"
+ip netns add "pg-$V.db"
+ip -n "$HOST" link add "pn-$V" type veth peer name "pv-$ID"
+api DELETE "/v1/playgrounds/$V"
+[ "$CODE" = 204 ] && pass "DELETE of an unrecorded name answers 204" || fail "DELETE of an unrecorded name answers 204" "HTTP $CODE"
+[ -e "/run/netns/pg-$V" ] && [ -e "/run/netns/pg-$V.db" ] &&
+	ip -n "$HOST" link show "pn-$V" >/dev/null 2>&1 &&
+	pass "objects netd did not make survive a DELETE of their name" ||
+	fail "objects netd did not make survive a DELETE of their name"
+ip netns del "pg-$V.db"
+ip netns del "pg-$V"
+ip -n "$HOST" link del "pn-$V" 2>/dev/null
+
+# --- F14: a subnet in the transit pool --------------------------------------
+sed 's#10.5.0.0/24#100.64.0.0/16#; s#10.5.0.10#100.64.0.10#; s#10.5.0.20#100.64.0.20#' \
+	tests/netns/hostile.yaml >"$T_TMP/transit.yaml"
+api PUT "/v1/playgrounds/${P}t" --data-binary "@$T_TMP/transit.yaml"
+[ "$CODE" = 422 ] && grep -q "overlaps the transit pool" "$T_TMP/body" &&
+	pass "a subnet in the transit pool is refused" ||
+	fail "a subnet in the transit pool is refused" "HTTP $CODE $(head -c 200 "$T_TMP/body")"
 
 api DELETE "/v1/playgrounds/$P"
 [ "$CODE" = 204 ] && pass "delete" || fail "delete" "$CODE"
