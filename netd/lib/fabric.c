@@ -1482,10 +1482,12 @@ void fabric_report_free(struct fabric_report *r)
 	r->n_missing = 0;
 }
 
+enum inspect_guard { INSPECT_NO_GUARD, INSPECT_PORT_GUARD, INSPECT_UPLINK_GUARD };
+
 /* bridge_idx: 0 for a link that has no bridge, negative when it should have
  * one but the bridge is gone. */
 static void inspect_port(struct nl_sock *sk, const char *dev, int bridge_idx,
-			 const char *what, struct fabric_report *r)
+			 enum inspect_guard guard, const char *what, struct fabric_report *r)
 {
 	struct rtnl_link *l = NULL;
 	if (rtnl_link_get_kernel(sk, 0, dev, &l) < 0) {
@@ -1496,6 +1498,9 @@ static void inspect_port(struct nl_sock *sk, const char *dev, int bridge_idx,
 		report_add(r, "%s %s is not attached to its bridge", what, dev);
 	if (!(rtnl_link_get_flags(l) & IFF_UP))
 		report_add(r, "%s %s is down", what, dev);
+	if (guard != INSPECT_NO_GUARD &&
+	    !guard_attached(sk, rtnl_link_get_ifindex(l), guard == INSPECT_UPLINK_GUARD))
+		report_add(r, "%s %s has lost its guard", what, dev);
 	rtnl_link_put(l);
 }
 
@@ -1523,12 +1528,12 @@ int fabric_inspect(struct fabric *f, const struct plan *p,
 			report_add(r, "netns %s (machine %s) is missing", mc->netns, mc->name);
 		for (size_t j = 0; j < mc->n_interfaces; j++) {
 			const struct plan_interface *ifc = &mc->interfaces[j];
-			inspect_port(sk, ifc->device, br[ifc->network],
+			inspect_port(sk, ifc->device, br[ifc->network], INSPECT_PORT_GUARD,
 				     ifc->kind == PLAN_PORT_TAP ? "tap" : "veth", r);
 		}
 	}
 	free(br);
-	inspect_port(sk, NAMING_UPLINK_INSIDE, 0, "uplink", r);
+	inspect_port(sk, NAMING_UPLINK_INSIDE, 0, INSPECT_NO_GUARD, "uplink", r);
 	link_sock_close(sk);
 	int hfd = host_netns_fd_for(f, rec);
 	if (hfd < 0) {
@@ -1536,7 +1541,7 @@ int fabric_inspect(struct fabric *f, const struct plan *p,
 	} else {
 		struct nl_sock *hsk = NULL;
 		if (link_sock_open(hfd, &hsk) == 0) {
-			inspect_port(hsk, p->uplink_host, 0, "uplink host end", r);
+			inspect_port(hsk, p->uplink_host, 0, INSPECT_UPLINK_GUARD, "uplink host end", r);
 			link_sock_close(hsk);
 		}
 		if (nft_table_exists(hfd) == 0)
@@ -1546,6 +1551,116 @@ int fabric_inspect(struct fabric *f, const struct plan *p,
 	if (nft_table_exists(ns) == 0)
 		report_add(r, "nftables table %s in %s is missing", NFT_TABLE, p->netns);
 	return 0;
+}
+
+/* A machine port that exists: on its bridge, up, and guarded. */
+static int repair_port(struct build *b, const struct plan_interface *ifc, bool *guards)
+{
+	struct fabric *f = b->f;
+	int idx = link_ifindex(b->sk, ifc->device);
+	if (idx < 0)
+		return 1;
+	struct guard_key k = { .netns_cookie = b->cookie, .ifindex = (uint32_t)idx };
+	uint32_t slot;
+	int e = 0;
+	if (!guard_attached(b->sk, idx, false)) {
+		*guards = true;
+		if ((e = FAB_DO(f, guard_slot(b->guard, &k, &slot), "a guard slot for %s",
+				ifc->device)) < 0 ||
+		    (e = FAB_DO(f, guard_attach_port(b->guard, b->sk, &k, slot, ifc->mac,
+						      ifc->address, port_guard_flags(ifc)),
+				"attach the guard to %s", ifc->device)) < 0 ||
+		    (e = FAB_DO(f, link_configure(b->sk, ifc->device,
+						  &(struct link_conf){ .group = slot }),
+				"give %s its guard slot", ifc->device)) < 0)
+			return e;
+	}
+	const struct link_conf conf = { .master = b->bridges[ifc->network] };
+	if ((e = FAB_DO(f, link_configure(b->sk, ifc->device, &conf),
+			"attach %s to its bridge", ifc->device)) < 0)
+		return e;
+	return FAB_DO(f, link_set_up(b->sk, ifc->device), "bring up %s", ifc->device);
+}
+
+/* The uplink's host end, if it lost its guard. */
+static int repair_uplink(struct build *b, const struct plan *p, long transit)
+{
+	struct fabric *f = b->f;
+	int hidx = link_ifindex(b->host, p->uplink_host);
+	if (hidx < 0 || link_ifindex(b->sk, NAMING_UPLINK_INSIDE) < 0)
+		return 1;
+	if (guard_attached(b->host, hidx, true))
+		return FAB_DO(f, link_set_up(b->host, p->uplink_host), "bring up %s",
+			      p->uplink_host);
+	uint32_t host, inside, slot;
+	fabric_transit_addrs(f, transit, &host, &inside);
+	const struct guard_key k = { .netns_cookie = f->host_cookie, .ifindex = (uint32_t)hidx };
+	int e;
+	if ((e = FAB_DO(f, guard_slot(b->guard, &k, &slot), "a guard slot for %s",
+			p->uplink_host)) < 0 ||
+	    (e = FAB_DO(f, guard_attach_uplink(b->guard, b->host, &k, slot, inside,
+					       f->o.uplink_rate),
+			"attach the guard to uplink %s", p->uplink_host)) < 0)
+		return e;
+	return FAB_DO(f, link_configure(b->host, p->uplink_host, &(struct link_conf){ .group = slot }),
+		      "bring up uplink %s", p->uplink_host);
+}
+
+static int repair_links(struct build *b, const struct state_record *rec)
+{
+	const struct plan *p = b->p;
+	for (size_t i = 0; i < p->n_networks; i++)
+		if ((b->bridges[i] = link_ifindex(b->sk, p->networks[i].bridge)) < 0)
+			return 1;
+	bool guards = false;
+	int e = 0;
+	for (size_t i = 0; e == 0 && i < p->n_machines; i++) {
+		const struct plan_machine *mc = &p->machines[i];
+		if (mc->runtime == MANIFEST_RUNTIME_NETNS && !netns_exists(mc->netns))
+			return 1;
+		for (size_t j = 0; e == 0 && j < mc->n_interfaces; j++)
+			e = repair_port(b, &mc->interfaces[j], &guards);
+	}
+	if (e == 0 && guards)
+		e = FAB_DO(b->f, guard_port_block(b->guard, b->sk), "attach the port guard in %s",
+			   p->netns);
+	return e == 0 ? repair_uplink(b, p, rec->transit_index) : e;
+}
+
+int fabric_repair(struct fabric *f, const struct plan *p, const struct state_record *rec)
+{
+	f->err[0] = '\0';
+	const char *want = rec->host_netns, *have = f->o.host_netns ? f->o.host_netns : "";
+	if (strcmp(want, have) != 0)
+		return 1; /* made in another host netns: rebuilt where it was */
+	struct build b = { .f = f, .p = p, .ns = netns_open(p->netns), .transit = rec->transit_index };
+	if (b.ns < 0)
+		return 1;
+	int e = netns_cookie(b.ns, &b.cookie);
+	if (e < 0)
+		fabric_fail(f, e, "cookie of %s", p->netns);
+	if (e == 0 && (e = link_sock_open(b.ns, &b.sk)) < 0)
+		fabric_fail(f, e, "netlink socket in %s", p->netns);
+	if (e == 0 && (e = link_sock_open(f->host_nsfd, &b.host)) < 0)
+		fabric_fail(f, e, "netlink socket in the host netns");
+	if (e == 0)
+		e = fabric_guard(f, &b.guard);
+	if (e == 0 && !(b.bridges = calloc(p->n_networks + 1, sizeof(*b.bridges))))
+		e = fabric_fail(f, -ENOMEM, "bridges of %s", p->netns);
+	if (e == 0)
+		e = repair_links(&b, rec);
+	int exists = e == 0 ? nft_table_exists(b.ns) : 0;
+	if (exists < 0)
+		e = fabric_fail(f, exists, "query nftables table %s in %s", NFT_TABLE, p->netns);
+	else if (e == 0 && !exists)
+		e = build_nft(&b);
+	if (e == 0)
+		e = build_host(&b);
+	link_sock_close(b.sk);
+	link_sock_close(b.host);
+	free(b.bridges);
+	close(b.ns);
+	return e;
 }
 
 /* The guard entries that may stay: every interface of a recorded

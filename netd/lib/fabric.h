@@ -81,6 +81,12 @@ int fabric_fail(struct fabric *f, int e, const char *fmt, ...)
 int fabric_hostaddr_fd(const struct fabric *f);
 int fabric_hostaddr_update(struct fabric *f);
 
+/* Mends a recorded playground in place: its ports back on their bridges,
+ * up and guarded, its nftables tables back. 0: mended; 1: objects are
+ * gone that only a rebuild makes (a bridge, a port, a namespace, the
+ * uplink); negative: it failed, in f->err. */
+int fabric_repair(struct fabric *f, const struct plan *p, const struct state_record *rec);
+
 /* -EEXIST: the playground or one of its objects exists already;
  * -EADDRNOTAVAIL: the transit pool is exhausted; -ENOSPC: the state
  * dir's filesystem is full; -EDOM: a subnet lies in the transit pool. */

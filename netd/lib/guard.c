@@ -287,6 +287,21 @@ int guard_reset_port(struct guard *g, const struct guard_key *k, uint32_t slot,
 	return guard_put_owned(g, k, slot, &p);
 }
 
+bool guard_attached(struct nl_sock *sk, int ifindex, bool uplink)
+{
+	uint32_t id = link_tc_bpf_prog(sk, ifindex);
+	if (!id)
+		return false;
+	int fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return false;
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info);
+	int e = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	return e == 0 && strcmp(info.name, uplink ? "guard_uplink" : "guard_port") == 0;
+}
+
 int guard_port_block(struct guard *g, struct nl_sock *sk)
 {
 	return link_tc_bpf_attach(sk, 0, GUARD_PORT_BLOCK, guard_port_fd(g), "guard_port");

@@ -47,6 +47,11 @@ int guard_slot_of(struct guard *g, const struct guard_key *k, uint32_t *slot);
  * socket in k's namespace. */
 int guard_attach_port(struct guard *g, struct nl_sock *sk, const struct guard_key *k,
 		      uint32_t slot, const uint8_t mac[6], uint32_t ipv4, unsigned flags);
+/* Whether a guard program (the uplink's, or the port's) runs at ingress of
+ * the link ifindex in sk's namespace: by the name of the program there,
+ * since a netd started again loads its programs anew. */
+bool guard_attached(struct nl_sock *sk, int ifindex, bool uplink);
+
 /* The port program on sk's namespace's GUARD_PORT_BLOCK, which a port must
  * have joined: once per namespace. */
 int guard_port_block(struct guard *g, struct nl_sock *sk);

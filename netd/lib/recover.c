@@ -61,9 +61,39 @@ static void delete_or_count(struct fabric *f, const char *name, const char *why,
 	(*done)++;
 }
 
-/* A ready playground: kept if the kernel has all of it, else rebuilt from
- * its manifest (same names, MACs and addresses: the plan is a function of
- * the manifest and the name). */
+/* What is missing, rebuilt from the manifest (same names, MACs and
+ * addresses: the plan is a function of the manifest and the name). A
+ * rebuild that fails leaves the record, ready and degraded, so that show
+ * says what is missing and a later start or a down deals with it: a
+ * playground is never lost to a repair. */
+static int rebuild(struct fabric *f, const char *name, const struct plan *p,
+		   const struct state_record *rec)
+{
+	int e = fabric_delete(f, name);
+	if (e == 0)
+		e = fabric_create(f, p, rec->manifest);
+	if (e == 0)
+		return 0;
+	char why[sizeof(f->err)];
+	memcpy(why, f->err, sizeof(why));
+	struct state_record keep = *rec, now;
+	keep.phase = STATE_READY;
+	int k = state_read(f->o.state_dir, name, &now);
+	if (k == 0)
+		state_record_free(&now);
+	/* Its transit /31 back if no one took it meanwhile, else none. */
+	if (k == -ENOENT && rec->transit_index >= 0 &&
+	    state_transit_alloc(f->o.state_dir, name, rec->transit_index + 1,
+				rec->transit_index, &keep.transit_index) < 0)
+		keep.transit_index = -1;
+	if (k == -ENOENT && state_write(f->o.state_dir, &keep) < 0)
+		log_err("playground %s: its record could not be kept", name);
+	memcpy(f->err, why, sizeof(why));
+	return e;
+}
+
+/* A ready playground: kept if the kernel has all of it, else mended in
+ * place, else rebuilt. */
 static void check_ready(struct fabric *f, const char *name, struct recover_report *r)
 {
 	struct state_record rec;
@@ -85,13 +115,17 @@ static void check_ready(struct fabric *f, const char *name, struct recover_repor
 	} else {
 		for (size_t i = 0; i < rep.n_missing; i++)
 			log_warn("playground %s: %s", name, rep.missing[i]);
-		if ((e = fabric_delete(f, name)) == 0)
-			e = fabric_create(f, &p, rec.manifest);
+		e = fabric_repair(f, &p, &rec);
+		const char *how = "repaired in place";
+		if (e > 0) {
+			how = "rebuilt";
+			e = rebuild(f, name, &p, &rec);
+		}
 		if (e < 0) {
-			log_err("playground %s: repair failed: %s", name, f->err);
+			log_err("playground %s: repair failed: %s (its record is kept)", name, f->err);
 			r->failed++;
 		} else {
-			log_info("playground %s: repaired", name);
+			log_info("playground %s: %s", name, how);
 			r->repaired++;
 		}
 	}

@@ -138,6 +138,45 @@ why=$(whole_and_working "$P-keep") && pass "a damaged playground is repaired" ||
 grep -q "recovery: 0 kept, 1 repaired, 0 half-deleted finished, 0 half-created removed, 0 failed; removed 1 orphan playgrounds, 1 transit allocations" "$T_TMP/netd.log" &&
 	pass "recovery says what it did" || fail "recovery says what it did" "$(grep recovery: "$T_TMP/netd.log" | tail -1)"
 api DELETE "/v1/playgrounds/$P-keep"
+
+# Mended in place (F5, F16): ports off their bridges in two playgrounds,
+# whose transit /31s the old cache of host addresses took for someone
+# else's, and a port's guard gone; nothing is rebuilt.
+api PUT "/v1/playgrounds/$P-r1" --data-binary "@$M"
+api PUT "/v1/playgrounds/$P-r2" --data-binary "@$M"
+ip -n "pg-$P-r1" link set v-a-0 nomaster
+ip -n "pg-$P-r2" link set v-b-0 nomaster
+ip netns exec "pg-$P-r2" tc qdisc del dev v-a-0 ingress
+api GET "/v1/playgrounds/$P-r2"
+grep -q "veth v-a-0 has lost its guard" "$T_TMP/body" && grep -q '"status":"degraded"' "$T_TMP/body" &&
+	pass "show says a guard is gone" || fail "show says a guard is gone" "$(head -c 400 "$T_TMP/body")"
+TAP1=$(ip -n "pg-$P-r1" -o link show t-vm-0 | cut -d: -f1)
+stop_netd
+start_netd || exit 1
+for r in r1 r2; do
+	grep -q "playground $P-$r: repaired in place" "$T_TMP/netd.log" &&
+		pass "$r repaired in place" || fail "$r repaired in place" "$(grep "$P-$r" "$T_TMP/netd.log" | tail -3)"
+	why=$(whole_and_working "$P-$r") && pass "$r whole after repair" || fail "$r whole after repair" "$why"
+done
+[ "$(ip -n "pg-$P-r1" -o link show t-vm-0 | cut -d: -f1)" = "$TAP1" ] &&
+	pass "a repair in place keeps the taps" || fail "a repair in place keeps the taps"
+ip netns exec "pg-$P-r2" tc qdisc show dev v-a-0 | grep -q "ingress.*block" &&
+	pass "a lost guard is attached again" || fail "a lost guard is attached again"
+
+# A rebuild that fails keeps the record, and a later start rebuilds it.
+ip -n "pg-$P-r1" link del br-lan
+stop_netd
+start_netd PLAYNET_TEST_FAIL_STEP=20 || exit 1
+grep -q "playground $P-r1: repair failed: .*(its record is kept)" "$T_TMP/netd.log" &&
+	pass "a failed rebuild says so" || fail "a failed rebuild says so" "$(grep "$P-r1" "$T_TMP/netd.log" | tail -3)"
+api GET "/v1/playgrounds/$P-r1"
+[ "$CODE" = 200 ] && grep -q '"status":"degraded"' "$T_TMP/body" &&
+	pass "a failed rebuild keeps the playground" || fail "a failed rebuild keeps the playground" "HTTP $CODE $(head -c 300 "$T_TMP/body")"
+stop_netd
+start_netd || exit 1
+why=$(whole_and_working "$P-r1") && pass "the next start rebuilds it" || fail "the next start rebuilds it" "$why"
+api DELETE "/v1/playgrounds/$P-r1"
+api DELETE "/v1/playgrounds/$P-r2"
 stop_netd
 [ -z "$(leftovers "$P")" ] && pass "nothing left at the end" || fail "nothing left at the end" "$(leftovers "$P")"
 t_done
