@@ -425,8 +425,10 @@ static void svc_del(void *ctx, const char *name, struct api_response *r)
 {
 	struct service *s = ctx;
 	double t0 = now_seconds();
-	dhcpd_remove(s->dhcpd, name);
+	/* DHCP goes once the delete is under way: a delete that fails
+	 * leaves the playground served as it was. */
 	if (queued(s, name) || queue_delete(s, name) == 0) {
+		dhcpd_remove(s->dhcpd, name);
 		deleted(s, name, now_seconds() - t0);
 		return api_text(r, 204, NULL, NULL, 0);
 	}
@@ -435,6 +437,7 @@ static void svc_del(void *ctx, const char *name, struct api_response *r)
 		log_err("playground %s: delete failed: %s", name, s->fabric->err);
 		return api_error(r, 500, "kernel", s->fabric->err, 0, 0);
 	}
+	dhcpd_remove(s->dhcpd, name);
 	deleted(s, name, now_seconds() - t0);
 	api_text(r, 204, NULL, NULL, 0);
 }

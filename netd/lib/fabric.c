@@ -934,7 +934,22 @@ static int begin_delete(struct fabric *f, const char *name, struct state_record 
 	fab_point(f);
 	if (*have && rec->phase != STATE_DELETING) {
 		rec->phase = STATE_DELETING;
-		if ((e = state_write(f->o.state_dir, rec)) < 0)
+		e = state_write(f->o.state_dir, rec);
+		if (e == -ENOSPC || e == -EDQUOT) {
+			/* No room to record the intent: the record goes first
+			 * instead, which needs none. What a crash would leave
+			 * carries this fabric's tag, and recovery removes it as
+			 * an orphan. */
+			log_warn("playground %s: state dir full: deleted without a record of it",
+				 name);
+			if ((e = state_transit_free(f->o.state_dir, rec->transit_index)) == 0)
+				e = state_remove(f->o.state_dir, name);
+			if (e == 0) {
+				state_record_free(rec);
+				*have = false;
+			}
+		}
+		if (e < 0)
 			return fabric_fail(f, e, "write state of %s", name);
 	}
 	/* VMMs hold the taps and keep the namespace alive: they go first. */

@@ -26,6 +26,7 @@ cleanup() {
 	[ -n "$PID" ] && api DELETE "/v1/playgrounds/$P"
 	stop_netd
 	ip netns del "$INET" 2>/dev/null
+	umount "$PLAYNET_STATE_DIR" 2>/dev/null
 	remove_test_env "$P"
 }
 trap cleanup EXIT
@@ -91,6 +92,9 @@ nothing_got() {
 }
 
 inet_up
+# The state dir on a small filesystem of its own, to be filled (F8, F15).
+mkdir -p "$PLAYNET_STATE_DIR"
+mount -t tmpfs -o size=1m,mode=0750 playnet-test "$PLAYNET_STATE_DIR"
 start_netd || { fail "netd starts" "$(tail -5 "$T_TMP/netd.log")"; exit 1; }
 api PUT "/v1/playgrounds/$P" --data-binary @tests/netns/hostile.yaml
 [ "$CODE" = 201 ] && pass "hostile playground up" || { fail "hostile playground up" "$CODE $(cat "$T_TMP/body")"; exit 1; }
@@ -297,6 +301,20 @@ api PUT "/v1/playgrounds/${P}t" --data-binary "@$T_TMP/transit.yaml"
 [ "$CODE" = 422 ] && grep -q "overlaps the transit pool" "$T_TMP/body" &&
 	pass "a subnet in the transit pool is refused" ||
 	fail "a subnet in the transit pool is refused" "HTTP $CODE $(head -c 200 "$T_TMP/body")"
+
+# --- F8, F15: a full state filesystem -----------------------------------------
+dd if=/dev/zero of="$PLAYNET_STATE_DIR/filler" bs=4k 2>/dev/null
+api PUT "/v1/playgrounds/${P}f" --data-binary @tests/netns/hostile.yaml
+[ "$CODE" = 503 ] && grep -q "is full" "$T_TMP/body" && ! grep -q exhausted "$T_TMP/body" &&
+	pass "a full state dir is said to be full" || fail "a full state dir is said to be full" "HTTP $CODE $(head -c 200 "$T_TMP/body")"
+[ ! -e "/run/netns/pg-${P}f" ] && pass "a create on a full state dir makes nothing" ||
+	fail "a create on a full state dir makes nothing"
+api DELETE "/v1/playgrounds/$P"
+[ "$CODE" = 204 ] && pass "a delete needs no free space" || fail "a delete needs no free space" "HTTP $CODE $(head -c 200 "$T_TMP/body")"
+wait_deletes
+[ ! -e "/run/netns/pg-$P" ] && [ ! -e "/run/netns/pg-$P.att" ] && pass "a delete on a full state dir removes the playground" ||
+	fail "a delete on a full state dir removes the playground"
+rm -f "$PLAYNET_STATE_DIR/filler"
 
 api DELETE "/v1/playgrounds/$P"
 [ "$CODE" = 204 ] && pass "delete" || fail "delete" "$CODE"
