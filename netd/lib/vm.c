@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -101,6 +102,10 @@ int vm_options_set(struct vm_options *o, const char *opt, const char *value, str
 		o->vmm = value;
 		return 0;
 	}
+	if (strcmp(opt, "--drive-dirs") == 0) {
+		o->drive_dirs = value;
+		return 0;
+	}
 	if (strcmp(opt, "--append") != 0)
 		return -ENOENT;
 	const char *eq = strchr(value, '=');
@@ -127,6 +132,16 @@ int vm_options_init(struct vm_options *o, struct diag *d)
 		e = vm_options_set(o, "--accel", v, d);
 	if ((v = getenv("PLAYNET_VM_VMM")) && *v)
 		o->vmm = v;
+	o->drive_dirs = VM_DRIVE_DIRS_DEFAULT;
+	if ((v = getenv("PLAYNET_DRIVE_DIRS")) && *v)
+		o->drive_dirs = v;
+	if ((v = getenv("PLAYNET_DRIVE_DEVICES")) && *v) {
+		if (strcmp(v, "0") && strcmp(v, "1")) {
+			diag_add(d, 0, 0, "PLAYNET_DRIVE_DEVICES: expected 0 or 1, got '%s'", v);
+			e = -EINVAL;
+		}
+		o->drive_devices = strcmp(v, "1") == 0;
+	}
 	if ((v = getenv("PLAYNET_GUEST_DIR")) && *v) {
 		o->guest_dir = v;
 		return e;
@@ -204,6 +219,57 @@ static enum manifest_drive_kind sniff(const unsigned char *b, size_t n)
 	return MANIFEST_DRIVE_DISK;
 }
 
+/* Whether path lies in one of dirs (':' between them), each taken as
+ * its real path. */
+static bool under_dirs(const char *path, const char *dirs)
+{
+	while (dirs && *dirs) {
+		size_t n = strcspn(dirs, ":");
+		char dir[PATH_MAX], real[PATH_MAX];
+		if (n < sizeof(dir)) {
+			memcpy(dir, dirs, n);
+			dir[n] = '\0';
+			size_t rn;
+			if (realpath(dir, real) && (rn = strlen(real)) > 0 &&
+			    strncmp(path, real, rn) == 0 &&
+			    (path[rn] == '/' || (rn == 1 && real[0] == '/')))
+				return true;
+		}
+		dirs += n + (dirs[n] == ':');
+	}
+	return false;
+}
+
+/* A manifest's drive is a host file that its guest reads or writes: it
+ * must be where the operator keeps them, named as it is (no link, no
+ * '..', so that what is checked is what the VMM opens), and a device only
+ * where the operator allows them. */
+static int drive_confined(const struct manifest_drive *dr, const char *machine, size_t idx,
+			  const struct vm_options *o, struct diag *d)
+{
+	char real[PATH_MAX];
+	struct stat st;
+	const char *why = NULL;
+	if (dr->source[0] != '/')
+		why = "give an absolute path";
+	else if (!realpath(dr->source, real) || stat(real, &st) < 0)
+		why = strerror(errno);
+	else if (strcmp(real, dr->source) != 0)
+		why = "name it as it is, without links or '..'";
+	else if (!under_dirs(real, o->drive_dirs))
+		why = "it is outside the drive directories";
+	else if ((S_ISBLK(st.st_mode) || S_ISCHR(st.st_mode)) && !o->drive_devices)
+		why = "it is a device, and PLAYNET_DRIVE_DEVICES=1 is not set";
+	else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) && !S_ISCHR(st.st_mode))
+		why = "it is not a file";
+	if (!why)
+		return 0;
+	diag_add(d, dr->pos.line, dr->pos.column,
+		 "machine %s: drives[%zu].source '%s': %s (drive directories: %s)", machine, idx,
+		 dr->source, why, o->drive_dirs ? o->drive_dirs : "none");
+	return -EPERM;
+}
+
 static int drive_kind(const struct manifest_drive *dr, const char *machine,
 		      size_t idx, enum manifest_drive_kind *kind, struct diag *d)
 {
@@ -229,7 +295,7 @@ static int drive_kind(const struct manifest_drive *dr, const char *machine,
 	return 0;
 }
 
-static int take_drives(struct vm_spec *s, struct diag *d)
+static int take_drives(struct vm_spec *s, const struct vm_options *o, struct diag *d)
 {
 	const struct plan_machine *m = s->m;
 	s->disks = calloc(m->n_drives ? m->n_drives : 1, sizeof(*s->disks));
@@ -238,6 +304,14 @@ static int take_drives(struct vm_spec *s, struct diag *d)
 	for (size_t i = 0; i < m->n_drives; i++) {
 		enum manifest_drive_kind k;
 		int e = drive_kind(&m->drives[i], m->name, i, &k, d);
+		if (e == 0)
+			e = drive_confined(&m->drives[i], m->name, i, o, d);
+		if (e == 0 && s->backend == VM_CLOUD_HYPERVISOR && strchr(m->drives[i].source, ',')) {
+			diag_add(d, m->drives[i].pos.line, m->drives[i].pos.column,
+				 "machine %s: drives[%zu].source '%s': Cloud Hypervisor takes no ',' in a path",
+				 m->name, i, m->drives[i].source);
+			e = -EINVAL;
+		}
 		if (e < 0)
 			return e;
 		const char **slot = k == MANIFEST_DRIVE_KERNEL ? &s->kernel :
@@ -336,7 +410,7 @@ int vm_spec_build(const char *state_dir, const struct plan *p, size_t mi,
 	s->mem_mib = m->ram_bytes ? (m->ram_bytes + (1 << 20) - 1) >> 20 : VM_DEFAULT_MEM_MIB;
 	int e = vm_paths_for(state_dir, p->name, m->name, &s->paths, d);
 	if (!e)
-		e = take_drives(s, d);
+		e = take_drives(s, o, d);
 	if (!e)
 		e = take_default_guest(s, o, d);
 	s->extra = append_for(o, m->name);

@@ -32,19 +32,28 @@ struct vm_options {
 	enum vm_backend backend;
 	enum vm_accel accel;
 	const char *guest_dir; /* the default guest: vmlinuz and initrd.img */
+	/* Where a manifest's drive sources may be: directories, ':' between
+	 * them (a manifest comes from any API client; its drives are host
+	 * files a guest reads, or writes). */
+	const char *drive_dirs;
+	bool drive_devices;    /* block and character devices allowed there */
 	const char *vmm;       /* the VMM's program; NULL: the backend's usual name */
 	const char *append[VM_APPEND_MAX]; /* "MACHINE=WORDS": more kernel command line */
 	size_t n_append;
 	char guest_buf[PATH_MAX];
 };
 
+#define VM_DRIVE_DIRS_DEFAULT "/var/lib/playnet"
+
 /* Defaults from the environment: PLAYNET_VM_BACKEND, PLAYNET_VM_ACCEL,
- * PLAYNET_VM_VMM and PLAYNET_GUEST_DIR (else build/guest beside the
- * program: ../guest from its directory). -EINVAL with d for a bad value. */
+ * PLAYNET_VM_VMM, PLAYNET_DRIVE_DIRS (else VM_DRIVE_DIRS_DEFAULT),
+ * PLAYNET_DRIVE_DEVICES=1 and PLAYNET_GUEST_DIR (else build/guest beside
+ * the program: ../guest from its directory). -EINVAL with d for a bad
+ * value. */
 int vm_options_init(struct vm_options *o, struct diag *d);
 
-/* One command-line option: --backend, --accel, --guest, --vmm or
- * --append (value kept by pointer). 0 when taken, -ENOENT when opt is none
+/* One command-line option: --backend, --accel, --guest, --vmm,
+ * --drive-dirs or --append (value kept by pointer). 0 when taken, -ENOENT when opt is none
  * of these, -EINVAL with d for a bad value. */
 int vm_options_set(struct vm_options *o, const char *opt, const char *value, struct diag *d);
 

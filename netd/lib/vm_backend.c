@@ -1,5 +1,6 @@
 /* Command lines and config files of the three VMMs, from a VM spec. */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -42,6 +43,21 @@ void vm_argv_free(struct vm_argv *a)
 /* QEMU's microvm: no firmware, no PCI, virtio-mmio devices, the kernel
  * loaded directly; the console a socket that logs to a file whether or not
  * anyone is attached, and QMP for a graceful stop. */
+/* s with every ',' doubled, as QEMU's option parser wants it. */
+static bool qemu_escape(const char *s, char *out, size_t len)
+{
+	size_t n = 0;
+	for (; *s; s++) {
+		if (n + 3 > len)
+			return false;
+		if (*s == ',')
+			out[n++] = ',';
+		out[n++] = *s;
+	}
+	out[n] = '\0';
+	return true;
+}
+
 static int qemu_argv(const struct vm_spec *s, struct vm_argv *a)
 {
 	const struct vm_paths *pa = &s->paths;
@@ -98,8 +114,14 @@ static int qemu_argv(const struct vm_spec *s, struct vm_argv *a)
 		e |= add(a, "virtio-net-device,netdev=n%zu,mac=%s", i, mac);
 	}
 	for (size_t i = 0; i < s->n_disks; i++) {
+		/* QEMU reads ',,' in an option's value as one ',': nothing in a
+		 * path can add an option. snapshot: the guest's writes go to a
+		 * temporary overlay, never to the file. */
+		char file[2 * PATH_MAX];
+		if (!qemu_escape(s->disks[i], file, sizeof(file)))
+			return -ENAMETOOLONG;
 		e |= add(a, "-drive");
-		e |= add(a, "id=d%zu,file=%s,format=raw,if=none", i, s->disks[i]);
+		e |= add(a, "id=d%zu,file=%s,format=raw,if=none,snapshot=on", i, file);
 		e |= add(a, "-device");
 		e |= add(a, "virtio-blk-device,drive=d%zu", i);
 	}
@@ -138,7 +160,7 @@ static int cloud_hypervisor_argv(const struct vm_spec *s, struct vm_argv *a)
 	e |= add(a, "size=%lluM", (unsigned long long)s->mem_mib);
 	for (size_t i = 0; i < s->n_disks; i++) {
 		e |= add(a, "--disk");
-		e |= add(a, "path=%s", s->disks[i]);
+		e |= add(a, "path=%s,readonly=on", s->disks[i]);
 	}
 	for (size_t i = 0; i < s->m->n_interfaces; i++) {
 		const struct plan_interface *ifc = &s->m->interfaces[i];
@@ -190,7 +212,7 @@ static struct json_object *fc_drives(const struct vm_spec *s)
 		json_object_object_add(d, "drive_id", json_object_new_string(id));
 		json_object_object_add(d, "path_on_host", json_object_new_string(s->disks[i]));
 		json_object_object_add(d, "is_root_device", json_object_new_boolean(i == 0 && !s->initrd));
-		json_object_object_add(d, "is_read_only", json_object_new_boolean(false));
+		json_object_object_add(d, "is_read_only", json_object_new_boolean(true));
 		json_object_array_add(arr, d);
 	}
 	return arr;

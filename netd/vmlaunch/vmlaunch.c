@@ -38,9 +38,12 @@ static const char usage_text[] =
 	"  config P MACHINE [VM OPTIONS]           what the VMM would be given\n"
 	"\n"
 	"VM OPTIONS: --backend qemu|firecracker|cloud-hypervisor, --accel auto|kvm|tcg,\n"
-	"  --guest DIR (the default guest), --vmm PROGRAM, --append MACHINE=WORDS.\n"
+	"  --guest DIR (the default guest), --vmm PROGRAM, --append MACHINE=WORDS,\n"
+	"  --drive-dirs DIR[:DIR...] (where a manifest's drives may be; default\n"
+	"  " VM_DRIVE_DIRS_DEFAULT ").\n"
 	"Environment: PLAYNET_STATE_DIR, PLAYNET_VM_BACKEND, PLAYNET_VM_ACCEL,\n"
-	"  PLAYNET_VM_VMM, PLAYNET_GUEST_DIR.\n";
+	"  PLAYNET_VM_VMM, PLAYNET_GUEST_DIR, PLAYNET_DRIVE_DIRS, PLAYNET_DRIVE_DEVICES=1\n"
+	"  (block and character devices allowed as drives).\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)

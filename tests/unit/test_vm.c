@@ -11,8 +11,14 @@
 #include "vm.h"
 #include "vm_backend.h"
 
-/* A machine with two interfaces and every kind of drive, kinds given. */
-static const char two_if[] =
+/* Drive files live in a temp dir of the test's own (the drive directory its
+ * specs are given); what the goldens show of it is DRIVES_SHOWN. */
+static char DRIVES[64];
+#define DRIVES_SHOWN "/var/lib/playnet"
+
+/* A machine with two interfaces and every kind of drive, kinds given;
+ * DRIVES_SHOWN stands for the drive dir. */
+static const char two_if_text[] =
 	"kind: playground\n"
 	"playground:\n"
 	"  networks:\n"
@@ -35,6 +41,58 @@ static const char two_if[] =
 	"          - network: net-1\n"
 	"            address: 192.168.178.2\n"
 	"          - network: local\n";
+
+/* text with every DRIVES_SHOWN made DRIVES, or DRIVES made DRIVES_SHOWN */
+static char *swap_dir(const char *text, bool to_real)
+{
+	const char *from = to_real ? DRIVES_SHOWN : DRIVES, *to = to_real ? DRIVES : DRIVES_SHOWN;
+	size_t fl = strlen(from), tl = strlen(to), n = 0;
+	char *out = calloc(1, strlen(text) * (tl > fl ? tl : fl) + 1);
+	for (const char *p = text; *p;) {
+		if (strncmp(p, from, fl) == 0) {
+			memcpy(out + n, to, tl);
+			n += tl;
+			p += fl;
+		} else {
+			out[n++] = *p++;
+		}
+	}
+	return out;
+}
+
+static char *two_if;
+
+static int make_drives(void **state)
+{
+	(void)state;
+	snprintf(DRIVES, sizeof(DRIVES), "/tmp/playnet-drives.XXXXXX");
+	if (!mkdtemp(DRIVES))
+		return -1;
+	char path[128];
+	static const char *const files[] = { "vmlinux", "rootfs.ext4" };
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", DRIVES, files[i]);
+		FILE *f = fopen(path, "w");
+		if (!f)
+			return -1;
+		fclose(f);
+	}
+	two_if = swap_dir(two_if_text, true);
+	return 0;
+}
+
+static int remove_drives(void **state)
+{
+	(void)state;
+	char path[128];
+	static const char *const files[] = { "vmlinux", "rootfs.ext4", "a,b.img" };
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", DRIVES, files[i]);
+		unlink(path);
+	}
+	free(two_if);
+	return rmdir(DRIVES);
+}
 
 static char *read_all(const char *rel)
 {
@@ -66,7 +124,8 @@ static void plan_of(const char *yaml, struct plan *p)
 
 static void spec_of(const struct plan *p, enum vm_backend b, struct vm_spec *s)
 {
-	struct vm_options o = { .backend = b, .guest_dir = "/usr/share/playnet/guest" };
+	struct vm_options o = { .backend = b, .guest_dir = "/usr/share/playnet/guest",
+				.drive_dirs = DRIVES };
 	o.append[o.n_append++] = "router=pn_forward=1";
 	o.append[o.n_append++] = "other=ignored";
 	struct diag d;
@@ -94,14 +153,16 @@ static char *argv_text(const struct vm_spec *s)
 	return out;
 }
 
-static void assert_golden(const char *got, const char *rel)
+static void assert_golden(const char *real, const char *rel)
 {
+	char *got = swap_dir(real, false);
 	char *want = read_all(rel);
 	assert_non_null(want);
 	if (strcmp(got, want) != 0)
 		fprintf(stderr, "got:\n%s\nwant (%s):\n%s\n", got, rel, want);
 	assert_string_equal(got, want);
 	free(want);
+	free(got);
 }
 
 static void t_firecracker_golden(void **state)
@@ -182,11 +243,13 @@ static void t_default_guest(void **state)
 	plan_free(&p);
 }
 
-static int spec_error(const char *yaml, const char *state_dir, const char *want)
+static int spec_error_with(const char *yaml, const char *state_dir, struct vm_options o,
+			   const char *want)
 {
 	struct plan p;
-	plan_of(yaml, &p);
-	struct vm_options o = { .backend = VM_QEMU, .guest_dir = "/g" };
+	char *real = swap_dir(yaml, true);
+	plan_of(real, &p);
+	free(real);
 	struct vm_spec s;
 	struct diag d;
 	diag_init(&d, "t");
@@ -201,6 +264,13 @@ static int spec_error(const char *yaml, const char *state_dir, const char *want)
 	return r;
 }
 
+/* DRIVES_SHOWN in yaml stands for the test's drive dir. */
+static int spec_error(const char *yaml, const char *state_dir, const char *want)
+{
+	struct vm_options o = { .backend = VM_QEMU, .guest_dir = "/g", .drive_dirs = DRIVES };
+	return spec_error_with(yaml, state_dir, o, want);
+}
+
 static void t_drive_errors(void **state)
 {
 	(void)state;
@@ -209,8 +279,8 @@ static void t_drive_errors(void **state)
 				    "/run/playnet", "local files only"),
 			 -EINVAL);
 	assert_int_equal(spec_error("kind: playground\nplayground:\n  machines:\n    - name: a\n"
-				    "      drives:\n        - { source: /k1, kind: kernel }\n"
-				    "        - { source: /k2, kind: kernel }\n",
+				    "      drives:\n        - { source: " DRIVES_SHOWN "/vmlinux, kind: kernel }\n"
+				    "        - { source: " DRIVES_SHOWN "/rootfs.ext4, kind: kernel }\n",
 				    "/run/playnet", "a second kernel"),
 			 -EINVAL);
 	assert_int_equal(spec_error("kind: playground\nplayground:\n  machines:\n    - name: a\n"
@@ -224,6 +294,61 @@ static void t_drive_errors(void **state)
 	assert_int_equal(spec_error("kind: playground\nplayground:\n  machines:\n    - name: a\n",
 				    longdir, "unix socket path"),
 			 -EINVAL);
+}
+
+static const char one_drive[] = "kind: playground\nplayground:\n  machines:\n    - name: a\n"
+				"      drives:\n        - { source: '%s', kind: disk }\n";
+
+static int drive_error(const char *source, struct vm_options o, const char *want)
+{
+	char yaml[512];
+	snprintf(yaml, sizeof(yaml), one_drive, source);
+	return spec_error_with(yaml, "/run/playnet", o, want);
+}
+
+/* A manifest's drives: only files in the drive directories, named as they
+ * are, devices only when allowed; nothing in a path reaches QEMU's options. */
+static void t_drive_confined(void **state)
+{
+	(void)state;
+	struct vm_options o = { .backend = VM_QEMU, .guest_dir = "/g", .drive_dirs = DRIVES };
+	assert_int_equal(drive_error("/etc/passwd", o, "outside the drive directories"), -EPERM);
+	assert_int_equal(drive_error(DRIVES_SHOWN "/./vmlinux", o, "without links"),
+			 -EPERM);
+	assert_int_equal(drive_error("vmlinux", o, "absolute path"), -EPERM);
+	assert_int_equal(drive_error(DRIVES_SHOWN "/none", o, "No such file"), -EPERM);
+	o.drive_dirs = "/dev";
+	assert_int_equal(drive_error("/dev/null", o, "is a device"), -EPERM);
+	o.drive_dirs = "/nonexistent:" DRIVES_SHOWN;
+	assert_int_equal(drive_error("/etc/shadow", o, "outside the drive directories"), -EPERM);
+
+	/* a comma: doubled for QEMU, refused for Cloud Hypervisor */
+	char path[128], yaml[512];
+	snprintf(path, sizeof(path), "%s/a,b.img", DRIVES);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(yaml, sizeof(yaml), one_drive, path);
+	struct plan p;
+	plan_of(yaml, &p);
+	o.drive_dirs = DRIVES;
+	struct vm_spec s;
+	struct diag d;
+	diag_init(&d, "t");
+	assert_int_equal(vm_spec_build("/run/playnet", &p, 0, &o, &s, &d), 0);
+	assert_int_equal(vm_spec_set_accel(&s, VM_ACCEL_TCG, 2596132), 0);
+	char *args = argv_text(&s);
+	char want[256];
+	snprintf(want, sizeof(want), "\nid=d0,file=%s/a,,b.img,format=raw,if=none,snapshot=on\n", DRIVES);
+	if (!strstr(args, want))
+		fprintf(stderr, "%s", args);
+	assert_non_null(strstr(args, want));
+	free(args);
+	vm_spec_free(&s);
+	plan_free(&p);
+	diag_free(&d);
+	o.backend = VM_CLOUD_HYPERVISOR;
+	assert_int_equal(drive_error(path, o, "takes no ','"), -EINVAL);
 }
 
 /* A drive's kind, when not given, from its first bytes. */
@@ -246,7 +371,8 @@ static void t_drive_sniff(void **state)
 		 ipath, kpath);
 	struct plan p;
 	plan_of(yaml, &p);
-	struct vm_options o = { .backend = VM_QEMU, .guest_dir = "/g" };
+	struct vm_options o = { .backend = VM_QEMU, .guest_dir = "/g", .drive_dirs = "/tmp:/dev",
+				.drive_devices = true };
 	struct vm_spec s;
 	struct diag d;
 	diag_init(&d, "t");
@@ -321,8 +447,9 @@ int main(void)
 		cmocka_unit_test(t_default_guest),
 		cmocka_unit_test(t_drive_errors),
 		cmocka_unit_test(t_drive_sniff),
+		cmocka_unit_test(t_drive_confined),
 		cmocka_unit_test(t_options),
 		cmocka_unit_test(t_manifest_drives),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, make_drives, remove_drives);
 }
