@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -150,13 +151,15 @@ static int listen_unix(const char *path, gid_t gid, char *err, size_t errlen)
 		return -errno;
 	/* The state dir lock is ours, so a socket left here is a dead netd's. */
 	unlink(path);
+	/* Mode and group come with the bind itself (umask, fsgid): a chmod
+	 * or chown by path afterwards would follow whatever a writer of the
+	 * directory put there meanwhile. */
 	mode_t old = umask(0117);
+	int oldgid = gid != (gid_t)-1 ? setfsgid(gid) : -1;
 	int e = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	if (oldgid >= 0)
+		setfsgid((gid_t)oldgid);
 	umask(old);
-	if (e == 0 && chmod(path, 0660) < 0)
-		e = -errno;
-	if (e == 0 && gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0)
-		e = -errno;
 	if (e == 0 && listen(fd, 256) < 0)
 		e = -errno;
 	if (e < 0) {

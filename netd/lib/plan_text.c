@@ -62,11 +62,26 @@ static int print_machines(const struct plan *p, FILE *out)
 	return e;
 }
 
+/* A title is anyone's text: control characters (a terminal's escapes
+ * among them) are shown as \xNN, never sent to the terminal. */
+static void print_text(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+}
+
 int plan_print_text(const struct plan *p, FILE *out)
 {
 	fprintf(out, "playground %s", p->name);
-	if (p->title)
-		fprintf(out, " - %s", p->title);
+	if (p->title) {
+		fputs(" - ", out);
+		print_text(out, p->title);
+	}
 	fprintf(out, "\nnetns %s, uplink %s <-> %s (host)\n\n", p->netns,
 		NAMING_UPLINK_INSIDE, p->uplink_host);
 	int e = print_networks(p, out);

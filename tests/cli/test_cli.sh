@@ -96,6 +96,13 @@ expect_stdout_has "plan table header" "MACHINE"
 expect_status "plan of a bad manifest" 1 "$PLAYNET" plan tests/bad/unknown-network.yaml
 expect_stderr_has "plan of a bad manifest message" "unknown network 'net-2'"
 
+# A title's terminal escapes are shown, not sent to the terminal (F17).
+printf 'kind: playground\ntitle: "red \\e[31mALERT\\e]0;owned\\a"\nplayground:\n  machines: [{name: m}]\n' >"$T_TMP/esc.yaml"
+expect_status "plan of a title with escapes" 0 "$PLAYNET" plan "$T_TMP/esc.yaml"
+if grep -q "$(printf '\033')" "$T_TMP/out"; then fail "a title's escapes are not printed raw"; else
+	pass "a title's escapes are not printed raw"; fi
+expect_stdout_has "a title's escapes are shown" 'red \x1b[31mALERT\x1b]0;owned\x07'
+
 # graph: DOT always; SVG through Graphviz when installed.
 expect_status "graph dot" 0 "$PLAYNET" graph manifests/five-machine-lab.yaml
 expect_stdout_has "graph dot edge" '"m:router" -- "net:lan-a" [label="eth1 10.1.0.1"]'
