@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "closer.h"
+#include "engine.h"
 #include "log.h"
 #include "mac.h"
 #include "netns.h"
@@ -49,6 +50,7 @@ struct dhcp_pg {
 
 struct dhcpd {
 	int epfd;
+	struct engine engine;
 	struct dhcp_pg **pgs;
 	size_t n, cap;
 	struct dhcpd_counters c;
@@ -74,6 +76,12 @@ int dhcpd_new(int epfd, struct dhcpd **out)
 	if (!d)
 		return -ENOMEM;
 	d->epfd = epfd;
+	int e = engine_start(&d->engine);
+	if (e < 0) {
+		log_errno(LOG_LVL_ERR, -e, "start the DHCP engine");
+		free(d);
+		return e;
+	}
 	*out = d;
 	return 0;
 }
@@ -107,6 +115,7 @@ void dhcpd_free(struct dhcpd *d)
 	for (size_t i = 0; i < d->n; i++)
 		pg_free(d->pgs[i]);
 	free(d->pgs);
+	engine_stop(&d->engine);
 	free(d);
 }
 
@@ -246,13 +255,6 @@ void dhcpd_remove(struct dhcpd *d, const char *playground)
 	*slot = d->pgs[--d->n];
 }
 
-static void count_received(struct dhcpd *d, const uint8_t *payload, size_t len)
-{
-	struct dhcp_msg m;
-	uint8_t type = dhcp_parse(payload, len, &m) == 0 ? m.type : 0;
-	d->c.received[type >= 1 && type <= DHCP_INFORM ? type : DHCP_INFORM + 1]++;
-}
-
 static bool over_rate(struct dhcp_server *s)
 {
 	struct timespec ts;
@@ -271,60 +273,48 @@ static bool over_rate(struct dhcp_server *s)
 	return false;
 }
 
-/* A client names itself in chaddr, and the reply goes there (or is
- * broadcast): a machine naming another would have netd answer, or NAK,
- * the other in its place. */
-static bool chaddr_is_sender(const uint8_t *payload, size_t len, const uint8_t mac[6])
-{
-	struct dhcp_msg m;
-	return dhcp_parse(payload, len, &m) < 0 || memcmp(m.chaddr, mac, 6) == 0;
-}
-
-static void answer(struct dhcp_server *s, const uint8_t *payload, size_t len,
-		   const uint8_t src[6])
+/* The engine reads the packet; netd only sends what it answers. */
+static void answer(struct dhcp_server *s, const uint8_t *pkt, size_t len, const uint8_t src[6])
 {
 	struct dhcpd *d = s->d;
-	count_received(d, payload, len);
 	if (over_rate(s)) {
+		d->c.received[DHCP_INFORM + 1]++;
 		d->c.ignored[DHCP_IGNORE_RATE]++;
 		return;
 	}
-	if (!chaddr_is_sender(payload, len, src)) {
-		d->c.ignored[DHCP_IGNORE_CHADDR]++;
+	struct dhcp_engine_answer a;
+	if (engine_ask(&d->engine, &s->net, src, pkt, len, &a) < 0) {
+		d->c.engine_errors++;
 		return;
 	}
-	struct dhcp_decision dec;
-	dhcp_handle(&s->net, payload, len, &dec);
-	if (!dec.reply) {
-		d->c.ignored[dec.ignored]++;
+	if (a.received)
+		d->c.received[a.received]++;
+	if (!a.reply) {
+		d->c.ignored[a.ignored]++;
 		log_debug("%s: DHCP on %s ignored: %s", s->playground, s->network,
-			  dhcp_ignore_name(dec.ignored));
+			  dhcp_ignore_name((enum dhcp_ignore)a.ignored));
 		return;
 	}
-	uint8_t pkt[DHCP_IPUDP_LEN + DHCP_MAX_REPLY];
-	size_t n = dhcp_udp_wrap(s->net.server_id, dec.dst_addr, dec.buf, dec.len, pkt,
-				 sizeof(pkt));
-	if (!n)
-		return; /* cannot happen: a reply fits DHCP_MAX_REPLY */
 	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP),
 				  .sll_ifindex = s->ifindex, .sll_halen = 6 };
 	memset(to.sll_addr, 0xff, 6);
-	if (!dec.broadcast)
-		memcpy(to.sll_addr, dec.dst_mac, 6);
+	if (!a.broadcast)
+		memcpy(to.sll_addr, a.dst_mac, 6);
 	char mac[MAC_STRLEN];
-	mac_format(dec.dst_mac, mac);
-	if (sendto(s->fd, pkt, n, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+	mac_format(a.dst_mac, mac);
+	if (sendto(s->fd, a.packet, a.len, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
 		d->c.send_errors++;
-		log_warn("%s: DHCP %s to %s on %s: %s", s->playground, dhcp_type_name(dec.type),
+		log_warn("%s: DHCP %s to %s on %s: %s", s->playground, dhcp_type_name(a.type),
 			 mac, s->network, strerror(errno));
 		return;
 	}
-	d->c.sent[dec.type]++;
-	struct in_addr a = { htonl(dec.yiaddr) };
+	d->c.sent[a.type]++;
+	struct in_addr ya = { htonl(a.yiaddr) };
 	/* A lease bound is worth the log; offers and NAKs are not (and the
 	 * rate above bounds what a guest can make it write). */
-	log_msg(dec.type == DHCP_ACK ? LOG_LVL_INFO : LOG_LVL_DEBUG, "%s: DHCP %s %s to %s on %s", s->playground, dhcp_type_name(dec.type),
-		 dec.yiaddr ? inet_ntoa(a) : "-", mac, s->network);
+	log_msg(a.type == DHCP_ACK ? LOG_LVL_INFO : LOG_LVL_DEBUG, "%s: DHCP %s %s to %s on %s",
+		s->playground, dhcp_type_name(a.type), a.yiaddr ? inet_ntoa(ya) : "-", mac,
+		s->network);
 }
 
 void dhcpd_event(struct dhcpd *d, void *ptr)
@@ -341,13 +331,7 @@ void dhcpd_event(struct dhcpd *d, void *ptr)
 			d->c.ignored[DHCP_IGNORE_MALFORMED]++;
 			continue;
 		}
-		const uint8_t *payload;
-		size_t len;
-		if (dhcp_udp_payload(buf, (size_t)n, &payload, &len) < 0) {
-			d->c.ignored[DHCP_IGNORE_MALFORMED]++;
-			continue;
-		}
-		answer(s, payload, len, from.sll_addr);
+		answer(s, buf, (size_t)n, from.sll_addr);
 	}
 }
 
@@ -373,6 +357,13 @@ void dhcpd_metrics(const struct dhcpd *d, FILE *out)
 			(unsigned long long)d->c.ignored[r]);
 	fprintf(out, "# HELP playnet_dhcp_send_errors_total DHCP replies that could not be sent.\n"
 		     "# TYPE playnet_dhcp_send_errors_total counter\n"
-		     "playnet_dhcp_send_errors_total %llu\n",
-		(unsigned long long)d->c.send_errors);
+		     "playnet_dhcp_send_errors_total %llu\n"
+		     "# HELP playnet_dhcp_engine_errors_total Packets the DHCP engine did not answer (it was made anew).\n"
+		     "# TYPE playnet_dhcp_engine_errors_total counter\n"
+		     "playnet_dhcp_engine_errors_total %llu\n"
+		     "# HELP playnet_dhcp_engine_pid The DHCP engine's process.\n"
+		     "# TYPE playnet_dhcp_engine_pid gauge\n"
+		     "playnet_dhcp_engine_pid %d\n",
+		(unsigned long long)d->c.send_errors, (unsigned long long)d->c.engine_errors,
+		(int)d->engine.pid);
 }

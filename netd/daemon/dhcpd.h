@@ -20,6 +20,7 @@ struct dhcpd_counters {
 	uint64_t sent[DHCP_INFORM + 1];
 	uint64_t ignored[DHCP_IGNORE_REASONS];
 	uint64_t send_errors;
+	uint64_t engine_errors;
 };
 
 /* Servers register their sockets in epfd with data.ptr naming the server. */
