@@ -2,7 +2,9 @@
 #include "http.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <microhttpd.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,15 +20,55 @@
 struct http {
 	struct MHD_Daemon *d;
 	struct api_backend b;
+	struct http_access acc;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
+
+enum role { ROLE_NONE, ROLE_READ, ROLE_ADMIN };
 
 /* A request while its body comes in. */
 struct pending {
 	char *body;
 	size_t len;
 	bool too_big;
+	enum role role;
 };
+
+static bool in_group(const struct ucred *cr, gid_t g)
+{
+	if (cr->gid == g)
+		return true;
+	char buf[4096];
+	struct passwd pw, *found = NULL;
+	if (getpwuid_r(cr->uid, &pw, buf, sizeof(buf), &found) != 0 || !found)
+		return false;
+	gid_t groups[256];
+	int n = 256;
+	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == g)
+			return true;
+	return false;
+}
+
+/* The socket's mode lets someone connect; this says what they may do. */
+static enum role peer_role(const struct http *h, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *i =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	if (!i || getsockopt(i->connect_fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+		return ROLE_NONE;
+	gid_t admin = h->acc.admin_gid != (gid_t)-1 ? h->acc.admin_gid : getegid();
+	if (cr.uid == 0 || cr.uid == geteuid() || in_group(&cr, admin))
+		return ROLE_ADMIN;
+	if (h->acc.read_gid != (gid_t)-1 && in_group(&cr, h->acc.read_gid))
+		return ROLE_READ;
+	return ROLE_NONE;
+}
+
 
 static enum MHD_Result respond(struct MHD_Connection *c, const struct api_response *r)
 {
@@ -40,6 +82,15 @@ static enum MHD_Result respond(struct MHD_Connection *c, const struct api_respon
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
 	enum MHD_Result ret = MHD_queue_response(c, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result forbidden(struct MHD_Connection *c, const char *why)
+{
+	struct api_response r = { 0 };
+	api_error(&r, 403, "forbidden", why, 0, 0);
+	enum MHD_Result ret = respond(c, &r);
+	api_response_free(&r);
 	return ret;
 }
 
@@ -69,6 +120,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return too_big(c);
 		if (!(p = calloc(1, sizeof(*p))))
 			return MHD_NO;
+		p->role = peer_role(h, c);
 		*state = p;
 		return MHD_YES;
 	}
@@ -90,6 +142,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (p->too_big)
 		return too_big(c);
+	if (p->role == ROLE_NONE)
+		return forbidden(c, "this user may not use netd");
+	if (p->role == ROLE_READ && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return forbidden(c, "this user may only read (GET)");
 	struct api_response r;
 	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							 MHD_HTTP_HEADER_ACCEPT);
@@ -138,7 +194,7 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *uri)
 	return len;
 }
 
-static int listen_unix(const char *path, gid_t gid, char *err, size_t errlen)
+static int listen_unix(const char *path, gid_t gid, mode_t mask, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -154,7 +210,7 @@ static int listen_unix(const char *path, gid_t gid, char *err, size_t errlen)
 	/* Mode and group come with the bind itself (umask, fsgid): a chmod
 	 * or chown by path afterwards would follow whatever a writer of the
 	 * directory put there meanwhile. */
-	mode_t old = umask(0117);
+	mode_t old = umask(mask);
 	int oldgid = gid != (gid_t)-1 ? setfsgid(gid) : -1;
 	int e = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
 	if (oldgid >= 0)
@@ -170,15 +226,17 @@ static int listen_unix(const char *path, gid_t gid, char *err, size_t errlen)
 	return fd;
 }
 
-int http_start(const char *path, gid_t gid, const struct api_backend *b,
+int http_start(const char *path, const struct http_access *acc, const struct api_backend *b,
 	       struct http **out, char *err, size_t errlen)
 {
 	struct http *h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
 	h->b = *b;
+	h->acc = *acc;
 	snprintf(h->path, sizeof(h->path), "%s", path);
-	int fd = listen_unix(path, gid, err, errlen);
+	mode_t mask = acc->read_gid != (gid_t)-1 ? 0111 : 0117;
+	int fd = listen_unix(path, acc->admin_gid, mask, err, errlen);
 	if (fd < 0) {
 		free(h);
 		return fd;

@@ -37,6 +37,7 @@ struct netd_options {
 	const char *host_netns;
 	const char *config;
 	const char *socket_group;
+	const char *read_group;
 	const char *bpf_dir;
 	long tap_uid, tap_gid;
 	uint32_t pool;
@@ -52,7 +53,8 @@ static const char usage_text[] =
 	"usage: netd [options]\n"
 	"  --state-dir DIR        PLAYNET_STATE_DIR   (default /run/playnet)\n"
 	"  --socket PATH          PLAYNET_SOCKET      (default /run/playnet/netd.sock)\n"
-	"  --socket-group GROUP   group of the socket (mode 0660)\n"
+	"  --socket-group GROUP   group of the socket (mode 0660): its members may do all\n"
+	"  --read-group GROUP     its members may only read (GET); the socket is then 0666\n"
 	"  --host-netns NAME      PLAYNET_HOST_NETNS  (default: netd's own netns)\n"
 	"  --tap-owner UID[:GID]  PLAYNET_TAP_OWNER\n"
 	"  --transit-pool CIDR    PLAYNET_TRANSIT_POOL (default " FABRIC_POOL_DEFAULT ")\n"
@@ -74,11 +76,12 @@ static int bad_option(const char *what, const char *value)
 static int parse_options(int argc, char **argv, struct netd_options *o)
 {
 	enum { O_STATE = 256, O_SOCKET, O_GROUP, O_HOSTNS, O_OWNER, O_POOL, O_RATE, O_CONFIG,
-	       O_BPF, O_MAXM, O_MAXN, O_MAXI, O_NOTAKE };
+	       O_BPF, O_MAXM, O_MAXN, O_MAXI, O_NOTAKE, O_RGROUP };
 	static const struct option longopts[] = {
 		{ "state-dir", required_argument, NULL, O_STATE },
 		{ "socket", required_argument, NULL, O_SOCKET },
 		{ "socket-group", required_argument, NULL, O_GROUP },
+		{ "read-group", required_argument, NULL, O_RGROUP },
 		{ "host-netns", required_argument, NULL, O_HOSTNS },
 		{ "tap-owner", required_argument, NULL, O_OWNER },
 		{ "transit-pool", required_argument, NULL, O_POOL },
@@ -116,6 +119,7 @@ static int parse_options(int argc, char **argv, struct netd_options *o)
 		case O_STATE: o->state_dir = optarg; break;
 		case O_SOCKET: o->socket = optarg; break;
 		case O_GROUP: o->socket_group = optarg; break;
+		case O_RGROUP: o->read_group = optarg; break;
 		case O_HOSTNS: o->host_netns = optarg; break;
 		case O_OWNER: owner = optarg; break;
 		case O_POOL: pool = optarg; break;
@@ -358,7 +362,8 @@ static void raise_fd_limit(void)
 
 /* With the state dir locked: the fabric, recovery, then the API until a
  * signal. Returns the exit code. */
-static int serve(const struct netd_options *o, const struct guard_config *gc, gid_t gid)
+static int serve(const struct netd_options *o, const struct guard_config *gc,
+		 const struct http_access *acc)
 {
 	char pin_dir[256];
 	fabric_pin_dir(o->state_dir, o->bpf_dir, pin_dir, sizeof(pin_dir));
@@ -389,7 +394,7 @@ static int serve(const struct netd_options *o, const struct guard_config *gc, gi
 		goto out;
 	const struct api_backend b = service_backend(&svc);
 	char err[256];
-	if (http_start(o->socket, gid, &b, &h, err, sizeof(err)) < 0) {
+	if (http_start(o->socket, acc, &b, &h, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto out;
 	}
@@ -420,9 +425,11 @@ int main(int argc, char **argv)
 	struct guard_config gc;
 	if (load_config(&o, &gc) < 0)
 		return 1;
-	gid_t gid = socket_gid(o.socket_group);
-	if (gid == (gid_t)-2) {
-		fprintf(stderr, "netd: --socket-group: no group named '%s'\n", o.socket_group);
+	struct http_access acc = { socket_gid(o.socket_group), socket_gid(o.read_group) };
+	if (acc.admin_gid == (gid_t)-2 || acc.read_gid == (gid_t)-2) {
+		fprintf(stderr, "netd: --%s: no group named '%s'\n",
+			acc.admin_gid == (gid_t)-2 ? "socket-group" : "read-group",
+			acc.admin_gid == (gid_t)-2 ? o.socket_group : o.read_group);
 		guard_config_free(&gc);
 		return 1;
 	}
@@ -450,7 +457,7 @@ int main(int argc, char **argv)
 		dprintf(pfd, "%d\n", (int)getpid());
 		close(pfd);
 	}
-	rc = serve(&o, &gc, gid);
+	rc = serve(&o, &gc, &acc);
 	unlink(pidfile);
 	guard_config_free(&gc);
 	return rc;

@@ -4,11 +4,11 @@
 # netns) set, and NETD pointing at the binary.
 PID=
 
-# start_netd [VAR=value...]: in the background, logging to $T_TMP/netd.log;
+# start_netd [VAR=value...]: in the background (with NETD_ARGS), logging to $T_TMP/netd.log;
 # returns once it listens (recovery is done by then).
 start_netd() {
 	rm -f "$PLAYNET_SOCKET"
-	env "$@" "$NETD" >>"$T_TMP/netd.log" 2>&1 &
+	env "$@" "$NETD" ${NETD_ARGS:-} >>"$T_TMP/netd.log" 2>&1 &
 	PID=$!
 	local i
 	for i in $(seq 1 200); do

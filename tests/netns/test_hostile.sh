@@ -334,6 +334,31 @@ rm -f "$PLAYNET_STATE_DIR/filler"
 api DELETE "/v1/playgrounds/$P"
 [ "$CODE" = 204 ] && pass "delete" || fail "delete" "$CODE"
 wait_deletes
+
+# --- F18: who may do what on the socket (SO_PEERCRED) ----------------------
+as_user() { # UID GID METHOD PATH: the HTTP status a request of that user gets
+	setpriv --reuid "$1" --regid "$2" --clear-groups curl -s -o /dev/null -w '%{http_code}' \
+		--max-time 5 --unix-socket "$PLAYNET_SOCKET" -X "$3" "http://netd$4"
+}
+chmod 0711 "$T_TMP"
+stop_netd
+NETD_ARGS="--read-group nogroup" start_netd || fail "netd starts with --read-group"
+[ "$(stat -c %a "$PLAYNET_SOCKET")" = 666 ] && pass "with a read group the socket is 0666" ||
+	fail "with a read group the socket is 0666" "$(stat -c %a "$PLAYNET_SOCKET")"
+[ "$(as_user 65534 65534 GET /v1/playgrounds)" = 200 ] && pass "the read group may list" ||
+	fail "the read group may list"
+[ "$(as_user 65534 65534 PUT /v1/playgrounds/${P}r)" = 403 ] && pass "the read group may not create" ||
+	fail "the read group may not create"
+[ "$(as_user 65534 65534 DELETE /v1/playgrounds/${P}r)" = 403 ] && pass "the read group may not delete" ||
+	fail "the read group may not delete"
+[ "$(as_user 4242 4242 GET /v1/playgrounds)" = 403 ] && pass "anyone else may not even read" ||
+	fail "anyone else may not even read"
+stop_netd
+start_netd
+[ "$(stat -c %a "$PLAYNET_SOCKET")" = 660 ] && pass "without one it is 0660" ||
+	fail "without one it is 0660" "$(stat -c %a "$PLAYNET_SOCKET")"
+[ "$(as_user 65534 65534 GET /v1/playgrounds)" = 000 ] && pass "and others cannot connect" ||
+	fail "and others cannot connect"
 left=$(leftovers "$P")
 [ -z "$left" ] && pass "nothing left" || fail "nothing left" "$left"
 stop_netd
