@@ -11,8 +11,9 @@ PACKAGES=(
 	libmicrohttpd-dev libcmocka-dev libcurl4-openssl-dev libseccomp-dev
 	# run time and tests
 	iproute2 nftables iputils-ping graphviz curl procps busybox-static
-	# the hostile-input suite's crafted frames
-	python3-scapy
+	# the hostile-input suite: crafted frames, and netd confined as its
+	# systemd unit would confine it (tests/netns/confine.py)
+	python3-scapy python3-seccomp systemd util-linux
 	# VMs: the VMM, and what scripts/build-guest.sh packs the test guest with
 	qemu-system-x86 cpio
 )

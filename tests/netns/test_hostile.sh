@@ -9,11 +9,20 @@ cd "$(dirname "$0")/../.."
 . tests/lib.sh
 . tests/netns/netd_lib.sh
 t_setup
-NETD=${NETD:-$PWD/build/asan/bin/netd}
+REAL_NETD=${NETD:-$PWD/build/asan/bin/netd}
 PY=/usr/bin/python3
 HOSTILE=$PWD/tests/netns/hostile.py
 need_root "hostile-input tests" || exit 1
 test_env phs
+# netd confined as scripts/netd.service confines it (tests/netns/confine.py):
+# every case below also checks that the unit lets netd do its work. The
+# leak checker at exit traces the process, which the unit forbids.
+NETD=$T_TMP/netd-confined
+cat >"$NETD" <<SH
+#!/bin/sh
+ASAN_OPTIONS=detect_leaks=0 exec $PY $PWD/tests/netns/confine.py $PWD/scripts/netd.service $REAL_NETD "\$@"
+SH
+chmod +x "$NETD"
 INET=phs-i$ID
 P=ph$ID
 API_MAX_TIME=20
@@ -96,6 +105,13 @@ inet_up
 mkdir -p "$PLAYNET_STATE_DIR"
 mount -t tmpfs -o size=1m,mode=0750 playnet-test "$PLAYNET_STATE_DIR"
 start_netd || { fail "netd starts" "$(tail -5 "$T_TMP/netd.log")"; exit 1; }
+# NET_ADMIN NET_RAW SYS_ADMIN BPF PERFMON SETUID SETGID SETPCAP, as the unit has it
+want_caps=$(printf '%016x' $(((1 << 12) | (1 << 13) | (1 << 21) | (1 << 39) | (1 << 38) | (1 << 7) | (1 << 6) | (1 << 8))))
+st=/proc/$PID/status
+grep -q "^CapBnd:.$want_caps" "$st" && grep -q "^CapEff:.$want_caps" "$st" &&
+	grep -q "^NoNewPrivs:.1" "$st" && grep -q "^Seccomp:.2" "$st" &&
+	pass "netd runs confined as its unit confines it" ||
+	fail "netd runs confined as its unit confines it" "$(grep -E '^(Cap|NoNew|Secc)' "$st" | tr '\n' ' ')"
 api PUT "/v1/playgrounds/$P" --data-binary @tests/netns/hostile.yaml
 [ "$CODE" = 201 ] && pass "hostile playground up" || { fail "hostile playground up" "$CODE $(cat "$T_TMP/body")"; exit 1; }
 api GET "/v1/playgrounds/$P"
