@@ -158,8 +158,9 @@ bench: all $(B)/bench/bench_fabric $(B)/bench/bench_api $(B)/bench/bench_guard
 soak: all $(B)/bench/bench_api
 	$(Q)scripts/soak.sh
 
+# 10^7 executions per parser (FUZZ_RUNS to change it), outside make test.
 fuzz: $(FUZZ_BINS)
-	$(Q)FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run.sh
+	$(Q)FUZZ_RUNS=$${FUZZ_RUNS:-10000000} tests/fuzz/run.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

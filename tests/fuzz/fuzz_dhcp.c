@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dhcp.h"
+#include "dhcp_engine.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -33,10 +34,27 @@ static void handle(const uint8_t *data, size_t size)
 		__builtin_trap();
 }
 
+/* The packet as netd's parent hands it to the engine, and the engine's
+ * answer as the parent checks it. */
+static void engine(const uint8_t *data, size_t size)
+{
+	static uint8_t req[sizeof(struct dhcp_engine_req) + 2 * sizeof(struct dhcp_lease) +
+			   DHCP_ENGINE_MAX_PACKET];
+	size_t n = dhcp_engine_request(7, &net, leases[0].mac, data, size, req, sizeof(req));
+	if (!n)
+		return;
+	struct dhcp_engine_answer a;
+	if (dhcp_engine_serve(req, n, &a) != 0 || dhcp_engine_check(&a, sizeof(a), 7) != 0)
+		__builtin_trap();
+	if (dhcp_engine_serve(req, n - 1, &a) == 0) /* a short request is refused */
+		__builtin_trap();
+}
+
 /* The same bytes as a DHCP message, and as the IPv4 packet netd reads. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	handle(data, size);
+	engine(data, size);
 	const uint8_t *payload;
 	size_t plen;
 	if (dhcp_udp_payload(data, size, &payload, &plen) == 0) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs each libFuzzer target for FUZZ_SECONDS on a copy of its committed seed
-# corpus (the committed corpus is only changed by hand, with crashers made
-# into seeds). Prints PASS/FAIL lines for tests/run.sh.
+# Runs each libFuzzer target for FUZZ_SECONDS, or for FUZZ_RUNS executions
+# when that is set, on a copy of its committed seed corpus (the committed
+# corpus is only changed by hand, with crashers made into seeds). Prints
+# PASS/FAIL lines for tests/run.sh.
 set -u
 cd "$(dirname "$0")/../.."
 secs=${FUZZ_SECONDS:-20}
@@ -13,10 +14,12 @@ for bin in build/fuzz/fuzz_*; do
 	work=$(mktemp -d /tmp/playnet-fuzz.XXXXXX)
 	artifacts=build/fuzz/artifacts/$name
 	mkdir -p "$artifacts"
-	if "$bin" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	if [ -n "${FUZZ_RUNS:-}" ]; then limit=-runs=$FUZZ_RUNS; else limit=-max_total_time=$secs; fi
+	start=$(date +%s)
+	if "$bin" "$limit" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix="$artifacts/" -print_final_stats=1 \
 		"$work" "$seeds" >"build/fuzz/$name.log" 2>&1; then
-		echo "PASS fuzz/$name ($(grep -o 'stat::number_of_executed_units: *[0-9]*' "build/fuzz/$name.log" | grep -o '[0-9]*$') runs in ${secs}s)"
+		echo "PASS fuzz/$name ($(grep -o 'stat::number_of_executed_units: *[0-9]*' "build/fuzz/$name.log" | grep -o '[0-9]*$') runs in $(($(date +%s) - start))s, 0 crashes)"
 	else
 		echo "FAIL fuzz/$name: see build/fuzz/$name.log and $artifacts/"
 		tail -n 30 "build/fuzz/$name.log"
