@@ -11,11 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cliopt.h"
+#include "naming.h"
 #include "state.h"
 #include "util.h"
 
@@ -99,7 +102,7 @@ static bool listening(const char *path)
 }
 
 /* In a session of its own, so that it outlives this playnet and its
- * terminal; its log appended to STATE_DIR/netd.log. */
+ * terminal; its log appended to client_log_path's file. */
 static void exec_netd(const struct client *c, const char *path, const char *log)
 {
 	setsid();
@@ -124,6 +127,24 @@ static void exec_netd(const struct client *c, const char *path, const char *log)
 	_exit(127);
 }
 
+/* Not in the state dir: a guest that makes netd log must not fill the
+ * filesystem its records live on (/run, a small tmpfs). PLAYNET_LOG, else
+ * /var/log/playnet/netd.log for the default state dir and netd-HASH.log
+ * (of the state dir's path) for others. */
+int client_log_path(const char *state_dir, char *out, size_t len)
+{
+	const char *env = getenv("PLAYNET_LOG");
+	if (env && *env) {
+		snprintf(out, len, "%s", env);
+		return 0;
+	}
+	if (strcmp(state_dir, CLIOPT_STATE_DIR_DEFAULT) == 0)
+		snprintf(out, len, "%s/netd.log", CLIENT_LOG_DIR);
+	else
+		snprintf(out, len, "%s/netd-%08x.log", CLIENT_LOG_DIR, naming_hash32(state_dir));
+	return mkdir(CLIENT_LOG_DIR, 0750) < 0 && errno != EEXIST ? -errno : 0;
+}
+
 static int start_netd(const struct client *c, char *err, size_t errlen)
 {
 	char path[PATH_MAX], log[PATH_MAX];
@@ -133,7 +154,10 @@ static int start_netd(const struct client *c, char *err, size_t errlen)
 		snprintf(err, errlen, "state dir %s: %s", c->state_dir, strerror(-e));
 		return e;
 	}
-	snprintf(log, sizeof(log), "%s/netd.log", c->state_dir);
+	if ((e = client_log_path(c->state_dir, log, sizeof(log))) < 0) {
+		snprintf(err, errlen, "netd's log %s: %s", log, strerror(-e));
+		return e;
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));

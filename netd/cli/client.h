@@ -22,6 +22,12 @@ struct client_response {
 
 /* text: ask for text/plain. -errno when netd cannot be reached or started;
  * err says why. Any HTTP status is a success here. */
+#define CLIENT_LOG_DIR "/var/log/playnet"
+
+/* Where a netd that playnet starts logs (PLAYNET_LOG, else under
+ * CLIENT_LOG_DIR, made here if need be). */
+int client_log_path(const char *state_dir, char *out, size_t len);
+
 int client_call(const struct client *c, const char *method, const char *path,
 		const char *body, size_t len, bool text, struct client_response *r,
 		char *err, size_t errlen);

@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *log_prog = "playnet";
 static enum log_level log_level = LOG_LVL_INFO;
@@ -23,6 +25,21 @@ enum log_level log_get_level(void)
 	return log_level;
 }
 
+/* A log in a file (playnet's netd, a test's) never grows past LOG_CAP: it
+ * starts again, saying so, whatever makes it write. */
+#define LOG_CAP (16 << 20)
+
+static void log_cap(void)
+{
+	struct stat st;
+	if (fstat(STDERR_FILENO, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < LOG_CAP)
+		return;
+	fflush(stderr);
+	if (ftruncate(STDERR_FILENO, 0) == 0 && lseek(STDERR_FILENO, 0, SEEK_SET) == 0)
+		fprintf(stderr, "%s: the log reached %d MiB and starts again\n", log_prog,
+			LOG_CAP >> 20);
+}
+
 static void log_vmsg(enum log_level level, int errnum, const char *fmt,
 		     va_list ap)
 {
@@ -34,6 +51,7 @@ static void log_vmsg(enum log_level level, int errnum, const char *fmt,
 		fprintf(stderr, "%s: %s: %s\n", log_prog, buf, strerror(errnum));
 	else
 		fprintf(stderr, "%s: %s\n", log_prog, buf);
+	log_cap();
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)

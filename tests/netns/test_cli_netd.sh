@@ -26,6 +26,7 @@ cleanup() {
 		kill "$pid" 2>/dev/null
 		for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 	fi
+	[ -n "${NETD_LOG:-}" ] && rm -f "$NETD_LOG"
 	remove_test_env "$P"
 }
 trap cleanup EXIT
@@ -35,6 +36,7 @@ expect_status "up starts netd" 0 "$PLAYNET" up --name "$P" "$M"
 expect_stderr_has "up says it started netd" "started netd (pid"
 expect_stderr_has "up says what it made" "playground $P is up in"
 PID1=$(netd_pid)
+NETD_LOG=$(sed -n 's/.*started netd (pid [0-9]*, log \(.*\))$/\1/p' "$T_TMP/err")
 [ -n "$PID1" ] && kill -0 "$PID1" 2>/dev/null && pass "netd runs in the background" || fail "netd runs in the background"
 [ -S "$PLAYNET_SOCKET" ] && pass "on the socket asked for" || fail "on the socket asked for"
 
@@ -76,8 +78,11 @@ expect_status "down" 0 "$PLAYNET" down "$P"
 expect_stderr_has "down says so" "playground $P is down"
 expect_status "down again" 0 "$PLAYNET" down "$P"
 ip netns list | grep -q "^pg-$P" && fail "down removed the namespaces" || pass "down removed the namespaces"
-grep -q "playground $P: created" "$PLAYNET_STATE_DIR/netd.log" && pass "netd logs in the state dir" ||
-	fail "netd logs in the state dir"
+case $NETD_LOG in
+/var/log/playnet/netd-*.log) pass "netd logs under /var/log/playnet, not in the state dir" ;;
+*) fail "netd logs under /var/log/playnet, not in the state dir" "'$NETD_LOG'" ;;
+esac
+grep -q "playground $P: created" "$NETD_LOG" && pass "netd logs there" || fail "netd logs there"
 
 # netd gone: the next command starts a new one, which finds nothing to recover.
 kill "$PID1"
