@@ -419,7 +419,7 @@ static void t_uplink(void **state)
 
 /* Rules per chain of table ip playnet, by an NFT_MSG_GETRULE dump. */
 struct rule_count {
-	size_t postrouting, forward, input;
+	size_t prerouting, postrouting, forward, input;
 };
 
 static int rule_cb(const struct nlmsghdr *h, void *data)
@@ -429,7 +429,9 @@ static int rule_cb(const struct nlmsghdr *h, void *data)
 	if (nftnl_rule_nlmsg_parse(h, r) == 0 &&
 	    strcmp(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), "playnet") == 0) {
 		const char *chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
-		if (strcmp(chain, "postrouting") == 0)
+		if (strcmp(chain, "prerouting") == 0)
+			c->prerouting++;
+		else if (strcmp(chain, "postrouting") == 0)
 			c->postrouting++;
 		else if (strcmp(chain, "forward") == 0)
 			c->forward++;
@@ -462,11 +464,14 @@ static void t_nftables(void **state)
 {
 	(void)state;
 	NEED_ROOT();
-	/* One masquerade per non-private subnet; established + one accept per
-	 * non-private bridge. */
+	/* One NAT network and one private: a masquerade per NAT subnet; in
+	 * prerouting, one drop per private bridge and two per NAT bridge
+	 * (sources, the fabric's addresses); in forward, out and back per NAT
+	 * bridge, and a counted drop per bridge. */
 	struct rule_count c = count_rules(W.ns);
+	assert_int_equal(c.prerouting, 3);
 	assert_int_equal(c.postrouting, 1);
-	assert_int_equal(c.forward, 2);
+	assert_int_equal(c.forward, 4);
 	assert_int_equal(c.input, 0);
 	int hns = netns_open(W.host);
 	c = count_rules(hns);
