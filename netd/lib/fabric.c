@@ -469,6 +469,24 @@ static int host_end_no_ipv6(struct fabric *f, const char *host_end)
 		      "turn off IPv6 on %s", host_end);
 }
 
+/* The uplink's host end (ifindex hidx) guarded, checking sources against
+ * inside, and up. */
+static int guard_uplink_up(struct build *b, int hidx, uint32_t inside)
+{
+	struct fabric *f = b->f;
+	const char *dev = b->p->uplink_host;
+	const struct guard_key k = { .netns_cookie = f->host_cookie, .ifindex = (uint32_t)hidx };
+	uint32_t slot;
+	int e;
+	if ((e = FAB_DO(f, guard_slot(b->guard, &k, &slot), "a guard slot for %s", dev)) < 0 ||
+	    (e = FAB_DO(f, guard_attach_uplink(b->guard, b->host, &k, slot, inside,
+					       f->o.uplink_rate),
+			"attach the guard to uplink %s", dev)) < 0)
+		return e;
+	return FAB_DO(f, link_configure(b->host, dev, &(struct link_conf){ .group = slot }),
+		      "bring up uplink %s", dev);
+}
+
 static int build_uplink(struct build *b)
 {
 	struct fabric *f = b->f;
@@ -509,17 +527,8 @@ static int build_uplink(struct build *b)
 	if ((e = FAB_DO(f, link_route_default(b->sk, host),
 			"add default route via %s in %s", hs, p->netns)) < 0)
 		return e;
-	const struct guard_key k = { .netns_cookie = f->host_cookie, .ifindex = (uint32_t)hidx };
-	uint32_t slot;
 	/* Up last, guard and all: its qdisc then costs no grace period. */
-	if ((e = FAB_DO(f, guard_slot(b->guard, &k, &slot), "a guard slot for %s",
-			p->uplink_host)) < 0 ||
-	    (e = FAB_DO(f, guard_attach_uplink(b->guard, b->host, &k, slot, inside,
-					       f->o.uplink_rate),
-			"attach the guard to uplink %s", p->uplink_host)) < 0)
-		return e;
-	return FAB_DO(f, link_configure(b->host, p->uplink_host, &(struct link_conf){ .group = slot }),
-		      "bring up uplink %s", p->uplink_host);
+	return guard_uplink_up(b, hidx, inside);
 }
 
 /* Where no playground may send to (DESIGN.md section 3). */
@@ -1607,18 +1616,9 @@ static int repair_uplink(struct build *b, const struct plan *p, long transit)
 	if (guard_attached(b->host, hidx, true))
 		return FAB_DO(f, link_set_up(b->host, p->uplink_host), "bring up %s",
 			      p->uplink_host);
-	uint32_t host, inside, slot;
+	uint32_t host, inside;
 	fabric_transit_addrs(f, transit, &host, &inside);
-	const struct guard_key k = { .netns_cookie = f->host_cookie, .ifindex = (uint32_t)hidx };
-	int e;
-	if ((e = FAB_DO(f, guard_slot(b->guard, &k, &slot), "a guard slot for %s",
-			p->uplink_host)) < 0 ||
-	    (e = FAB_DO(f, guard_attach_uplink(b->guard, b->host, &k, slot, inside,
-					       f->o.uplink_rate),
-			"attach the guard to uplink %s", p->uplink_host)) < 0)
-		return e;
-	return FAB_DO(f, link_configure(b->host, p->uplink_host, &(struct link_conf){ .group = slot }),
-		      "bring up uplink %s", p->uplink_host);
+	return guard_uplink_up(b, hidx, inside);
 }
 
 static int repair_links(struct build *b, const struct state_record *rec)
