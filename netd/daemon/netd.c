@@ -1,8 +1,10 @@
 /*
- * netd: the fabric's daemon. One process, one epoll loop (signalfd for
- * signals, timerfd for libmicrohttpd's timers, libmicrohttpd's own epoll fd
- * for its sockets), the HTTP API of DESIGN.md section 4 on a unix socket,
- * and the lock on the state dir for as long as it runs.
+ * netd: the fabric's daemon. The parent, which alone holds privileges, runs
+ * one epoll loop (signalfd for signals, the HTTP front end's channel, the
+ * DHCP packet sockets, the watch on the host's addresses) and holds the
+ * lock on the state dir for as long as it runs; the HTTP front end
+ * (frontend.c) and the DHCP engine (engine.c) are processes of their own
+ * that hold nothing. `netd --frontend ...` is the front end's own start.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,7 +19,6 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "cliopt.h"
@@ -25,6 +26,7 @@
 #include "dhcpd.h"
 #include "fabric.h"
 #include "guard_config.h"
+#include "frontend.h"
 #include "http.h"
 #include "log.h"
 #include "service.h"
@@ -226,15 +228,15 @@ static int lock_state_dir(const char *state_dir)
 }
 
 /* Tokens for the fixed fds in the epoll set; anything else is a DHCP server. */
-static char tok_signal, tok_timer, tok_http, tok_hostaddr;
+static char tok_signal, tok_http, tok_hostaddr;
 
 struct loop {
-	int ep, sfd, tfd;
+	int ep, sfd;
 };
 
 static void loop_close(struct loop *l)
 {
-	int fds[] = { l->ep, l->sfd, l->tfd };
+	int fds[] = { l->ep, l->sfd };
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -255,10 +257,8 @@ static int loop_open(struct loop *l)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	l->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	l->ep = epoll_create1(EPOLL_CLOEXEC);
-	if (l->sfd < 0 || l->tfd < 0 || l->ep < 0 || loop_watch(l, l->sfd, &tok_signal) < 0 ||
-	    loop_watch(l, l->tfd, &tok_timer) < 0) {
+	if (l->sfd < 0 || l->ep < 0 || loop_watch(l, l->sfd, &tok_signal) < 0) {
 		log_errno(LOG_LVL_ERR, errno, "event loop");
 		return -1;
 	}
@@ -297,19 +297,12 @@ static int run_loop(struct loop *l, struct http *h, struct service *svc)
 {
 	int reap_ms = -1; /* deletes under way look again after this long */
 	double reaped = 0;
-	if (loop_watch(l, http_epoll_fd(h), &tok_http) < 0) {
-		log_errno(LOG_LVL_ERR, errno, "epoll");
-		return -1;
-	}
 	for (;;) {
-		long long ms = http_timeout_ms(h);
-		struct itimerspec its = { 0 };
-		if (ms >= 0) {
-			/* 0 would disarm the timer: at least a nanosecond. */
-			its.it_value.tv_sec = ms / 1000;
-			its.it_value.tv_nsec = (ms % 1000) * 1000000 + 1;
+		/* The front end's channel: made anew with each front end. */
+		if (loop_watch(l, http_epoll_fd(h), &tok_http) < 0 && errno != EEXIST) {
+			log_errno(LOG_LVL_ERR, errno, "epoll");
+			return -1;
 		}
-		timerfd_settime(l->tfd, 0, &its, NULL);
 		struct epoll_event evs[32];
 		int n = epoll_wait(l->ep, evs, ARRAY_SIZE(evs), reap_ms);
 		if (n < 0 && errno != EINTR) {
@@ -323,9 +316,6 @@ static int run_loop(struct loop *l, struct http *h, struct service *svc)
 			if (tok == &tok_hostaddr) {
 				if (fabric_hostaddr_update(svc->fabric) < 0)
 					log_warn("%s", svc->fabric->err);
-			} else if (tok == &tok_timer) {
-				uint64_t expirations;
-				(void)!read(l->tfd, &expirations, sizeof(expirations));
 			} else if (tok != &tok_signal && tok != &tok_http) {
 				dhcpd_event(svc->dhcpd, tok);
 			}
@@ -381,7 +371,7 @@ static int serve(const struct netd_options *o, const struct guard_config *gc,
 		fabric_close(&f);
 		return e == -ENOENT ? 1 : 3;
 	}
-	struct loop l = { -1, -1, -1 };
+	struct loop l = { -1, -1 };
 	struct dhcpd *dhcp = NULL;
 	struct http *h = NULL;
 	int rc = 3;
@@ -413,6 +403,8 @@ out:
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], FRONTEND_FLAG) == 0)
+		return frontend_main(argc, argv);
 	log_init("netd", LOG_LVL_INFO);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
@@ -425,7 +417,8 @@ int main(int argc, char **argv)
 	struct guard_config gc;
 	if (load_config(&o, &gc) < 0)
 		return 1;
-	struct http_access acc = { socket_gid(o.socket_group), socket_gid(o.read_group) };
+	struct http_access acc = { socket_gid(o.socket_group), socket_gid(o.read_group),
+				   o.verbose };
 	if (acc.admin_gid == (gid_t)-2 || acc.read_gid == (gid_t)-2) {
 		fprintf(stderr, "netd: --%s: no group named '%s'\n",
 			acc.admin_gid == (gid_t)-2 ? "socket-group" : "read-group",

@@ -19,7 +19,7 @@ for bin in build/fuzz/fuzz_*; do
 	if "$bin" "$limit" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix="$artifacts/" -print_final_stats=1 \
 		"$work" "$seeds" >"build/fuzz/$name.log" 2>&1; then
-		echo "PASS fuzz/$name ($(grep -o 'stat::number_of_executed_units: *[0-9]*' "build/fuzz/$name.log" | grep -o '[0-9]*$') runs in $(($(date +%s) - start))s, 0 crashes)"
+		echo "PASS fuzz/$name ($(grep -ao 'stat::number_of_executed_units: *[0-9]*' "build/fuzz/$name.log" | grep -o '[0-9]*$') runs in $(($(date +%s) - start))s, 0 crashes)"
 	else
 		echo "FAIL fuzz/$name: see build/fuzz/$name.log and $artifacts/"
 		tail -n 30 "build/fuzz/$name.log"

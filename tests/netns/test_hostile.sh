@@ -301,6 +301,29 @@ start_netd && pass "netd starts at once after a kill -9" ||
 	fail "netd starts at once after a kill -9" "$(tail -3 "$T_TMP/netd.log")"
 wait "$OLD" 2>/dev/null
 
+# --- F18: the HTTP front end holds nothing, and comes back --------------------
+frontend_pid() {
+	local c
+	for c in $(cat /proc/"$PID"/task/*/children 2>/dev/null); do
+		grep -qa -- --frontend "/proc/$c/cmdline" 2>/dev/null && echo "$c"
+	done
+}
+api GET /healthz # answered once the front end serves, confined
+FE=$(frontend_pid)
+st=/proc/$FE/status
+if [ -n "$FE" ] && grep -q "^Uid:.65534" "$st" && grep -q "^CapEff:.0000000000000000" "$st" &&
+	grep -q "^CapBnd:.0000000000000000" "$st" && grep -q "^NoNewPrivs:.1" "$st" && grep -q "^Seccomp:.2" "$st"; then
+	pass "the HTTP front end runs as nobody, no capabilities, no_new_privs, seccomp"
+else
+	fail "the HTTP front end runs as nobody, no capabilities, no_new_privs, seccomp" "pid '$FE': $(grep -E '^(Uid|CapEff|CapBnd|NoNewPrivs|Seccomp)' "$st" 2>&1 | tr '\n' ' ')"
+fi
+kill -KILL "$FE" 2>/dev/null
+sleep 0.5
+api GET /healthz
+[ "$CODE" = 200 ] && [ -n "$(frontend_pid)" ] && [ "$(frontend_pid)" != "$FE" ] &&
+	pass "a killed front end is made anew, and the API answers" ||
+	fail "a killed front end is made anew, and the API answers" "HTTP $CODE, front end '$(frontend_pid)'"
+
 # --- F12: an escaped NUL in the path ------------------------------------------
 api DELETE "/v1/playgrounds/$P%00xyz"
 [ "$CODE" = 400 ] && pass "a name with %00 is refused" || fail "a name with %00 is refused" "HTTP $CODE"

@@ -1,0 +1,183 @@
+#include "channel.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+/* All of len bytes, or -EPIPE. */
+static int read_all(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	while (len) {
+		ssize_t n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EPIPE;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int write_all(int fd, struct iovec *iov, int n)
+{
+	while (n > 0) {
+		ssize_t w = writev(fd, iov, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -EPIPE;
+		size_t left = (size_t)w;
+		while (n > 0 && left >= iov->iov_len) {
+			left -= iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + left;
+			iov->iov_len -= left;
+		}
+	}
+	return 0;
+}
+
+/* A frame: its length, then a header of four u32 (lengths, flags), then
+ * three strings. */
+struct frame_head {
+	uint32_t a, b, c, flags;
+};
+
+static int send_frame(int fd, const struct frame_head *h, const char *s1, const char *s2,
+		      const char *s3)
+{
+	uint32_t total = (uint32_t)(sizeof(*h) + h->a + h->b + h->c);
+	/* writev takes no const: the bytes are only read. */
+	struct iovec iov[] = {
+		{ &total, sizeof(total) },
+		{ (void *)(uintptr_t)h, sizeof(*h) },
+		{ (void *)(uintptr_t)s1, h->a },
+		{ (void *)(uintptr_t)s2, h->b },
+		{ (void *)(uintptr_t)s3, h->c },
+	};
+	return write_all(fd, iov, 5);
+}
+
+/* A frame whose three strings lie within it, each made NUL-terminated in
+ * a copy: *buf holds them. */
+static int recv_frame(int fd, struct frame_head *h, char **s, uint8_t **buf)
+{
+	uint32_t total;
+	int e = read_all(fd, &total, sizeof(total));
+	if (e < 0)
+		return e;
+	if (total < sizeof(*h) || total > CHANNEL_MAX_FRAME)
+		return -EPROTO;
+	uint8_t *raw = malloc(total + 3);
+	if (!raw)
+		return -ENOMEM;
+	if ((e = read_all(fd, raw, total)) < 0) {
+		free(raw);
+		return e;
+	}
+	memcpy(h, raw, sizeof(*h));
+	size_t want = (size_t)h->a + h->b + h->c;
+	if (want != total - sizeof(*h)) {
+		free(raw);
+		return -EPROTO;
+	}
+	/* Move the strings apart to make room for their NULs. */
+	uint8_t *out = malloc(want + 3);
+	if (!out) {
+		free(raw);
+		return -ENOMEM;
+	}
+	const uint8_t *in = raw + sizeof(*h);
+	size_t lens[3] = { h->a, h->b, h->c }, at = 0;
+	for (int i = 0; i < 3; i++) {
+		memcpy(out + at, in, lens[i]);
+		out[at + lens[i]] = '\0';
+		s[i] = (char *)out + at;
+		in += lens[i];
+		at += lens[i] + 1;
+	}
+	free(raw);
+	*buf = out;
+	return 0;
+}
+
+int channel_send_request(int fd, const char *method, const char *path, const char *body,
+			 size_t len, bool text)
+{
+	const struct frame_head h = { (uint32_t)strlen(method), (uint32_t)strlen(path),
+				      (uint32_t)len, text };
+	return send_frame(fd, &h, method, path, body);
+}
+
+int channel_recv_request(int fd, struct channel_request *rq)
+{
+	memset(rq, 0, sizeof(*rq));
+	struct frame_head h;
+	char *s[3];
+	int e = recv_frame(fd, &h, s, &rq->buf);
+	if (e < 0)
+		return e;
+	/* A method and a path are text without NULs (the front end made any
+	 * escaped NUL a DEL); a body may hold anything, the service says. */
+	if (h.a == 0 || h.a > 16 || h.b == 0 || h.b > CHANNEL_MAX_PATH || h.c > API_MAX_BODY ||
+	    strlen(s[0]) != h.a || strlen(s[1]) != h.b || h.flags > 1) {
+		channel_request_free(rq);
+		return -EPROTO;
+	}
+	rq->method = s[0];
+	rq->path = s[1];
+	rq->body = s[2];
+	rq->len = h.c;
+	rq->text = h.flags;
+	return 0;
+}
+
+void channel_request_free(struct channel_request *rq)
+{
+	free(rq->buf);
+	memset(rq, 0, sizeof(*rq));
+}
+
+int channel_send_response(int fd, const struct api_response *r)
+{
+	const char *ct = r->content_type ? r->content_type : "";
+	const char *allow = r->allow ? r->allow : "";
+	const struct frame_head h = { (uint32_t)strlen(ct), (uint32_t)strlen(allow),
+				      (uint32_t)r->len, (uint32_t)r->status };
+	return send_frame(fd, &h, ct, allow, r->body ? r->body : "");
+}
+
+int channel_recv_response(int fd, struct api_response *r, char **keep)
+{
+	memset(r, 0, sizeof(*r));
+	struct frame_head h;
+	char *s[3];
+	uint8_t *buf;
+	int e = recv_frame(fd, &h, s, &buf);
+	if (e < 0)
+		return e;
+	if (h.flags < 100 || h.flags > 599) {
+		free(buf);
+		return -EPROTO;
+	}
+	r->status = (int)h.flags;
+	r->content_type = h.a ? s[0] : NULL;
+	r->allow = h.b ? s[1] : NULL;
+	r->body = h.c ? malloc(h.c) : NULL;
+	if (h.c && !r->body) {
+		free(buf);
+		return -ENOMEM;
+	}
+	if (h.c)
+		memcpy(r->body, s[2], h.c);
+	r->len = h.c;
+	*keep = (char *)buf;
+	return 0;
+}

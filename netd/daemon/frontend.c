@@ -1,0 +1,339 @@
+#define _GNU_SOURCE
+#include "frontend.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <microhttpd.h>
+#include <pwd.h>
+#include <seccomp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "channel.h"
+#include "log.h"
+#include "util.h"
+
+#define FRONTEND_UID 65534 /* nobody */
+#define FRONTEND_GID 65534 /* nogroup */
+
+struct frontend {
+	struct MHD_Daemon *d;
+	int chan;          /* to netd's parent */
+	uid_t owner;       /* netd's own user */
+	gid_t admin_gid;   /* netd's group when none was given */
+	gid_t read_gid;    /* -1: none */
+};
+
+enum role { ROLE_NONE, ROLE_READ, ROLE_ADMIN };
+
+/* A request while its body comes in. */
+struct pending {
+	char *body;
+	size_t len;
+	bool too_big;
+	enum role role;
+};
+
+static bool in_group(const struct ucred *cr, gid_t g)
+{
+	if (cr->gid == g)
+		return true;
+	char buf[4096];
+	struct passwd pw, *found = NULL;
+	if (getpwuid_r(cr->uid, &pw, buf, sizeof(buf), &found) != 0 || !found)
+		return false;
+	gid_t groups[256];
+	int n = 256;
+	if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == g)
+			return true;
+	return false;
+}
+
+/* The socket's mode lets someone connect; this says what they may do. */
+static enum role peer_role(const struct frontend *h, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *i =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	if (!i || getsockopt(i->connect_fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+		return ROLE_NONE;
+	if (cr.uid == 0 || cr.uid == h->owner || in_group(&cr, h->admin_gid))
+		return ROLE_ADMIN;
+	if (h->read_gid != (gid_t)-1 && in_group(&cr, h->read_gid))
+		return ROLE_READ;
+	return ROLE_NONE;
+}
+
+
+static enum MHD_Result respond(struct MHD_Connection *c, const struct api_response *r)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		r->len, r->body ? r->body : (void *)"", MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	if (r->content_type)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+	if (r->allow)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+	enum MHD_Result ret = MHD_queue_response(c, (unsigned)r->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result forbidden(struct MHD_Connection *c, const char *why)
+{
+	struct api_response r = { 0 };
+	api_error(&r, 403, "forbidden", why, 0, 0);
+	enum MHD_Result ret = respond(c, &r);
+	api_response_free(&r);
+	return ret;
+}
+
+static enum MHD_Result too_big(struct MHD_Connection *c)
+{
+	struct api_response r = { 0 };
+	char msg[96];
+	snprintf(msg, sizeof(msg), "the body is larger than %d bytes", API_MAX_BODY);
+	api_error(&r, 413, "too_large", msg, 0, 0);
+	enum MHD_Result ret = respond(c, &r);
+	api_response_free(&r);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version,
+				  const char *upload, size_t *upload_size, void **state)
+{
+	(void)version;
+	struct frontend *h = cls;
+	struct pending *p = *state;
+	if (!p) {
+		/* Headers only so far: refuse a declared oversize body at once. */
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strtoull(cl, NULL, 10) > API_MAX_BODY)
+			return too_big(c);
+		if (!(p = calloc(1, sizeof(*p))))
+			return MHD_NO;
+		p->role = peer_role(h, c);
+		*state = p;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		size_t n = *upload_size;
+		*upload_size = 0;
+		if (p->too_big || p->len + n > API_MAX_BODY) {
+			p->too_big = true; /* read and dropped: memory stays bounded */
+			return MHD_YES;
+		}
+		char *nb = realloc(p->body, p->len + n + 1);
+		if (!nb)
+			return MHD_NO;
+		memcpy(nb + p->len, upload, n);
+		p->body = nb;
+		p->len += n;
+		p->body[p->len] = '\0';
+		return MHD_YES;
+	}
+	if (p->too_big)
+		return too_big(c);
+	if (p->role == ROLE_NONE)
+		return forbidden(c, "this user may not use netd");
+	if (p->role == ROLE_READ && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return forbidden(c, "this user may only read (GET)");
+	/* The request goes to netd's parent, which alone acts on it. */
+	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							 MHD_HTTP_HEADER_ACCEPT);
+	struct api_response r;
+	char *keep = NULL;
+	if (channel_send_request(h->chan, method, url, p->body ? p->body : "", p->len,
+				 api_wants_text(accept)) < 0 ||
+	    channel_recv_response(h->chan, &r, &keep) < 0)
+		_exit(0); /* netd is gone: so are we */
+	log_debug("%s %s -> %d", method, url, r.status);
+	enum MHD_Result ret = respond(c, &r);
+	api_response_free(&r);
+	free(keep);
+	return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **state,
+			 enum MHD_RequestTerminationCode why)
+{
+	(void)cls, (void)c, (void)why;
+	struct pending *p = *state;
+	if (p) {
+		free(p->body);
+		free(p);
+		*state = NULL;
+	}
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char buf[256];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	size_t len = strlen(buf);
+	if (len && buf[len - 1] == '\n')
+		buf[len - 1] = '\0';
+	log_debug("libmicrohttpd: %s", buf);
+}
+
+/* libmicrohttpd's own unescaping, but an escaped NUL (%00) would end the
+ * path early for every reader of it as a C string (DELETE .../a%00b would
+ * delete a): it becomes DEL, which no name or route has, so the request
+ * is refused as it is. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *uri)
+{
+	(void)cls, (void)c;
+	size_t len = MHD_http_unescape(uri);
+	for (size_t i = 0; i < len; i++)
+		if (uri[i] == '\0')
+			uri[i] = 0x7f;
+	return len;
+}
+
+static unsigned connections(const struct frontend *h)
+{
+	const union MHD_DaemonInfo *i =
+		MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	return i ? i->num_connections : 0;
+}
+
+/* At its connection limit libmicrohttpd takes the listen socket out of its
+ * epoll set, and puts it back only at the start of a later MHD_run. A run
+ * that closed connections (timed out, say) may be the last one for a long
+ * while: with no connection left, nothing wakes the loop. So run again
+ * while runs close connections; the listen socket is back after the first. */
+static void run(struct frontend *h)
+{
+	unsigned before = connections(h);
+	for (int i = 0; i < 4; i++) {
+		MHD_run(h->d);
+		unsigned after = connections(h);
+		if (after >= before)
+			return;
+		before = after;
+	}
+}
+
+/* What the front end may do once it serves: its sockets, epoll, the
+ * allocator, and reading /etc/passwd and /etc/group for the peers' groups.
+ * Anything else fails with EPERM. */
+static const int frontend_syscalls[] = {
+	SCMP_SYS(read),        SCMP_SYS(write),        SCMP_SYS(readv),
+	SCMP_SYS(writev),      SCMP_SYS(recvfrom),     SCMP_SYS(recvmsg),
+	SCMP_SYS(sendto),      SCMP_SYS(sendmsg),      SCMP_SYS(accept),
+	SCMP_SYS(accept4),     SCMP_SYS(close),        SCMP_SYS(shutdown),
+	SCMP_SYS(epoll_wait),  SCMP_SYS(epoll_pwait),  SCMP_SYS(epoll_ctl),
+	SCMP_SYS(epoll_create1),
+	SCMP_SYS(getsockopt),  SCMP_SYS(setsockopt),   SCMP_SYS(fcntl),
+	SCMP_SYS(mmap),        SCMP_SYS(munmap),       SCMP_SYS(mremap),
+	SCMP_SYS(brk),         SCMP_SYS(madvise),      SCMP_SYS(futex),
+	SCMP_SYS(clock_gettime), SCMP_SYS(poll),       SCMP_SYS(ppoll),
+	SCMP_SYS(openat),      SCMP_SYS(fstat),        SCMP_SYS(newfstatat),
+	SCMP_SYS(lseek),       SCMP_SYS(getpid),       SCMP_SYS(gettid),
+	SCMP_SYS(exit),        SCMP_SYS(exit_group),   SCMP_SYS(rt_sigreturn),
+	SCMP_SYS(rt_sigprocmask), SCMP_SYS(getrandom),
+};
+
+/* nobody, no capabilities, no new privileges, and frontend_syscalls. */
+static int confine(void)
+{
+	for (int c = 0; c <= CAP_LAST_CAP; c++)
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			return -errno;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 ||
+	    setgroups(0, NULL) < 0 || setresgid(FRONTEND_GID, FRONTEND_GID, FRONTEND_GID) < 0 ||
+	    setresuid(FRONTEND_UID, FRONTEND_UID, FRONTEND_UID) < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+	if (!ctx)
+		return -ENOMEM;
+	int e = 0;
+	for (size_t i = 0; e == 0 && i < ARRAY_SIZE(frontend_syscalls); i++)
+		e = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, frontend_syscalls[i], 0);
+	if (e == 0)
+		e = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return e;
+}
+
+static bool number(const char *s, long long *out)
+{
+	char *end;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return *s && !*end && !errno;
+}
+
+int frontend_main(int argc, char **argv)
+{
+	log_init("netd-frontend", LOG_LVL_INFO);
+	long long v[6];
+	if (argc != 8 || strcmp(argv[1], FRONTEND_FLAG) != 0) {
+		log_err("usage: netd %s LISTEN_FD CHANNEL_FD OWNER ADMIN_GID READ_GID VERBOSE",
+			FRONTEND_FLAG);
+		return 2;
+	}
+	for (int i = 0; i < 6; i++)
+		if (!number(argv[i + 2], &v[i])) {
+			log_err("bad argument '%s'", argv[i + 2]);
+			return 2;
+		}
+	if (v[5])
+		log_set_level(LOG_LVL_DEBUG);
+	struct frontend h = { .chan = (int)v[1], .owner = (uid_t)v[2],
+			      .admin_gid = (gid_t)v[3], .read_gid = (gid_t)v[4] };
+	/* Started before it gives up its user, as it reads no request yet. */
+	h.d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, &h,
+			       MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, &h,
+			       MHD_OPTION_LISTEN_SOCKET, (int)v[0],
+			       MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
+			       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+			       MHD_OPTION_NOTIFY_COMPLETED, on_completed, &h,
+			       MHD_OPTION_UNESCAPE_CALLBACK, unescape, &h,
+			       MHD_OPTION_END);
+	const union MHD_DaemonInfo *i = h.d ? MHD_get_daemon_info(h.d, MHD_DAEMON_INFO_EPOLL_FD)
+					    : NULL;
+	if (!i) {
+		log_err("libmicrohttpd did not start");
+		_exit(3);
+	}
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = i->epoll_fd };
+	struct epoll_event cev = { .events = EPOLLIN, .data.fd = h.chan };
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, i->epoll_fd, &ev) < 0 ||
+	    epoll_ctl(ep, EPOLL_CTL_ADD, h.chan, &cev) < 0) {
+		log_errno(LOG_LVL_ERR, errno, "epoll");
+		_exit(3);
+	}
+	int e = confine();
+	if (e < 0) {
+		log_errno(LOG_LVL_ERR, -e, "give up privileges");
+		_exit(3);
+	}
+	for (;;) {
+		MHD_UNSIGNED_LONG_LONG ms;
+		int timeout = MHD_get_timeout(h.d, &ms) == MHD_YES ? (int)(ms > 60000 ? 60000 : ms) : -1;
+		struct epoll_event got[4];
+		int n = epoll_wait(ep, got, 4, timeout);
+		for (int k = 0; k < n; k++)
+			if (got[k].data.fd == h.chan)
+				_exit(0); /* netd's end closed, or it wrote out of turn */
+		run(&h);
+	}
+}
