@@ -403,8 +403,8 @@ static int tc_answer_cb(struct nl_msg *m, void *arg)
 	return NL_OK;
 }
 
-/* Sends a request (flags: NLM_F_DUMP or 0) and keeps in a the answer that
- * matches t's ifindex and parent. */
+/* Sends a request (flags: NLM_F_DUMP, NLM_F_ECHO or 0) and keeps in a the
+ * answer that matches t's ifindex and parent. */
 static int tc_ask(struct nl_sock *sk, int type, int flags, struct tcmsg *t,
 		  struct tc_answer *a)
 {
@@ -438,10 +438,12 @@ uint32_t link_tc_bpf_prog(struct nl_sock *sk, int ifindex)
 		.tcm_ifindex = ifindex,
 		.tcm_parent = TC_H_INGRESS,
 	};
-	/* A dump: the kernel sends a qdisc GET's answer to the tc multicast
-	 * group, not to the asker. */
+	/* The kernel sends a qdisc GET's answer to the tc multicast group,
+	 * and to the asker only with NLM_F_ECHO; a dump would walk every
+	 * device of the namespace (thousands of uplinks in a host netns). */
+	q.tcm_handle = TC_H_MAKE(TC_H_INGRESS, 0);
 	struct tc_answer a;
-	if (tc_ask(sk, RTM_GETQDISC, NLM_F_DUMP, &q, &a) < 0)
+	if (tc_ask(sk, RTM_GETQDISC, NLM_F_ECHO, &q, &a) < 0)
 		return 0;
 	uint32_t block = a.tb[TCA_INGRESS_BLOCK] ? nla_get_u32(a.tb[TCA_INGRESS_BLOCK]) : 0;
 	nlmsg_free(a.msg);
