@@ -16,6 +16,8 @@ host=pnb-h$$
 name=bg$$
 export PLAYNET_STATE_DIR=$(mktemp -d /tmp/playnet-bench.XXXXXX)
 export PLAYNET_HOST_NETNS=$host PLAYNET_BPF_DIR=/sys/fs/bpf/playnet-bench-$$
+export PLAYNET_SOCKET=$PLAYNET_STATE_DIR/netd.sock # not /run/playnet's, which may not be
+export PLAYNET_LOG=$PLAYNET_STATE_DIR/netd.log
 playnet=build/bin/playnet
 server=
 cleanup() {
