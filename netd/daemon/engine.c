@@ -2,7 +2,6 @@
 #include "engine.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -10,19 +9,16 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/capability.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "privdrop.h"
 #include "util.h"
 
-#define ENGINE_UID 65534 /* nobody */
-#define ENGINE_GID 65534 /* nogroup */
 #define ENGINE_TIMEOUT_MS 200
 
 /* What the engine may do once it serves: its socket, and what exiting and
@@ -68,27 +64,15 @@ static int filter_build(void)
 	return 0;
 }
 
-/* In the child: nobody, nothing kept, then only engine_syscalls. Any
- * failure ends it before it reads a byte. */
+/* In the child: only its socket, nobody with nothing (privdrop.h), then
+ * only engine_syscalls. Any failure ends it before it reads a byte. */
 static void engine_confine(int fd)
 {
 	if (close_range(3, (unsigned)fd - 1, 0) < 0 || close_range((unsigned)fd + 1, ~0u, 0) < 0)
 		_exit(120);
-	for (int c = 0; c <= CAP_LAST_CAP; c++)
-		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-			_exit(121);
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 ||
-	    setgroups(0, NULL) < 0 || setresgid(ENGINE_GID, ENGINE_GID, ENGINE_GID) < 0 ||
-	    setresuid(ENGINE_UID, ENGINE_UID, ENGINE_UID) < 0)
-		_exit(122);
-	/* setresuid away from root clears the permitted and effective sets;
-	 * say so to the kernel anyway, in case it did not. */
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2] = { { 0 } };
-	if (syscall(SYS_capset, &h, d) < 0)
-		_exit(123);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &engine_filter) < 0)
+	if (privdrop_to_nobody() < 0)
+		_exit(121);
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &engine_filter) < 0)
 		_exit(124);
 }
 

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <grp.h>
-#include <linux/capability.h>
 #include <microhttpd.h>
 #include <pwd.h>
 #include <seccomp.h>
@@ -12,16 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "channel.h"
 #include "log.h"
+#include "privdrop.h"
 #include "util.h"
 
-#define FRONTEND_UID 65534 /* nobody */
-#define FRONTEND_GID 65534 /* nogroup */
 
 struct frontend {
 	struct MHD_Daemon *d;
@@ -249,21 +246,15 @@ static const int frontend_syscalls[] = {
 	SCMP_SYS(rt_sigprocmask), SCMP_SYS(getrandom),
 };
 
-/* nobody, no capabilities, no new privileges, and frontend_syscalls. */
+/* nobody with nothing (privdrop.h), and frontend_syscalls. */
 static int confine(void)
 {
-	for (int c = 0; c <= CAP_LAST_CAP; c++)
-		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-			return -errno;
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 ||
-	    setgroups(0, NULL) < 0 || setresgid(FRONTEND_GID, FRONTEND_GID, FRONTEND_GID) < 0 ||
-	    setresuid(FRONTEND_UID, FRONTEND_UID, FRONTEND_UID) < 0 ||
-	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return -errno;
+	int e = privdrop_to_nobody();
+	if (e < 0)
+		return e;
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
 	if (!ctx)
 		return -ENOMEM;
-	int e = 0;
 	for (size_t i = 0; e == 0 && i < ARRAY_SIZE(frontend_syscalls); i++)
 		e = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, frontend_syscalls[i], 0);
 	if (e == 0)
