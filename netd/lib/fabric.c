@@ -223,7 +223,7 @@ struct build {
 
 static unsigned port_guard_flags(const struct plan_interface *ifc)
 {
-	return (ifc->guard.ip_source ? GUARD_F_IP_SOURCE : 0) |
+	return (ifc->vlans ? GUARD_F_VLAN : 0) | (ifc->guard.ip_source ? GUARD_F_IP_SOURCE : 0) |
 	       (ifc->guard.dhcp_server ? GUARD_F_DHCP_SERVER : 0);
 }
 

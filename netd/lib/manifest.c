@@ -382,7 +382,7 @@ ssize_t manifest_find_network(const struct manifest *m, const char *name)
 /* Networks */
 
 static const char *const network_keys[] = {
-	"name", "subnet", "private", "gateway", "mtu", "dns",
+	"name", "subnet", "private", "gateway", "mtu", "dns", "vlans",
 };
 
 /* Address ranges no bridge may hold: what the kernel treats as its own
@@ -490,6 +490,10 @@ static void read_network(struct reader *r, const struct ytree_node *n,
 	pathf(p, "%s.private", path);
 	if ((v = map_get_present(n, "private")))
 		read_bool(r, v, p, &net->private_net);
+
+	pathf(p, "%s.vlans", path);
+	if ((v = map_get_present(n, "vlans")))
+		read_bool(r, v, p, &net->vlans);
 
 	pathf(p, "%s.gateway", path);
 	if ((v = map_get_present(n, "gateway")) &&

@@ -38,6 +38,7 @@ struct manifest_network {
 	uint32_t subnet; /* host byte order, host bits zero */
 	uint8_t prefix;
 	bool private_net;
+	bool vlans;      /* machines may send frames with one VLAN tag */
 	bool has_gateway;
 	uint32_t gateway;
 	struct manifest_pos gateway_pos;

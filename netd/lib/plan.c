@@ -24,6 +24,7 @@ static void plan_networks(const struct manifest *m, struct plan *p)
 		n->subnet = src->subnet;
 		n->prefix = src->prefix;
 		n->private_net = src->private_net;
+		n->vlans = src->vlans;
 		n->has_gateway = !src->private_net;
 		n->gateway = n->has_gateway ? ipam_gateway(src) : 0;
 		n->mtu = src->mtu ? src->mtu : PLAN_DEFAULT_MTU;
@@ -82,6 +83,7 @@ static void plan_interface(const struct manifest *m, struct plan *p, size_t mi,
 	ifc->address = src->address;
 	ifc->prefix = net->prefix;
 	ifc->guard = src->guard;
+	ifc->vlans = net->vlans;
 	ifc->impair = src->impair;
 }
 

@@ -23,6 +23,7 @@ struct plan_network {
 	uint32_t subnet;
 	uint8_t prefix;
 	bool private_net;
+	bool vlans;       /* machines may send frames with one VLAN tag */
 	bool has_gateway; /* non-private networks */
 	uint32_t gateway;
 	unsigned mtu;
@@ -41,6 +42,7 @@ struct plan_interface {
 	uint32_t address;
 	uint8_t prefix;
 	struct manifest_guard guard;
+	bool vlans; /* its network's: one VLAN tag allowed */
 	struct manifest_impair impair;
 };
 

@@ -141,6 +141,16 @@ else pass "tagged ARP does not poison the victim"; fi
 [ "$(moved s0 s1 att/eth0/vlan)" = 2 ] && pass "both tagged ARP frames counted as vlan" ||
 	fail "both tagged ARP frames counted as vlan" "moved by $(moved s0 s1 att/eth0/vlan)"
 
+# A network that opts into VLANs: one tag reaches the checks, two never do.
+snap s0
+send vt arp-q 10.8.0.99 10.8.0.20
+send vt arp-qq 10.8.0.99 10.8.0.20
+snap s1
+[ "$(moved s0 s1 vt/eth0/arp_spa)" = 1 ] && [ "$(moved s0 s1 vt/eth0/vlan)" = 1 ] &&
+	pass "with vlans: true, one tag is checked inside and two are dropped" ||
+	fail "with vlans: true, one tag is checked inside and two are dropped" \
+		"arp_spa +$(moved s0 s1 vt/eth0/arp_spa), vlan +$(moved s0 s1 vt/eth0/vlan)"
+
 listen inet 5000 2
 snap s0
 send att spoof-qq 172.16.5.20 203.0.113.2 "$MAC_NAT1"

@@ -262,9 +262,9 @@ static void t_network_unknown_key(void **state)
 {
 	(void)state;
 	expect_only_error(HEAD ONE_NET("      privat: true\n") ONE_MACHINE(""), 6, 7,
-			  "playground.networks[0]: unknown key 'privat' (did you mean 'private'? expected one of: name, subnet, private, gateway, mtu, dns)");
+			  "playground.networks[0]: unknown key 'privat' (did you mean 'private'? expected one of: name, subnet, private, gateway, mtu, dns, vlans)");
 	expect_only_error(HEAD ONE_NET("      color: blue\n") ONE_MACHINE(""), 6, 7,
-			  "playground.networks[0]: unknown key 'color' (expected one of: name, subnet, private, gateway, mtu, dns)");
+			  "playground.networks[0]: unknown key 'color' (expected one of: name, subnet, private, gateway, mtu, dns, vlans)");
 }
 
 static void t_unknown_keys_kept(void **state)
