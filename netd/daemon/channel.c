@@ -75,7 +75,7 @@ static int recv_frame(int fd, struct frame_head *h, char **s, uint8_t **buf)
 		return e;
 	if (total < sizeof(*h) || total > CHANNEL_MAX_FRAME)
 		return -EPROTO;
-	uint8_t *raw = malloc(total + 3);
+	uint8_t *raw = malloc(total);
 	if (!raw)
 		return -ENOMEM;
 	if ((e = read_all(fd, raw, total)) < 0) {

@@ -12,7 +12,6 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "closer.h"
@@ -257,9 +256,7 @@ void dhcpd_remove(struct dhcpd *d, const char *playground)
 
 static bool over_rate(struct dhcp_server *s)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	double now = now_seconds();
 	if (s->refilled == 0)
 		s->tokens = RATE_BURST;
 	else

@@ -79,9 +79,7 @@ static void engine_confine(int fd)
 static _Noreturn void engine_main(int fd)
 {
 	engine_confine(fd);
-	static uint8_t req[sizeof(struct dhcp_engine_req) +
-			   DHCP_ENGINE_MAX_LEASES * sizeof(struct dhcp_lease) +
-			   DHCP_ENGINE_MAX_PACKET];
+	static uint8_t req[DHCP_ENGINE_MAX_REQUEST];
 	static struct dhcp_engine_answer a;
 	for (;;) {
 		ssize_t n = read(fd, req, sizeof(req));
@@ -148,7 +146,6 @@ static void engine_restart(struct engine *e, const char *why)
 		 WIFSIGNALED(st) ? "signal" : "status",
 		 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 	close(e->fd);
-	e->restarts++;
 	if (engine_start(e) < 0)
 		log_err("DHCP engine: cannot start another");
 }
@@ -156,9 +153,7 @@ static void engine_restart(struct engine *e, const char *why)
 int engine_ask(struct engine *e, const struct dhcp_network *net, const uint8_t src_mac[6],
 	       const uint8_t *packet, size_t len, struct dhcp_engine_answer *a)
 {
-	static uint8_t req[sizeof(struct dhcp_engine_req) +
-			   DHCP_ENGINE_MAX_LEASES * sizeof(struct dhcp_lease) +
-			   DHCP_ENGINE_MAX_PACKET];
+	static uint8_t req[DHCP_ENGINE_MAX_REQUEST];
 	if (e->fd < 0 && engine_start(e) < 0)
 		return -ECHILD;
 	size_t n = dhcp_engine_request(++e->seq, net, src_mac, packet, len, req, sizeof(req));

@@ -18,7 +18,6 @@ struct engine {
 	pid_t pid;
 	int fd;
 	uint32_t seq;
-	unsigned restarts;
 };
 
 /* Forks the engine. */

@@ -21,6 +21,7 @@
 #include "channel.h"
 #include "frontend.h"
 #include "log.h"
+#include "util.h"
 
 /* Requests served per wakeup, so that a busy API cannot starve DHCP. */
 #define HTTP_BURST 16
@@ -31,7 +32,7 @@ struct http {
 	int listen_fd;
 	int chan;
 	pid_t pid;
-	struct timespec spawned; /* when the front end was started */
+	double spawned; /* when the front end was started (now_seconds) */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -104,7 +105,7 @@ static int spawn(struct http *h)
 	if (pid == 0)
 		exec_frontend(h, sv[1]);
 	close(sv[1]);
-	clock_gettime(CLOCK_MONOTONIC, &h->spawned);
+	h->spawned = now_seconds();
 	/* A front end that stops halfway through a frame must not hold up
 	 * netd: past this, it is taken for dead. */
 	const struct timeval tv = { .tv_sec = 5 };
@@ -193,9 +194,7 @@ void http_run(struct http *h)
 		reap(h);
 		/* One that dies at once would have netd do nothing but start
 		 * them: at most five a second. */
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - h->spawned.tv_sec < 1)
+		if (now_seconds() - h->spawned < 1)
 			nanosleep(&(struct timespec){ 0, 200 * 1000 * 1000 }, NULL);
 		int e = spawn(h);
 		if (e < 0)

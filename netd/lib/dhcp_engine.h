@@ -45,6 +45,11 @@ struct dhcp_engine_answer {
 	uint8_t packet[DHCP_IPUDP_LEN + DHCP_MAX_REPLY];
 };
 
+/* The largest request dhcp_engine_request makes. */
+#define DHCP_ENGINE_MAX_REQUEST                                               \
+	(sizeof(struct dhcp_engine_req) +                                      \
+	 DHCP_ENGINE_MAX_LEASES * sizeof(struct dhcp_lease) + DHCP_ENGINE_MAX_PACKET)
+
 /* Builds a request into buf; its length, or 0 when buf is too small. */
 size_t dhcp_engine_request(uint32_t seq, const struct dhcp_network *net,
 			   const uint8_t src_mac[6], const uint8_t *packet, size_t len,
