@@ -580,9 +580,7 @@ static int build_deny_list(struct build *b)
 		if ((e = hostaddr_open(f->host_nsfd, &f->hostaddr)) < 0)
 			return fabric_fail(f, e, "watch the host netns's addresses");
 	}
-	if ((e = hostaddr_refresh(f->hostaddr, deny_host_address, f)) < 0)
-		return fabric_fail(f, e, "read the host netns's addresses into the deny list");
-	return 0;
+	return fabric_hostaddr_update(f);
 }
 
 int fabric_hostaddr_fd(const struct fabric *f)
@@ -657,8 +655,7 @@ static bool alias_is_ours(const struct fabric *f, const char *alias, const char 
 	return fabric_owns(f, alias, owner, sizeof(owner)) && strcmp(owner, name) == 0;
 }
 
-/* Whether the namespace's lo carries this fabric's tag for NAME. */
-static bool netns_is_ours(const struct fabric *f, int nsfd, const char *name)
+bool fabric_netns_owns(const struct fabric *f, int nsfd, char *name, size_t len)
 {
 	struct nl_sock *sk = NULL;
 	if (nsfd < 0 || link_sock_open(nsfd, &sk) < 0)
@@ -666,7 +663,14 @@ static bool netns_is_ours(const struct fabric *f, int nsfd, const char *name)
 	char alias[256];
 	int e = link_alias(sk, "lo", alias, sizeof(alias));
 	link_sock_close(sk);
-	return e == 0 && alias_is_ours(f, alias, name);
+	return e == 0 && fabric_owns(f, alias, name, len);
+}
+
+/* Whether the namespace's lo carries this fabric's tag for NAME. */
+static bool netns_is_ours(const struct fabric *f, int nsfd, const char *name)
+{
+	char owner[NAMING_PLAYGROUND_MAX + 1];
+	return fabric_netns_owns(f, nsfd, owner, sizeof(owner)) && strcmp(owner, name) == 0;
 }
 
 struct teardown_walk {

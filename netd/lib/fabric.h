@@ -146,6 +146,8 @@ uint64_t fabric_shape(const char *manifest);
 void fabric_owner_alias(const struct fabric *f, const char *name, char *out, size_t len);
 /* Whether alias is one of this fabric's; if so, the playground's name. */
 bool fabric_owns(const struct fabric *f, const char *alias, char *name, size_t len);
+/* The same for a namespace, by the alias of its lo. */
+bool fabric_netns_owns(const struct fabric *f, int nsfd, char *name, size_t len);
 
 /* Removes a link of the host netns and its guard: an uplink's host end
  * whose playground is gone. */

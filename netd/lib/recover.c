@@ -176,13 +176,8 @@ static int netns_orphan(const char *ns, void *arg)
 	if (naming_valid_playground(pg) && recorded(w->f, pg))
 		return 0;
 	cleanup_close int fd = netns_open(ns);
-	struct nl_sock *sk = NULL;
-	if (fd < 0 || link_sock_open(fd, &sk) < 0)
-		return 0;
-	char alias[256], name[NAMING_PLAYGROUND_MAX + 1];
-	int e = link_alias(sk, "lo", alias, sizeof(alias));
-	link_sock_close(sk);
-	return e == 0 && owned_orphan(w, alias, name, sizeof(name))
+	char name[NAMING_PLAYGROUND_MAX + 1];
+	return fabric_netns_owns(w->f, fd, name, sizeof(name)) && !recorded(w->f, name)
 		       ? names_add(name, w->playgrounds) : 0;
 }
 
