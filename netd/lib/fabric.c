@@ -25,6 +25,7 @@
 #include "netns.h"
 #include "nft.h"
 #include "nspool.h"
+#include "plan_wire.h"
 #include "util.h"
 #include "vm_run.h"
 
@@ -855,9 +856,12 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
 		.transit_index = -1,
 		.created = (int64_t)time(NULL),
 		.manifest = strdup(manifest),
+		.plan = plan_wire_encode(p),
 	};
-	if (!rec.manifest)
+	if (!rec.manifest || !rec.plan) {
+		state_record_free(&rec);
 		return fabric_fail(f, -ENOMEM, "record state of %s", p->name);
+	}
 	strcpy(rec.name, p->name);
 	snprintf(rec.host_netns, sizeof(rec.host_netns), "%s",
 		 f->o.host_netns ? f->o.host_netns : "");
@@ -924,6 +928,16 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
 	return e;
 }
 
+/* The plan of a record; why not, logged. */
+static int plan_recorded(const struct state_record *rec, struct plan *p)
+{
+	char err[256];
+	int e = plan_wire_of_record(rec, p, err, sizeof(err));
+	if (e < 0)
+		log_warn("playground %s: its record does not plan: %s", rec->name, err);
+	return e;
+}
+
 /* Records that the playground is being deleted (the intent, before any
  * object goes) and stops its VMs. *have: there was a record, now in rec. */
 static int begin_delete(struct fabric *f, const char *name, struct state_record *rec,
@@ -975,8 +989,13 @@ int fabric_mark_deleting(struct fabric *f, const char *name, uint64_t *shape)
 	struct state_record rec;
 	bool have;
 	int e = begin_delete(f, name, &rec, &have);
+	struct plan was;
 	if (shape)
-		*shape = have ? fabric_shape(rec.manifest) : 0;
+		*shape = 0;
+	if (shape && have && plan_recorded(&rec, &was) == 0) {
+		*shape = fabric_shape(&was);
+		plan_free(&was);
+	}
 	if (have)
 		state_record_free(&rec);
 	return e < 0 ? e : have;
@@ -1076,18 +1095,6 @@ int fabric_delete(struct fabric *f, const char *name)
 
 /* --- Recycling: a deleted playground's namespace taken over ------------- */
 
-/* A recorded manifest planned under NAME: it met netd's limits when it
- * was created, so any size here. */
-static int plan_recorded(const char *manifest, const char *name, struct plan *p)
-{
-	const struct manifest_limits lim = { SIZE_MAX, SIZE_MAX, SIZE_MAX };
-	struct diag d;
-	diag_init(&d, "manifest");
-	int e = plan_parse(manifest, strlen(manifest), name, &lim, p, &d);
-	diag_free(&d);
-	return e;
-}
-
 /* What a takeover keeps as it stands: as many bridges, and each machine's
  * ports on the bridges of the same networks, in order. A refit sets all
  * else anew: names, aliases, MTUs, gateways, NAT, the guards' policies. */
@@ -1115,21 +1122,17 @@ static uint64_t hash_word(uint64_t h, uint64_t v)
 }
 
 /* A hash of what same_frame compares: netd keeps one per queued delete. */
-uint64_t fabric_shape(const char *manifest)
+uint64_t fabric_shape(const struct plan *p)
 {
-	struct plan p;
-	if (plan_recorded(manifest, "shape", &p) < 0)
-		return 0;
-	uint64_t h = hash_word(0xcbf29ce484222325ull, p.n_networks);
-	h = hash_word(h, p.n_machines);
-	for (size_t i = 0; i < p.n_machines; i++) {
-		const struct plan_machine *mc = &p.machines[i];
+	uint64_t h = hash_word(0xcbf29ce484222325ull, p->n_networks);
+	h = hash_word(h, p->n_machines);
+	for (size_t i = 0; i < p->n_machines; i++) {
+		const struct plan_machine *mc = &p->machines[i];
 		h = hash_word(hash_word(h, mc->runtime), mc->n_interfaces);
 		for (size_t j = 0; j < mc->n_interfaces; j++)
 			h = hash_word(hash_word(h, mc->interfaces[j].network),
 				      mc->interfaces[j].kind);
 	}
-	plan_free(&p);
 	return h ? h : 1;
 }
 
@@ -1421,7 +1424,7 @@ int fabric_recycle(struct fabric *f, const char *old, const struct plan *p, cons
 	if ((e = state_read(f->o.state_dir, old, &rec)) < 0)
 		return e == -ENOENT ? -ESTALE : fabric_fail(f, e, "read state of %s", old);
 	struct plan was;
-	bool ok = plan_recorded(rec.manifest, old, &was) == 0;
+	bool ok = plan_recorded(&rec, &was) == 0;
 	if (ok && !recyclable(f, &rec, &was, p)) {
 		plan_free(&was);
 		ok = false;
@@ -1437,12 +1440,13 @@ int fabric_recycle(struct fabric *f, const char *old, const struct plan *p, cons
 	struct build b = { .f = f, .p = p, .was = &was, .ns = -1, .transit = transit };
 	fabric_owner_alias(f, p->name, b.owner_alias, sizeof(b.owner_alias));
 	rec = (struct state_record){ .phase = STATE_CREATING, .transit_index = transit,
-				     .created = (int64_t)time(NULL), .manifest = strdup(manifest) };
+				     .created = (int64_t)time(NULL), .manifest = strdup(manifest),
+				     .plan = plan_wire_encode(p) };
 	snprintf(rec.name, sizeof(rec.name), "%s", p->name);
 	snprintf(rec.host_netns, sizeof(rec.host_netns), "%s",
 		 f->o.host_netns ? f->o.host_netns : "");
 	bool taken = false;
-	e = rec.manifest ? recycle_open(&b, old_ns, old_host)
+	e = rec.manifest && rec.plan ? recycle_open(&b, old_ns, old_host)
 			 : fabric_fail(f, -ENOMEM, "record state of %s", p->name);
 	if (e == 0 && (e = FAB_DO(f, state_write(f->o.state_dir, &rec), "write state of %s",
 				  p->name)) == 0) {

@@ -100,7 +100,7 @@ int fabric_delete(struct fabric *f, const char *name);
  * and a burst of deletes would stall every create behind it):
  * fabric_mark_deleting records the intent and stops the VMs (1; 0 when
  * there is no record to mark; shape, if not NULL: fabric_shape of its
- * manifest, 0 without a record); after that the playground is gone as far
+ * plan, 0 without a record); after that the playground is gone as far
  * as a user is concerned. fabric_release removes
  * its names and hands the namespace to the kernel, leaving the uplink's
  * host end to die with it: fabric_released is 1 once the kernel has done
@@ -138,9 +138,9 @@ int fabric_released(struct fabric *f, const char *name);
  */
 int fabric_recycle(struct fabric *f, const char *old, const struct plan *p,
 		   const char *manifest);
-/* Manifests of the same frame have equal shapes; 0 for a manifest that
- * does not plan, which nothing takes over. */
-uint64_t fabric_shape(const char *manifest);
+/* Plans of the same frame have equal shapes, never 0 (which means "none"
+ * to a caller). */
+uint64_t fabric_shape(const struct plan *p);
 
 /* The alias that marks P's objects as this fabric's. */
 void fabric_owner_alias(const struct fabric *f, const char *name, char *out, size_t len);

@@ -387,7 +387,7 @@ static const char *const network_keys[] = {
 
 /* Address ranges no bridge may hold: what the kernel treats as its own
  * (this host, loopback) or refuses on an interface (multicast, reserved). */
-static const char *subnet_special(uint32_t net, uint8_t prefix)
+const char *manifest_subnet_special(uint32_t net, uint8_t prefix)
 {
 	static const struct {
 		uint32_t net;
@@ -429,7 +429,7 @@ static void read_network_subnet(struct reader *r, const struct ytree_node *v,
 		       fixed);
 		return;
 	}
-	const char *special = subnet_special(a, prefix);
+	const char *special = manifest_subnet_special(a, prefix);
 	if (special) {
 		err_at(r, v, path, "'%s' is %s, not a subnet a network can use", s, special);
 		return;
@@ -873,8 +873,8 @@ static void read_resources(struct reader *r, const struct ytree_node *v,
 	double d;
 	if ((x = map_get_present(v, "ramSize")) &&
 	    read_unit(r, x, p, size_units, ARRAY_SIZE(size_units),
-		      "a size such as 512M or 4G", 1099511627776.0 * 4, &d)) {
-		if (d < 16 * 1048576.0)
+		      "a size such as 512M or 4G", (double)MANIFEST_RAM_MAX, &d)) {
+		if (d < (double)MANIFEST_RAM_MIN)
 			err_at(r, x, p, "at least 16M of memory is needed");
 		else
 			mc->ram_bytes = (uint64_t)d;
@@ -891,6 +891,16 @@ static const char *const drive_kinds[] = {
 const char *manifest_drive_kind_name(enum manifest_drive_kind k)
 {
 	return drive_kinds[k];
+}
+
+int manifest_drive_kind_parse(const char *s, enum manifest_drive_kind *k)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(drive_kinds); i++)
+		if (strcmp(s, drive_kinds[i]) == 0) {
+			*k = (enum manifest_drive_kind)i;
+			return 0;
+		}
+	return -EINVAL;
 }
 
 static int read_drive(struct reader *r, const struct ytree_node *n,
@@ -910,18 +920,16 @@ static int read_drive(struct reader *r, const struct ytree_node *n,
 	else if (read_string(r, v, p, "a path", &s)) {
 		if (!*s)
 			err_at(r, v, p, "expected a path, got an empty string");
+		else if (strlen(s) > MANIFEST_SOURCE_MAX)
+			err_at(r, v, p, "a source has at most %d characters", MANIFEST_SOURCE_MAX);
 		else if (!(dr->source = strdup(s)))
 			return -ENOMEM;
 	}
 	pathf(p, "%s.kind", path);
 	if (!(v = map_get_present(n, "kind")) || !read_string(r, v, p, "a drive kind", &s))
 		return 0;
-	for (size_t k = 0; k < ARRAY_SIZE(drive_kinds); k++)
-		if (strcmp(s, drive_kinds[k]) == 0) {
-			dr->kind = (enum manifest_drive_kind)k;
-			return 0;
-		}
-	err_at(r, v, p, "expected kernel, initrd, disk or auto, got '%s'", s);
+	if (manifest_drive_kind_parse(s, &dr->kind) < 0)
+		err_at(r, v, p, "expected kernel, initrd, disk or auto, got '%s'", s);
 	return 0;
 }
 
@@ -930,6 +938,10 @@ static int read_drives(struct reader *r, const struct ytree_node *v,
 {
 	if (!want_kind(r, v, path, YTREE_SEQ, "a list of drives"))
 		return 0;
+	if (v->n > MANIFEST_MAX_DRIVES) {
+		err_at(r, v, path, "at most %d drives, got %zu", MANIFEST_MAX_DRIVES, v->n);
+		return 0;
+	}
 	mc->drives = calloc(v->n ? v->n : 1, sizeof(*mc->drives));
 	if (!mc->drives)
 		return -ENOMEM;

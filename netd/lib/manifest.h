@@ -18,6 +18,10 @@
 #define MANIFEST_HOSTNAME_MAX 63  /* machine names */
 #define MANIFEST_MAX_BYTES (1024 * 1024)
 #define MANIFEST_MAX_DNS 4
+#define MANIFEST_MAX_DRIVES 16    /* per machine */
+#define MANIFEST_SOURCE_MAX 4095  /* a drive's source */
+#define MANIFEST_RAM_MIN (16ull << 20)
+#define MANIFEST_RAM_MAX (4ull << 40)
 
 struct manifest_limits {
 	size_t max_machines;
@@ -137,6 +141,12 @@ void manifest_free(struct manifest *m);
 
 /* "kernel", "initrd", "disk" or "auto". */
 const char *manifest_drive_kind_name(enum manifest_drive_kind k);
+/* The other way round; -EINVAL for none of them. */
+int manifest_drive_kind_parse(const char *s, enum manifest_drive_kind *k);
+
+/* What a subnet overlaps that no bridge may hold ("in 127.0.0.0/8
+ * (loopback)"), or NULL. */
+const char *manifest_subnet_special(uint32_t net, uint8_t prefix);
 
 /* Index of a network by name, or -1. */
 ssize_t manifest_find_network(const struct manifest *m, const char *name);

@@ -20,7 +20,6 @@ static void plan_networks(const struct manifest *m, struct plan *p)
 		const struct manifest_network *src = &m->networks[i];
 		struct plan_network *n = &p->networks[i];
 		strcpy(n->name, src->name);
-		naming_bridge(src->name, n->bridge);
 		n->subnet = src->subnet;
 		n->prefix = src->prefix;
 		n->private_net = src->private_net;
@@ -31,14 +30,6 @@ static void plan_networks(const struct manifest *m, struct plan *p)
 		memcpy(n->dns, src->dns, sizeof(n->dns));
 		n->n_dns = src->n_dns;
 	}
-	/* Of two bridges with the same cut name, the later one takes its
-	 * index name (see naming.h). */
-	for (size_t i = 0; i < p->n_networks; i++)
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(p->networks[i].bridge, p->networks[j].bridge) == 0) {
-				naming_bridge_fallback(i, p->networks[i].bridge);
-				break;
-			}
 }
 
 static bool plan_mac_taken(const struct manifest *m, const struct plan *p,
@@ -65,13 +56,8 @@ static void plan_interface(const struct manifest *m, struct plan *p, size_t mi,
 	const struct manifest_machine *smc = &m->machines[mi];
 	const struct manifest_interface *src = &smc->interfaces[ii];
 	struct plan_interface *ifc = &p->machines[mi].interfaces[ii];
-	const struct plan_network *net = &p->networks[src->network_index];
-	bool veth = smc->runtime == MANIFEST_RUNTIME_NETNS;
 
-	snprintf(ifc->name, sizeof(ifc->name), "eth%u", (unsigned)(ii % 100000));
 	ifc->network = src->network_index;
-	ifc->kind = veth ? PLAN_PORT_VETH : PLAN_PORT_TAP;
-	naming_port(veth, smc->name, ii, ifc->device);
 	if (src->has_mac) {
 		memcpy(ifc->mac, src->mac, 6);
 	} else {
@@ -81,9 +67,7 @@ static void plan_interface(const struct manifest *m, struct plan *p, size_t mi,
 		while (plan_mac_taken(m, p, ifc->mac, mi, ii));
 	}
 	ifc->address = src->address;
-	ifc->prefix = net->prefix;
 	ifc->guard = src->guard;
-	ifc->vlans = net->vlans;
 	ifc->impair = src->impair;
 }
 
@@ -110,8 +94,6 @@ static int plan_machines(const struct manifest *m, struct plan *p)
 		mc->runtime = src->runtime;
 		mc->cpu_count = src->cpu_count;
 		mc->ram_bytes = src->ram_bytes;
-		if (src->runtime == MANIFEST_RUNTIME_NETNS)
-			naming_machine_netns(p->name, src->name, mc->netns);
 		if (plan_drives(src, mc) < 0)
 			return -ENOMEM;
 		mc->interfaces = calloc(src->n_interfaces ? src->n_interfaces : 1,
@@ -119,36 +101,71 @@ static int plan_machines(const struct manifest *m, struct plan *p)
 		if (!mc->interfaces)
 			return -ENOMEM;
 		mc->n_interfaces = src->n_interfaces;
-		for (size_t j = 0; j < src->n_interfaces; j++) {
+		for (size_t j = 0; j < src->n_interfaces; j++)
 			plan_interface(m, p, i, j);
-			const struct plan_network *net =
-				&p->networks[mc->interfaces[j].network];
-			if (!mc->has_default_gateway && net->has_gateway) {
-				mc->has_default_gateway = true;
-				mc->default_gateway = net->gateway;
-			}
-		}
 	}
 	return 0;
 }
 
-/* Of two ports with the same cut name, the later one takes its index name. */
-static void plan_fix_port_collisions(struct plan *p)
+/* Of two objects with the same cut name, the later one takes its index
+ * name (see naming.h). */
+static void plan_name_bridges(struct plan *p)
 {
-	for (size_t i = 0; i < p->n_machines; i++)
-		for (size_t j = 0; j < p->machines[i].n_interfaces; j++) {
-			struct plan_interface *ifc = &p->machines[i].interfaces[j];
-			bool taken = false;
-			for (size_t k = 0; k <= i && !taken; k++) {
-				size_t lim = k == i ? j : p->machines[k].n_interfaces;
-				for (size_t l = 0; l < lim && !taken; l++)
-					taken = strcmp(p->machines[k].interfaces[l].device,
-						       ifc->device) == 0;
+	for (size_t i = 0; i < p->n_networks; i++) {
+		naming_bridge(p->networks[i].name, p->networks[i].bridge);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(p->networks[i].bridge, p->networks[j].bridge) == 0) {
+				naming_bridge_fallback(i, p->networks[i].bridge);
+				break;
 			}
-			if (taken)
-				naming_port_fallback(ifc->kind == PLAN_PORT_VETH, i, j,
-						     ifc->device);
+	}
+}
+
+static bool plan_port_taken(const struct plan *p, size_t mi, size_t ii)
+{
+	const char *dev = p->machines[mi].interfaces[ii].device;
+	for (size_t k = 0; k <= mi; k++) {
+		size_t lim = k == mi ? ii : p->machines[k].n_interfaces;
+		for (size_t l = 0; l < lim; l++)
+			if (strcmp(p->machines[k].interfaces[l].device, dev) == 0)
+				return true;
+	}
+	return false;
+}
+
+static void plan_derive_machine(struct plan *p, size_t mi)
+{
+	struct plan_machine *mc = &p->machines[mi];
+	bool veth = mc->runtime == MANIFEST_RUNTIME_NETNS;
+	mc->netns[0] = '\0';
+	if (veth)
+		naming_machine_netns(p->name, mc->name, mc->netns);
+	mc->has_default_gateway = false;
+	mc->default_gateway = 0;
+	for (size_t j = 0; j < mc->n_interfaces; j++) {
+		struct plan_interface *ifc = &mc->interfaces[j];
+		const struct plan_network *net = &p->networks[ifc->network];
+		snprintf(ifc->name, sizeof(ifc->name), "eth%u", (unsigned)(j % 100000));
+		ifc->kind = veth ? PLAN_PORT_VETH : PLAN_PORT_TAP;
+		naming_port(veth, mc->name, j, ifc->device);
+		if (plan_port_taken(p, mi, j))
+			naming_port_fallback(veth, mi, j, ifc->device);
+		ifc->prefix = net->prefix;
+		ifc->vlans = net->vlans;
+		if (!mc->has_default_gateway && net->has_gateway) {
+			mc->has_default_gateway = true;
+			mc->default_gateway = net->gateway;
 		}
+	}
+}
+
+void plan_derive(struct plan *p)
+{
+	naming_netns(p->name, p->netns);
+	naming_uplink_host(p->name, p->uplink_host);
+	plan_name_bridges(p);
+	for (size_t i = 0; i < p->n_machines; i++)
+		plan_derive_machine(p, i);
 }
 
 int plan_build(const struct manifest *m, const char *name, struct plan *p,
@@ -162,8 +179,6 @@ int plan_build(const struct manifest *m, const char *name, struct plan *p,
 		return -EINVAL;
 	}
 	strcpy(p->name, name);
-	naming_netns(name, p->netns);
-	naming_uplink_host(name, p->uplink_host);
 	if (m->title && !(p->title = strdup(m->title)))
 		return -ENOMEM;
 
@@ -181,7 +196,7 @@ int plan_build(const struct manifest *m, const char *name, struct plan *p,
 		plan_free(p);
 		return e;
 	}
-	plan_fix_port_collisions(p);
+	plan_derive(p);
 	return 0;
 }
 

@@ -76,6 +76,11 @@ int plan_build(const struct manifest *m, const char *name, struct plan *p,
 	       struct diag *d);
 void plan_free(struct plan *p);
 
+/* Fills in what follows from the rest (names of namespaces, bridges,
+ * ports and interfaces; prefixes, VLAN flags, default gateways): a plan
+ * that came from elsewhere (plan_wire) is named as the planner names it. */
+void plan_derive(struct plan *p);
+
 /* Checks and plans a manifest held in memory under name: every problem in
  * d (manifest_parse, plan_build). */
 int plan_parse(const char *buf, size_t len, const char *name,

@@ -10,6 +10,7 @@
 #include "ipam.h"
 #include "netns.h"
 #include "plan_json.h"
+#include "plan_wire.h"
 #include "plan_text.h"
 #include "table.h"
 #include "vm_run.h"
@@ -24,11 +25,12 @@ int report_load(const char *state_dir, const char *name, struct state_record *re
 	int e = state_read(state_dir, name, rec);
 	if (e < 0)
 		return e;
-	/* It was valid when it was made: today's limits do not refuse it. */
-	const struct manifest_limits lim = { 4096, 4096, 4096 };
-	e = plan_parse(rec->manifest, strlen(rec->manifest), name, &lim, p, d);
-	if (e < 0)
+	char err[256];
+	e = plan_wire_of_record(rec, p, err, sizeof(err));
+	if (e < 0) {
+		diag_add(d, 0, 0, "the record of %s: %s", name, err);
 		state_record_free(rec);
+	}
 	return e;
 }
 

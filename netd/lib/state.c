@@ -165,6 +165,8 @@ int state_write(const char *dir, const struct state_record *r)
 	json_object_object_add(o, "transitIndex", json_object_new_int64(r->transit_index));
 	json_object_object_add(o, "created", json_object_new_int64(r->created));
 	json_object_object_add(o, "manifest", json_object_new_string(r->manifest ? r->manifest : ""));
+	if (r->plan)
+		json_object_object_add(o, "plan", json_object_get(r->plan));
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	e = s ? write_atomic(dir, path, s, strlen(s)) : -ENOMEM;
 	json_object_put(o);
@@ -221,6 +223,9 @@ int state_read(const char *dir, const char *name, struct state_record *r)
 	r->created = created;
 	r->manifest = strdup(manifest);
 	e = r->manifest ? 0 : -ENOMEM;
+	struct json_object *plan;
+	if (e == 0 && json_object_object_get_ex(o, "plan", &plan))
+		r->plan = json_object_get(plan);
 out:
 	json_object_put(o);
 	return e;
@@ -241,6 +246,8 @@ void state_record_free(struct state_record *r)
 {
 	free(r->manifest);
 	r->manifest = NULL;
+	json_object_put(r->plan);
+	r->plan = NULL;
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -7,6 +7,7 @@
 #ifndef PLAYNET_STATE_H
 #define PLAYNET_STATE_H
 
+#include <json-c/json.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -22,6 +23,9 @@ struct state_record {
 	long transit_index;                /* -1: none */
 	int64_t created;                   /* unix time */
 	char *manifest;                    /* the manifest as given */
+	/* Its plan as plan_wire wrote it (owned); NULL in a record of a netd
+	 * from before plans were recorded. */
+	struct json_object *plan;
 };
 
 /* Creates the dir (and its transit/ subdir) if needed. */
