@@ -130,6 +130,14 @@ $(A)/tests/%: $(A)/obj/tests/netns/%.o $(A)/libplaynet.a
 
 $(A)/obj/tests/unit/%.o $(A)/obj/tests/netns/%.o: BASE_CFLAGS += $(shell pkg-config --cflags cmocka) -DSRCDIR='"$(CURDIR)"'
 
+# The frames between netd's processes are netd's own code.
+$(A)/tests/test_channel: $(A)/obj/tests/unit/test_channel.o $(A)/obj/netd/daemon/channel.o \
+		$(A)/libplaynet.a
+	@mkdir -p $(@D)
+	@echo "  LD asan $@"
+	$(Q)$(CC) $(SAN) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
+$(A)/obj/tests/unit/test_channel.o: BASE_CFLAGS += -Inetd/daemon
+
 # libFuzzer targets build the library sources in, with clang.
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(B)/ebpf/guard.skel.h
 	@mkdir -p $(@D)

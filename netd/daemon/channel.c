@@ -6,6 +6,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "naming.h"
+
 /* All of len bytes, or -EPIPE. */
 static int read_all(int fd, void *buf, size_t len)
 {
@@ -108,12 +110,40 @@ static int recv_frame(int fd, struct frame_head *h, char **s, uint8_t **buf)
 	return 0;
 }
 
-int channel_send_request(int fd, const char *method, const char *path, const char *body,
-			 size_t len, bool text)
+/* Flags of a request frame: the op in the low byte. */
+#define RQ_TEXT (1u << 8)
+#define RQ_REFUSED (1u << 9)
+
+int channel_send_request(int fd, const struct channel_request *rq)
 {
-	const struct frame_head h = { (uint32_t)strlen(method), (uint32_t)strlen(path),
-				      (uint32_t)len, text };
-	return send_frame(fd, &h, method, path, body);
+	const struct frame_head h = {
+		(uint32_t)strlen(rq->name), (uint32_t)rq->manifest_len, (uint32_t)rq->plan_len,
+		(uint32_t)rq->op | (rq->text ? RQ_TEXT : 0) | (rq->refused ? RQ_REFUSED : 0),
+	};
+	return send_frame(fd, &h, rq->name, rq->manifest ? rq->manifest : "",
+			  rq->plan ? rq->plan : "");
+}
+
+static bool names_playground(enum channel_op op)
+{
+	return op == CHANNEL_GET || op == CHANNEL_PUT || op == CHANNEL_DELETE ||
+	       op == CHANNEL_STATS;
+}
+
+/* What a frame must be to be a request. */
+static bool request_ok(const struct frame_head *h, char *const s[3])
+{
+	uint32_t op = h->flags & 0xff;
+	if (op < CHANNEL_HEALTH || op > CHANNEL_METRICS || (h->flags & ~(0xffu | RQ_TEXT | RQ_REFUSED)))
+		return false;
+	if (strlen(s[0]) != h->a || strlen(s[1]) != h->b)
+		return false;
+	if (names_playground(op) ? !naming_valid_playground(s[0]) : h->a != 0)
+		return false;
+	if (op != CHANNEL_PUT)
+		return h->b == 0 && h->c == 0 && !(h->flags & RQ_REFUSED);
+	return h->b > 0 && h->b <= API_MAX_BODY && h->c > 0 && h->c <= CHANNEL_MAX_PLAN &&
+	       strlen(s[2]) == h->c;
 }
 
 int channel_recv_request(int fd, struct channel_request *rq)
@@ -124,18 +154,18 @@ int channel_recv_request(int fd, struct channel_request *rq)
 	int e = recv_frame(fd, &h, s, &rq->buf);
 	if (e < 0)
 		return e;
-	/* A method and a path are text without NULs (the front end made any
-	 * escaped NUL a DEL); a body may hold anything, the service says. */
-	if (h.a == 0 || h.a > 16 || h.b == 0 || h.b > CHANNEL_MAX_PATH || h.c > API_MAX_BODY ||
-	    strlen(s[0]) != h.a || strlen(s[1]) != h.b || h.flags > 1) {
+	if (!request_ok(&h, s)) {
 		channel_request_free(rq);
 		return -EPROTO;
 	}
-	rq->method = s[0];
-	rq->path = s[1];
-	rq->body = s[2];
-	rq->len = h.c;
-	rq->text = h.flags;
+	rq->op = (enum channel_op)(h.flags & 0xff);
+	rq->text = h.flags & RQ_TEXT;
+	rq->refused = h.flags & RQ_REFUSED;
+	rq->name = s[0];
+	rq->manifest = s[1];
+	rq->manifest_len = h.b;
+	rq->plan = s[2];
+	rq->plan_len = h.c;
 	return 0;
 }
 

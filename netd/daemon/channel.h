@@ -1,8 +1,12 @@
 /*
  * netd's parent and its HTTP front end (frontend.c) talk over a stream
- * socketpair, one length-prefixed frame a message: a request (method, path,
- * whether text is wanted, body) one way, its response the other. The parent
- * distrusts what comes: every length is checked against what arrived.
+ * socketpair, one length-prefixed frame a message: a request one way, its
+ * response the other. The front end has routed the request and planned a
+ * PUT's manifest: a request is an operation on a checked name, and a PUT
+ * carries the manifest's text (kept and compared, never parsed by the
+ * parent) and its plan (plan_wire, which the parent checks field by field)
+ * or the answer that refused it. The parent distrusts what comes: every
+ * length is checked against what arrived, every name against the rules.
  */
 #ifndef PLAYNET_CHANNEL_H
 #define PLAYNET_CHANNEL_H
@@ -13,20 +17,35 @@
 
 #include "api.h"
 
-#define CHANNEL_MAX_PATH 65536
-#define CHANNEL_MAX_FRAME (API_MAX_BODY + CHANNEL_MAX_PATH + 64)
+#define CHANNEL_MAX_PLAN (4 * 1024 * 1024)
+#define CHANNEL_MAX_FRAME (API_MAX_BODY + CHANNEL_MAX_PLAN + 256)
 
-struct channel_request {
-	char *method; /* NUL-terminated, in buf */
-	char *path;
-	char *body;   /* NUL-terminated too */
-	size_t len;
-	bool text;
-	uint8_t *buf; /* owns them */
+enum channel_op {
+	CHANNEL_HEALTH = 1,
+	CHANNEL_LIST,
+	CHANNEL_GET,
+	CHANNEL_PUT,
+	CHANNEL_DELETE,
+	CHANNEL_STATS,
+	CHANNEL_METRICS,
 };
 
-int channel_send_request(int fd, const char *method, const char *path, const char *body,
-			 size_t len, bool text);
+struct channel_request {
+	enum channel_op op;
+	bool text;       /* text/plain is wanted */
+	const char *name; /* a valid playground name; "" for HEALTH, LIST, METRICS */
+	/* PUT only (else empty): the manifest as given, and its plan
+	 * (plan_wire text) or, when refused, the refusal's JSON body. All
+	 * NUL-terminated. */
+	const char *manifest;
+	size_t manifest_len;
+	const char *plan;
+	size_t plan_len;
+	bool refused;
+	uint8_t *buf; /* a received request's strings */
+};
+
+int channel_send_request(int fd, const struct channel_request *rq);
 /* -EPIPE when the other side is gone, -EPROTO for a frame that is not one. */
 int channel_recv_request(int fd, struct channel_request *rq);
 void channel_request_free(struct channel_request *rq);

@@ -16,6 +16,7 @@
 
 #include "channel.h"
 #include "log.h"
+#include "plan_wire.h"
 #include "privdrop.h"
 #include "util.h"
 
@@ -26,6 +27,9 @@ struct frontend {
 	uid_t owner;       /* netd's own user */
 	gid_t admin_gid;   /* netd's group when none was given */
 	gid_t read_gid;    /* -1: none */
+	struct manifest_limits limits; /* netd's, for the manifests it plans */
+	struct api_backend backend;    /* the parent, over chan */
+	char *keep;        /* what the parent's last answer points into */
 };
 
 enum role { ROLE_NONE, ROLE_READ, ROLE_ADMIN };
@@ -108,6 +112,70 @@ static enum MHD_Result too_big(struct MHD_Connection *c)
 	return ret;
 }
 
+/* --- The parent as the router's backend ---------------------------------- */
+
+static void forward(struct frontend *h, const struct channel_request *rq,
+		    struct api_response *r)
+{
+	free(h->keep);
+	h->keep = NULL;
+	if (channel_send_request(h->chan, rq) < 0 || channel_recv_response(h->chan, r, &h->keep) < 0)
+		_exit(0); /* netd is gone: so are we */
+}
+
+static void fwd_health(void *ctx, struct api_response *r)
+{
+	forward(ctx, &(struct channel_request){ .op = CHANNEL_HEALTH, .name = "" }, r);
+}
+
+static void fwd_list(void *ctx, bool text, struct api_response *r)
+{
+	forward(ctx, &(struct channel_request){ .op = CHANNEL_LIST, .text = text, .name = "" }, r);
+}
+
+static void fwd_get(void *ctx, const char *name, bool text, struct api_response *r)
+{
+	forward(ctx, &(struct channel_request){ .op = CHANNEL_GET, .text = text, .name = name }, r);
+}
+
+static void fwd_stats(void *ctx, const char *name, bool text, struct api_response *r)
+{
+	forward(ctx, &(struct channel_request){ .op = CHANNEL_STATS, .text = text, .name = name },
+		r);
+}
+
+static void fwd_del(void *ctx, const char *name, struct api_response *r)
+{
+	forward(ctx, &(struct channel_request){ .op = CHANNEL_DELETE, .name = name }, r);
+}
+
+static void fwd_metrics(void *ctx, struct api_response *r)
+{
+	forward(ctx, &(struct channel_request){ .op = CHANNEL_METRICS, .name = "" }, r);
+}
+
+/* The manifest's text and its plan, or the refusal the parent is to give
+ * when the name does not answer for itself. */
+static void fwd_put(void *ctx, const char *name, const struct api_manifest *m,
+		    struct api_response *r)
+{
+	struct channel_request rq = { .op = CHANNEL_PUT, .name = name, .manifest = m->text,
+				      .manifest_len = m->len };
+	cleanup_free char *plan = NULL;
+	if (m->plan) {
+		if (!(plan = plan_wire_text(m->plan, &rq.plan_len)))
+			return api_error(r, 500, "memory", "out of memory", 0, 0);
+		rq.plan = plan;
+	} else if (m->refusal->status != 422) {
+		return api_copy(r, m->refusal); /* not the manifest's fault: ours */
+	} else {
+		rq.refused = true;
+		rq.plan = m->refusal->body;
+		rq.plan_len = m->refusal->len;
+	}
+	forward(ctx, &rq, r);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version,
 				  const char *upload, size_t *upload_size, void **state)
@@ -149,19 +217,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return forbidden(c, "this user may not use netd");
 	if (p->role == ROLE_READ && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return forbidden(c, "this user may only read (GET)");
-	/* The request goes to netd's parent, which alone acts on it. */
+	/* The router reads and plans it here; netd's parent, which alone
+	 * acts on it, gets an operation and a plan. */
 	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							 MHD_HTTP_HEADER_ACCEPT);
 	struct api_response r;
-	char *keep = NULL;
-	if (channel_send_request(h->chan, method, url, p->body ? p->body : "", p->len,
-				 api_wants_text(accept)) < 0 ||
-	    channel_recv_response(h->chan, &r, &keep) < 0)
-		_exit(0); /* netd is gone: so are we */
+	api_handle(&h->backend, method, url, p->body ? p->body : "", p->len,
+		   api_wants_text(accept), &r);
 	log_debug("%s %s -> %d", method, url, r.status);
 	enum MHD_Result ret = respond(c, &r);
 	api_response_free(&r);
-	free(keep);
+	free(h->keep);
+	h->keep = NULL;
 	return ret;
 }
 
@@ -274,21 +341,27 @@ static bool number(const char *s, long long *out)
 int frontend_main(int argc, char **argv)
 {
 	log_init("netd-frontend", LOG_LVL_INFO);
-	long long v[6];
-	if (argc != 8 || strcmp(argv[1], FRONTEND_FLAG) != 0) {
-		log_err("usage: netd %s LISTEN_FD CHANNEL_FD OWNER ADMIN_GID READ_GID VERBOSE",
+	long long v[9];
+	if (argc != 11 || strcmp(argv[1], FRONTEND_FLAG) != 0) {
+		log_err("usage: netd %s LISTEN_FD CHANNEL_FD OWNER ADMIN_GID READ_GID VERBOSE MACHINES NETWORKS INTERFACES",
 			FRONTEND_FLAG);
 		return 2;
 	}
-	for (int i = 0; i < 6; i++)
-		if (!number(argv[i + 2], &v[i])) {
+	for (int i = 0; i < 9; i++)
+		if (!number(argv[i + 2], &v[i]) || (i >= 6 && v[i] <= 0)) {
 			log_err("bad argument '%s'", argv[i + 2]);
 			return 2;
 		}
 	if (v[5])
 		log_set_level(LOG_LVL_DEBUG);
 	struct frontend h = { .chan = (int)v[1], .owner = (uid_t)v[2],
-			      .admin_gid = (gid_t)v[3], .read_gid = (gid_t)v[4] };
+			      .admin_gid = (gid_t)v[3], .read_gid = (gid_t)v[4],
+			      .limits = { (size_t)v[6], (size_t)v[7], (size_t)v[8] } };
+	h.backend = (struct api_backend){
+		.ctx = &h, .limits = &h.limits, .health = fwd_health, .list = fwd_list,
+		.get = fwd_get, .put = fwd_put, .del = fwd_del, .stats = fwd_stats,
+		.metrics = fwd_metrics,
+	};
 	/* Started before it gives up its user, as it reads no request yet. */
 	h.d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, &h,
 			       MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, &h,

@@ -21,6 +21,7 @@
 #include "channel.h"
 #include "frontend.h"
 #include "log.h"
+#include "plan_wire.h"
 #include "util.h"
 
 /* Requests served per wakeup, so that a busy API cannot starve DHCP. */
@@ -78,14 +79,18 @@ static _Noreturn void exec_frontend(const struct http *h, int chan)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	char owner[32], admin[32], readg[32];
+	char owner[32], admin[32], readg[32], lim[3][24];
 	gid_t a = h->acc.admin_gid != (gid_t)-1 ? h->acc.admin_gid : getegid();
 	snprintf(owner, sizeof(owner), "%u", (unsigned)geteuid());
 	snprintf(admin, sizeof(admin), "%u", (unsigned)a);
 	snprintf(readg, sizeof(readg), "%lld",
 		 h->acc.read_gid != (gid_t)-1 ? (long long)h->acc.read_gid : -1LL);
+	const size_t limits[3] = { h->b.limits->max_machines, h->b.limits->max_networks,
+				   h->b.limits->max_interfaces };
+	for (int i = 0; i < 3; i++)
+		snprintf(lim[i], sizeof(lim[i]), "%zu", limits[i]);
 	char *argv[] = { "netd", FRONTEND_FLAG, "3", "4", owner, admin, readg,
-			 h->acc.verbose ? "1" : "0", NULL };
+			 h->acc.verbose ? "1" : "0", lim[0], lim[1], lim[2], NULL };
 	execv("/proc/self/exe", argv);
 	_exit(127);
 }
@@ -163,6 +168,54 @@ pid_t http_frontend_pid(const struct http *h)
 	return h->pid;
 }
 
+/* A PUT as the front end planned it: the parent reads the plan itself,
+ * by its own limits, and takes nothing else on trust. */
+static void put(struct http *h, const struct channel_request *rq, struct api_response *r)
+{
+	struct api_response refusal = { .status = 422, .content_type = "application/json" };
+	struct api_manifest m = { .text = rq->manifest, .len = rq->manifest_len,
+				  .refusal = &refusal };
+	struct plan p;
+	if (rq->refused) {
+		refusal.body = (char *)(uintptr_t)rq->plan; /* only read, by api_copy */
+		refusal.len = rq->plan_len;
+	} else {
+		char err[256];
+		if (plan_wire_parse(rq->plan, rq->plan_len, rq->name, h->b.limits, &p, err,
+				    sizeof(err)) < 0) {
+			log_warn("HTTP front end (pid %d) sent a plan netd refuses: %s",
+				 (int)h->pid, err);
+			return api_error(r, 500, "invalid_plan", err, 0, 0);
+		}
+		m.plan = &p;
+	}
+	h->b.put(h->b.ctx, rq->name, &m, r);
+	if (m.plan)
+		plan_free(&p);
+}
+
+static void dispatch(struct http *h, const struct channel_request *rq, struct api_response *r)
+{
+	const struct api_backend *b = &h->b;
+	memset(r, 0, sizeof(*r));
+	switch (rq->op) {
+	case CHANNEL_HEALTH:
+		return api_health(r);
+	case CHANNEL_LIST:
+		return b->list(b->ctx, rq->text, r);
+	case CHANNEL_GET:
+		return b->get(b->ctx, rq->name, rq->text, r);
+	case CHANNEL_PUT:
+		return put(h, rq, r);
+	case CHANNEL_DELETE:
+		return b->del(b->ctx, rq->name, r);
+	case CHANNEL_STATS:
+		return b->stats(b->ctx, rq->name, rq->text, r);
+	case CHANNEL_METRICS:
+		return b->metrics(b->ctx, r);
+	}
+}
+
 /* One request, answered; false when the front end is to be made anew. */
 static bool serve_one(struct http *h)
 {
@@ -174,8 +227,8 @@ static bool serve_one(struct http *h)
 		return false;
 	}
 	struct api_response r;
-	api_handle(&h->b, rq.method, rq.path, rq.body, rq.len, rq.text, &r);
-	log_debug("%s %s -> %d", rq.method, rq.path, r.status);
+	dispatch(h, &rq, &r);
+	log_debug("op %d %s -> %d", (int)rq.op, rq.name, r.status);
 	e = channel_send_response(h->chan, &r);
 	api_response_free(&r);
 	channel_request_free(&rq);

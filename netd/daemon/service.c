@@ -175,24 +175,6 @@ static void svc_list(void *ctx, bool text, struct api_response *r)
 	api_json(r, 200, top);
 }
 
-/* All the manifest's errors in one message; the first one's position. */
-static void manifest_error(struct service *s, const struct diag *d, struct api_response *r)
-{
-	s->errors[SERVICE_ERR_MANIFEST]++;
-	char *msg = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&msg, &len);
-	if (f) {
-		diag_print(d, f);
-		fclose(f);
-	}
-	if (len && msg[len - 1] == '\n')
-		msg[len - 1] = '\0';
-	int line = d->count ? d->entries[0].line : 0, col = d->count ? d->entries[0].column : 0;
-	api_error(r, 422, "invalid_manifest", msg ? msg : "invalid manifest", line, col);
-	free(msg);
-}
-
 /* A playground made but not served: removed, keeping the reason in
  * fabric->err for the answer (fabric_delete writes its own there). */
 static void undo_create(struct service *s, const char *name)
@@ -351,19 +333,12 @@ static int create(struct service *s, const struct plan *p, const char *text, uin
 	return fabric_create(s->fabric, p, text);
 }
 
-static void svc_put(void *ctx, const char *name, const char *body, size_t len,
+static void svc_put(void *ctx, const char *name, const struct api_manifest *m,
 		    struct api_response *r)
 {
 	struct service *s = ctx;
-	cleanup_free char *text = strndup(body, len);
-	if (!text)
-		return api_error(r, 500, "memory", "out of memory", 0, 0);
-	if (strlen(text) != len)
-		return api_error(r, 422, "invalid_manifest", "the manifest holds a NUL byte", 0, 0);
-
-	/* Only a queued delete can be taken over: with none, the text is not
-	 * parsed for its shape. */
-	uint64_t shape = s->n_pending && !s->no_takeover ? fabric_shape(text) : 0;
+	/* Only a queued delete can be taken over. */
+	uint64_t shape = m->plan && s->n_pending && !s->no_takeover ? fabric_shape(m->plan) : 0;
 	/* A delete of that name still under way is finished first, unless
 	 * the playground can be reset where it stands. */
 	bool reset = resettable(s, name, shape);
@@ -374,7 +349,8 @@ static void svc_put(void *ctx, const char *name, const char *body, size_t len,
 	/* PUT is idempotent: the same manifest again changes nothing. */
 	struct state_record rec;
 	if (!reset && state_read(s->state_dir, name, &rec) == 0) {
-		bool same = strcmp(rec.manifest, text) == 0 && rec.phase == STATE_READY;
+		bool same = strlen(rec.manifest) == m->len &&
+			    memcmp(rec.manifest, m->text, m->len) == 0 && rec.phase == STATE_READY;
 		state_record_free(&rec);
 		if (same)
 			return respond_playground(s, name, 200, false, r);
@@ -382,23 +358,15 @@ static void svc_put(void *ctx, const char *name, const char *body, size_t len,
 		return api_error(r, 409, "conflict",
 				 "a playground of that name exists with another manifest", 0, 0);
 	}
-
-	struct diag d;
-	diag_init(&d, "manifest");
-	struct plan p;
-	int e = plan_parse(text, len, name, &s->limits, &p, &d);
-	if (e < 0) {
-		manifest_error(s, &d, r);
-		diag_free(&d);
-		return;
+	if (!m->plan) {
+		s->errors[SERVICE_ERR_MANIFEST]++;
+		return api_copy(r, m->refusal);
 	}
-	diag_free(&d);
 
 	double t0 = now_seconds();
-	e = create(s, &p, text, shape);
-	if (e == 0 && (e = serve_plan(s, &p)) < 0)
+	int e = create(s, m->plan, m->text, shape);
+	if (e == 0 && (e = serve_plan(s, m->plan)) < 0)
 		undo_create(s, name);
-	plan_free(&p);
 	if (e < 0) {
 		log_err("playground %s: create failed: %s", name, s->fabric->err);
 		if (e == -EEXIST || e == -EADDRINUSE) {
@@ -608,6 +576,7 @@ struct api_backend service_backend(struct service *s)
 {
 	return (struct api_backend){
 		.ctx = s,
+		.limits = &s->limits,
 		.list = svc_list,
 		.get = svc_get,
 		.put = svc_put,

@@ -1,10 +1,14 @@
 #define _GNU_SOURCE
 #include "api.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
 #include "naming.h"
+#include "plan.h"
 
 #define PREFIX "/v1/playgrounds"
 
@@ -54,6 +58,73 @@ void api_error(struct api_response *r, int status, const char *code, const char 
 	api_json(r, status, o);
 }
 
+void api_copy(struct api_response *r, const struct api_response *what)
+{
+	/* NUL-terminated as api_json's are, for readers of it as a string */
+	char *body = what->len ? malloc(what->len + 1) : NULL;
+	if (what->len && !body)
+		return api_error(r, 500, "memory", "out of memory", 0, 0);
+	if (body) {
+		memcpy(body, what->body, what->len);
+		body[what->len] = '\0';
+	}
+	api_text(r, what->status, what->content_type, body, what->len);
+	r->allow = what->allow;
+}
+
+void api_health(struct api_response *r)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("ok"));
+	api_json(r, 200, o);
+}
+
+/* All the manifest's problems in one message; the first one's position. */
+static void refuse_manifest(struct api_response *r, const struct diag *d)
+{
+	char *msg = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&msg, &len);
+	if (f) {
+		diag_print(d, f);
+		fclose(f);
+	}
+	if (len && msg[len - 1] == '\n')
+		msg[len - 1] = '\0';
+	int line = d->count ? d->entries[0].line : 0, col = d->count ? d->entries[0].column : 0;
+	api_error(r, 422, "invalid_manifest", msg && *msg ? msg : "invalid manifest", line, col);
+	free(msg);
+}
+
+/* The body planned under the name, or refused; the backend decides which
+ * answer a refused manifest gets (an existing playground's name answers
+ * for itself first). */
+static void put(const struct api_backend *b, const char *name, const char *body, size_t len,
+		struct api_response *r)
+{
+	struct api_response refusal = { 0 };
+	struct api_manifest m = { .text = body, .len = len, .refusal = &refusal };
+	struct plan p;
+	if (memchr(body, '\0', len)) {
+		api_error(&refusal, 422, "invalid_manifest", "the manifest holds a NUL byte", 0, 0);
+	} else {
+		struct diag d;
+		diag_init(&d, "manifest");
+		int e = plan_parse(body, len, name, b->limits, &p, &d);
+		if (e == 0)
+			m.plan = &p;
+		else if (e == -ENOMEM)
+			api_error(&refusal, 500, "memory", "out of memory", 0, 0);
+		else
+			refuse_manifest(&refusal, &d);
+		diag_free(&d);
+	}
+	b->put(b->ctx, name, &m, r);
+	if (m.plan)
+		plan_free(&p);
+	api_response_free(&refusal);
+}
+
 static void method_not_allowed(struct api_response *r, const char *allow)
 {
 	api_error(r, 405, "method_not_allowed", "method not allowed here", 0, 0);
@@ -98,7 +169,7 @@ static void route_playground(const struct api_backend *b, const char *method,
 				  0, 0);
 			return;
 		}
-		return b->put(b->ctx, name, body, len, r);
+		return put(b, name, body, len, r);
 	}
 	if (strcmp(method, "DELETE") == 0)
 		return b->del(b->ctx, name, r);
@@ -117,9 +188,7 @@ void api_handle(const struct api_backend *b, const char *method, const char *pat
 	if (strcmp(path, "/healthz") == 0) {
 		if (strcmp(method, "GET") != 0)
 			return method_not_allowed(r, "GET");
-		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "status", json_object_new_string("ok"));
-		return api_json(r, 200, o);
+		return b->health ? b->health(b->ctx, r) : api_health(r);
 	}
 	if (strcmp(path, "/metrics") == 0) {
 		if (strcmp(method, "GET") != 0)

@@ -1,8 +1,10 @@
 /*
  * The HTTP API of netd (DESIGN.md section 4), as a pure router: method, path
- * and body in, status and body out. What a route does is the backend's; the
- * HTTP server (netd/daemon/http.c) only moves bytes. Errors are
- * {"error": {"code", "message", "line", "column"}}.
+ * and body in, status and body out. A PUT's manifest is read and planned
+ * here, so that a backend is handed a plan and never the YAML: in netd this
+ * runs in the unprivileged front end, and the parent gets only the plan
+ * (plan_wire). What a route does is the backend's; the HTTP server only
+ * moves bytes. Errors are {"error": {"code", "message", "line", "column"}}.
  */
 #ifndef PLAYNET_API_H
 #define PLAYNET_API_H
@@ -10,6 +12,8 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "manifest.h"
 
 #define API_MAX_BODY (1024 * 1024) /* a manifest's own limit */
 
@@ -21,12 +25,27 @@ struct api_response {
 	const char *allow;        /* the Allow header of a 405 */
 };
 
+struct plan;
+
+/* A PUT's manifest as api_handle read it: its text, which a backend keeps
+ * and compares as it is (NUL-terminated, no NUL within when planned), and
+ * its plan, or the answer that refuses it (a 422 with every problem). */
+struct api_manifest {
+	const char *text;
+	size_t len;
+	const struct plan *plan;            /* NULL: refused */
+	const struct api_response *refusal; /* when plan is NULL */
+};
+
 struct api_backend {
 	void *ctx;
+	const struct manifest_limits *limits; /* what a PUT's manifest may hold */
+	/* NULL: /healthz is answered by the router itself (api_health). */
+	void (*health)(void *ctx, struct api_response *r);
 	/* text: the client asked for text/plain, what playnet prints. */
 	void (*list)(void *ctx, bool text, struct api_response *r);
 	void (*get)(void *ctx, const char *name, bool text, struct api_response *r);
-	void (*put)(void *ctx, const char *name, const char *body, size_t len,
+	void (*put)(void *ctx, const char *name, const struct api_manifest *m,
 		    struct api_response *r);
 	void (*del)(void *ctx, const char *name, struct api_response *r);
 	void (*stats)(void *ctx, const char *name, bool text, struct api_response *r);
@@ -46,5 +65,9 @@ void api_error(struct api_response *r, int status, const char *code, const char 
 void api_text(struct api_response *r, int status, const char *content_type, char *text,
 	      size_t len); /* takes text */
 void api_response_free(struct api_response *r);
+/* r becomes a copy of what (content type and Allow are static strings). */
+void api_copy(struct api_response *r, const struct api_response *what);
+/* The answer of /healthz. */
+void api_health(struct api_response *r);
 
 #endif

@@ -1,17 +1,23 @@
-/* libFuzzer target: the API router on any request, and a PUT's body through
- * the manifest reader as netd's service reads it. The input is
+/* libFuzzer target: the API router on any request, a PUT's body through
+ * the manifest reader and planner as netd's front end runs them, and the
+ * plan through the parent's reader of it (plan_wire): the parent must take
+ * every plan the planner makes, and read it back as it was. The input is
  * "METHOD PATH\n" then the body; every answer must be a status netd can
  * send, with a body that parses as JSON where it says it is JSON. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
 #include "diag.h"
 #include "plan.h"
+#include "plan_wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const struct manifest_limits lim = MANIFEST_LIMITS_DEFAULT;
 
 static void list(void *ctx, bool text, struct api_response *r)
 {
@@ -27,23 +33,32 @@ static void get(void *ctx, const char *name, bool text, struct api_response *r)
 	api_json(r, 200, o);
 }
 
-/* As svc_put does: the body is a manifest, planned under the name. */
-static void put(void *ctx, const char *name, const char *body, size_t len,
+/* As netd's parent does: the plan, read back by its own rules. */
+static void put(void *ctx, const char *name, const struct api_manifest *m,
 		struct api_response *r)
 {
 	(void)ctx;
-	const struct manifest_limits lim = MANIFEST_LIMITS_DEFAULT;
-	struct diag d;
-	diag_init(&d, "manifest");
+	if (!m->plan)
+		return api_copy(r, m->refusal);
+	size_t len, len2;
+	char *text = plan_wire_text(m->plan, &len);
+	if (!text)
+		return api_error(r, 500, "memory", "out of memory", 0, 0);
 	struct plan p;
-	if (plan_parse(body, len, name, &lim, &p, &d) == 0) {
-		plan_free(&p);
-		api_json(r, 201, json_object_new_object());
-	} else {
-		api_error(r, 422, "invalid_manifest", d.count ? d.entries[0].message : "invalid",
-			  0, 0);
+	char err[256];
+	if (plan_wire_parse(text, len, name, &lim, &p, err, sizeof(err)) < 0) {
+		fprintf(stderr, "the parent refuses a plan the planner made: %s\n%s\n", err, text);
+		__builtin_trap();
 	}
-	diag_free(&d);
+	char *again = plan_wire_text(&p, &len2);
+	if (again && strcmp(again, text) != 0) {
+		fprintf(stderr, "a plan read back differs:\n%s\n%s\n", text, again);
+		__builtin_trap();
+	}
+	free(again);
+	free(text);
+	plan_free(&p);
+	api_json(r, 201, json_object_new_object());
 }
 
 static void del(void *ctx, const char *name, struct api_response *r)
@@ -63,7 +78,9 @@ static void metrics(void *ctx, struct api_response *r)
 	api_text(r, 200, "text/plain", strdup("x 1\n"), 4);
 }
 
-static const struct api_backend backend = { NULL, list, get, put, del, stats, metrics };
+static const struct api_backend backend = { .limits = &lim, .list = list, .get = get,
+					    .put = put, .del = del, .stats = stats,
+					    .metrics = metrics };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -78,6 +78,13 @@ head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' '#' >"$T_TMP/big"
 api PUT /v1/playgrounds/bad --data-binary @"$T_TMP/big"; expect_code "oversized body" 413
 api PUT /v1/playgrounds/bad -H 'Transfer-Encoding: chunked' --data-binary @"$T_TMP/big"; expect_code "oversized chunked body" 413
 [ ! -e "$PLAYNET_STATE_DIR/bad.json" ] && pass "bad bodies made nothing" || fail "bad bodies made nothing"
+# the front end planned them; the parent counted what it refused
+api GET /metrics; body_has "refused manifests counted" 'playnet_errors_total{kind="manifest"} 3'
+# the record holds the plan the parent read, beside the manifest as given
+python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+sys.exit(0 if r["plan"]["version"] == 1 and len(r["plan"]["machines"]) == 6 and r["manifest"] == open(sys.argv[2]).read() else 1)' \
+	"$PLAYNET_STATE_DIR/$P.json" "$M" && pass "the record holds its plan" || fail "the record holds its plan"
 
 # paths, methods, names
 api GET /nope; expect_code "unknown path" 404

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "api.h"
+#include "plan.h"
 
 static char last[128];
 
@@ -27,11 +28,18 @@ static void f_get(void *ctx, const char *n, bool text, struct api_response *r)
 	snprintf(w, sizeof(w), "get %s%s", n, text ? " text" : "");
 	note(r, w);
 }
-static void f_put(void *ctx, const char *n, const char *b, size_t len, struct api_response *r)
+/* What a backend is handed: the text, and its plan or the refusal. */
+static void f_put(void *ctx, const char *n, const struct api_manifest *m,
+		  struct api_response *r)
 {
 	(void)ctx;
-	char w[96];
-	snprintf(w, sizeof(w), "put %s %.*s", n, (int)len, b);
+	char w[128];
+	if (m->plan)
+		snprintf(w, sizeof(w), "put %s %zu bytes: plan %s, %zu machines", n, m->len,
+			 m->plan->name, m->plan->n_machines);
+	else
+		snprintf(w, sizeof(w), "put %s %zu bytes: refused %d %.80s", n, m->len,
+			 m->refusal->status, m->refusal->body);
 	note(r, w);
 }
 static void f_del(void *ctx, const char *n, struct api_response *r)
@@ -50,7 +58,11 @@ static void f_stats(void *ctx, const char *n, bool text, struct api_response *r)
 }
 static void f_metrics(void *ctx, struct api_response *r) { (void)ctx; note(r, "metrics"); }
 
-static const struct api_backend B = { NULL, f_list, f_get, f_put, f_del, f_stats, f_metrics };
+static const struct manifest_limits lim = { .max_machines = 2, .max_networks = 8,
+					    .max_interfaces = 8 };
+static const struct api_backend B = { .limits = &lim, .list = f_list, .get = f_get,
+				      .put = f_put, .del = f_del, .stats = f_stats,
+				      .metrics = f_metrics };
 
 /* Routes to the backend: status 299 and what it saw. */
 static void expect_route(const char *method, const char *path, const char *body,
@@ -87,7 +99,9 @@ static void t_routes(void **state)
 	(void)state;
 	expect_route("GET", "/v1/playgrounds", NULL, "list");
 	expect_route("GET", "/v1/playgrounds/lab-1", NULL, "get lab-1");
-	expect_route("PUT", "/v1/playgrounds/lab-1", "kind: playground", "put lab-1 kind: playground");
+	expect_route("PUT", "/v1/playgrounds/lab-1",
+		     "kind: playground\nplayground:\n  machines:\n    - name: a\n",
+		     "put lab-1 55 bytes: plan lab-1, 1 machines");
 	expect_route("DELETE", "/v1/playgrounds/lab-1", NULL, "delete lab-1");
 	expect_route("GET", "/v1/playgrounds/lab-1/stats", NULL, "stats lab-1");
 	expect_route("GET", "/metrics", NULL, "metrics");
@@ -156,6 +170,26 @@ static void t_empty_put(void **state)
 	api_response_free(&r);
 }
 
+/* A PUT's body is read and planned by the router, under the name and the
+ * backend's limits; a refusal carries every problem and the first one's
+ * place, and the backend decides when to give it. */
+static void t_put_plans(void **state)
+{
+	(void)state;
+	expect_route("PUT", "/v1/playgrounds/lab",
+		     "kind: playground\nplayground:\n  machines:\n    - name: a\n    - name: b\n",
+		     "put lab 69 bytes: plan lab, 2 machines");
+	expect_route("PUT", "/v1/playgrounds/lab",
+		     "kind: playground\nplayground:\n  machines:\n    - name: a\n    - name: b\n    - name: c\n",
+		     "put lab 83 bytes: refused 422 {\"error\":{\"code\":\"invalid_manifest\",\"message\":\"manifest:4:5: playground.machines");
+	expect_route("PUT", "/v1/playgrounds/lab", "kind: playgrund\n",
+		     "put lab 16 bytes: refused 422 {\"error\":{\"code\":\"invalid_manifest\",\"message\":\"manifest:1:7: kind: expected 'pla");
+	struct api_response r;
+	api_handle(&B, "PUT", "/v1/playgrounds/lab", "kind: play\0ground", 17, false, &r);
+	assert_string_equal(last, "put lab 17 bytes: refused 422 {\"error\":{\"code\":\"invalid_manifest\",\"message\":\"the manifest holds a NUL byte\"}}");
+	api_response_free(&r);
+}
+
 static void t_error_position(void **state)
 {
 	(void)state;
@@ -197,6 +231,7 @@ int main(void)
 		cmocka_unit_test(t_bad_names),
 		cmocka_unit_test(t_methods),
 		cmocka_unit_test(t_empty_put),
+		cmocka_unit_test(t_put_plans),
 		cmocka_unit_test(t_error_position),
 		cmocka_unit_test(t_text),
 	};
