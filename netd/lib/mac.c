@@ -1,5 +1,6 @@
 #include "mac.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -42,4 +43,20 @@ void mac_format(const uint8_t m[6], char out[MAC_STRLEN])
 {
 	snprintf(out, MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
 		 m[2], m[3], m[4], m[5]);
+}
+
+bool mac_parse(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char tail;
+	if (strlen(s) != MAC_STRLEN - 1 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &tail) != 6)
+		return false;
+	for (size_t i = 0; i < 6; i++) {
+		if (!isxdigit((unsigned char)s[i * 3]) || !isxdigit((unsigned char)s[i * 3 + 1]))
+			return false;
+		mac[i] = (uint8_t)v[i];
+	}
+	return true;
 }

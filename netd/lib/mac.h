@@ -3,6 +3,7 @@
 #define PLAYNET_MAC_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define MAC_STRLEN 18
@@ -15,6 +16,8 @@
 void mac_derive(const char *pg, const char *machine, size_t iface,
 		unsigned round, uint8_t mac[6]);
 
+/* "02:00:00:00:00:01", hex digits of either case. */
+bool mac_parse(const char *s, uint8_t mac[6]);
 void mac_format(const uint8_t mac[6], char out[MAC_STRLEN]);
 
 #endif

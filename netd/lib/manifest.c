@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "manifest.h"
 
+#include "mac.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -629,23 +631,6 @@ static const char *const interface_keys[] = {
 static const char *const guard_keys[] = { "ipSource", "dhcpServer" };
 static const char *const impair_keys[] = { "delay", "jitter", "loss", "rate" };
 
-static bool parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned v[6];
-	char tail;
-	if (strlen(s) != 17 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
-		   &v[4], &v[5], &tail) != 6)
-		return false;
-	for (size_t i = 0; i < 6; i++) {
-		if (!isxdigit((unsigned char)s[i * 3]) ||
-		    !isxdigit((unsigned char)s[i * 3 + 1]))
-			return false;
-		mac[i] = (uint8_t)v[i];
-	}
-	return true;
-}
-
 static void read_interface_mac(struct reader *r, const struct ytree_node *v,
 			       const char *path, struct manifest_interface *ifc)
 {
@@ -653,7 +638,7 @@ static void read_interface_mac(struct reader *r, const struct ytree_node *v,
 	if (!read_string(r, v, path, "a MAC address", &s))
 		return;
 	uint8_t mac[6];
-	if (!parse_mac(s, mac)) {
+	if (!mac_parse(s, mac)) {
 		err_at(r, v, path,
 		       "expected a MAC address such as 02:00:00:00:00:01, got '%s'", s);
 		return;

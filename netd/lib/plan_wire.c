@@ -336,19 +336,14 @@ static int read_impair(struct reader *r, struct json_object *o, struct manifest_
 	return 0;
 }
 
+/* mac_parse, in the one spelling mac_format writes. */
 static bool parse_mac(const char *s, uint8_t mac[6])
 {
-	unsigned v[6];
-	char tail;
-	if (strlen(s) != MAC_STRLEN - 1 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-		   &tail) != 6)
-		return false;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
 	char again[MAC_STRLEN];
+	if (!mac_parse(s, mac))
+		return false;
 	mac_format(mac, again);
-	return strcmp(again, s) == 0; /* one spelling only */
+	return strcmp(again, s) == 0;
 }
 
 /* Unique among the interfaces read so far (all of machines before mi, and
