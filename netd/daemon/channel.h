@@ -45,6 +45,9 @@ struct channel_request {
 	uint8_t *buf; /* a received request's strings */
 };
 
+/* Looks, without sleeping, for up to US microseconds for something to
+ * read on FD (or its end closed): for an answer expected at once. */
+void channel_await(int fd, unsigned us);
 int channel_send_request(int fd, const struct channel_request *rq);
 /* -EPIPE when the other side is gone, -EPROTO for a frame that is not one. */
 int channel_recv_request(int fd, struct channel_request *rq);

@@ -212,9 +212,7 @@ static void deleted(struct service *s, const char *name, double seconds)
 	observe(&s->delete_seconds, seconds);
 	s->deletes++;
 	log_info("playground %s: deleted in %.1f ms (answered)", name, seconds * 1e3);
-	/* Give back what a burst of requests took, so that netd's size
-	 * follows the playgrounds it holds. */
-	malloc_trim(0);
+	s->untrimmed = true; /* service_reap gives the memory back, after the answer */
 }
 
 /* Finishes a delete under way of that name, before anything else is done
@@ -445,7 +443,11 @@ int service_reap(struct service *s)
 		finish_now(s, s->draining);
 	}
 	if (!s->n_pending) {
-		malloc_trim(0); /* the queue is done: netd's size follows again */
+		/* The queue is done: give back what the burst took, so that
+		 * netd's size follows the playgrounds it holds. */
+		if (s->untrimmed)
+			malloc_trim(0);
+		s->untrimmed = false;
 		return -1;
 	}
 	s->draining = s->pending[0].name;

@@ -50,6 +50,7 @@ struct service {
 	size_t n_pending;
 	char *draining; /* being taken apart, or handed to the kernel */
 	bool shedding;  /* draining still has bridges: fabric_shed */
+	bool untrimmed; /* deletes happened since the heap was last trimmed */
 	double last_build; /* when a PUT last built a playground from scratch
 			    * (monotonic seconds) */
 };

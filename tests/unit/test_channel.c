@@ -21,7 +21,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	close(sv[0]);
+	if (sv[0] >= 0)
+		close(sv[0]);
 	close(sv[1]);
 	return 0;
 }
@@ -131,12 +132,34 @@ static void t_bad_lengths(void **state)
 	assert_int_equal(channel_recv_request(sv[1], &got), -EPIPE);
 }
 
+/* Waiting for an answer takes nothing from it, and ends on an answer that
+ * is there, on an end that is closed, and after its time when neither. */
+static void t_await(void **state)
+{
+	(void)state;
+	const struct channel_request rq = { .op = CHANNEL_GET, .name = "lab-1" };
+	struct channel_request got;
+
+	channel_await(sv[1], 1000); /* nothing: returns after its time */
+	assert_int_equal(channel_send_request(sv[0], &rq), 0);
+	channel_await(sv[1], 1000000);
+	assert_int_equal(channel_recv_request(sv[1], &got), 0);
+	assert_string_equal(got.name, "lab-1");
+	channel_request_free(&got);
+
+	close(sv[0]);
+	sv[0] = -1;
+	channel_await(sv[1], 1000000);
+	assert_int_equal(channel_recv_request(sv[1], &got), -EPIPE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(t_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_hostile_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_bad_lengths, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_await, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
