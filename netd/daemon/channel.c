@@ -5,10 +5,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "naming.h"
+#include "util.h"
 
 /* All of len bytes, or -EPIPE. */
 static int read_all(int fd, void *buf, size_t len)
@@ -48,23 +48,15 @@ static int write_all(int fd, struct iovec *iov, int n)
 	return 0;
 }
 
-static long us_since(const struct timespec *t0)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000000L + (t.tv_nsec - t0->tv_nsec) / 1000;
-}
-
 void channel_await(int fd, unsigned us)
 {
-	struct timespec t0;
+	double end = now_seconds() + us / 1e6;
 	char c;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		if (recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0 || errno != EAGAIN)
 			return; /* something to read, or an end to see */
-	} while (us_since(&t0) < (long)us);
+	} while (now_seconds() < end);
 }
 
 /* A frame: its length, then a header of four u32 (lengths, flags), then
