@@ -23,6 +23,7 @@
 
 #include "cliopt.h"
 #include "client.h"
+#include "local.h"
 #include "diag.h"
 #include "fabric.h"
 #include "ipam.h"
@@ -59,6 +60,7 @@ struct options {
 	const char *guard_config; /* the file */
 	struct guard_config guard; /* what it says */
 	char pin_dir[256];
+	struct fabric_opts fabric; /* for --direct */
 	struct manifest_limits limits;
 	bool direct;     /* act in this process instead of through netd */
 	const char *netd_argv[32]; /* how to start netd with these options */
@@ -387,44 +389,56 @@ static int cmd_graph(const struct options *o, int argc, char **argv)
 
 /* --- through netd ------------------------------------------------------ */
 
-static int exit_for_status(long status)
+/* What the user can mend (a name, a manifest, a pool too small for one
+ * more playground) is theirs; the rest is the system's. */
+static int exit_for_status(long status, const char *code)
 {
 	if (status >= 200 && status < 300)
 		return EXIT_OK;
 	return status == 400 || status == 404 || status == 409 || status == 413 ||
-			       status == 422
+			       status == 422 || (status == 503 && code && strcmp(code, "exhausted") == 0)
 		       ? EXIT_USER
 		       : EXIT_SYSTEM;
 }
 
-/* The message of an API error body, or the body itself. */
-static void print_api_error(const char *what, const struct client_response *r)
+/* The message of an API error body, or the body itself; the exit code. */
+static int print_api_error(const char *what, const struct client_response *r)
 {
-	struct json_object *j = r->body ? json_tokener_parse(r->body) : NULL, *e, *m;
+	struct json_object *j = r->body ? json_tokener_parse(r->body) : NULL, *e, *m, *c;
+	const char *code = NULL;
 	if (j && json_object_object_get_ex(j, "error", &e) &&
-	    json_object_object_get_ex(e, "message", &m))
+	    json_object_object_get_ex(e, "message", &m)) {
 		fprintf(stderr, "playnet: %s: %s\n", what, json_object_get_string(m));
-	else
+		if (json_object_object_get_ex(e, "code", &c))
+			code = json_object_get_string(c);
+	} else {
 		fprintf(stderr, "playnet: %s: HTTP %ld %s\n", what, r->status,
 			r->body ? r->body : "");
+	}
+	int rc = exit_for_status(r->status, code);
 	json_object_put(j);
+	return rc;
 }
 
-/* One request to netd, started if need be: EXIT_OK with the answer in r,
- * or an exit code once the reason is said. */
+/* One request to netd, started if need be, or to the backend in this
+ * process (--direct): EXIT_OK with the answer in r, or an exit code once
+ * the reason is said. */
 static int ask_netd(const struct options *o, const char *what, const char *method,
 		    const char *path, const char *body, size_t len, bool text,
 		    struct client_response *r)
 {
 	const struct client c = { o->socket, o->state_dir, o->netd_argv };
+	const struct local l = { &o->fabric, o->limits };
 	char err[512];
-	if (client_call(&c, method, path, body, len, text, r, err, sizeof(err)) < 0) {
+	int e = o->direct ? local_call(&l, method, path, body, len, text, r, err, sizeof(err))
+			  : client_call(&c, method, path, body, len, text, r, err, sizeof(err));
+	if (e < 0) {
 		fprintf(stderr, "playnet: %s: %s\n", what, err);
-		return EXIT_SYSTEM;
+		return e == -ENOENT && o->direct ? EXIT_USER : EXIT_SYSTEM;
 	}
-	int rc = exit_for_status(r->status);
+	int rc = exit_for_status(r->status, NULL);
 	if (rc != EXIT_OK) {
-		print_api_error(what, r);
+		rc = print_api_error(what, r);
 		client_response_free(r);
 	}
 	return rc;
@@ -460,189 +474,8 @@ static int get_and_print(const struct options *o, const char *what, const char *
 	return rc;
 }
 
-/* --- in this process (--direct) ---------------------------------------- */
-
-static int fabric_begin(const struct options *o, struct fabric *f)
-{
-	const struct fabric_opts fo = {
-		.pin_dir = o->pin_dir,
-		.uplink_rate = o->uplink_rate,
-		.guard_config = &o->guard,
-		.state_dir = o->state_dir,
-		.host_netns = o->host_netns,
-		.tap_uid = o->tap_uid,
-		.tap_gid = o->tap_gid,
-		.pool = o->pool,
-		.pool_prefix = o->pool_prefix,
-	};
-	int e = fabric_open(f, &fo);
-	if (e < 0) {
-		fprintf(stderr, "playnet: %s\n", f->err);
-		fabric_close(f);
-		return e == -ENOENT ? EXIT_USER : EXIT_SYSTEM;
-	}
-	return EXIT_OK;
-}
-
-/* The writer's lock; refused while netd holds it. */
-static int lock_state(const struct options *o)
-{
-	int e = state_dir_init(o->state_dir);
-	int fd = e < 0 ? e : state_trylock(o->state_dir);
-	if (fd == -EWOULDBLOCK)
-		fprintf(stderr, "playnet: state dir %s is in use by netd: drop --direct\n",
-			o->state_dir);
-	else if (fd < 0)
-		fprintf(stderr, "playnet: state dir %s: %s\n", o->state_dir, strerror(-fd));
-	return fd;
-}
-
-/* A recorded playground with its plan rebuilt from the stored manifest. */
-static int load_recorded(const struct options *o, const char *name,
-			 struct state_record *rec, struct plan *p)
-{
-	struct diag d;
-	diag_init(&d, name);
-	int e = report_load(o->state_dir, name, rec, p, &d);
-	int rc = EXIT_OK;
-	if (e == -ENOENT) {
-		fprintf(stderr, "playnet: no playground named %s\n", name);
-		rc = EXIT_USER;
-	} else if (e == -EINVAL && !naming_valid_playground(name)) {
-		fprintf(stderr, "playnet: invalid playground name '%s'\n", name);
-		rc = EXIT_USER;
-	} else if (e < 0) {
-		fprintf(stderr, "playnet: playground %s cannot be read back:\n", name);
-		diag_print(&d, stderr);
-		rc = EXIT_SYSTEM;
-	}
-	diag_free(&d);
-	return rc;
-}
-
-static int up_direct(const struct options *o, const struct plan *p, const char *text)
-{
-	cleanup_close int lock = lock_state(o);
-	struct fabric f;
-	int rc = lock < 0 ? EXIT_SYSTEM : fabric_begin(o, &f);
-	if (rc)
-		return rc;
-	int e = fabric_create(&f, p, text);
-	if (e < 0) {
-		fprintf(stderr, "playnet: up %s: %s\n", p->name, f.err);
-		rc = e == -EEXIST || e == -EADDRNOTAVAIL || e == -EADDRINUSE || e == -EDOM ? EXIT_USER : EXIT_SYSTEM;
-	}
-	fabric_close(&f);
-	return rc;
-}
-
-static int down_direct(const struct options *o, const char *name)
-{
-	cleanup_close int lock = lock_state(o);
-	struct fabric f;
-	int rc = lock < 0 ? EXIT_SYSTEM : fabric_begin(o, &f);
-	if (rc)
-		return rc;
-	if (fabric_delete(&f, name) < 0) {
-		fprintf(stderr, "playnet: down %s: %s\n", name, f.err);
-		rc = EXIT_SYSTEM;
-	}
-	fabric_close(&f);
-	return rc;
-}
-
-static int show_direct(const struct options *o, const char *name, bool json)
-{
-	struct state_record rec;
-	struct plan p;
-	int rc = load_recorded(o, name, &rec, &p);
-	if (rc)
-		return rc;
-	struct fabric f;
-	struct fabric_report r = { 0 };
-	if ((rc = fabric_begin(o, &f)) == EXIT_OK && fabric_inspect(&f, &p, &rec, &r) < 0) {
-		fprintf(stderr, "playnet: show %s: %s\n", p.name, f.err);
-		rc = EXIT_SYSTEM;
-	}
-	if (rc == EXIT_OK && json) {
-		struct json_object *j = report_show_json(&f, &rec, &p, &r);
-		puts(json_object_to_json_string_ext(j, PLAN_JSON_FLAGS));
-		json_object_put(j);
-	} else if (rc == EXIT_OK) {
-		report_show_text(stdout, &f, &rec, &p, &r);
-	}
-	fabric_report_free(&r);
-	fabric_close(&f); /* idempotent: also after fabric_begin failed */
-	state_record_free(&rec);
-	plan_free(&p);
-	return rc;
-}
-
-static int ls_direct(const struct options *o, bool json)
-{
-	struct json_object *arr;
-	int e = report_list_json(o->state_dir, &arr);
-	if (e < 0) {
-		fprintf(stderr, "playnet: ls: %s: %s\n", o->state_dir, strerror(-e));
-		return EXIT_SYSTEM;
-	}
-	if (json)
-		puts(json_object_to_json_string_ext(arr, PLAN_JSON_FLAGS));
-	else
-		report_list_text(stdout, arr);
-	json_object_put(arr);
-	return EXIT_OK;
-}
-
-static int stats_direct(const struct options *o, const char *name, bool json)
-{
-	struct state_record rec;
-	struct plan p;
-	int rc = load_recorded(o, name, &rec, &p);
-	if (rc)
-		return rc;
-	struct report_stats s;
-	char err[256];
-	if (report_stats(o->pin_dir, &rec, &p, &s, err, sizeof(err)) < 0) {
-		fprintf(stderr, "playnet: stats %s: %s\n", p.name, err);
-		rc = EXIT_SYSTEM;
-	} else if (json) {
-		struct json_object *j = report_stats_json(p.name, &s);
-		puts(json_object_to_json_string_ext(j, PLAN_JSON_FLAGS));
-		json_object_put(j);
-	} else {
-		report_stats_text(stdout, &s);
-	}
-	if (rc == EXIT_OK)
-		report_stats_free(&s);
-	state_record_free(&rec);
-	plan_free(&p);
-	return rc;
-}
-
-/* The netns of machine m of playground name, as the record says. */
-static int machine_netns_direct(const struct options *o, const char *name, const char *m,
-				char *ns, size_t len, bool *is_vm, bool *found)
-{
-	struct state_record rec;
-	struct plan p;
-	int rc = load_recorded(o, name, &rec, &p);
-	if (rc)
-		return rc;
-	state_record_free(&rec);
-	for (size_t i = 0; i < p.n_machines; i++) {
-		if (strcmp(p.machines[i].name, m) != 0)
-			continue;
-		*found = true;
-		*is_vm = p.machines[i].runtime != MANIFEST_RUNTIME_NETNS;
-		snprintf(ns, len, "%s", p.machines[i].netns);
-	}
-	plan_free(&p);
-	return EXIT_OK;
-}
-
-/* The same from netd's answer for the playground. */
-static int machine_netns_netd(const struct options *o, const char *name, const char *m,
+/* The netns of machine m of playground name, from the answer for it. */
+static int machine_netns(const struct options *o, const char *name, const char *m,
 			      char *ns, size_t len, bool *is_vm, bool *found)
 {
 	char path[128];
@@ -755,19 +588,14 @@ static int cmd_up(const struct options *o, int argc, char **argv)
 	}
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	long status = 201;
-	if (o->direct) {
-		rc = up_direct(o, &p, text);
-	} else {
-		char path[128], what[128];
-		snprintf(path, sizeof(path), "/v1/playgrounds/%s", p.name);
-		snprintf(what, sizeof(what), "up %s", p.name);
-		struct client_response r;
-		rc = ask_netd(o, what, "PUT", path, text, strlen(text), false, &r);
-		status = r.status;
-		if (rc == EXIT_OK)
-			client_response_free(&r);
-	}
+	char path[128], what[128];
+	snprintf(path, sizeof(path), "/v1/playgrounds/%s", p.name);
+	snprintf(what, sizeof(what), "up %s", p.name);
+	struct client_response r;
+	rc = ask_netd(o, what, "PUT", path, text, strlen(text), false, &r);
+	long status = r.status;
+	if (rc == EXIT_OK)
+		client_response_free(&r);
 	if (rc == EXIT_OK && status == 200) {
 		fprintf(stderr, "playground %s is up already, from the same manifest\n", p.name);
 	} else if (rc == EXIT_OK) {
@@ -801,25 +629,20 @@ static int cmd_down(const struct options *o, int argc, char **argv)
 	int stopped = vm_stop(o->state_dir, name, VM_STOP_GRACE_MS, NULL);
 	if (stopped > 0)
 		fprintf(stderr, "stopped %d VM%s of %s\n", stopped, stopped == 1 ? "" : "s", name);
-	int rc;
-	if (o->direct) {
-		rc = down_direct(o, name);
-	} else {
-		char path[128], what[128];
-		snprintf(path, sizeof(path), "/v1/playgrounds/%s", name);
-		snprintf(what, sizeof(what), "down %s", name);
-		struct client_response r;
-		if ((rc = ask_netd(o, what, "DELETE", path, NULL, 0, false, &r)) == EXIT_OK)
-			client_response_free(&r);
-	}
+	char path[128], what[128];
+	snprintf(path, sizeof(path), "/v1/playgrounds/%s", name);
+	snprintf(what, sizeof(what), "down %s", name);
+	struct client_response r;
+	int rc = ask_netd(o, what, "DELETE", path, NULL, 0, false, &r);
+	if (rc == EXIT_OK)
+		client_response_free(&r);
 	if (rc == EXIT_OK)
 		fprintf(stderr, "playground %s is down (%.1f ms)\n", name, ms_since(&t0));
 	return rc;
 }
 
 /* "CMD P [--json]": show and stats, the same route with another suffix. */
-static int playground_cmd(const struct options *o, int argc, char **argv, const char *suffix,
-			  int (*direct)(const struct options *o, const char *name, bool json))
+static int playground_cmd(const struct options *o, int argc, char **argv, const char *suffix)
 {
 	bool json;
 	int rc = parse_json_flag(argc, argv, &json, 1);
@@ -827,8 +650,6 @@ static int playground_cmd(const struct options *o, int argc, char **argv, const 
 		return rc;
 	if (!naming_valid_playground(argv[1]))
 		return bad_name(argv[0], argv[1]);
-	if (o->direct)
-		return direct(o, argv[1], json);
 	char path[128], what[128];
 	snprintf(path, sizeof(path), "/v1/playgrounds/%s%s", argv[1], suffix);
 	snprintf(what, sizeof(what), "%s %s", argv[0], argv[1]);
@@ -862,12 +683,12 @@ static int cmd_console(const struct options *o, int argc, char **argv)
 
 static int cmd_show(const struct options *o, int argc, char **argv)
 {
-	return playground_cmd(o, argc, argv, "", show_direct);
+	return playground_cmd(o, argc, argv, "");
 }
 
 static int cmd_stats(const struct options *o, int argc, char **argv)
 {
-	return playground_cmd(o, argc, argv, "/stats", stats_direct);
+	return playground_cmd(o, argc, argv, "/stats");
 }
 
 static int cmd_ls(const struct options *o, int argc, char **argv)
@@ -876,8 +697,7 @@ static int cmd_ls(const struct options *o, int argc, char **argv)
 	int rc = parse_json_flag(argc, argv, &json, 0);
 	if (rc)
 		return rc;
-	return o->direct ? ls_direct(o, json)
-			 : get_and_print(o, "ls", "/v1/playgrounds", json, "playgrounds");
+	return get_and_print(o, "ls", "/v1/playgrounds", json, "playgrounds");
 }
 
 static int cmd_exec(const struct options *o, int argc, char **argv)
@@ -888,8 +708,7 @@ static int cmd_exec(const struct options *o, int argc, char **argv)
 		return bad_name("exec", argv[1]);
 	char ns[NAMING_NETNS_MAX] = "";
 	bool is_vm = false, found = false;
-	int rc = (o->direct ? machine_netns_direct : machine_netns_netd)(
-		o, argv[1], argv[2], ns, sizeof(ns), &is_vm, &found);
+	int rc = machine_netns(o, argv[1], argv[2], ns, sizeof(ns), &is_vm, &found);
 	if (rc)
 		return rc;
 	if (!found) {
@@ -1060,6 +879,17 @@ static int parse_global(int argc, char **argv, struct options *o)
 	if (bpf_dir && strlen(bpf_dir) >= sizeof(o->pin_dir))
 		return usage_error("--bpf-dir: too long");
 	fabric_pin_dir(o->state_dir, bpf_dir, o->pin_dir, sizeof(o->pin_dir));
+	o->fabric = (struct fabric_opts){
+		.pin_dir = o->pin_dir,
+		.uplink_rate = o->uplink_rate,
+		.guard_config = &o->guard,
+		.state_dir = o->state_dir,
+		.host_netns = o->host_netns,
+		.tap_uid = o->tap_uid,
+		.tap_gid = o->tap_gid,
+		.pool = o->pool,
+		.pool_prefix = o->pool_prefix,
+	};
 	const char *netd_opts[][2] = {
 		{ "--state-dir", o->state_dir }, { "--socket", o->socket },
 		{ "--host-netns", o->host_netns }, { "--tap-owner", tap_owner },

@@ -314,14 +314,14 @@ static int run_loop(struct loop *l, struct http *h, struct service *svc)
 			if (tok == &tok_signal && loop_signalled(l))
 				return 0;
 			if (tok == &tok_hostaddr) {
-				if (fabric_hostaddr_update(svc->fabric) < 0)
-					log_warn("%s", svc->fabric->err);
+				if (fabric_hostaddr_update(svc->backend.fabric) < 0)
+					log_warn("%s", svc->backend.fabric->err);
 			} else if (tok != &tok_signal && tok != &tok_http) {
 				dhcpd_event(svc->dhcpd, tok);
 			}
 		}
 		http_run(h);
-		watch_host_addresses(l, svc->fabric);
+		watch_host_addresses(l, svc->backend.fabric);
 		/* A step of a delete can hold the rtnl lock for tens of ms:
 		 * requests go first, and the deletes go on when a wait finds
 		 * nothing to do, or after REAP_YIELD_MS of giving way. */
@@ -373,13 +373,16 @@ static int serve(const struct netd_options *o, const struct guard_config *gc,
 	}
 	struct loop l = { -1, -1 };
 	struct dhcpd *dhcp = NULL;
+	struct service svc = {
+		.backend = { .fabric = &f, .state_dir = o->state_dir, .pin_dir = pin_dir,
+			     .limits = o->limits },
+		.no_takeover = o->no_takeover,
+	};
 	struct http *h = NULL;
 	int rc = 3;
 	if (loop_open(&l) < 0 || dhcpd_new(l.ep, &dhcp) < 0 || closer_start() < 0)
 		goto out;
-	struct service svc = { .fabric = &f, .dhcpd = dhcp, .state_dir = o->state_dir,
-			       .pin_dir = pin_dir, .limits = o->limits,
-			       .no_takeover = o->no_takeover };
+	svc.dhcpd = dhcp;
 	if (service_recover(&svc) < 0)
 		goto out;
 	const struct api_backend b = service_backend(&svc);
@@ -393,6 +396,7 @@ static int serve(const struct netd_options *o, const struct guard_config *gc,
 	rc = run_loop(&l, h, &svc) < 0 ? 3 : 0;
 	service_reap_all(&svc);
 out:
+	service_free(&svc);
 	http_stop(h);
 	dhcpd_free(dhcp);
 	closer_stop();

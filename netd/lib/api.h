@@ -29,11 +29,13 @@ struct plan;
 
 /* A PUT's manifest as api_handle read it: its text, which a backend keeps
  * and compares as it is (NUL-terminated, no NUL within when planned), and
- * its plan, or the answer that refuses it (a 422 with every problem). */
+ * its plan, or the answer that refuses it (a 422 with every problem). The
+ * backend may take the plan over (moving it out, so that plan_free of what
+ * is left frees nothing). */
 struct api_manifest {
 	const char *text;
 	size_t len;
-	const struct plan *plan;            /* NULL: refused */
+	struct plan *plan;                  /* NULL: refused */
 	const struct api_response *refusal; /* when plan is NULL */
 };
 

@@ -194,10 +194,10 @@ void fabric_close(struct fabric *f)
 	f->host_proc = -1;
 }
 
-void fabric_transit_addrs(const struct fabric *f, long index, uint32_t *host,
-			  uint32_t *inside)
+void fabric_transit_addrs(const struct fabric *f, const struct state_record *rec,
+			  uint32_t *host, uint32_t *inside)
 {
-	*host = f->o.pool + 2 * (uint32_t)index;
+	*host = rec->transit ? rec->transit : f->o.pool + 2 * (uint32_t)rec->transit_index;
 	*inside = *host + 1;
 }
 
@@ -218,7 +218,7 @@ struct build {
 	uint64_t cookie;        /* pg-P's, in guard keys */
 	int *bridges;           /* ifindex of each network's bridge */
 	size_t ports;           /* machine ports on pg-P's shared tc block */
-	long transit;
+	uint32_t transit; /* the host end of its /31 */
 	char owner_alias[128];  /* on every lo and the uplink's host end */
 };
 
@@ -493,7 +493,8 @@ static int build_uplink(struct build *b)
 	struct fabric *f = b->f;
 	const struct plan *p = b->p;
 	uint32_t host, inside;
-	fabric_transit_addrs(f, b->transit, &host, &inside);
+	host = b->transit;
+	inside = host + 1;
 	char hs[IPAM_ADDR_STRLEN], is[IPAM_ADDR_STRLEN];
 	ipam_format_addr(host, hs);
 	ipam_format_addr(inside, is);
@@ -840,7 +841,17 @@ static int check_subnets(struct fabric *f, const struct plan *p)
 	return 0;
 }
 
-int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
+/* The record a create or takeover ended with: the caller's, or freed. */
+static void record_hand_back(struct state_record *rec, struct state_record *out)
+{
+	if (out)
+		*out = *rec;
+	else
+		state_record_free(rec);
+}
+
+int fabric_create(struct fabric *f, const struct plan *p, const char *manifest,
+		  struct state_record *out)
 {
 	f->step = 0;
 	f->err[0] = '\0';
@@ -868,8 +879,10 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
 	e = FAB_DO(f, state_transit_alloc(f->o.state_dir, p->name, fabric_pool_size(f),
 					  f->transit_next, &rec.transit_index),
 		   "allocate a transit /31");
-	if (e == 0)
+	if (e == 0) {
 		f->transit_next = rec.transit_index + 1;
+		rec.transit = f->o.pool + 2 * (uint32_t)rec.transit_index;
+	}
 	if (e == -EADDRNOTAVAIL) {
 		char pool[IPAM_CIDR_STRLEN];
 		ipam_format_cidr(f->o.pool, f->o.pool_prefix, pool);
@@ -891,7 +904,7 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
 		return e;
 	}
 
-	struct build b = { .f = f, .p = p, .ns = -1, .transit = rec.transit_index };
+	struct build b = { .f = f, .p = p, .ns = -1, .transit = rec.transit };
 	fabric_owner_alias(f, p->name, b.owner_alias, sizeof(b.owner_alias));
 	if ((e = link_sock_open(f->host_nsfd, &b.host)) < 0)
 		fabric_fail(f, e, "netlink socket in the host netns");
@@ -912,9 +925,11 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest)
 	free(b.bridges);
 	if (b.ns >= 0)
 		close(b.ns);
-	state_record_free(&rec);
-	if (e == 0)
+	if (e == 0) {
+		record_hand_back(&rec, out);
 		return 0;
+	}
+	state_record_free(&rec);
 
 	/* Undo: the same teardown as delete, which works from names. */
 	char saved[sizeof(f->err)];
@@ -1234,7 +1249,8 @@ static int recycle_guards(struct build *b)
 		}
 	}
 	uint32_t host, inside;
-	fabric_transit_addrs(f, b->transit, &host, &inside);
+	host = b->transit;
+	inside = host + 1;
 	int e = uplink_slot(b, b->p->uplink_host, &k, &slot);
 	if (e < 0)
 		return fabric_fail(f, e, "the guard slot of %s", b->p->uplink_host);
@@ -1412,7 +1428,8 @@ static int recycle_kernel(struct build *b)
 	return e;
 }
 
-int fabric_recycle(struct fabric *f, const char *old, const struct plan *p, const char *manifest)
+int fabric_recycle(struct fabric *f, const char *old, const struct plan *p, const char *manifest,
+		   struct state_record *out)
 {
 	f->step = 0;
 	f->err[0] = '\0';
@@ -1430,6 +1447,8 @@ int fabric_recycle(struct fabric *f, const char *old, const struct plan *p, cons
 		ok = false;
 	}
 	long transit = rec.transit_index;
+	uint32_t transit_host;
+	fabric_transit_addrs(f, &rec, &transit_host, &(uint32_t){ 0 });
 	state_record_free(&rec);
 	if (!ok)
 		return -ESTALE;
@@ -1437,9 +1456,10 @@ int fabric_recycle(struct fabric *f, const char *old, const struct plan *p, cons
 	char old_ns[NAMING_NETNS_MAX], old_host[IFNAMSIZ];
 	naming_netns(old, old_ns);
 	naming_uplink_host(old, old_host);
-	struct build b = { .f = f, .p = p, .was = &was, .ns = -1, .transit = transit };
+	struct build b = { .f = f, .p = p, .was = &was, .ns = -1, .transit = transit_host };
 	fabric_owner_alias(f, p->name, b.owner_alias, sizeof(b.owner_alias));
 	rec = (struct state_record){ .phase = STATE_CREATING, .transit_index = transit,
+				     .transit = transit_host,
 				     .created = (int64_t)time(NULL), .manifest = strdup(manifest),
 				     .plan = plan_wire_encode(p) };
 	snprintf(rec.name, sizeof(rec.name), "%s", p->name);
@@ -1467,9 +1487,13 @@ int fabric_recycle(struct fabric *f, const char *old, const struct plan *p, cons
 	link_sock_close(b.host);
 	if (b.ns >= 0)
 		close(b.ns);
-	state_record_free(&rec);
 	plan_free(&was);
-	if (e == 0 || !taken)
+	if (e == 0) {
+		record_hand_back(&rec, out);
+		return 0;
+	}
+	state_record_free(&rec);
+	if (!taken)
 		return e;
 
 	/* Undo: both go, by name, whichever names the objects had got to. */
@@ -1615,7 +1639,7 @@ static int repair_port(struct build *b, const struct plan_interface *ifc, bool *
 }
 
 /* The uplink's host end, if it lost its guard. */
-static int repair_uplink(struct build *b, const struct plan *p, long transit)
+static int repair_uplink(struct build *b, const struct plan *p)
 {
 	struct fabric *f = b->f;
 	int hidx = link_ifindex(b->host, p->uplink_host);
@@ -1624,12 +1648,10 @@ static int repair_uplink(struct build *b, const struct plan *p, long transit)
 	if (guard_attached(b->host, hidx, true))
 		return FAB_DO(f, link_set_up(b->host, p->uplink_host), "bring up %s",
 			      p->uplink_host);
-	uint32_t host, inside;
-	fabric_transit_addrs(f, transit, &host, &inside);
-	return guard_uplink_up(b, hidx, inside);
+	return guard_uplink_up(b, hidx, b->transit + 1);
 }
 
-static int repair_links(struct build *b, const struct state_record *rec)
+static int repair_links(struct build *b)
 {
 	const struct plan *p = b->p;
 	for (size_t i = 0; i < p->n_networks; i++)
@@ -1647,7 +1669,7 @@ static int repair_links(struct build *b, const struct state_record *rec)
 	if (e == 0 && guards)
 		e = FAB_DO(b->f, guard_port_block(b->guard, b->sk), "attach the port guard in %s",
 			   p->netns);
-	return e == 0 ? repair_uplink(b, p, rec->transit_index) : e;
+	return e == 0 ? repair_uplink(b, p) : e;
 }
 
 int fabric_repair(struct fabric *f, const struct plan *p, const struct state_record *rec)
@@ -1656,7 +1678,8 @@ int fabric_repair(struct fabric *f, const struct plan *p, const struct state_rec
 	const char *want = rec->host_netns, *have = f->o.host_netns ? f->o.host_netns : "";
 	if (strcmp(want, have) != 0)
 		return 1; /* made in another host netns: rebuilt where it was */
-	struct build b = { .f = f, .p = p, .ns = netns_open(p->netns), .transit = rec->transit_index };
+	struct build b = { .f = f, .p = p, .ns = netns_open(p->netns) };
+	fabric_transit_addrs(f, rec, &b.transit, &(uint32_t){ 0 });
 	if (b.ns < 0)
 		return 1;
 	int e = netns_cookie(b.ns, &b.cookie);
@@ -1671,7 +1694,7 @@ int fabric_repair(struct fabric *f, const struct plan *p, const struct state_rec
 	if (e == 0 && !(b.bridges = calloc(p->n_networks + 1, sizeof(*b.bridges))))
 		e = fabric_fail(f, -ENOMEM, "bridges of %s", p->netns);
 	if (e == 0)
-		e = repair_links(&b, rec);
+		e = repair_links(&b);
 	int exists = e == 0 ? nft_table_exists(b.ns) : 0;
 	if (exists < 0)
 		e = fabric_fail(f, exists, "query nftables table %s in %s", NFT_TABLE, p->netns);

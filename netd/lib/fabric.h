@@ -89,8 +89,10 @@ int fabric_repair(struct fabric *f, const struct plan *p, const struct state_rec
 
 /* -EEXIST: the playground or one of its objects exists already;
  * -EADDRNOTAVAIL: the transit pool is exhausted; -ENOSPC: the state
- * dir's filesystem is full; -EDOM: a subnet lies in the transit pool. */
-int fabric_create(struct fabric *f, const struct plan *p, const char *manifest);
+ * dir's filesystem is full; -EDOM: a subnet lies in the transit pool.
+ * out, if not NULL: the record written, the caller's to free. */
+int fabric_create(struct fabric *f, const struct plan *p, const char *manifest,
+		  struct state_record *out);
 /* 0 also when the playground does not exist. */
 int fabric_delete(struct fabric *f, const char *name);
 
@@ -137,7 +139,7 @@ int fabric_released(struct fabric *f, const char *name);
  * still recorded, or removed with whatever P had of it.
  */
 int fabric_recycle(struct fabric *f, const char *old, const struct plan *p,
-		   const char *manifest);
+		   const char *manifest, struct state_record *out);
 /* Plans of the same frame have equal shapes, never 0 (which means "none"
  * to a caller). */
 uint64_t fabric_shape(const struct plan *p);
@@ -162,9 +164,11 @@ int fabric_sweep_guards(struct fabric *f, char *const *names, size_t n, size_t *
  * so that test runs stay apart. */
 void fabric_pin_dir(const char *state_dir, const char *given, char *out, size_t len);
 
-/* The transit /31 of an index: host end, and the inside (uplink0) end. */
-void fabric_transit_addrs(const struct fabric *f, long index, uint32_t *host,
-			  uint32_t *inside);
+/* The transit /31 of a record: host end, and the inside (uplink0) end. A
+ * record from before the /31 itself was kept has it worked out from its
+ * index in today's pool. */
+void fabric_transit_addrs(const struct fabric *f, const struct state_record *rec,
+			  uint32_t *host, uint32_t *inside);
 
 /* What the kernel lacks of a created playground, one line per object. */
 struct fabric_report {

@@ -71,7 +71,7 @@ static int rebuild(struct fabric *f, const char *name, const struct plan *p,
 {
 	int e = fabric_delete(f, name);
 	if (e == 0)
-		e = fabric_create(f, p, rec->manifest);
+		e = fabric_create(f, p, rec->manifest, NULL);
 	if (e == 0)
 		return 0;
 	char why[sizeof(f->err)];
@@ -84,8 +84,10 @@ static int rebuild(struct fabric *f, const char *name, const struct plan *p,
 	/* Its transit /31 back if no one took it meanwhile, else none. */
 	if (k == -ENOENT && rec->transit_index >= 0 &&
 	    state_transit_alloc(f->o.state_dir, name, rec->transit_index + 1,
-				rec->transit_index, &keep.transit_index) < 0)
+				rec->transit_index, &keep.transit_index) < 0) {
 		keep.transit_index = -1;
+		keep.transit = 0;
+	}
 	if (k == -ENOENT && state_write(f->o.state_dir, &keep) < 0)
 		log_err("playground %s: its record could not be kept", name);
 	memcpy(f->err, why, sizeof(why));

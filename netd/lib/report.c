@@ -85,7 +85,7 @@ struct json_object *report_show_json(const struct fabric *f, const struct state_
 		return NULL;
 	uint32_t h, i;
 	char hs[IPAM_CIDR_STRLEN], is[IPAM_CIDR_STRLEN];
-	fabric_transit_addrs(f, rec->transit_index, &h, &i);
+	fabric_transit_addrs(f, rec, &h, &i);
 	ipam_format_cidr(h, 31, hs);
 	ipam_format_cidr(i, 31, is);
 	struct json_object *t = json_object_new_object();
@@ -246,7 +246,7 @@ void report_show_text(FILE *out, const struct fabric *f, const struct state_reco
 {
 	uint32_t h, i;
 	char hs[IPAM_CIDR_STRLEN], is[IPAM_CIDR_STRLEN];
-	fabric_transit_addrs(f, rec->transit_index, &h, &i);
+	fabric_transit_addrs(f, rec, &h, &i);
 	ipam_format_cidr(h, 31, hs);
 	ipam_format_cidr(i, 31, is);
 	plan_print_text(p, out);
@@ -310,41 +310,18 @@ void report_stats_text(FILE *out, const struct report_stats *s)
 	table_free(&t);
 }
 
-struct list_walk {
-	const char *state_dir;
-	struct json_object *arr;
-};
-
-static int list_one(const char *name, void *arg)
+struct json_object *report_list_entry(const struct state_record *rec)
 {
-	struct list_walk *w = arg;
-	struct state_record rec;
-	if (state_read(w->state_dir, name, &rec) < 0)
-		return 0; /* gone or unreadable since the listing: not listed */
 	char created[32];
-	time_t t = (time_t)rec.created;
+	time_t t = (time_t)rec->created;
 	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 	struct json_object *j = json_object_new_object();
-	json_object_object_add(j, "name", json_object_new_string(name));
-	json_object_object_add(j, "phase", json_object_new_string(state_phase_name(rec.phase)));
+	json_object_object_add(j, "name", json_object_new_string(rec->name));
+	json_object_object_add(j, "phase", json_object_new_string(state_phase_name(rec->phase)));
 	json_object_object_add(j, "hostNetns",
-			       rec.host_netns[0] ? json_object_new_string(rec.host_netns) : NULL);
+			       rec->host_netns[0] ? json_object_new_string(rec->host_netns) : NULL);
 	json_object_object_add(j, "created", json_object_new_string(created));
-	json_object_array_add(w->arr, j);
-	state_record_free(&rec);
-	return 0;
-}
-
-int report_list_json(const char *state_dir, struct json_object **out)
-{
-	struct list_walk w = { state_dir, json_object_new_array() };
-	int e = state_list(state_dir, list_one, &w);
-	if (e < 0) {
-		json_object_put(w.arr);
-		return e;
-	}
-	*out = w.arr;
-	return 0;
+	return j;
 }
 
 static const char *member(struct json_object *o, const char *key)

@@ -65,8 +65,8 @@ void report_show_text(FILE *out, const struct fabric *f, const struct state_reco
 		      const struct plan *p, const struct fabric_report *r);
 void report_stats_text(FILE *out, const struct report_stats *s);
 
-/* Every recorded playground: name, phase, hostNetns, created (ISO 8601). */
-int report_list_json(const char *state_dir, struct json_object **out);
+/* A playground as ls lists it: name, phase, hostNetns, created (ISO 8601). */
+struct json_object *report_list_entry(const struct state_record *rec);
 /* The same as a table; nothing when there are none. */
 void report_list_text(FILE *out, struct json_object *arr);
 

@@ -1,11 +1,13 @@
 #define _GNU_SOURCE
 #include "state.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +152,30 @@ static int write_atomic(const char *dir, const char *path, const char *data,
 	return fsync_dir(dir);
 }
 
+/* The transit /31 as "A.B.C.D/31", its host end in host byte order. */
+static bool transit_format(uint32_t host, char *out, size_t len)
+{
+	struct in_addr a = { htonl(host) };
+	char s[INET_ADDRSTRLEN];
+	return inet_ntop(AF_INET, &a, s, sizeof(s)) &&
+	       (size_t)snprintf(out, len, "%s/31", s) < len;
+}
+
+static bool transit_parse(const char *text, uint32_t *host)
+{
+	char s[INET_ADDRSTRLEN + 3];
+	size_t n = strlen(text);
+	struct in_addr a;
+	if (n < 4 || n >= sizeof(s) || strcmp(text + n - 3, "/31") != 0)
+		return false;
+	memcpy(s, text, n - 3);
+	s[n - 3] = '\0';
+	if (inet_pton(AF_INET, s, &a) != 1 || (ntohl(a.s_addr) & 1))
+		return false;
+	*host = ntohl(a.s_addr);
+	return true;
+}
+
 int state_write(const char *dir, const struct state_record *r)
 {
 	char path[PATH_MAX];
@@ -163,6 +189,9 @@ int state_write(const char *dir, const struct state_record *r)
 	json_object_object_add(o, "phase", json_object_new_string(state_phase_name(r->phase)));
 	json_object_object_add(o, "hostNetns", json_object_new_string(r->host_netns));
 	json_object_object_add(o, "transitIndex", json_object_new_int64(r->transit_index));
+	char transit[INET_ADDRSTRLEN + 3];
+	if (r->transit && transit_format(r->transit, transit, sizeof(transit)))
+		json_object_object_add(o, "transit", json_object_new_string(transit));
 	json_object_object_add(o, "created", json_object_new_int64(r->created));
 	json_object_object_add(o, "manifest", json_object_new_string(r->manifest ? r->manifest : ""));
 	if (r->plan)
@@ -220,6 +249,9 @@ int state_read(const char *dir, const char *name, struct state_record *r)
 	strcpy(r->name, n);
 	strcpy(r->host_netns, host);
 	r->transit_index = (long)idx;
+	const char *transit;
+	if (json_get_str(o, "transit", &transit) == 0 && !transit_parse(transit, &r->transit))
+		goto out;
 	r->created = created;
 	r->manifest = strdup(manifest);
 	e = r->manifest ? 0 : -ENOMEM;

@@ -21,6 +21,10 @@ struct state_record {
 	enum state_phase phase;
 	char host_netns[NAMING_NETNS_MAX]; /* "" for the netns netd started in */
 	long transit_index;                /* -1: none */
+	/* The /31's host end (the inside end is the next address), as it was
+	 * allocated: show stays right after netd restarts with another
+	 * --transit-pool. 0 in a record of a netd from before it was kept. */
+	uint32_t transit;
 	int64_t created;                   /* unix time */
 	char *manifest;                    /* the manifest as given */
 	/* Its plan as plan_wire wrote it (owned); NULL in a record of a netd

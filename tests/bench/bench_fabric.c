@@ -51,7 +51,7 @@ static int op(struct fabric *f, const char *manifest, const char *prefix, int i,
 	if (create && (e = load(manifest, name, &p, &text)) < 0)
 		return e;
 	double t0 = now_seconds();
-	e = create ? fabric_create(f, &p, text) : fabric_delete(f, name);
+	e = create ? fabric_create(f, &p, text, NULL) : fabric_delete(f, name);
 	double t1 = now_seconds();
 	if (create) {
 		plan_free(&p);

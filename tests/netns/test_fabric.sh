@@ -213,8 +213,12 @@ expect_status "down never made" 0 "$PLAYNET" down "pt$ID-zz"
 pings "$P1" web-1 203.0.113.2 && pass "first playground unharmed" || fail "first playground unharmed"
 
 # --- bad input: clear error, nothing created ---------------------------------------
-expect_status "exists already" 1 "$PLAYNET" up --name "$P1" "$M"
-expect_stderr_has "exists already message" "playground $P1 already exists"
+# --direct answers as netd does (one backend): the same manifest again is
+# up already, another one under the same name a conflict.
+expect_status "up again, same manifest" 0 "$PLAYNET" up --name "$P1" "$M"
+expect_stderr_has "up again message" "playground $P1 is up already, from the same manifest"
+expect_status "exists already" 1 "$PLAYNET" up --name "$P1" manifests/single-vm.yaml
+expect_stderr_has "exists already message" "a playground of that name exists with another manifest"
 pings "$P1" web-1 172.16.0.3 && pass "existing one untouched" || fail "existing one untouched"
 expect_status "name too long" 1 "$PLAYNET" up --name "pt$ID-abcdefghijabcdefghijabcdefghij" "$M"
 expect_stderr_has "name too long message" "invalid playground name"

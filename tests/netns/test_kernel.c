@@ -92,7 +92,7 @@ static int setup(void **state)
 		.pool_prefix = 10,
 		.pin_dir = W.pin_dir,
 	};
-	if (fabric_open(&W.f, &o) < 0 || fabric_create(&W.f, &W.plan, manifest_text) < 0) {
+	if (fabric_open(&W.f, &o) < 0 || fabric_create(&W.f, &W.plan, manifest_text, NULL) < 0) {
 		fprintf(stderr, "create: %s\n", W.f.err);
 		return -1;
 	}

@@ -146,7 +146,7 @@ static uint64_t shape_of(const char *text)
 static void deleted_playground(const char *text, const char *name, struct plan *p)
 {
 	plan_of(text, name, p);
-	if (fabric_create(&W.f, p, text) < 0)
+	if (fabric_create(&W.f, p, text, NULL) < 0)
 		fail_msg("create %s: %s", name, W.f.err);
 	uint64_t shape = 0;
 	assert_int_equal(fabric_mark_deleting(&W.f, name, &shape), 1);
@@ -314,7 +314,7 @@ static void t_recycle(void **state)
 	assert_int_equal(tracked_port9(ans), 1);
 	close(ans);
 
-	if (fabric_recycle(&W.f, "ra", &b, manifest_text) < 0)
+	if (fabric_recycle(&W.f, "ra", &b, manifest_text, NULL) < 0)
 		fail_msg("recycle: %s", W.f.err);
 
 	/* a is gone by every name; b has its namespace, uplink and /31 */
@@ -347,7 +347,8 @@ static void t_recycle(void **state)
 	assert_memory_not_equal(a.machines[0].interfaces[0].mac, b.machines[0].interfaces[0].mac, 6);
 	struct guard_port up = slot_of(W.hns, b.uplink_host, false);
 	uint32_t host, inside;
-	fabric_transit_addrs(&W.f, transit, &host, &inside);
+	fabric_transit_addrs(&W.f, &(struct state_record){ .transit_index = transit }, &host,
+			     &inside);
 	assert_int_equal(up.ipv4, htonl(inside));
 	snprintf(cmd, sizeof(cmd), "ip -n %s neigh show 10.20.0.77 | grep -q 02:00:00:00:00:77",
 		 b.netns);
@@ -380,7 +381,7 @@ static void t_reset(void **state)
 	track_one(ns, a.networks[0].gateway);
 	assert_int_equal(tracked_port9(ns), 1);
 
-	if (fabric_recycle(&W.f, "rs", &a, manifest_text) < 0)
+	if (fabric_recycle(&W.f, "rs", &a, manifest_text, NULL) < 0)
 		fail_msg("reset: %s", W.f.err);
 
 	assert_holds(&a, cookie, host_idx, transit);
@@ -389,7 +390,7 @@ static void t_reset(void **state)
 	close(ns);
 	assert_whole(&a);
 	/* ready again, so not to be reset twice */
-	assert_int_equal(fabric_recycle(&W.f, "rs", &a, manifest_text), -ESTALE);
+	assert_int_equal(fabric_recycle(&W.f, "rs", &a, manifest_text, NULL), -ESTALE);
 	assert_int_equal(fabric_delete(&W.f, "rs"), 0);
 	plan_free(&a);
 }
@@ -462,7 +463,7 @@ static void t_refit(void **state)
 	int tap_idx = link_ifindex(sk, a.machines[1].interfaces[0].device);
 	assert_true(lan_idx > 0 && tap_idx > 0);
 
-	if (fabric_recycle(&W.f, "fa", &b, refit) < 0)
+	if (fabric_recycle(&W.f, "fa", &b, refit, NULL) < 0)
 		fail_msg("refit: %s", W.f.err);
 	assert_true(cookie_of(b.netns) == cookie);
 	assert_false(netns_exists(a.netns));
@@ -531,24 +532,24 @@ static void t_refused(void **state)
 	deleted_playground(manifest_text, "na", &a);
 	plan_of(manifest_text, "nb", &b);
 	plan_of(other_text, "nb", &other);
-	assert_int_equal(fabric_recycle(&W.f, "na", &other, other_text), -ESTALE);
-	assert_int_equal(fabric_recycle(&W.f, "no-such", &b, manifest_text), -ESTALE);
+	assert_int_equal(fabric_recycle(&W.f, "na", &other, other_text, NULL), -ESTALE);
+	assert_int_equal(fabric_recycle(&W.f, "no-such", &b, manifest_text, NULL), -ESTALE);
 
 	/* b exists: a conflict, as a create would say */
-	assert_int_equal(fabric_create(&W.f, &b, manifest_text), 0);
-	assert_int_equal(fabric_recycle(&W.f, "na", &b, manifest_text), -EEXIST);
+	assert_int_equal(fabric_create(&W.f, &b, manifest_text, NULL), 0);
+	assert_int_equal(fabric_recycle(&W.f, "na", &b, manifest_text, NULL), -EEXIST);
 	assert_int_equal(fabric_delete(&W.f, "nb"), 0);
 
 	/* a bridge already taken apart */
 	assert_int_equal(fabric_shed(&W.f, "na"), 1);
-	assert_int_equal(fabric_recycle(&W.f, "na", &b, manifest_text), -ESTALE);
+	assert_int_equal(fabric_recycle(&W.f, "na", &b, manifest_text, NULL), -ESTALE);
 	assert_int_equal(presence(&a), 1);
 	assert_int_equal(presence(&b), 0);
 
 	/* a playground not being deleted */
 	assert_int_equal(fabric_delete(&W.f, "na"), 0);
-	assert_int_equal(fabric_create(&W.f, &a, manifest_text), 0);
-	assert_int_equal(fabric_recycle(&W.f, "na", &b, manifest_text), -ESTALE);
+	assert_int_equal(fabric_create(&W.f, &a, manifest_text, NULL), 0);
+	assert_int_equal(fabric_recycle(&W.f, "na", &b, manifest_text, NULL), -ESTALE);
 	assert_int_equal(presence(&a), 1);
 	assert_int_equal(presence(&b), 0);
 	assert_int_equal(fabric_delete(&W.f, "na"), 0);
@@ -572,7 +573,7 @@ static void fail_each_step(const char *text)
 		deleted_playground(manifest_text, an, &a);
 		plan_of(text, bn, &b);
 		W.f.fail_step = step;
-		int e = fabric_recycle(&W.f, an, &b, text);
+		int e = fabric_recycle(&W.f, an, &b, text, NULL);
 		W.f.fail_step = 0;
 		if (e == 0) {
 			assert_int_equal(presence(&b), 1);

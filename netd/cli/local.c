@@ -1,0 +1,52 @@
+#define _GNU_SOURCE
+#include "local.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "backend.h"
+#include "state.h"
+#include "util.h"
+
+/* The writer's lock; refused while netd holds it. */
+static int lock_state(const char *dir, char *err, size_t errlen)
+{
+	int e = state_dir_init(dir);
+	int fd = e < 0 ? e : state_trylock(dir);
+	if (fd == -EWOULDBLOCK)
+		snprintf(err, errlen, "state dir %s is in use by netd: drop --direct", dir);
+	else if (fd < 0)
+		snprintf(err, errlen, "state dir %s: %s", dir, strerror(-fd));
+	return fd;
+}
+
+int local_call(const struct local *l, const char *method, const char *path, const char *body,
+	       size_t len, bool text, struct client_response *r, char *err, size_t errlen)
+{
+	*r = (struct client_response){ 0 };
+	cleanup_close int lock = -1;
+	if (strcmp(method, "GET") != 0 && (lock = lock_state(l->fabric->state_dir, err, errlen)) < 0)
+		return lock;
+	struct fabric f;
+	int e = fabric_open(&f, l->fabric);
+	if (e < 0) {
+		snprintf(err, errlen, "%s", f.err);
+		fabric_close(&f);
+		return e;
+	}
+	struct backend b = { .fabric = &f, .state_dir = l->fabric->state_dir,
+			     .pin_dir = l->fabric->pin_dir, .limits = l->limits };
+	const struct api_backend api = backend_api(&b);
+	struct api_response ar = { 0 };
+	api_handle(&api, method, path, body ? body : "", len, text, &ar);
+	r->status = ar.status;
+	r->body = ar.body; /* NUL-terminated, as every api_* answer is */
+	r->len = ar.len;
+	backend_free(&b);
+	fabric_close(&f);
+	return 0;
+}

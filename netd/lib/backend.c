@@ -1,0 +1,420 @@
+#define _GNU_SOURCE
+#include "backend.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "report.h"
+#include "util.h"
+
+struct backend_entry {
+	struct state_record rec;
+	struct plan plan;
+};
+
+static void entry_free(struct backend_entry *e)
+{
+	if (!e)
+		return;
+	state_record_free(&e->rec);
+	plan_free(&e->plan);
+	free(e);
+}
+
+static size_t entry_index(const struct backend *b, const char *name)
+{
+	size_t i = 0;
+	while (i < b->n_entries && strcmp(b->entries[i]->rec.name, name) != 0)
+		i++;
+	return i;
+}
+
+/* Keeps rec and p (both taken, also on failure). */
+static struct backend_entry *entry_keep(struct backend *b, struct state_record *rec,
+					struct plan *p)
+{
+	struct backend_entry *e = calloc(1, sizeof(*e));
+	if (e && b->n_entries == b->cap_entries) {
+		size_t cap = b->cap_entries ? 2 * b->cap_entries : 16;
+		struct backend_entry **grown = realloc(b->entries, cap * sizeof(*grown));
+		if (grown) {
+			b->entries = grown;
+			b->cap_entries = cap;
+		}
+	}
+	if (!e || b->n_entries == b->cap_entries) {
+		free(e);
+		state_record_free(rec);
+		plan_free(p);
+		return NULL;
+	}
+	e->rec = *rec;
+	e->plan = *p;
+	memset(p, 0, sizeof(*p));
+	b->entries[b->n_entries++] = e;
+	return e;
+}
+
+void backend_forget(struct backend *b, const char *name)
+{
+	size_t i = entry_index(b, name);
+	if (i == b->n_entries)
+		return;
+	entry_free(b->entries[i]);
+	b->entries[i] = b->entries[--b->n_entries];
+}
+
+/* NAME's record and plan: held, or loaded (and held from then on).
+ * -ENOENT also for a playground being deleted: it is gone to a client. */
+static int lookup(struct backend *b, const char *name, struct backend_entry **out)
+{
+	size_t i = entry_index(b, name);
+	if (i < b->n_entries) {
+		*out = b->entries[i];
+		return 0;
+	}
+	if (b->complete)
+		return -ENOENT;
+	struct state_record rec;
+	struct plan p;
+	int e = report_load_quiet(b->state_dir, name, &rec, &p);
+	if (e < 0)
+		return e;
+	if (rec.phase == STATE_DELETING) {
+		state_record_free(&rec);
+		plan_free(&p);
+		return -ENOENT;
+	}
+	return (*out = entry_keep(b, &rec, &p)) ? 0 : -ENOMEM;
+}
+
+static int lookup_or_respond(struct backend *b, const char *name, struct backend_entry **out,
+			     struct api_response *r)
+{
+	int e = lookup(b, name, out);
+	if (e == -ENOENT)
+		api_error(r, 404, "not_found", "no such playground", 0, 0);
+	else if (e < 0)
+		api_error(r, 500, "state", "the playground's record cannot be read", 0, 0);
+	return e;
+}
+
+struct load_walk {
+	struct backend *b;
+	int (*fn)(const struct plan *p, void *arg);
+	void *arg;
+};
+
+static int load_one(const char *name, void *arg)
+{
+	struct load_walk *w = arg;
+	struct backend_entry *e;
+	int k = lookup(w->b, name, &e);
+	if (k == -ENOMEM)
+		return k;
+	if (k < 0) {
+		if (k != -ENOENT)
+			log_err("playground %s: its record cannot be read: %s", name, strerror(-k));
+		return 0;
+	}
+	return w->fn ? w->fn(&e->plan, w->arg) : 0;
+}
+
+int backend_load_all(struct backend *b, int (*fn)(const struct plan *p, void *arg), void *arg)
+{
+	b->complete = false;
+	struct load_walk w = { b, fn, arg };
+	int e = state_list(b->state_dir, load_one, &w);
+	b->complete = e == 0;
+	return e;
+}
+
+void backend_free(struct backend *b)
+{
+	for (size_t i = 0; i < b->n_entries; i++)
+		entry_free(b->entries[i]);
+	free(b->entries);
+	b->entries = NULL;
+	b->n_entries = b->cap_entries = 0;
+}
+
+static void observe(struct backend *b, enum backend_event ev, double seconds)
+{
+	if (b->hooks && b->hooks->observe)
+		b->hooks->observe(b->hooks_ctx, ev, seconds);
+}
+
+/* A text answer, printed into memory: what playnet shows as it is. */
+struct text_buf {
+	char *text;
+	size_t len;
+	FILE *f;
+};
+
+static FILE *text_begin(struct text_buf *t)
+{
+	*t = (struct text_buf){ 0 };
+	t->f = open_memstream(&t->text, &t->len);
+	return t->f;
+}
+
+/* After a text_begin that succeeded. */
+static void text_end(struct text_buf *t, int status, struct api_response *r)
+{
+	fclose(t->f);
+	api_text(r, status, "text/plain; charset=utf-8", t->text, t->len);
+}
+
+/* The show JSON (or text) of a playground: what GET returns and PUT
+ * answers with. inspect: against the kernel; a playground just built
+ * lacks nothing by construction. */
+static void respond(struct backend *b, const struct backend_entry *e, int status, bool text,
+		    bool inspect, struct api_response *r)
+{
+	struct fabric_report rep = { 0 };
+	struct text_buf t;
+	if (inspect && fabric_inspect(b->fabric, &e->plan, &e->rec, &rep) < 0) {
+		api_error(r, 500, "kernel", b->fabric->err, 0, 0);
+	} else if (text && text_begin(&t)) {
+		report_show_text(t.f, b->fabric, &e->rec, &e->plan, &rep);
+		text_end(&t, status, r);
+	} else {
+		api_json(r, status, report_show_json(b->fabric, &e->rec, &e->plan, &rep));
+	}
+	fabric_report_free(&rep);
+}
+
+static void be_get(void *ctx, const char *name, bool text, struct api_response *r)
+{
+	struct backend *b = ctx;
+	struct backend_entry *e;
+	if (lookup_or_respond(b, name, &e, r) == 0)
+		respond(b, e, 200, text, true, r);
+}
+
+struct list_walk {
+	struct backend *b;
+	struct json_object *arr;
+};
+
+static int list_one(const char *name, void *arg)
+{
+	struct list_walk *w = arg;
+	struct backend_entry *e;
+	if (lookup(w->b, name, &e) == 0) /* else gone, being deleted, or unreadable */
+		json_object_array_add(w->arr, report_list_entry(&e->rec));
+	return 0;
+}
+
+static void be_list(void *ctx, bool text, struct api_response *r)
+{
+	struct backend *b = ctx;
+	struct list_walk w = { b, json_object_new_array() };
+	int e = state_list(b->state_dir, list_one, &w);
+	if (e < 0) {
+		json_object_put(w.arr);
+		return api_error(r, 500, "state", strerror(-e), 0, 0);
+	}
+	struct text_buf t;
+	if (text && text_begin(&t)) {
+		report_list_text(t.f, w.arr);
+		json_object_put(w.arr);
+		return text_end(&t, 200, r);
+	}
+	struct json_object *top = json_object_new_object();
+	json_object_object_add(top, "playgrounds", w.arr);
+	api_json(r, 200, top);
+}
+
+/* A playground made but not served: removed, keeping the reason in the
+ * fabric's err for the answer (fabric_delete writes its own there). */
+static void undo_create(struct backend *b, const char *name)
+{
+	char why[sizeof(b->fabric->err)];
+	memcpy(why, b->fabric->err, sizeof(why));
+	if (fabric_delete(b->fabric, name) < 0)
+		log_err("playground %s: undo failed: %s", name, b->fabric->err);
+	memcpy(b->fabric->err, why, sizeof(why));
+}
+
+/* The answer to a create that failed with e. */
+static void create_failed(struct backend *b, const char *name, int e, struct api_response *r)
+{
+	const char *why = b->fabric->err;
+	log_err("playground %s: create failed: %s", name, why);
+	if (e == -EEXIST || e == -EADDRINUSE) {
+		observe(b, BACKEND_FAILED_CONFLICT, 0);
+		return api_error(r, 409, "conflict", why, 0, 0);
+	}
+	observe(b, BACKEND_FAILED_KERNEL, 0);
+	if (e == -EADDRNOTAVAIL)
+		return api_error(r, 503, "exhausted", why, 0, 0);
+	if (e == -EDOM)
+		return api_error(r, 422, "invalid_manifest", why, 0, 0);
+	if (e == -ENOSPC)
+		return api_error(r, 503, "no_space", why, 0, 0);
+	api_error(r, 500, "kernel", why, 0, 0);
+}
+
+static int create(struct backend *b, const struct api_manifest *m, struct state_record *rec)
+{
+	const struct backend_hooks *h = b->hooks;
+	int e = h && h->create ? h->create(b->hooks_ctx, m->plan, m->text, rec)
+			       : fabric_create(b->fabric, m->plan, m->text, rec);
+	if (e == 0 && h && h->serve && (e = h->serve(b->hooks_ctx, m->plan)) < 0) {
+		state_record_free(rec);
+		undo_create(b, m->plan->name);
+	}
+	return e;
+}
+
+static void be_put(void *ctx, const char *name, const struct api_manifest *m,
+		   struct api_response *r)
+{
+	struct backend *b = ctx;
+	const struct backend_hooks *h = b->hooks;
+	bool reset = false;
+	if (h && h->prepare && h->prepare(b->hooks_ctx, name, m->plan, &reset) < 0) {
+		observe(b, BACKEND_FAILED_KERNEL, 0);
+		return api_error(r, 500, "kernel", b->fabric->err, 0, 0);
+	}
+	/* PUT is idempotent: the same manifest again changes nothing. */
+	struct backend_entry *held;
+	if (!reset && lookup(b, name, &held) == 0) {
+		bool same = strlen(held->rec.manifest) == m->len &&
+			    memcmp(held->rec.manifest, m->text, m->len) == 0 &&
+			    held->rec.phase == STATE_READY;
+		if (same)
+			return respond(b, held, 200, false, true, r);
+		observe(b, BACKEND_FAILED_CONFLICT, 0);
+		return api_error(r, 409, "conflict",
+				 "a playground of that name exists with another manifest", 0, 0);
+	}
+	if (!m->plan) {
+		observe(b, BACKEND_FAILED_MANIFEST, 0);
+		return api_copy(r, m->refusal);
+	}
+	backend_forget(b, name); /* a record that could not be read */
+
+	double t0 = now_seconds();
+	struct state_record rec;
+	int e = create(b, m, &rec);
+	if (e < 0)
+		return create_failed(b, name, e, r);
+	double dt = now_seconds() - t0;
+	observe(b, BACKEND_CREATED, dt);
+	log_info("playground %s: created in %.1f ms", name, dt * 1e3);
+	struct backend_entry *made = entry_keep(b, &rec, m->plan);
+	if (!made)
+		return api_error(r, 500, "memory", "out of memory", 0, 0);
+	respond(b, made, 201, false, false, r);
+}
+
+static void be_del(void *ctx, const char *name, struct api_response *r)
+{
+	struct backend *b = ctx;
+	const struct backend_hooks *h = b->hooks;
+	double t0 = now_seconds();
+	backend_forget(b, name);
+	/* Whatever serves it stops once the delete is under way: a delete
+	 * that fails leaves the playground served as it was. */
+	bool queued = h && h->queue_delete && h->queue_delete(b->hooks_ctx, name) == 0;
+	if (!queued && fabric_delete(b->fabric, name) < 0) {
+		observe(b, BACKEND_FAILED_KERNEL, 0);
+		log_err("playground %s: delete failed: %s", name, b->fabric->err);
+		return api_error(r, 500, "kernel", b->fabric->err, 0, 0);
+	}
+	if (h && h->gone)
+		h->gone(b->hooks_ctx, name);
+	double dt = now_seconds() - t0;
+	observe(b, BACKEND_DELETED, dt);
+	log_info("playground %s: deleted in %.1f ms (answered)", name, dt * 1e3);
+	api_text(r, 204, NULL, NULL, 0);
+}
+
+static void be_stats(void *ctx, const char *name, bool text, struct api_response *r)
+{
+	struct backend *b = ctx;
+	struct backend_entry *e;
+	if (lookup_or_respond(b, name, &e, r) < 0)
+		return;
+	struct report_stats st;
+	char err[256];
+	struct text_buf t;
+	if (report_stats(b->pin_dir, &e->rec, &e->plan, &st, err, sizeof(err)) < 0)
+		return api_error(r, 503, "unavailable", err, 0, 0);
+	if (text && text_begin(&t)) {
+		report_stats_text(t.f, &st);
+		text_end(&t, 200, r);
+	} else {
+		api_json(r, 200, report_stats_json(name, &st));
+	}
+	report_stats_free(&st);
+}
+
+static void metrics_playground(FILE *f, const struct backend *b, const struct backend_entry *e)
+{
+	struct report_stats st;
+	char err[128];
+	if (report_stats(b->pin_dir, &e->rec, &e->plan, &st, err, sizeof(err)) < 0)
+		return;
+	const char *name = e->rec.name;
+	fprintf(f, "playnet_guard_passed_packets_total{playground=\"%s\"} %llu\n", name,
+		(unsigned long long)st.total.pass_packets);
+	fprintf(f, "playnet_guard_passed_bytes_total{playground=\"%s\"} %llu\n", name,
+		(unsigned long long)st.total.pass_bytes);
+	for (int k = 0; k < GUARD_REASONS; k++)
+		fprintf(f, "playnet_guard_dropped_packets_total{playground=\"%s\",reason=\"%s\"} %llu\n",
+			name, guard_reason_name(k), (unsigned long long)st.total.drops[k]);
+	report_stats_free(&st);
+}
+
+static int count_one(const char *name, void *arg)
+{
+	(void)name;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+static void be_metrics(void *ctx, struct api_response *r)
+{
+	struct backend *b = ctx;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return api_error(r, 500, "memory", "out of memory", 0, 0);
+	fputs("# HELP playnet_guard_passed_packets_total Packets the guards let through.\n"
+	      "# TYPE playnet_guard_passed_packets_total counter\n"
+	      "# HELP playnet_guard_dropped_packets_total Packets the guards dropped, by reason.\n"
+	      "# TYPE playnet_guard_dropped_packets_total counter\n",
+	      f);
+	if (!b->complete)
+		backend_load_all(b, NULL, NULL);
+	for (size_t i = 0; i < b->n_entries; i++)
+		metrics_playground(f, b, b->entries[i]);
+	size_t n = 0;
+	state_list(b->state_dir, count_one, &n);
+	fprintf(f, "# HELP playnet_playgrounds Playgrounds recorded.\n# TYPE playnet_playgrounds gauge\n"
+		   "playnet_playgrounds %zu\n", n);
+	if (b->hooks && b->hooks->metrics)
+		b->hooks->metrics(b->hooks_ctx, f);
+	fclose(f);
+	api_text(r, 200, "text/plain; version=0.0.4", text, len);
+}
+
+struct api_backend backend_api(struct backend *b)
+{
+	return (struct api_backend){
+		.ctx = b,
+		.limits = &b->limits,
+		.list = be_list,
+		.get = be_get,
+		.put = be_put,
+		.del = be_del,
+		.stats = be_stats,
+		.metrics = be_metrics,
+	};
+}
