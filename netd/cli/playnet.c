@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <sched.h>
 #include <sys/wait.h>
@@ -48,6 +49,18 @@
 
 enum exit_code { EXIT_OK = 0, EXIT_USER = 1, EXIT_USAGE = 2, EXIT_SYSTEM = 3 };
 
+/* The fabric options a running netd must have as asked (fabric_check). */
+enum {
+	GIVEN_STATE_DIR = 1 << 0,
+	GIVEN_HOST_NETNS = 1 << 1,
+	GIVEN_POOL = 1 << 2,
+	GIVEN_TAP_OWNER = 1 << 3,
+	GIVEN_RATE = 1 << 4,
+	GIVEN_BPF_DIR = 1 << 5,
+	GIVEN_GUARD = 1 << 6,
+	GIVEN_LIMITS = 1 << 7,
+};
+
 struct options {
 	const char *state_dir;
 	const char *socket;
@@ -63,6 +76,7 @@ struct options {
 	struct fabric_opts fabric; /* for --direct */
 	struct manifest_limits limits;
 	bool direct;     /* act in this process instead of through netd */
+	unsigned given;  /* GIVEN_* bits: fabric options set by a flag or the environment */
 	const char *netd_argv[32]; /* how to start netd with these options */
 	char limit_text[3][16];
 };
@@ -144,21 +158,25 @@ static bool default_playground_name(const char *file, char *out, size_t len)
 static int load_plan(const struct options *o, const char *file,
 		     const char *name, struct plan *p, char **text)
 {
+	/* --name, else the manifest's own name:, else the file's name */
 	char defname[NAMING_PLAYGROUND_MAX + 64];
-	if (!name) {
-		if (!default_playground_name(file, defname, sizeof(defname))) {
-			fprintf(stderr,
-				"playnet: cannot derive a playground name from '%s': give one with --name\n",
-				file);
-			return EXIT_USAGE;
-		}
-		name = defname;
-	}
+	bool derived = !name && default_playground_name(file, defname, sizeof(defname));
 	struct diag d;
 	diag_init(&d, file);
-	int e = plan_load_file(file, name, &o->limits, p, text, &d);
+	int e = name ? plan_load_file(file, name, &o->limits, p, text, &d)
+		     : plan_load_file_default(file, derived ? defname : NULL, &o->limits, p, text,
+					      &d);
+	if (e == -EDESTADDRREQ) {
+		diag_free(&d);
+		fprintf(stderr,
+			"playnet: cannot derive a playground name from '%s': give one with --name (or a top-level name: in it)\n",
+			file);
+		return EXIT_USAGE;
+	}
 	if (e < 0)
 		diag_print(&d, stderr);
+	else
+		diag_print_warnings(&d, stderr);
 	diag_free(&d);
 	if (e == -ENOMEM) {
 		fputs("playnet: out of memory\n", stderr);
@@ -181,6 +199,7 @@ static int cmd_validate(const struct options *o, int argc, char **argv)
 		diag_free(&d);
 		return e == -ENOMEM ? EXIT_SYSTEM : EXIT_USER;
 	}
+	diag_print_warnings(&d, stderr);
 	size_t n_if = 0;
 	for (size_t i = 0; i < m.n_machines; i++)
 		n_if += m.machines[i].n_interfaces;
@@ -362,6 +381,87 @@ static int render_svg(const struct plan *p)
 	return EXIT_OK;
 }
 
+static int ask_netd(const struct options *o, const char *what, const char *method,
+		    const char *path, const char *body, size_t len, bool text,
+		    struct client_response *r);
+
+static const char *member_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : "";
+}
+
+/* What graph draws of a playground, from its show JSON. */
+static int plan_of_show(struct json_object *j, struct plan *p)
+{
+	struct json_object *nets, *ms, *v;
+	memset(p, 0, sizeof(*p));
+	if (!json_object_object_get_ex(j, "networks", &nets) ||
+	    !json_object_object_get_ex(j, "machines", &ms))
+		return -EINVAL;
+	snprintf(p->name, sizeof(p->name), "%s", member_str(j, "name"));
+	if (json_object_object_get_ex(j, "title", &v) && v)
+		p->title = strdup(json_object_get_string(v));
+	p->n_networks = json_object_array_length(nets);
+	p->n_machines = json_object_array_length(ms);
+	p->networks = calloc(p->n_networks + 1, sizeof(*p->networks));
+	p->machines = calloc(p->n_machines + 1, sizeof(*p->machines));
+	if (!p->networks || !p->machines)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_networks; i++) {
+		struct json_object *n = json_object_array_get_idx(nets, i);
+		struct plan_network *pn = &p->networks[i];
+		snprintf(pn->name, sizeof(pn->name), "%s", member_str(n, "name"));
+		ipam_parse_cidr(member_str(n, "subnet"), &pn->subnet, &pn->prefix);
+		pn->private_net = json_object_object_get_ex(n, "private", &v) &&
+				  json_object_get_boolean(v);
+		pn->has_gateway = ipam_parse_addr(member_str(n, "gateway"), &pn->gateway);
+	}
+	for (size_t i = 0; i < p->n_machines; i++) {
+		struct json_object *m = json_object_array_get_idx(ms, i), *ifs;
+		struct plan_machine *mc = &p->machines[i];
+		snprintf(mc->name, sizeof(mc->name), "%s", member_str(m, "name"));
+		mc->runtime = strcmp(member_str(m, "runtime"), "netns") == 0 ? MANIFEST_RUNTIME_NETNS
+									      : MANIFEST_RUNTIME_VM;
+		if (!json_object_object_get_ex(m, "interfaces", &ifs))
+			continue;
+		mc->n_interfaces = json_object_array_length(ifs);
+		if (!(mc->interfaces = calloc(mc->n_interfaces + 1, sizeof(*mc->interfaces))))
+			return -ENOMEM;
+		for (size_t k = 0; k < mc->n_interfaces; k++) {
+			struct json_object *f = json_object_array_get_idx(ifs, k);
+			struct plan_interface *pi = &mc->interfaces[k];
+			snprintf(pi->name, sizeof(pi->name), "%s", member_str(f, "name"));
+			ipam_parse_addr(member_str(f, "address"), &pi->address);
+			for (size_t n = 0; n < p->n_networks; n++)
+				if (strcmp(p->networks[n].name, member_str(f, "network")) == 0)
+					pi->network = n;
+		}
+	}
+	return 0;
+}
+
+static int running_plan(const struct options *o, const char *name, struct plan *p)
+{
+	char path[128], what[128];
+	snprintf(path, sizeof(path), "/v1/playgrounds/%s", name);
+	snprintf(what, sizeof(what), "graph %s", name);
+	struct client_response r;
+	int rc = ask_netd(o, what, "GET", path, NULL, 0, false, &r);
+	if (rc)
+		return rc;
+	struct json_object *j = json_tokener_parse(r.body ? r.body : "");
+	client_response_free(&r);
+	int e = j ? plan_of_show(j, p) : -EINVAL;
+	json_object_put(j);
+	if (e < 0) {
+		plan_free(p);
+		fprintf(stderr, "playnet: graph %s: netd answered something that is not a playground\n", name);
+		return EXIT_SYSTEM;
+	}
+	return EXIT_OK;
+}
+
 static int cmd_graph(const struct options *o, int argc, char **argv)
 {
 	struct file_cmd c;
@@ -373,7 +473,11 @@ static int cmd_graph(const struct options *o, int argc, char **argv)
 		return usage_error("graph: unknown format '%s' (expected dot or svg)",
 				   c.format);
 	struct plan p;
-	rc = load_plan(o, c.file, c.name, &p, NULL);
+	/* A playground that is up, by name, when no such file is there. */
+	struct stat st;
+	bool running = !c.name && stat(c.file, &st) < 0 && errno == ENOENT &&
+		       naming_valid_playground(c.file);
+	rc = running ? running_plan(o, c.file, &p) : load_plan(o, c.file, c.name, &p, NULL);
 	if (rc)
 		return rc;
 	if (svg) {
@@ -420,23 +524,107 @@ static int print_api_error(const char *what, const struct client_response *r)
 	return rc;
 }
 
+/* Two paths are the same file. */
+static bool same_path(const char *a, const char *b)
+{
+	cleanup_free char *ra = realpath(a, NULL), *rb = realpath(b, NULL);
+	return ra && rb ? strcmp(ra, rb) == 0 : strcmp(a, b) == 0;
+}
+
+/* One setting of netd's against what playnet was asked for; false: said. */
+static bool fabric_same(const struct options *o, struct json_object *fo, unsigned bit,
+			const char *key, const char *option, const char *want, bool path)
+{
+	struct json_object *v;
+	if (!(o->given & bit) || !json_object_object_get_ex(fo, key, &v))
+		return true;
+	const char *have = json_object_get_string(v);
+	if (path && *want && *have ? same_path(want, have) : strcmp(want, have) == 0)
+		return true;
+	fprintf(stderr,
+		"playnet: netd on %s runs with %s '%s', not '%s' as asked: playnet would act on its fabric, not the one asked for. Stop that netd first (kill $(cat %s/netd.pid)), or give this fabric a socket of its own (--socket / PLAYNET_SOCKET)\n",
+		o->socket, option, *have ? have : "(none)", *want ? want : "(none)",
+		json_object_get_string(json_object_object_get(fo, "stateDir")));
+	return false;
+}
+
+/* The fabric options given to playnet are the running netd's: a netd
+ * already listening with others would silently build elsewhere (another
+ * host netns, another pool) than what the user asked for. */
+static int fabric_check(const struct options *o, const struct client *c)
+{
+	if (!o->given)
+		return EXIT_OK;
+	struct client_response r;
+	char err[512];
+	if (client_call(c, "GET", "/healthz", NULL, 0, false, &r, err, sizeof(err)) < 0) {
+		fprintf(stderr, "playnet: %s\n", err);
+		return EXIT_SYSTEM;
+	}
+	struct json_object *j = json_tokener_parse(r.body ? r.body : ""), *fo;
+	client_response_free(&r);
+	if (!j || !json_object_object_get_ex(j, "fabric", &fo)) {
+		json_object_put(j);
+		return EXIT_OK; /* a netd that does not say: nothing to compare */
+	}
+	char pool[IPAM_CIDR_STRLEN], owner[48], rate[24], lim[3][24];
+	ipam_format_cidr(o->pool, o->pool_prefix, pool);
+	snprintf(owner, sizeof(owner), "%ld:%ld", o->tap_uid, o->tap_gid);
+	snprintf(rate, sizeof(rate), "%llu", (unsigned long long)o->uplink_rate);
+	snprintf(lim[0], sizeof(lim[0]), "%zu", o->limits.max_machines);
+	snprintf(lim[1], sizeof(lim[1]), "%zu", o->limits.max_networks);
+	snprintf(lim[2], sizeof(lim[2]), "%zu", o->limits.max_interfaces);
+	bool same = fabric_same(o, fo, GIVEN_STATE_DIR, "stateDir", "--state-dir", o->state_dir, true) &&
+		    fabric_same(o, fo, GIVEN_HOST_NETNS, "hostNetns", "--host-netns",
+				o->host_netns ? o->host_netns : "", false) &&
+		    fabric_same(o, fo, GIVEN_POOL, "transitPool", "--transit-pool", pool, false) &&
+		    fabric_same(o, fo, GIVEN_TAP_OWNER, "tapOwner", "--tap-owner", owner, false) &&
+		    fabric_same(o, fo, GIVEN_RATE, "uplinkRate", "--uplink-rate (bit/s)", rate, false) &&
+		    fabric_same(o, fo, GIVEN_BPF_DIR, "bpfDir", "--bpf-dir", o->pin_dir, true) &&
+		    fabric_same(o, fo, GIVEN_GUARD, "guardConfig", "--guard-config",
+				o->guard_config ? o->guard_config : "", true) &&
+		    fabric_same(o, fo, GIVEN_LIMITS, "maxMachines", "--max-machines", lim[0], false) &&
+		    fabric_same(o, fo, GIVEN_LIMITS, "maxNetworks", "--max-networks", lim[1], false) &&
+		    fabric_same(o, fo, GIVEN_LIMITS, "maxInterfaces", "--max-interfaces", lim[2], false);
+	json_object_put(j);
+	return same ? EXIT_OK : EXIT_USER;
+}
+
 /* One request to netd, started if need be, or to the backend in this
- * process (--direct): EXIT_OK with the answer in r, or an exit code once
- * the reason is said. */
-static int ask_netd(const struct options *o, const char *what, const char *method,
-		    const char *path, const char *body, size_t len, bool text,
-		    struct client_response *r)
+ * process (--direct): EXIT_OK with the answer in r, whatever its status,
+ * or an exit code once the reason is said. */
+static int call(const struct options *o, const char *what, const char *method,
+		const char *path, const char *body, size_t len, bool text,
+		struct client_response *r)
 {
 	const struct client c = { o->socket, o->state_dir, o->netd_argv };
 	const struct local l = { &o->fabric, o->limits };
 	char err[512];
+	static bool checked;
+	if (!o->direct && !checked) {
+		checked = true;
+		int rc = fabric_check(o, &c);
+		if (rc)
+			return rc;
+	}
 	int e = o->direct ? local_call(&l, method, path, body, len, text, r, err, sizeof(err))
 			  : client_call(&c, method, path, body, len, text, r, err, sizeof(err));
 	if (e < 0) {
 		fprintf(stderr, "playnet: %s: %s\n", what, err);
 		return e == -ENOENT && o->direct ? EXIT_USER : EXIT_SYSTEM;
 	}
-	int rc = exit_for_status(r->status, NULL);
+	return EXIT_OK;
+}
+
+/* The same, for an answer of success: an exit code once an error is said. */
+static int ask_netd(const struct options *o, const char *what, const char *method,
+		    const char *path, const char *body, size_t len, bool text,
+		    struct client_response *r)
+{
+	int rc = call(o, what, method, path, body, len, text, r);
+	if (rc)
+		return rc;
+	rc = exit_for_status(r->status, NULL);
 	if (rc != EXIT_OK) {
 		rc = print_api_error(what, r);
 		client_response_free(r);
@@ -632,10 +820,20 @@ static int cmd_down(const struct options *o, int argc, char **argv)
 	char path[128], what[128];
 	snprintf(path, sizeof(path), "/v1/playgrounds/%s", name);
 	snprintf(what, sizeof(what), "down %s", name);
+	/* A delete of nothing is no error (it is idempotent), but it is not
+	 * news that a playground went either. */
 	struct client_response r;
-	int rc = ask_netd(o, what, "DELETE", path, NULL, 0, false, &r);
-	if (rc == EXIT_OK)
+	int rc = call(o, what, "GET", path, NULL, 0, false, &r);
+	if (rc)
+		return rc;
+	bool absent = r.status == 404;
+	client_response_free(&r);
+	if (absent)
+		fprintf(stderr, "playnet: no playground named %s: nothing to take down\n", name);
+	if ((rc = ask_netd(o, what, "DELETE", path, NULL, 0, false, &r)) == EXIT_OK)
 		client_response_free(&r);
+	if (absent)
+		return rc;
 	if (rc == EXIT_OK)
 		fprintf(stderr, "playground %s is down (%.1f ms)\n", name, ms_since(&t0));
 	return rc;
@@ -803,6 +1001,16 @@ static int parse_global(int argc, char **argv, struct options *o)
 		.tap_gid = -1,
 		.limits = MANIFEST_LIMITS_DEFAULT,
 	};
+	static const struct { const char *env; unsigned bit; } given_env[] = {
+		{ "PLAYNET_STATE_DIR", GIVEN_STATE_DIR }, { "PLAYNET_HOST_NETNS", GIVEN_HOST_NETNS },
+		{ "PLAYNET_TRANSIT_POOL", GIVEN_POOL }, { "PLAYNET_TAP_OWNER", GIVEN_TAP_OWNER },
+		{ "PLAYNET_UPLINK_RATE", GIVEN_RATE }, { "PLAYNET_BPF_DIR", GIVEN_BPF_DIR },
+		{ "PLAYNET_GUARD_CONFIG", GIVEN_GUARD }, { "PLAYNET_MAX_MACHINES", GIVEN_LIMITS },
+		{ "PLAYNET_MAX_NETWORKS", GIVEN_LIMITS }, { "PLAYNET_MAX_INTERFACES", GIVEN_LIMITS },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(given_env); i++)
+		if (cliopt_env(given_env[i].env, NULL))
+			o->given |= given_env[i].bit;
 	const char *tap_owner = cliopt_env("PLAYNET_TAP_OWNER", NULL);
 	const char *pool = cliopt_env("PLAYNET_TRANSIT_POOL", FABRIC_POOL_DEFAULT);
 	o->guard_config = cliopt_env("PLAYNET_GUARD_CONFIG", NULL);
@@ -828,12 +1036,14 @@ static int parse_global(int argc, char **argv, struct options *o)
 		switch (ch) {
 		case OPT_STATE:
 			o->state_dir = optarg;
+			o->given |= GIVEN_STATE_DIR;
 			break;
 		case OPT_SOCKET:
 			o->socket = optarg;
 			break;
 		case OPT_HOSTNS:
 			o->host_netns = optarg;
+			o->given |= GIVEN_HOST_NETNS;
 			break;
 		case OPT_MAXM:
 		case OPT_MAXN:
@@ -841,21 +1051,27 @@ static int parse_global(int argc, char **argv, struct options *o)
 			if (!cliopt_limit(optarg, limit_of[ch - OPT_MAXM]))
 				return usage_error("--%s: expected a number from 1 to 4096, got '%s'",
 						   longopts[ch - OPT_STATE].name, optarg);
+			o->given |= GIVEN_LIMITS;
 			break;
 		case OPT_TAPOWNER:
 			tap_owner = optarg;
+			o->given |= GIVEN_TAP_OWNER;
 			break;
 		case OPT_POOL:
 			pool = optarg;
+			o->given |= GIVEN_POOL;
 			break;
 		case OPT_GUARDCONF:
 			o->guard_config = optarg;
+			o->given |= GIVEN_GUARD;
 			break;
 		case OPT_BPFDIR:
 			bpf_dir = optarg;
+			o->given |= GIVEN_BPF_DIR;
 			break;
 		case OPT_RATE:
 			rate = optarg;
+			o->given |= GIVEN_RATE;
 			break;
 		case OPT_DIRECT:
 			o->direct = true;
@@ -894,7 +1110,7 @@ static int parse_global(int argc, char **argv, struct options *o)
 		{ "--state-dir", o->state_dir }, { "--socket", o->socket },
 		{ "--host-netns", o->host_netns }, { "--tap-owner", tap_owner },
 		{ "--transit-pool", pool }, { "--uplink-rate", rate },
-		{ "--config", o->guard_config }, { "--bpf-dir", bpf_dir },
+		{ "--guard-config", o->guard_config }, { "--bpf-dir", bpf_dir },
 	};
 	netd_argv_build(o, netd_opts, ARRAY_SIZE(netd_opts), longopts + (OPT_MAXM - OPT_STATE));
 	return EXIT_OK;

@@ -37,6 +37,21 @@ struct http {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
+/* The directories above a socket (/run/playnet after a reboot, or when
+ * only --state-dir was put elsewhere): made as root's, 0755. */
+static int make_parents(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (char *p = dir + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
 static int listen_unix(const char *path, gid_t gid, mode_t mask, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -45,6 +60,11 @@ static int listen_unix(const char *path, gid_t gid, mode_t mask, char *err, size
 		return -ENAMETOOLONG;
 	}
 	strcpy(sa.sun_path, path);
+	int e = make_parents(path);
+	if (e < 0) {
+		snprintf(err, errlen, "directory of %s: %s", path, strerror(-e));
+		return e;
+	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -55,7 +75,7 @@ static int listen_unix(const char *path, gid_t gid, mode_t mask, char *err, size
 	 * directory put there meanwhile. */
 	mode_t old = umask(mask);
 	int oldgid = gid != (gid_t)-1 ? setfsgid(gid) : -1;
-	int e = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	e = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
 	if (oldgid >= 0)
 		setfsgid((gid_t)oldgid);
 	umask(old);
@@ -200,7 +220,7 @@ static void dispatch(struct http *h, const struct channel_request *rq, struct ap
 	memset(r, 0, sizeof(*r));
 	switch (rq->op) {
 	case CHANNEL_HEALTH:
-		return api_health(r);
+		return b->health ? b->health(b->ctx, r) : api_health(r);
 	case CHANNEL_LIST:
 		return b->list(b->ctx, rq->text, r);
 	case CHANNEL_GET:

@@ -61,7 +61,8 @@ static const char usage_text[] =
 	"  --tap-owner UID[:GID]  PLAYNET_TAP_OWNER\n"
 	"  --transit-pool CIDR    PLAYNET_TRANSIT_POOL (default " FABRIC_POOL_DEFAULT ")\n"
 	"  --uplink-rate RATE     PLAYNET_UPLINK_RATE\n"
-	"  --config FILE          PLAYNET_GUARD_CONFIG: 'deny CIDR' / 'allow CIDR' lines\n"
+	"  --guard-config FILE    PLAYNET_GUARD_CONFIG: 'deny CIDR' / 'allow CIDR' lines\n"
+	"                         (--config is its old name)\n"
 	"  --bpf-dir DIR          PLAYNET_BPF_DIR\n"
 	"  --max-machines N, --max-networks N, --max-interfaces N\n"
 	"  --no-takeover          PLAYNET_NO_TAKEOVER=1: every create builds its namespace,\n"
@@ -88,7 +89,8 @@ static int parse_options(int argc, char **argv, struct netd_options *o)
 		{ "tap-owner", required_argument, NULL, O_OWNER },
 		{ "transit-pool", required_argument, NULL, O_POOL },
 		{ "uplink-rate", required_argument, NULL, O_RATE },
-		{ "config", required_argument, NULL, O_CONFIG },
+		{ "guard-config", required_argument, NULL, O_CONFIG },
+		{ "config", required_argument, NULL, O_CONFIG }, /* its old name */
 		{ "bpf-dir", required_argument, NULL, O_BPF },
 		{ "max-machines", required_argument, NULL, O_MAXM },
 		{ "max-networks", required_argument, NULL, O_MAXN },
@@ -375,7 +377,7 @@ static int serve(const struct netd_options *o, const struct guard_config *gc,
 	struct dhcpd *dhcp = NULL;
 	struct service svc = {
 		.backend = { .fabric = &f, .state_dir = o->state_dir, .pin_dir = pin_dir,
-			     .limits = o->limits },
+			     .limits = o->limits, .guard_config = o->config },
 		.no_takeover = o->no_takeover,
 	};
 	struct http *h = NULL;

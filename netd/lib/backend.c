@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipam.h"
 #include "log.h"
 #include "report.h"
 #include "util.h"
@@ -405,11 +406,38 @@ static void be_metrics(void *ctx, struct api_response *r)
 	api_text(r, 200, "text/plain; version=0.0.4", text, len);
 }
 
+/* /healthz, with the settings of the fabric that answers: a client given
+ * other ones refuses to act on it (see playnet's fabric_check). */
+static void be_health(void *ctx, struct api_response *r)
+{
+	struct backend *b = ctx;
+	const struct fabric_opts *o = &b->fabric->o;
+	struct json_object *fo = json_object_new_object();
+	char pool[IPAM_CIDR_STRLEN], owner[48];
+	ipam_format_cidr(o->pool, o->pool_prefix, pool);
+	snprintf(owner, sizeof(owner), "%ld:%ld", o->tap_uid, o->tap_gid);
+	json_object_object_add(fo, "stateDir", json_object_new_string(b->state_dir));
+	json_object_object_add(fo, "hostNetns", json_object_new_string(o->host_netns ? o->host_netns : ""));
+	json_object_object_add(fo, "transitPool", json_object_new_string(pool));
+	json_object_object_add(fo, "tapOwner", json_object_new_string(owner));
+	json_object_object_add(fo, "uplinkRate", json_object_new_uint64(o->uplink_rate));
+	json_object_object_add(fo, "bpfDir", json_object_new_string(b->pin_dir));
+	json_object_object_add(fo, "guardConfig", json_object_new_string(b->guard_config ? b->guard_config : ""));
+	json_object_object_add(fo, "maxMachines", json_object_new_uint64(b->limits.max_machines));
+	json_object_object_add(fo, "maxNetworks", json_object_new_uint64(b->limits.max_networks));
+	json_object_object_add(fo, "maxInterfaces", json_object_new_uint64(b->limits.max_interfaces));
+	struct json_object *top = json_object_new_object();
+	json_object_object_add(top, "status", json_object_new_string("ok"));
+	json_object_object_add(top, "fabric", fo);
+	api_json(r, 200, top);
+}
+
 struct api_backend backend_api(struct backend *b)
 {
 	return (struct api_backend){
 		.ctx = b,
 		.limits = &b->limits,
+		.health = be_health,
 		.list = be_list,
 		.get = be_get,
 		.put = be_put,

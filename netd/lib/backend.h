@@ -61,6 +61,7 @@ struct backend {
 	const char *state_dir;
 	const char *pin_dir;
 	struct manifest_limits limits;
+	const char *guard_config; /* its file, said in /healthz; NULL: none */
 	const struct backend_hooks *hooks; /* NULL: none */
 	void *hooks_ctx;
 	/* Every recorded playground not being deleted is in entries (netd,

@@ -24,12 +24,18 @@ struct diag {
 	size_t count;
 	size_t max;       /* entries kept; further errors are only counted */
 	size_t dropped;
+	/* What is allowed but likely not meant; printed apart, never fails. */
+	struct diag_entry *warnings;
+	size_t n_warnings;
 };
 
 void diag_init(struct diag *d, const char *file);
 void diag_free(struct diag *d);
 
 void diag_add(struct diag *d, int line, int column, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+void diag_warn(struct diag *d, int line, int column, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 static inline bool diag_failed(const struct diag *d)
@@ -39,5 +45,7 @@ static inline bool diag_failed(const struct diag *d)
 
 /* "FILE:LINE:COL: message" per entry, then a line for what was dropped. */
 void diag_print(const struct diag *d, FILE *out);
+/* "FILE:LINE:COL: warning: message" per warning. */
+void diag_print_warnings(const struct diag *d, FILE *out);
 
 #endif

@@ -126,7 +126,7 @@ static bool check_keys(struct reader *r, const struct ytree_node *map,
 				break;
 			}
 		}
-		if (!strict)
+		if (!strict && !n_allowed)
 			continue;
 		size_t best = SIZE_MAX, best_i = 0;
 		bool known = false;
@@ -143,6 +143,17 @@ static bool check_keys(struct reader *r, const struct ytree_node *map,
 		}
 		if (known)
 			continue;
+		/* Not strict (labctl's keys are kept): only a near miss of a
+		 * key that playnet reads is an error, as it would silently
+		 * lose what the user meant. */
+		if (!strict) {
+			if (best > 2 || strlen(k->value) < 4)
+				continue;
+			err_at(r, k, path, "unknown key '%s' (did you mean '%s'?)", k->value,
+			       allowed[best_i]);
+			ok = false;
+			continue;
+		}
 		char list[256];
 		join_keys(allowed, n_allowed, list, sizeof(list));
 		if (best <= 2)
@@ -275,6 +286,38 @@ static bool read_addr(struct reader *r, const struct ytree_node *n,
 		return true;
 	err_at(r, n, path, "expected an IPv4 address such as 10.0.0.1, got '%s'", s);
 	return false;
+}
+
+/* An address, or one with a prefix as labctl writes them ("10.0.0.5/24"):
+ * the prefix, checked against the network's once that is known. */
+static bool read_addr_prefix(struct reader *r, const struct ytree_node *n, const char *path,
+			     uint32_t *out, uint8_t *prefix)
+{
+	const char *s;
+	if (!read_string(r, n, path, "an IPv4 address", &s))
+		return false;
+	const char *slash = strchr(s, '/');
+	char a[IPAM_ADDR_STRLEN];
+	if (!slash) {
+		*prefix = 0;
+		return read_addr(r, n, path, out);
+	}
+	char *end;
+	unsigned long pl = strtoul(slash + 1, &end, 10);
+	size_t alen = (size_t)(slash - s);
+	bool ok = alen < sizeof(a) && isdigit((unsigned char)slash[1]) && !*end && pl >= 1 &&
+		  pl <= 32;
+	if (ok) {
+		memcpy(a, s, alen);
+		a[alen] = '\0';
+		ok = ipam_parse_addr(a, out);
+	}
+	if (!ok) {
+		err_at(r, n, path, "expected an IPv4 address such as 10.0.0.5 or 10.0.0.5/24, got '%s'", s);
+		return false;
+	}
+	*prefix = (uint8_t)pl;
+	return true;
 }
 
 /*
@@ -739,7 +782,7 @@ static void read_interface(struct reader *r, const struct ytree_node *n,
 
 	pathf(p, "%s.address", path);
 	if ((v = map_get_present(n, "address")) &&
-	    read_addr(r, v, p, &ifc->address)) {
+	    read_addr_prefix(r, v, p, &ifc->address, &ifc->address_prefix)) {
 		ifc->has_address = true;
 		ifc->address_pos = pos_of(v);
 	}
@@ -792,6 +835,12 @@ static int resolve_interface_networks(struct reader *r, bool had_networks)
 			}
 			if (k >= 0) {
 				ifc->network_index = (size_t)k;
+				const struct manifest_network *net = &m->networks[k];
+				if (ifc->address_prefix && ifc->address_prefix != net->prefix)
+					diag_add(r->d, ifc->address_pos.line, ifc->address_pos.column,
+						 "playground.machines[%zu].network.interfaces[%zu].address: prefix /%u differs from network %s's /%u (write the address alone, or with /%u)",
+						 i, j, ifc->address_prefix, net->name, net->prefix,
+						 net->prefix);
 				continue;
 			}
 			if (r->networks_broken)
@@ -948,8 +997,12 @@ static int read_machine(struct reader *r, const struct ytree_node *n, size_t idx
 	mc->pos = pos_of(n);
 	if (!want_kind(r, n, path, YTREE_MAP, "a machine (a mapping with name)"))
 		return 0;
-	/* Unknown keys in machines are labctl's (users, drives, ...): kept. */
-	check_keys(r, n, path, NULL, 0, false);
+	/* Unknown keys in machines are labctl's (users, drives, ...): kept,
+	 * unless they are a near miss of one that is read. */
+	static const char *const machine_keys[] = {
+		"name", "network", "resources", "drives", "runtime", "users",
+	};
+	check_keys(r, n, path, machine_keys, ARRAY_SIZE(machine_keys), false);
 
 	const struct ytree_node *v;
 	const char *s;
@@ -1099,7 +1152,8 @@ static int read_top(struct reader *r, const struct ytree_node *root)
 	if (!want_kind(r, root, "manifest", YTREE_MAP,
 		       "a mapping with 'kind' and 'playground'"))
 		return 0;
-	check_keys(r, root, "manifest", NULL, 0, false);
+	static const char *const root_keys[] = { "kind", "title", "name", "playground" };
+	check_keys(r, root, "manifest", root_keys, ARRAY_SIZE(root_keys), false);
 
 	const struct ytree_node *v;
 	const char *s;
@@ -1115,6 +1169,15 @@ static int read_top(struct reader *r, const struct ytree_node *root)
 		if (!r->m->title)
 			return -ENOMEM;
 	}
+	if ((v = map_get_present(root, "name")) && read_string(r, v, "name", "a playground name", &s)) {
+		if (!naming_valid_playground(s))
+			err_at(r, v, "name",
+			       "'%.64s' is not a playground name (1 to %d characters of a-z, 0-9 and '-', starting with a letter or digit)",
+			       s, NAMING_PLAYGROUND_MAX);
+		else if (!(r->m->name = strdup(s)))
+			return -ENOMEM;
+		r->m->name_pos = pos_of(v);
+	}
 
 	const struct ytree_node *pg = map_get_present(root, "playground");
 	if (!pg) {
@@ -1123,7 +1186,8 @@ static int read_top(struct reader *r, const struct ytree_node *root)
 	}
 	if (!want_kind(r, pg, "playground", YTREE_MAP, "a mapping with networks and machines"))
 		return 0;
-	check_keys(r, pg, "playground", NULL, 0, false);
+	static const char *const playground_keys[] = { "networks", "machines" };
+	check_keys(r, pg, "playground", playground_keys, ARRAY_SIZE(playground_keys), false);
 
 	int e = read_networks(r, pg);
 	if (e < 0)
@@ -1137,6 +1201,13 @@ static int read_top(struct reader *r, const struct ytree_node *root)
 		check_machine_names(r, machines);
 	if (!had_networks && (e = default_interfaces(r->m)) < 0)
 		return e;
+	for (size_t i = 0; had_networks && i < r->m->n_machines; i++) {
+		const struct manifest_machine *mc = &r->m->machines[i];
+		if (!mc->n_interfaces)
+			diag_warn(r->d, mc->pos.line, mc->pos.column,
+				  "playground.machines[%zu]: machine %s has no interfaces, so no network card: networks are defined, and a machine is only on those its 'network.interfaces' names",
+				  i, mc->name);
+	}
 	if ((e = resolve_interface_networks(r, had_networks)) < 0)
 		return e;
 	check_macs(r);
@@ -1245,5 +1316,6 @@ void manifest_free(struct manifest *m)
 	free(m->machines);
 	free(m->networks);
 	free(m->title);
+	free(m->name);
 	memset(m, 0, sizeof(*m));
 }

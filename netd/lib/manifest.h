@@ -72,6 +72,7 @@ struct manifest_interface {
 	struct manifest_pos network_pos;
 	size_t network_index; /* resolved; SIZE_MAX when the network is unknown */
 	bool has_address; /* given in the file */
+	uint8_t address_prefix; /* "A.B.C.D/N" gave N, which must be its network's; 0: none */
 	uint32_t address;  /* given or allocated by ipam */
 	struct manifest_pos address_pos;
 	bool has_mac;
@@ -113,6 +114,8 @@ struct manifest_machine {
 
 struct manifest {
 	char *title;
+	char *name; /* the top-level name: labctl's, a playground name; NULL: none */
+	struct manifest_pos name_pos;
 	struct manifest_network *networks;
 	size_t n_networks;
 	struct manifest_machine *machines;

@@ -227,17 +227,41 @@ int plan_parse(const char *buf, size_t len, const char *name,
 	return e;
 }
 
-int plan_load_file(const char *file, const char *name, const struct manifest_limits *lim,
-		   struct plan *p, char **text, struct diag *d)
+/* NAME if given, else the manifest's own name:, else FALLBACK. */
+static int load_file(const char *file, const char *name, const char *fallback,
+		     const struct manifest_limits *lim, struct plan *p, char **text,
+		     struct diag *d)
 {
 	char *buf = NULL;
 	size_t len;
 	int e = manifest_read_file(file, &buf, &len, d);
-	if (e == 0)
-		e = plan_parse(buf, len, name, lim, p, d);
+	struct manifest m;
+	if (e == 0 && (e = manifest_parse(buf, len, lim, &m, d)) == 0) {
+		const char *own = name ? name : m.name ? m.name : fallback;
+		if (own) {
+			e = plan_build(&m, own, p, d);
+		} else {
+			diag_add(d, 0, 0, "no playground name: the manifest has no top-level 'name:', and none was given (--name)");
+			e = -EDESTADDRREQ;
+		}
+		manifest_free(&m);
+	}
 	if (e == 0 && text)
 		*text = buf;
 	else
 		free(buf);
 	return e;
+}
+
+int plan_load_file(const char *file, const char *name, const struct manifest_limits *lim,
+		   struct plan *p, char **text, struct diag *d)
+{
+	return load_file(file, name, NULL, lim, p, text, d);
+}
+
+int plan_load_file_default(const char *file, const char *fallback,
+			   const struct manifest_limits *lim, struct plan *p, char **text,
+			   struct diag *d)
+{
+	return load_file(file, NULL, fallback, lim, p, text, d);
 }

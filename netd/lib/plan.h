@@ -91,6 +91,11 @@ int plan_parse(const char *buf, size_t len, const char *name,
  * to free), to keep beside the playground. */
 int plan_load_file(const char *file, const char *name, const struct manifest_limits *lim,
 		   struct plan *p, char **text, struct diag *d);
+/* The same under the manifest's own top-level name:, else fallback, as
+ * labctl names a playground. -EDESTADDRREQ: neither (fallback NULL). */
+int plan_load_file_default(const char *file, const char *fallback,
+			   const struct manifest_limits *lim, struct plan *p, char **text,
+			   struct diag *d);
 
 const char *plan_runtime_name(enum manifest_runtime r);
 

@@ -117,4 +117,49 @@ fi
 expect_status "graph svg without dot" 3 env PATH=/nonexistent "$PWD/$PLAYNET" graph --format svg manifests/single-vm.yaml
 expect_stderr_has "graph svg without dot message" "needs the 'dot' program from Graphviz"
 
+# labctl's own forms: a top-level name: names the playground when --name is
+# not given, and an address may carry its network's prefix.
+cat >"$T_TMP/labctl.yaml" <<'YAML'
+kind: playground
+name: from-the-file
+playground:
+  networks:
+    - name: net-1
+      subnet: 172.16.0.0/24
+  machines:
+    - name: a
+      network:
+        interfaces:
+          - network: net-1
+            address: 172.16.0.5/24
+YAML
+expect_status "labctl name and address/prefix" 0 "$PLAYNET" plan --json "$T_TMP/labctl.yaml"
+expect_stdout_has "name: names it" '"name": "from-the-file"'
+expect_stdout_has "the address with its prefix" '"cidr": "172.16.0.5/24"'
+expect_status "--name still wins" 0 "$PLAYNET" plan --json --name given "$T_TMP/labctl.yaml"
+expect_stdout_has "--name names it" '"name": "given"'
+sed 's/^name: from-the-file/name: Not_A_Name/' "$T_TMP/labctl.yaml" >"$T_TMP/badname.yaml"
+expect_status "a bad top-level name" 1 "$PLAYNET" validate "$T_TMP/badname.yaml"
+expect_stderr_has "said at its line" "badname.yaml:2:7: name: 'Not_A_Name' is not a playground name"
+
+# A machine without interfaces while networks are defined gets no network
+# card: allowed, and warned about.
+cat >"$T_TMP/nocard.yaml" <<'YAML'
+kind: playground
+playground:
+  networks:
+    - name: net-1
+      subnet: 172.16.0.0/24
+  machines:
+    - name: a
+      network:
+        interfaces:
+          - network: net-1
+    - name: lonely
+YAML
+expect_status "machine without interfaces: valid" 0 "$PLAYNET" validate "$T_TMP/nocard.yaml"
+expect_stderr_has "and warned about" "nocard.yaml:11:7: warning: playground.machines[1]: machine lonely has no interfaces"
+expect_status "plan warns too" 0 "$PLAYNET" plan "$T_TMP/nocard.yaml"
+expect_stderr_has "plan's warning" "warning: playground.machines[1]: machine lonely has no interfaces"
+
 t_done

@@ -10,6 +10,7 @@ cd "$(dirname "$0")/../.."
 . tests/netns/netd_lib.sh
 t_setup
 PLAYNET=${PLAYNET:-$PWD/build/asan/bin/playnet}
+NETD=${NETD:-$PWD/build/asan/bin/netd}
 export ASAN_OPTIONS=detect_leaks=1:exitcode=99
 need_root "CLI-through-netd tests" || exit 1
 test_env pnc
@@ -92,4 +93,45 @@ expect_status "ls starts netd again" 0 "$PLAYNET" ls
 # A netd that cannot start is reported, not waited for.
 expect_status "netd that cannot start" 3 env PLAYNET_SOCKET="$T_TMP/other.sock" "$PLAYNET" ls
 expect_stderr_has "its failure is said" "exited with status 1 at start"
+
+# A delete of nothing is no error, and says so.
+expect_status "down of nothing" 0 "$PLAYNET" down "$P-none"
+expect_stderr_has "down of nothing says so" "no playground named $P-none: nothing to take down"
+
+# graph of a playground that is up, by its name.
+expect_status "up for graph" 0 "$PLAYNET" up --name "$P" "$M"
+expect_status "graph of a running playground" 0 "$PLAYNET" graph "$P"
+expect_stdout_has "graph draws its machines" '"m:a"'
+
+# Fabric options that the running netd does not have are refused, not
+# ignored: playnet would act on that netd's fabric.
+expect_status "another host netns than netd's" 1 env PLAYNET_HOST_NETNS="$HOST-other" "$PLAYNET" up --name "$P-o" "$M"
+expect_stderr_has "netd's value said" "runs with --host-netns '$HOST', not '$HOST-other' as asked"
+expect_stderr_has "how to stop it said" "kill \$(cat $PLAYNET_STATE_DIR/netd.pid)"
+[ ! -e "$PLAYNET_STATE_DIR/$P-o.json" ] && pass "a refused option made nothing" || fail "a refused option made nothing"
+expect_status "another transit pool than netd's" 1 "$PLAYNET" --transit-pool 100.100.0.0/16 ls
+expect_stderr_has "the pool said" "runs with --transit-pool '100.64.0.0/10', not '100.100.0.0/16'"
+expect_status "the same options are fine" 0 "$PLAYNET" --transit-pool 100.64.0.0/10 ls
+
+# The transit /31 is recorded: show stays right under another pool.
+up_host=$("$PLAYNET" show --json "$P" | python3 -c 'import json,sys; print(json.load(sys.stdin)["transit"]["host"])')
+PID2=$(netd_pid)
+kill "$PID2"
+for i in $(seq 1 100); do kill -0 "$PID2" 2>/dev/null || break; sleep 0.05; done
+expect_status "netd again with another pool" 0 "$PLAYNET" --transit-pool 100.100.0.0/16 show --json "$P"
+expect_stdout_has "show keeps the recorded /31" "\"host\": \"$up_host\""
+ip -n "$HOST" -o addr show | grep -q " ${up_host%/31}/31 " && pass "which is the one on the link" || fail "which is the one on the link" "$(ip -n "$HOST" -o addr show)"
+PID3=$(netd_pid)
+expect_status "down under the other pool" 0 "$PLAYNET" --transit-pool 100.100.0.0/16 down "$P"
+kill "$PID3"
+for i in $(seq 1 100); do kill -0 "$PID3" 2>/dev/null || break; sleep 0.05; done
+
+# netd makes the directory of its socket (/run/playnet after a reboot).
+NS_SOCK=$T_TMP/run/a/netd.sock
+env PLAYNET_SOCKET="$NS_SOCK" "$NETD" >"$T_TMP/netd2.log" 2>&1 &
+PID4=$!
+for i in $(seq 1 100); do [ -S "$NS_SOCK" ] && break; kill -0 "$PID4" 2>/dev/null || break; sleep 0.05; done
+[ -S "$NS_SOCK" ] && pass "netd made its socket's directory" || fail "netd made its socket's directory" "$(tail -3 "$T_TMP/netd2.log")"
+kill "$PID4" 2>/dev/null
+wait "$PID4" 2>/dev/null
 t_done
