@@ -170,9 +170,15 @@ soak: all $(B)/bench/bench_api
 fuzz: $(FUZZ_BINS)
 	$(Q)FUZZ_RUNS=$${FUZZ_RUNS:-10000000} tests/fuzz/run.sh
 
+MAN := $(wildcard man/*.[0-9])
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	for m in $(MAN); do \
+		s=$${m##*.}; install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
+		install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; \
+	done
 
 clean:
 	rm -rf build

@@ -87,8 +87,9 @@ static const char usage_text[] =
 	"commands:\n"
 	"  validate FILE                        check a manifest\n"
 	"  plan FILE [--name P] [--json]        resolved topology, nothing created\n"
-	"  graph FILE [--name P] [--format dot|svg]\n"
-	"                                       draw the topology\n"
+	"  graph FILE|P [--name P] [--format dot|svg]\n"
+	"                                       draw the topology (of a file, or\n"
+	"                                       of playground P when it is up)\n"
 	"  up FILE [--name P] [--vms [VM OPTIONS]]\n"
 	"                                       create a playground's fabric (and VMs)\n"
 	"  down P                               stop its VMs, remove it (also when half\n"
@@ -120,7 +121,8 @@ static const char usage_text[] =
 	"                        holding its lock, instead of through netd\n"
 	"\n"
 	"playnet talks to netd on its socket and starts it when nothing listens there;\n"
-	"the options that shape the fabric are netd's, given when playnet starts it.\n"
+	"the options that shape the fabric are netd's, given when playnet starts it;\n"
+	"given to playnet while a netd with other ones listens, they are refused.\n"
 	"\n"
 	"exit status: 0 ok, 1 user error, 2 usage, 3 system error\n";
 
