@@ -65,6 +65,9 @@ int reaper_queue(struct reaper *r, const char *name)
 		free(d.name);
 		return e < 0 ? e : -EAGAIN;
 	}
+	/* Gone as far as a user is concerned: so are its names. */
+	if (fabric_hide(r->fabric, name) < 0)
+		log_warn("playground %s: %s", name, r->fabric->err);
 	r->pending[r->n_pending++] = d;
 	return 0;
 }

@@ -693,29 +693,92 @@ static int teardown_netns_cb(const char *ns, void *arg)
 	return netns_delete(ns);
 }
 
-/* Removes every kernel object of a playground, found by name. host_nsfd < 0:
- * the host netns is gone, and the uplink's host end with it. keep_host_end:
- * the uplink's host end is left to die with the namespace (see
- * fabric_release). owned_only: there is no record of NAME, so only what
- * carries this fabric's tag for it goes (a namespace by its lo's alias, the
- * host end by its own): names alone may be another state dir's, or no
- * playground's at all. */
+/* Where a deleted playground's namespace waits to be destroyed or taken
+ * over: a name of this fabric's own (its machines' namespaces under it,
+ * NAME.MACHINE), so that pg-P and pg-P.M go the moment the delete is
+ * answered. The hash may be another playground's: what is found under it
+ * is only ever touched when its lo says it is NAME's. */
+static void hidden_netns(const struct fabric *f, const char *name, char out[NAMING_NETNS_MAX])
+{
+	snprintf(out, NAMING_NETNS_MAX, "%s%s-%08x", FABRIC_HIDDEN_PREFIX, f->owner,
+		 naming_hash32(name));
+}
+
+/* The name a playground's namespace has now: hidden once its delete began. */
+static void current_netns(const struct fabric *f, const char *name, char out[NAMING_NETNS_MAX])
+{
+	hidden_netns(f, name, out);
+	cleanup_close int fd = netns_open(out);
+	if (fd < 0 || !netns_is_ours(f, fd, name))
+		naming_netns(name, out);
+}
+
+/* Gives the namespace FROM the name TO (a new bind mount, then the old one
+ * goes); nothing to do when FROM is not there. */
+static int netns_rename(const char *from, const char *to)
+{
+	cleanup_close int fd = netns_open(from);
+	if (fd == -ENOENT)
+		return 0;
+	int e = fd < 0 ? fd : netns_attach(to, fd);
+	return e < 0 ? e : netns_delete(from);
+}
+
+struct hide_walk {
+	size_t skip; /* of a machine netns's name: what precedes ".MACHINE" */
+	const char *to;
+};
+
+static int hide_machine_cb(const char *ns, void *arg)
+{
+	const struct hide_walk *w = arg;
+	char to[NAMING_NETNS_MAX + 64];
+	snprintf(to, sizeof(to), "%s%s", w->to, ns + w->skip);
+	return netns_rename(ns, to);
+}
+
+int fabric_hide(struct fabric *f, const char *name)
+{
+	char ns[NAMING_NETNS_MAX], hidden[NAMING_NETNS_MAX], prefix[NAMING_NETNS_MAX + 1];
+	naming_netns(name, ns);
+	hidden_netns(f, name, hidden);
+	snprintf(prefix, sizeof(prefix), "%s.", ns);
+	struct hide_walk w = { strlen(ns), hidden };
+	int e = netns_list(prefix, hide_machine_cb, &w);
+	if (e == 0)
+		e = netns_rename(ns, hidden);
+	return e < 0 ? fabric_fail(f, e, "hide the namespaces of deleted %s", name) : 0;
+}
+
+/* Removes every kernel object of a playground, found by name (its own, and
+ * the hidden one of fabric_hide). host_nsfd < 0: the host netns is gone,
+ * and the uplink's host end with it. keep_host_end: the uplink's host end
+ * is left to die with the namespace (see fabric_release). owned_only:
+ * there is no record of NAME, so only what carries this fabric's tag for
+ * it goes (a namespace by its lo's alias, the host end by its own): names
+ * alone may be another state dir's, or no playground's at all. */
 static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd,
 			   bool keep_host_end, bool owned_only)
 {
-	char host_end[IFNAMSIZ], ns[NAMING_NETNS_MAX], prefix[NAMING_NETNS_MAX + 1];
+	char host_end[IFNAMSIZ], ns[2][NAMING_NETNS_MAX];
 	naming_uplink_host(name, host_end);
-	naming_netns(name, ns);
-	snprintf(prefix, sizeof(prefix), "%s.", ns);
+	naming_netns(name, ns[0]);
+	hidden_netns(f, name, ns[1]);
+	/* A hidden name is checked whatever the record says (see hidden_netns). */
+	const bool checked[2] = { owned_only, true };
 	int first = 0;
 	/* The guards' entries go before their interfaces, while the names
 	 * still lead to them; with neither left there is nothing to forget,
 	 * and no reason to load the programs. */
-	cleanup_close int pns = netns_open(ns);
-	bool pns_ours = pns >= 0 && (!owned_only || netns_is_ours(f, pns, name));
-	if (!pns_ours && pns >= 0) {
-		close(pns);
-		pns = -1;
+	int pns[2];
+	bool ours[2];
+	for (int i = 0; i < 2; i++) {
+		pns[i] = netns_open(ns[i]);
+		ours[i] = pns[i] >= 0 && (!checked[i] || netns_is_ours(f, pns[i], name));
+		if (!ours[i] && pns[i] >= 0) {
+			close(pns[i]);
+			pns[i] = -1;
+		}
 	}
 	struct nl_sock *hsk = NULL;
 	int e = host_nsfd >= 0 ? link_sock_open(host_nsfd, &hsk) : 0;
@@ -729,12 +792,16 @@ static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd,
 	struct guard *g = NULL;
 	e = 0;
 	fab_point(f);
-	if ((pns >= 0 || host_end_exists) && (e = fabric_guard(f, &g)) == 0) {
-		if (pns >= 0)
-			e = guard_forget_netns(g, pns);
+	if ((pns[0] >= 0 || pns[1] >= 0 || host_end_exists) && (e = fabric_guard(f, &g)) == 0) {
+		for (int i = 0; e == 0 && i < 2; i++)
+			if (pns[i] >= 0)
+				e = guard_forget_netns(g, pns[i]);
 		if (e == 0 && host_end_exists)
 			e = guard_forget(g, host_nsfd, host_end);
 	}
+	for (int i = 0; i < 2; i++)
+		if (pns[i] >= 0)
+			close(pns[i]);
 	if (e < 0 && !first)
 		first = fabric_fail(f, e, "forget the guards of %s", name);
 	/* The host end first and explicitly: a namespace is destroyed
@@ -745,14 +812,18 @@ static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd,
 	    !first)
 		first = fabric_fail(f, e, "delete uplink %s", host_end);
 	link_sock_close(hsk);
-	struct teardown_walk w = { f, name, owned_only };
-	e = netns_list(prefix, teardown_netns_cb, &w);
-	if (e < 0 && !first)
-		first = fabric_fail(f, e, "delete the machine namespaces of %s", name);
-	fab_point(f);
-	e = pns_ours || !owned_only ? netns_delete(ns) : 0;
-	if (e < 0 && !first)
-		first = fabric_fail(f, e, "delete netns %s", ns);
+	for (int i = 0; i < 2; i++) {
+		char prefix[NAMING_NETNS_MAX + 1];
+		snprintf(prefix, sizeof(prefix), "%.*s.", NAMING_NETNS_MAX - 1, ns[i]);
+		struct teardown_walk w = { f, name, checked[i] };
+		e = netns_list(prefix, teardown_netns_cb, &w);
+		if (e < 0 && !first)
+			first = fabric_fail(f, e, "delete the machine namespaces of %s", name);
+		fab_point(f);
+		e = ours[i] || !checked[i] ? netns_delete(ns[i]) : 0;
+		if (e < 0 && !first)
+			first = fabric_fail(f, e, "delete netns %s", ns[i]);
+	}
 	return first;
 }
 
@@ -1020,7 +1091,7 @@ int fabric_shed(struct fabric *f, const char *name)
 {
 	f->err[0] = '\0';
 	char ns[NAMING_NETNS_MAX], bridge[IFNAMSIZ];
-	naming_netns(name, ns);
+	current_netns(f, name, ns);
 	cleanup_close int nsfd = netns_open(ns);
 	if (nsfd == -ENOENT)
 		return 0;
@@ -1112,21 +1183,52 @@ int fabric_delete(struct fabric *f, const char *name)
 
 /* What a takeover keeps as it stands: as many bridges, and each machine's
  * ports on the bridges of the same networks, in order. A refit sets all
- * else anew: names, aliases, MTUs, gateways, NAT, the guards' policies. */
+ * else anew: names, aliases, MTUs, gateways, NAT, the guards' policies.
+ * The frame is read as one sequence of words, which same_frame compares
+ * and fabric_shape hashes: the two cannot drift apart. */
+struct frame {
+	const struct plan *p;
+	int head;  /* of n_networks and n_machines, how many were given */
+	size_t m;  /* the machine */
+	size_t k;  /* the word within it: runtime, n_interfaces, then network
+		    * and kind of each interface */
+};
+
+static bool frame_next(struct frame *fr, uint64_t *w)
+{
+	const struct plan *p = fr->p;
+	if (fr->head < 2) {
+		*w = fr->head++ ? p->n_machines : p->n_networks;
+		return true;
+	}
+	for (; fr->m < p->n_machines; fr->m++, fr->k = 0) {
+		const struct plan_machine *mc = &p->machines[fr->m];
+		size_t k = fr->k++, j = (k - 2) / 2;
+		if (k < 2) {
+			*w = k ? mc->n_interfaces : (uint64_t)mc->runtime;
+			return true;
+		}
+		if (j < mc->n_interfaces) {
+			*w = k % 2 ? (uint64_t)mc->interfaces[j].kind : mc->interfaces[j].network;
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool same_frame(const struct plan *a, const struct plan *b)
 {
-	if (a->n_networks != b->n_networks || a->n_machines != b->n_machines)
-		return false;
-	for (size_t i = 0; i < a->n_machines; i++) {
-		const struct plan_machine *x = &a->machines[i], *y = &b->machines[i];
-		if (x->runtime != y->runtime || x->n_interfaces != y->n_interfaces)
+	struct frame x = { .p = a }, y = { .p = b };
+	uint64_t u, v;
+	for (;;) {
+		bool more = frame_next(&x, &u);
+		if (more != frame_next(&y, &v))
 			return false;
-		for (size_t j = 0; j < x->n_interfaces; j++)
-			if (x->interfaces[j].network != y->interfaces[j].network ||
-			    x->interfaces[j].kind != y->interfaces[j].kind)
-				return false;
+		if (!more)
+			return true;
+		if (u != v)
+			return false;
 	}
-	return true;
 }
 
 static uint64_t hash_word(uint64_t h, uint64_t v)
@@ -1136,18 +1238,13 @@ static uint64_t hash_word(uint64_t h, uint64_t v)
 	return h;
 }
 
-/* A hash of what same_frame compares: netd keeps one per queued delete. */
+/* A hash of the frame: netd keeps one per queued delete. */
 uint64_t fabric_shape(const struct plan *p)
 {
-	uint64_t h = hash_word(0xcbf29ce484222325ull, p->n_networks);
-	h = hash_word(h, p->n_machines);
-	for (size_t i = 0; i < p->n_machines; i++) {
-		const struct plan_machine *mc = &p->machines[i];
-		h = hash_word(hash_word(h, mc->runtime), mc->n_interfaces);
-		for (size_t j = 0; j < mc->n_interfaces; j++)
-			h = hash_word(hash_word(h, mc->interfaces[j].network),
-				      mc->interfaces[j].kind);
-	}
+	struct frame fr = { .p = p };
+	uint64_t h = 0xcbf29ce484222325ull, w;
+	while (frame_next(&fr, &w))
+		h = hash_word(h, w);
 	return h ? h : 1;
 }
 
@@ -1269,7 +1366,7 @@ static int recycle_names(struct build *b, const char *old_ns, const char *old_ho
 		e = FAB_DO(f, netns_delete(old_ns), "unname netns %s", old_ns);
 	if (e == 0)
 		e = FAB_DO(f, link_configure(b->sk, "lo", &lo), "mark lo of %s", p->netns);
-	if (e == 0)
+	if (e == 0 && strcmp(old_host, p->uplink_host) != 0)
 		e = FAB_DO(f, link_rename(b->host, old_host, p->uplink_host, b->owner_alias),
 			   "rename uplink %s to %s", old_host, p->uplink_host);
 	return e;
@@ -1454,7 +1551,7 @@ int fabric_recycle(struct fabric *f, const char *old, const struct plan *p, cons
 		return -ESTALE;
 
 	char old_ns[NAMING_NETNS_MAX], old_host[IFNAMSIZ];
-	naming_netns(old, old_ns);
+	current_netns(f, old, old_ns);
 	naming_uplink_host(old, old_host);
 	struct build b = { .f = f, .p = p, .was = &was, .ns = -1, .transit = transit_host };
 	fabric_owner_alias(f, p->name, b.owner_alias, sizeof(b.owner_alias));
@@ -1475,7 +1572,7 @@ int fabric_recycle(struct fabric *f, const char *old, const struct plan *p, cons
 		if (!self)
 			e = recycle_records(&b, old, &rec);
 	}
-	if (e == 0 && !self)
+	if (e == 0 && (!self || strcmp(old_ns, p->netns) != 0))
 		e = recycle_names(&b, old_ns, old_host);
 	if (e == 0)
 		e = recycle_kernel(&b);

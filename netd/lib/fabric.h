@@ -11,15 +11,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cliopt.h"
 #include "guard_config.h"
 #include "plan.h"
 #include "state.h"
 
-#define FABRIC_POOL_DEFAULT "100.64.0.0/10"
+#define FABRIC_POOL_DEFAULT CLIOPT_POOL_DEFAULT
 /* Test hooks: make step N of a create fail (see fabric_create), or kill the
  * process with SIGKILL at step N of a create or a delete. */
 #define FABRIC_FAIL_STEP_ENV "PLAYNET_TEST_FAIL_STEP"
 #define FABRIC_KILL_STEP_ENV "PLAYNET_TEST_KILL_STEP"
+/* The names of the namespaces of deleted playgrounds (fabric_hide). */
+#define FABRIC_HIDDEN_PREFIX "pn-deleted-"
+
 /* The alias prefix of the objects that say whose they are. */
 #define FABRIC_ALIAS_PREFIX "playnet/"
 #define FABRIC_OWNER_LEN 8
@@ -116,6 +120,12 @@ int fabric_delete(struct fabric *f, const char *name);
  * namespace itself. One at a time, a create can come in between.
  */
 int fabric_mark_deleting(struct fabric *f, const char *name, uint64_t *shape);
+/* After fabric_mark_deleting: the playground's namespaces (and its
+ * machines') under names of this fabric's own (FABRIC_HIDDEN_PREFIX
+ * OWNER-HASH[.MACHINE]), held there until they are destroyed or taken
+ * over, so that its names are free the moment its delete is answered.
+ * Every step after (shed, release, recycle, delete) finds them there. */
+int fabric_hide(struct fabric *f, const char *name);
 int fabric_shed(struct fabric *f, const char *name);
 int fabric_release(struct fabric *f, const char *name);
 int fabric_released(struct fabric *f, const char *name);

@@ -183,6 +183,17 @@ static int netns_orphan(const char *ns, void *arg)
 		       ? names_add(name, w->playgrounds) : 0;
 }
 
+/* A deleted playground's namespace under this fabric's own name
+ * (fabric_hide), left by a crash: its lo says whose it was. */
+static int hidden_orphan(const char *ns, void *arg)
+{
+	struct orphan_walk *w = arg;
+	cleanup_close int fd = netns_open(ns);
+	char name[NAMING_PLAYGROUND_MAX + 1];
+	return fabric_netns_owns(w->f, fd, name, sizeof(name)) && !recorded(w->f, name)
+		       ? names_add(name, w->playgrounds) : 0;
+}
+
 static int link_orphan(const char *dev, const char *alias, void *arg)
 {
 	struct orphan_walk *w = arg;
@@ -197,6 +208,10 @@ static int collect_orphans(struct fabric *f, struct names *playgrounds, struct n
 {
 	struct orphan_walk w = { f, playgrounds, links };
 	int e = netns_list(NAMING_NETNS_PREFIX, netns_orphan, &w);
+	char hidden[sizeof(FABRIC_HIDDEN_PREFIX) + FABRIC_OWNER_LEN + 1];
+	snprintf(hidden, sizeof(hidden), "%s%s-", FABRIC_HIDDEN_PREFIX, f->owner);
+	if (e == 0)
+		e = netns_list(hidden, hidden_orphan, &w);
 	struct nl_sock *hsk = NULL;
 	if (e == 0 && (e = link_sock_open(f->host_nsfd, &hsk)) == 0) {
 		e = link_each(hsk, link_orphan, &w);

@@ -77,6 +77,11 @@ expect_stderr_has "--direct refused with a reason" "in use by netd: drop --direc
 
 expect_status "down" 0 "$PLAYNET" down "$P"
 expect_stderr_has "down says so" "playground $P is down"
+# Down means it at once: the namespaces that wait for the kernel (or for a
+# create to take them over) carry no name of the playground.
+left=$(ip netns list | awk '{print $1}' | grep -E "^pg-$P(\.|$)")
+[ -z "$left" ] && pass "no pg-$P namespace right after down" || fail "no pg-$P namespace right after down" "$left"
+ip netns exec "pg-$P.a" true 2>/dev/null && fail "its machine's netns is gone by name" || pass "its machine's netns is gone by name"
 expect_status "down again" 0 "$PLAYNET" down "$P"
 ip netns list | grep -q "^pg-$P" && fail "down removed the namespaces" || pass "down removed the namespaces"
 case $NETD_LOG in
