@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cliopt.h"
+#include "cli.h"
 #include "client.h"
 #include "local.h"
 #include "diag.h"
@@ -47,19 +48,7 @@
 
 #define VM_STOP_GRACE_MS 10000
 
-enum exit_code { EXIT_OK = 0, EXIT_USER = 1, EXIT_USAGE = 2, EXIT_SYSTEM = 3 };
 
-/* The fabric options a running netd must have as asked (fabric_check). */
-enum {
-	GIVEN_STATE_DIR = 1 << 0,
-	GIVEN_HOST_NETNS = 1 << 1,
-	GIVEN_POOL = 1 << 2,
-	GIVEN_TAP_OWNER = 1 << 3,
-	GIVEN_RATE = 1 << 4,
-	GIVEN_BPF_DIR = 1 << 5,
-	GIVEN_GUARD = 1 << 6,
-	GIVEN_LIMITS = 1 << 7,
-};
 
 struct options {
 	const char *state_dir;
@@ -76,9 +65,8 @@ struct options {
 	struct fabric_opts fabric; /* for --direct */
 	struct manifest_limits limits;
 	bool direct;     /* act in this process instead of through netd */
-	unsigned given;  /* GIVEN_* bits: fabric options set by a flag or the environment */
-	const char *netd_argv[32]; /* how to start netd with these options */
-	char limit_text[3][16];
+	unsigned given;  /* 1 << cliopt_key: fabric options set by a flag or the environment */
+	const char *netd_argv[2 * CLIOPT_KEYS + 2]; /* how to start netd with these options */
 };
 
 static const char usage_text[] =
@@ -126,17 +114,6 @@ static const char usage_text[] =
 	"\n"
 	"exit status: 0 ok, 1 user error, 2 usage, 3 system error\n";
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("playnet: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'playnet --help'.\n", stderr);
-	return EXIT_USAGE;
-}
 
 /* The playground name when --name is not given: the file's base name
  * without its extension, if that is a valid name. */
@@ -534,11 +511,11 @@ static bool same_path(const char *a, const char *b)
 }
 
 /* One setting of netd's against what playnet was asked for; false: said. */
-static bool fabric_same(const struct options *o, struct json_object *fo, unsigned bit,
+static bool fabric_same(const struct options *o, struct json_object *fo, enum cliopt_key k,
 			const char *key, const char *option, const char *want, bool path)
 {
 	struct json_object *v;
-	if (!(o->given & bit) || !json_object_object_get_ex(fo, key, &v))
+	if (!(o->given & (1u << k)) || !json_object_object_get_ex(fo, key, &v))
 		return true;
 	const char *have = json_object_get_string(v);
 	if (path && *want && *have ? same_path(want, have) : strcmp(want, have) == 0)
@@ -576,18 +553,18 @@ static int fabric_check(const struct options *o, const struct client *c)
 	snprintf(lim[0], sizeof(lim[0]), "%zu", o->limits.max_machines);
 	snprintf(lim[1], sizeof(lim[1]), "%zu", o->limits.max_networks);
 	snprintf(lim[2], sizeof(lim[2]), "%zu", o->limits.max_interfaces);
-	bool same = fabric_same(o, fo, GIVEN_STATE_DIR, "stateDir", "--state-dir", o->state_dir, true) &&
-		    fabric_same(o, fo, GIVEN_HOST_NETNS, "hostNetns", "--host-netns",
+	bool same = fabric_same(o, fo, CLIOPT_STATE_DIR, "stateDir", "--state-dir", o->state_dir, true) &&
+		    fabric_same(o, fo, CLIOPT_HOST_NETNS, "hostNetns", "--host-netns",
 				o->host_netns ? o->host_netns : "", false) &&
-		    fabric_same(o, fo, GIVEN_POOL, "transitPool", "--transit-pool", pool, false) &&
-		    fabric_same(o, fo, GIVEN_TAP_OWNER, "tapOwner", "--tap-owner", owner, false) &&
-		    fabric_same(o, fo, GIVEN_RATE, "uplinkRate", "--uplink-rate (bit/s)", rate, false) &&
-		    fabric_same(o, fo, GIVEN_BPF_DIR, "bpfDir", "--bpf-dir", o->pin_dir, true) &&
-		    fabric_same(o, fo, GIVEN_GUARD, "guardConfig", "--guard-config",
+		    fabric_same(o, fo, CLIOPT_POOL, "transitPool", "--transit-pool", pool, false) &&
+		    fabric_same(o, fo, CLIOPT_TAP_OWNER, "tapOwner", "--tap-owner", owner, false) &&
+		    fabric_same(o, fo, CLIOPT_RATE, "uplinkRate", "--uplink-rate (bit/s)", rate, false) &&
+		    fabric_same(o, fo, CLIOPT_BPF_DIR, "bpfDir", "--bpf-dir", o->pin_dir, true) &&
+		    fabric_same(o, fo, CLIOPT_GUARD_CONFIG, "guardConfig", "--guard-config",
 				o->guard_config ? o->guard_config : "", true) &&
-		    fabric_same(o, fo, GIVEN_LIMITS, "maxMachines", "--max-machines", lim[0], false) &&
-		    fabric_same(o, fo, GIVEN_LIMITS, "maxNetworks", "--max-networks", lim[1], false) &&
-		    fabric_same(o, fo, GIVEN_LIMITS, "maxInterfaces", "--max-interfaces", lim[2], false);
+		    fabric_same(o, fo, CLIOPT_MAX_MACHINES, "maxMachines", "--max-machines", lim[0], false) &&
+		    fabric_same(o, fo, CLIOPT_MAX_NETWORKS, "maxNetworks", "--max-networks", lim[1], false) &&
+		    fabric_same(o, fo, CLIOPT_MAX_INTERFACES, "maxInterfaces", "--max-interfaces", lim[2], false);
 	json_object_put(j);
 	return same ? EXIT_OK : EXIT_USER;
 }
@@ -950,131 +927,26 @@ static const struct command commands[] = {
 	{ "stats", cmd_stats },
 };
 
-/* netd's command line for the options playnet was given: netd starts with
- * the fabric these describe. */
-static void netd_argv_build(struct options *o, const char *opts[][2], size_t n,
-			   const struct option *limit_opts)
-{
-	size_t k = 0;
-	o->netd_argv[k++] = "netd";
-	for (size_t i = 0; i < n; i++) {
-		if (!opts[i][1])
-			continue;
-		o->netd_argv[k++] = opts[i][0];
-		o->netd_argv[k++] = opts[i][1];
-	}
-	const size_t limits[] = { o->limits.max_machines, o->limits.max_networks,
-				  o->limits.max_interfaces };
-	static char names[3][24];
-	for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
-		snprintf(names[i], sizeof(names[i]), "--%s", limit_opts[i].name);
-		snprintf(o->limit_text[i], sizeof(o->limit_text[i]), "%zu", limits[i]);
-		o->netd_argv[k++] = names[i];
-		o->netd_argv[k++] = o->limit_text[i];
-	}
-	o->netd_argv[k] = NULL;
-}
-
 static int parse_global(int argc, char **argv, struct options *o)
 {
-	enum { OPT_STATE = 256, OPT_SOCKET, OPT_HOSTNS, OPT_MAXM, OPT_MAXN, OPT_MAXI,
-	       OPT_TAPOWNER, OPT_POOL, OPT_GUARDCONF, OPT_BPFDIR, OPT_RATE, OPT_DIRECT };
-	static const struct option longopts[] = {
-		{ "state-dir", required_argument, NULL, OPT_STATE },
-		{ "socket", required_argument, NULL, OPT_SOCKET },
-		{ "host-netns", required_argument, NULL, OPT_HOSTNS },
-		{ "max-machines", required_argument, NULL, OPT_MAXM },
-		{ "max-networks", required_argument, NULL, OPT_MAXN },
-		{ "max-interfaces", required_argument, NULL, OPT_MAXI },
-		{ "tap-owner", required_argument, NULL, OPT_TAPOWNER },
-		{ "transit-pool", required_argument, NULL, OPT_POOL },
-		{ "guard-config", required_argument, NULL, OPT_GUARDCONF },
-		{ "bpf-dir", required_argument, NULL, OPT_BPFDIR },
-		{ "uplink-rate", required_argument, NULL, OPT_RATE },
+	enum { OPT_DIRECT = 256 };
+	static const struct option own[] = {
 		{ "direct", no_argument, NULL, OPT_DIRECT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	*o = (struct options){
-		.state_dir = cliopt_env("PLAYNET_STATE_DIR", CLIOPT_STATE_DIR_DEFAULT),
-		.socket = cliopt_env("PLAYNET_SOCKET", CLIOPT_SOCKET_DEFAULT),
-		.host_netns = cliopt_env("PLAYNET_HOST_NETNS", NULL),
-		.tap_uid = -1,
-		.tap_gid = -1,
-		.limits = MANIFEST_LIMITS_DEFAULT,
-	};
-	static const struct { const char *env; unsigned bit; } given_env[] = {
-		{ "PLAYNET_STATE_DIR", GIVEN_STATE_DIR }, { "PLAYNET_HOST_NETNS", GIVEN_HOST_NETNS },
-		{ "PLAYNET_TRANSIT_POOL", GIVEN_POOL }, { "PLAYNET_TAP_OWNER", GIVEN_TAP_OWNER },
-		{ "PLAYNET_UPLINK_RATE", GIVEN_RATE }, { "PLAYNET_BPF_DIR", GIVEN_BPF_DIR },
-		{ "PLAYNET_GUARD_CONFIG", GIVEN_GUARD }, { "PLAYNET_MAX_MACHINES", GIVEN_LIMITS },
-		{ "PLAYNET_MAX_NETWORKS", GIVEN_LIMITS }, { "PLAYNET_MAX_INTERFACES", GIVEN_LIMITS },
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(given_env); i++)
-		if (cliopt_env(given_env[i].env, NULL))
-			o->given |= given_env[i].bit;
-	const char *tap_owner = cliopt_env("PLAYNET_TAP_OWNER", NULL);
-	const char *pool = cliopt_env("PLAYNET_TRANSIT_POOL", FABRIC_POOL_DEFAULT);
-	o->guard_config = cliopt_env("PLAYNET_GUARD_CONFIG", NULL);
-	const char *bpf_dir = cliopt_env("PLAYNET_BPF_DIR", NULL);
-	const char *rate = cliopt_env("PLAYNET_UPLINK_RATE", NULL);
+	struct option longopts[32];
+	if (!cliopt_fabric_longopts(own, longopts, ARRAY_SIZE(longopts)))
+		abort();
+	*o = (struct options){ 0 };
+	struct cliopt_fabric fo;
+	cliopt_fabric_init(&fo);
 	o->direct = strcmp(cliopt_env("PLAYNET_DIRECT", "0"), "0") != 0;
-	static const struct { const char *env; int opt; } limit_env[] = {
-		{ "PLAYNET_MAX_MACHINES", OPT_MAXM },
-		{ "PLAYNET_MAX_NETWORKS", OPT_MAXN },
-		{ "PLAYNET_MAX_INTERFACES", OPT_MAXI },
-	};
-	size_t *limit_of[] = { &o->limits.max_machines, &o->limits.max_networks,
-			       &o->limits.max_interfaces };
-	for (size_t i = 0; i < ARRAY_SIZE(limit_env); i++) {
-		const char *v = getenv(limit_env[i].env);
-		if (v && *v && !cliopt_limit(v, limit_of[i]))
-			return usage_error("%s: expected a number from 1 to 4096, got '%s'",
-					   limit_env[i].env, v);
-	}
-
 	int ch;
 	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		if (cliopt_fabric_set(&fo, ch, optarg))
+			continue;
 		switch (ch) {
-		case OPT_STATE:
-			o->state_dir = optarg;
-			o->given |= GIVEN_STATE_DIR;
-			break;
-		case OPT_SOCKET:
-			o->socket = optarg;
-			break;
-		case OPT_HOSTNS:
-			o->host_netns = optarg;
-			o->given |= GIVEN_HOST_NETNS;
-			break;
-		case OPT_MAXM:
-		case OPT_MAXN:
-		case OPT_MAXI:
-			if (!cliopt_limit(optarg, limit_of[ch - OPT_MAXM]))
-				return usage_error("--%s: expected a number from 1 to 4096, got '%s'",
-						   longopts[ch - OPT_STATE].name, optarg);
-			o->given |= GIVEN_LIMITS;
-			break;
-		case OPT_TAPOWNER:
-			tap_owner = optarg;
-			o->given |= GIVEN_TAP_OWNER;
-			break;
-		case OPT_POOL:
-			pool = optarg;
-			o->given |= GIVEN_POOL;
-			break;
-		case OPT_GUARDCONF:
-			o->guard_config = optarg;
-			o->given |= GIVEN_GUARD;
-			break;
-		case OPT_BPFDIR:
-			bpf_dir = optarg;
-			o->given |= GIVEN_BPF_DIR;
-			break;
-		case OPT_RATE:
-			rate = optarg;
-			o->given |= GIVEN_RATE;
-			break;
 		case OPT_DIRECT:
 			o->direct = true;
 			break;
@@ -1085,17 +957,23 @@ static int parse_global(int argc, char **argv, struct options *o)
 			return usage_error("unknown global option");
 		}
 	}
-	if (tap_owner && !cliopt_tap_owner(tap_owner, &o->tap_uid, &o->tap_gid))
-		return usage_error("--tap-owner: expected UID or UID:GID (numbers), got '%s'",
-				   tap_owner);
-	if (!cliopt_pool(pool, &o->pool, &o->pool_prefix))
-		return usage_error("--transit-pool: expected an IPv4 CIDR of /31 or larger with no host bits, got '%s'",
-				   pool);
-	if (rate && !manifest_parse_rate(rate, &o->uplink_rate))
-		return usage_error("--uplink-rate: expected a rate from 8kbit to 1000gbit such as 100mbit, got '%s'",
-				   rate);
+	char err[256];
+	if (cliopt_fabric_finish(&fo, err, sizeof(err)) < 0)
+		return usage_error("%s", err);
+	const char *bpf_dir = fo.text[CLIOPT_BPF_DIR];
 	if (bpf_dir && strlen(bpf_dir) >= sizeof(o->pin_dir))
 		return usage_error("--bpf-dir: too long");
+	o->state_dir = fo.text[CLIOPT_STATE_DIR];
+	o->socket = fo.text[CLIOPT_SOCKET];
+	o->host_netns = fo.text[CLIOPT_HOST_NETNS];
+	o->guard_config = fo.text[CLIOPT_GUARD_CONFIG];
+	o->tap_uid = fo.tap_uid;
+	o->tap_gid = fo.tap_gid;
+	o->pool = fo.pool;
+	o->pool_prefix = fo.pool_prefix;
+	o->uplink_rate = fo.uplink_rate;
+	o->limits = fo.limits;
+	o->given = fo.given;
 	fabric_pin_dir(o->state_dir, bpf_dir, o->pin_dir, sizeof(o->pin_dir));
 	o->fabric = (struct fabric_opts){
 		.pin_dir = o->pin_dir,
@@ -1108,18 +986,16 @@ static int parse_global(int argc, char **argv, struct options *o)
 		.pool = o->pool,
 		.pool_prefix = o->pool_prefix,
 	};
-	const char *netd_opts[][2] = {
-		{ "--state-dir", o->state_dir }, { "--socket", o->socket },
-		{ "--host-netns", o->host_netns }, { "--tap-owner", tap_owner },
-		{ "--transit-pool", pool }, { "--uplink-rate", rate },
-		{ "--guard-config", o->guard_config }, { "--bpf-dir", bpf_dir },
-	};
-	netd_argv_build(o, netd_opts, ARRAY_SIZE(netd_opts), longopts + (OPT_MAXM - OPT_STATE));
+	/* netd starts with the fabric these describe */
+	o->netd_argv[0] = "netd";
+	size_t n = cliopt_fabric_argv(&fo, o->netd_argv + 1, ARRAY_SIZE(o->netd_argv) - 2);
+	o->netd_argv[1 + n] = NULL;
 	return EXIT_OK;
 }
 
 int main(int argc, char **argv)
 {
+	cli_set_program("playnet");
 	log_init("playnet", LOG_LVL_INFO);
 	struct options o;
 	int rc = parse_global(argc, argv, &o);

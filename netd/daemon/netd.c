@@ -78,70 +78,33 @@ static int bad_option(const char *what, const char *value)
 
 static int parse_options(int argc, char **argv, struct netd_options *o)
 {
-	enum { O_STATE = 256, O_SOCKET, O_GROUP, O_HOSTNS, O_OWNER, O_POOL, O_RATE, O_CONFIG,
-	       O_BPF, O_MAXM, O_MAXN, O_MAXI, O_NOTAKE, O_RGROUP };
-	static const struct option longopts[] = {
-		{ "state-dir", required_argument, NULL, O_STATE },
-		{ "socket", required_argument, NULL, O_SOCKET },
+	enum { O_GROUP = 256, O_NOTAKE, O_RGROUP };
+	static const struct option own[] = {
 		{ "socket-group", required_argument, NULL, O_GROUP },
 		{ "read-group", required_argument, NULL, O_RGROUP },
-		{ "host-netns", required_argument, NULL, O_HOSTNS },
-		{ "tap-owner", required_argument, NULL, O_OWNER },
-		{ "transit-pool", required_argument, NULL, O_POOL },
-		{ "uplink-rate", required_argument, NULL, O_RATE },
-		{ "guard-config", required_argument, NULL, O_CONFIG },
-		{ "config", required_argument, NULL, O_CONFIG }, /* its old name */
-		{ "bpf-dir", required_argument, NULL, O_BPF },
-		{ "max-machines", required_argument, NULL, O_MAXM },
-		{ "max-networks", required_argument, NULL, O_MAXN },
-		{ "max-interfaces", required_argument, NULL, O_MAXI },
 		{ "no-takeover", no_argument, NULL, O_NOTAKE },
 		{ "check", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	*o = (struct netd_options){
-		.state_dir = cliopt_env("PLAYNET_STATE_DIR", CLIOPT_STATE_DIR_DEFAULT),
-		.socket = cliopt_env("PLAYNET_SOCKET", CLIOPT_SOCKET_DEFAULT),
-		.host_netns = cliopt_env("PLAYNET_HOST_NETNS", NULL),
-		.config = cliopt_env("PLAYNET_GUARD_CONFIG", NULL),
-		.bpf_dir = cliopt_env("PLAYNET_BPF_DIR", NULL),
-		.tap_uid = -1, .tap_gid = -1,
-		.limits = MANIFEST_LIMITS_DEFAULT,
-	};
-	const char *owner = cliopt_env("PLAYNET_TAP_OWNER", NULL);
-	const char *pool = cliopt_env("PLAYNET_TRANSIT_POOL", FABRIC_POOL_DEFAULT);
-	const char *rate = cliopt_env("PLAYNET_UPLINK_RATE", NULL);
+	struct option longopts[32];
+	if (!cliopt_fabric_longopts(own, longopts, ARRAY_SIZE(longopts)))
+		abort();
+	*o = (struct netd_options){ 0 };
+	struct cliopt_fabric fo;
+	cliopt_fabric_init(&fo);
 	const char *no_takeover = cliopt_env("PLAYNET_NO_TAKEOVER", "0");
 	if (strcmp(no_takeover, "0") != 0 && strcmp(no_takeover, "1") != 0)
 		return bad_option("PLAYNET_NO_TAKEOVER (0 or 1)", no_takeover);
 	o->no_takeover = no_takeover[0] == '1';
 	int ch;
 	while ((ch = getopt_long(argc, argv, "nvh", longopts, NULL)) != -1) {
+		if (cliopt_fabric_set(&fo, ch, optarg))
+			continue;
 		switch (ch) {
-		case O_STATE: o->state_dir = optarg; break;
-		case O_SOCKET: o->socket = optarg; break;
 		case O_GROUP: o->socket_group = optarg; break;
 		case O_RGROUP: o->read_group = optarg; break;
-		case O_HOSTNS: o->host_netns = optarg; break;
-		case O_OWNER: owner = optarg; break;
-		case O_POOL: pool = optarg; break;
-		case O_RATE: rate = optarg; break;
-		case O_CONFIG: o->config = optarg; break;
-		case O_BPF: o->bpf_dir = optarg; break;
-		case O_MAXM:
-			if (!cliopt_limit(optarg, &o->limits.max_machines))
-				return bad_option("--max-machines", optarg);
-			break;
-		case O_MAXN:
-			if (!cliopt_limit(optarg, &o->limits.max_networks))
-				return bad_option("--max-networks", optarg);
-			break;
-		case O_MAXI:
-			if (!cliopt_limit(optarg, &o->limits.max_interfaces))
-				return bad_option("--max-interfaces", optarg);
-			break;
 		case O_NOTAKE: o->no_takeover = true; break;
 		case 'n': o->check = true; break;
 		case 'v': o->verbose = true; break;
@@ -151,12 +114,22 @@ static int parse_options(int argc, char **argv, struct netd_options *o)
 	}
 	if (optind != argc)
 		return bad_option("argument", argv[optind]);
-	if (owner && !cliopt_tap_owner(owner, &o->tap_uid, &o->tap_gid))
-		return bad_option("--tap-owner", owner);
-	if (!cliopt_pool(pool, &o->pool, &o->pool_prefix))
-		return bad_option("--transit-pool", pool);
-	if (rate && !manifest_parse_rate(rate, &o->uplink_rate))
-		return bad_option("--uplink-rate", rate);
+	char err[256];
+	if (cliopt_fabric_finish(&fo, err, sizeof(err)) < 0) {
+		fprintf(stderr, "netd: %s\n%s", err, usage_text);
+		return 2;
+	}
+	o->state_dir = fo.text[CLIOPT_STATE_DIR];
+	o->socket = fo.text[CLIOPT_SOCKET];
+	o->host_netns = fo.text[CLIOPT_HOST_NETNS];
+	o->config = fo.text[CLIOPT_GUARD_CONFIG];
+	o->bpf_dir = fo.text[CLIOPT_BPF_DIR];
+	o->tap_uid = fo.tap_uid;
+	o->tap_gid = fo.tap_gid;
+	o->pool = fo.pool;
+	o->pool_prefix = fo.pool_prefix;
+	o->uplink_rate = fo.uplink_rate;
+	o->limits = fo.limits;
 	return 0;
 }
 

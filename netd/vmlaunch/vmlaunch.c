@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "cliopt.h"
 #include "diag.h"
 #include "log.h"
@@ -24,7 +25,6 @@
 #include "vm_console.h"
 #include "vm_run.h"
 
-enum { EXIT_OK = 0, EXIT_USER = 1, EXIT_USAGE = 2, EXIT_SYSTEM = 3 };
 
 #define GRACE_DEFAULT_MS 10000
 
@@ -45,17 +45,6 @@ static const char usage_text[] =
 	"  PLAYNET_VM_VMM, PLAYNET_GUEST_DIR, PLAYNET_DRIVE_DIRS, PLAYNET_DRIVE_DEVICES=1\n"
 	"  (block and character devices allowed as drives).\n";
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("vmlaunch: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'vmlaunch --help'.\n", stderr);
-	return EXIT_USAGE;
-}
 
 static int fail(struct diag *d, int e)
 {
@@ -305,8 +294,10 @@ static int cmd_config(const char *state_dir, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	cli_set_program("vmlaunch");
 	log_init("vmlaunch", LOG_LVL_INFO);
-	const char *state_dir = cliopt_env("PLAYNET_STATE_DIR", CLIOPT_STATE_DIR_DEFAULT);
+	struct cliopt_fabric fo; /* the state dir, read as playnet and netd read it */
+	cliopt_fabric_init(&fo);
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -315,8 +306,9 @@ int main(int argc, char **argv)
 		}
 		if (strcmp(argv[i], "--state-dir") != 0 || i + 1 >= argc)
 			return usage_error("unknown global option %s", argv[i]);
-		state_dir = argv[++i];
+		cliopt_fabric_set(&fo, CLIOPT_OPT + CLIOPT_STATE_DIR, argv[++i]);
 	}
+	const char *state_dir = fo.text[CLIOPT_STATE_DIR];
 	if (i >= argc) {
 		fputs(usage_text, stderr);
 		return EXIT_USAGE;
