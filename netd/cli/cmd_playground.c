@@ -1,0 +1,231 @@
+/* playnet up, down, ls, show, stats and exec: a playground, through the API. */
+#define _GNU_SOURCE
+#include "playnet.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "naming.h"
+#include "netns.h"
+#include "util.h"
+#include "vm_run.h"
+
+double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+int parse_json_flag(int argc, char **argv, bool *json, int want_args)
+{
+	*json = false;
+	int n = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			*json = true;
+		else if (argv[i][0] == '-')
+			return usage_error("%s: unknown option '%s'", argv[0], argv[i]);
+		else
+			argv[1 + n++] = argv[i];
+	}
+	if (n != want_args)
+		return usage_error("%s takes %s", argv[0],
+				   want_args ? "one playground name" : "no arguments");
+	return EXIT_OK;
+}
+
+int bad_name(const char *cmd, const char *name)
+{
+	fprintf(stderr, "playnet: %s: invalid playground name '%s'\n", cmd, name);
+	return EXIT_USER;
+}
+
+/* The netns of machine m of playground name, from the answer for it. */
+static int machine_netns(const struct options *o, const char *name, const char *m,
+			      char *ns, size_t len, bool *is_vm, bool *found)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/v1/playgrounds/%s", name);
+	struct client_response r;
+	int rc = ask_netd(o, "exec", "GET", path, NULL, 0, false, &r);
+	if (rc)
+		return rc;
+	struct json_object *j = json_tokener_parse(r.body ? r.body : ""), *ms, *v;
+	client_response_free(&r);
+	if (!j || !json_object_object_get_ex(j, "machines", &ms)) {
+		json_object_put(j);
+		fprintf(stderr, "playnet: exec: netd's answer lacks the machines\n");
+		return EXIT_SYSTEM;
+	}
+	for (size_t i = 0; i < json_object_array_length(ms); i++) {
+		struct json_object *mc = json_object_array_get_idx(ms, i);
+		if (!json_object_object_get_ex(mc, "name", &v) ||
+		    strcmp(json_object_get_string(v), m) != 0)
+			continue;
+		*found = true;
+		json_object_object_get_ex(mc, "netns", &v);
+		*is_vm = !v;
+		snprintf(ns, len, "%s", v ? json_object_get_string(v) : "");
+	}
+	json_object_put(j);
+	return EXIT_OK;
+}
+
+int cmd_up(const struct options *o, int argc, char **argv)
+{
+	struct file_cmd c;
+	int rc = parse_file_cmd(argc, argv, false, false, &c);
+	if (rc)
+		return rc;
+	cleanup_free char *text = NULL;
+	struct plan p;
+	if ((rc = load_plan(o, c.file, c.name, &p, &text)) != EXIT_OK)
+		return rc;
+	if (c.vms) {
+		struct diag d;
+		diag_init(&d, c.file);
+		int e = vm_check(o->state_dir, &p, &c.vm, &d);
+		diag_print(&d, stderr);
+		diag_free(&d);
+		if (e < 0) {
+			plan_free(&p);
+			return e == -ENOMEM ? EXIT_SYSTEM : EXIT_USER;
+		}
+	}
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	char path[128], what[128];
+	snprintf(path, sizeof(path), "/v1/playgrounds/%s", p.name);
+	snprintf(what, sizeof(what), "up %s", p.name);
+	struct client_response r;
+	rc = ask_netd(o, what, "PUT", path, text, strlen(text), false, &r);
+	long status = r.status;
+	if (rc == EXIT_OK)
+		client_response_free(&r);
+	if (rc == EXIT_OK && status == 200) {
+		fprintf(stderr, "playground %s is up already, from the same manifest\n", p.name);
+	} else if (rc == EXIT_OK) {
+		size_t taps = 0, veths = 0;
+		for (size_t i = 0; i < p.n_machines; i++)
+			for (size_t j = 0; j < p.machines[i].n_interfaces; j++)
+				p.machines[i].interfaces[j].kind == PLAN_PORT_TAP ? taps++ : veths++;
+		fprintf(stderr,
+			"playground %s is up in %.1f ms: netns %s, %zu bridge%s, %zu tap%s, %zu netns machine port%s\n",
+			p.name, ms_since(&t0), p.netns, p.n_networks,
+			p.n_networks == 1 ? "" : "s", taps, taps == 1 ? "" : "s", veths,
+			veths == 1 ? "" : "s");
+	}
+	if (rc == EXIT_OK && c.vms)
+		rc = start_vms(o, &p, &c.vm);
+	plan_free(&p);
+	return rc;
+}
+
+int cmd_down(const struct options *o, int argc, char **argv)
+{
+	if (argc != 2)
+		return usage_error("down takes exactly one playground name");
+	const char *name = argv[1];
+	if (!naming_valid_playground(name))
+		return bad_name("down", name);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* The guests power off before their taps go; the fabric's delete
+	 * would only force them. */
+	int stopped = vm_stop(o->state_dir, name, VM_STOP_GRACE_MS, NULL);
+	if (stopped > 0)
+		fprintf(stderr, "stopped %d VM%s of %s\n", stopped, stopped == 1 ? "" : "s", name);
+	char path[128], what[128];
+	snprintf(path, sizeof(path), "/v1/playgrounds/%s", name);
+	snprintf(what, sizeof(what), "down %s", name);
+	/* A delete of nothing is no error (it is idempotent), but it is not
+	 * news that a playground went either. */
+	struct client_response r;
+	int rc = call(o, what, "GET", path, NULL, 0, false, &r);
+	if (rc)
+		return rc;
+	bool absent = r.status == 404;
+	client_response_free(&r);
+	if (absent)
+		fprintf(stderr, "playnet: no playground named %s: nothing to take down\n", name);
+	if ((rc = ask_netd(o, what, "DELETE", path, NULL, 0, false, &r)) == EXIT_OK)
+		client_response_free(&r);
+	if (absent)
+		return rc;
+	if (rc == EXIT_OK)
+		fprintf(stderr, "playground %s is down (%.1f ms)\n", name, ms_since(&t0));
+	return rc;
+}
+
+/* "CMD P [--json]": show and stats, the same route with another suffix. */
+static int playground_cmd(const struct options *o, int argc, char **argv, const char *suffix)
+{
+	bool json;
+	int rc = parse_json_flag(argc, argv, &json, 1);
+	if (rc)
+		return rc;
+	if (!naming_valid_playground(argv[1]))
+		return bad_name(argv[0], argv[1]);
+	char path[128], what[128];
+	snprintf(path, sizeof(path), "/v1/playgrounds/%s%s", argv[1], suffix);
+	snprintf(what, sizeof(what), "%s %s", argv[0], argv[1]);
+	return get_and_print(o, what, path, json, NULL);
+}
+
+int cmd_show(const struct options *o, int argc, char **argv)
+{
+	return playground_cmd(o, argc, argv, "");
+}
+
+int cmd_stats(const struct options *o, int argc, char **argv)
+{
+	return playground_cmd(o, argc, argv, "/stats");
+}
+
+int cmd_ls(const struct options *o, int argc, char **argv)
+{
+	bool json;
+	int rc = parse_json_flag(argc, argv, &json, 0);
+	if (rc)
+		return rc;
+	return get_and_print(o, "ls", "/v1/playgrounds", json, "playgrounds");
+}
+
+int cmd_exec(const struct options *o, int argc, char **argv)
+{
+	if (argc < 5 || strcmp(argv[3], "--") != 0)
+		return usage_error("usage: exec P MACHINE -- CMD [ARGS...]");
+	if (!naming_valid_playground(argv[1]))
+		return bad_name("exec", argv[1]);
+	char ns[NAMING_NETNS_MAX] = "";
+	bool is_vm = false, found = false;
+	int rc = machine_netns(o, argv[1], argv[2], ns, sizeof(ns), &is_vm, &found);
+	if (rc)
+		return rc;
+	if (!found) {
+		fprintf(stderr, "playnet: exec: %s has no machine named %s\n", argv[1], argv[2]);
+		return EXIT_USER;
+	}
+	if (is_vm) {
+		fprintf(stderr, "playnet: exec: %s is a VM; exec runs commands in netns machines (use its console)\n",
+			argv[2]);
+		return EXIT_USER;
+	}
+	int fd = netns_open(ns);
+	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+		fprintf(stderr, "playnet: exec: netns %s: %s\n", ns,
+			strerror(fd < 0 ? -fd : errno));
+		return EXIT_SYSTEM;
+	}
+	close(fd);
+	execvp(argv[4], argv + 4);
+	fprintf(stderr, "playnet: exec: %s: %s\n", argv[4], strerror(errno));
+	return EXIT_SYSTEM;
+}
