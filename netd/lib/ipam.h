@@ -1,15 +1,10 @@
-/*
- * IPv4 address helpers and the address plan rules of DESIGN.md section 1:
- * gateways, reserved addresses, allocation from the lowest free host address.
- */
+/* IPv4 address helpers: parse, format, masks, containment, overlap. */
 #ifndef PLAYNET_IPAM_H
 #define PLAYNET_IPAM_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "diag.h"
-#include "manifest.h"
 
 #define IPAM_ADDR_STRLEN 16 /* "255.255.255.255" */
 #define IPAM_CIDR_STRLEN 19 /* "255.255.255.255/32" */
@@ -43,17 +38,5 @@ static inline bool ipam_overlap(uint32_t a, uint8_t pa, uint32_t b, uint8_t pb)
 	uint8_t p = pa < pb ? pa : pb;
 	return (a & ipam_mask(p)) == (b & ipam_mask(p));
 }
-
-/* The gateway of a non-private network: given, or the first host address. */
-uint32_t ipam_gateway(const struct manifest_network *n);
-
-/*
- * Checks every given address against its network (inside the subnet, not the
- * network, broadcast or gateway address, unique) and allocates the others in
- * manifest order from the lowest free host address. Writes each interface's
- * address into it (allocated marks the ones it chose). Returns 0 or -EINVAL with the
- * problems in d.
- */
-int ipam_assign(struct manifest *m, struct diag *d);
 
 #endif

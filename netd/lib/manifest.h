@@ -160,4 +160,11 @@ bool manifest_parse_rate(const char *s, uint64_t *bps);
 bool manifest_valid_network_name(const char *s);
 bool manifest_valid_hostname(const char *s);
 
+/* The gateway of a non-private network: given, or the first host address. */
+uint32_t manifest_gateway(const struct manifest_network *n);
+
+/* The address pass (manifest_addr.c), which manifest_parse runs: each
+ * interface's address written into it; -EINVAL with the problems in d. */
+int manifest_assign_addresses(struct manifest *m, struct diag *d);
+
 #endif

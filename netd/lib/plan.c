@@ -25,7 +25,7 @@ static void plan_networks(const struct manifest *m, struct plan *p)
 		n->private_net = src->private_net;
 		n->vlans = src->vlans;
 		n->has_gateway = !src->private_net;
-		n->gateway = n->has_gateway ? ipam_gateway(src) : 0;
+		n->gateway = n->has_gateway ? manifest_gateway(src) : 0;
 		n->mtu = src->mtu ? src->mtu : PLAN_DEFAULT_MTU;
 		memcpy(n->dns, src->dns, sizeof(n->dns));
 		n->n_dns = src->n_dns;

@@ -231,7 +231,7 @@ static void t_gateway_given(void **state)
 	(void)state;
 	struct manifest m;
 	expect_ok(HEAD ONE_NET("      gateway: 10.0.0.254\n") ONE_MACHINE(""), &m);
-	assert_int_equal(ipam_gateway(&m.networks[0]), 0x0a0000fe);
+	assert_int_equal(manifest_gateway(&m.networks[0]), 0x0a0000fe);
 	/* .1 is free for machines when the gateway is elsewhere */
 	assert_int_equal(m.machines[0].interfaces[0].address, 0x0a000001);
 	manifest_free(&m);
