@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "reaper.h"
+#include "playground.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -60,7 +61,7 @@ int reaper_queue(struct reaper *r, const char *name)
 	struct reaper_delete d = { .name = strdup(name) };
 	if (!d.name)
 		return -ENOMEM;
-	int e = fabric_mark_deleting(r->fabric, name, &d.shape);
+	int e = playground_mark_deleting(r->fabric, name, &d.shape);
 	if (e <= 0) {
 		free(d.name);
 		return e < 0 ? e : -EAGAIN;
@@ -78,7 +79,7 @@ int reaper_finish(struct reaper *r, const char *queued_name)
 	snprintf(name, sizeof(name), "%s", queued_name);
 	if (!forget(r, name))
 		return 0;
-	int e = fabric_delete(r->fabric, name);
+	int e = playground_delete(r->fabric, name);
 	if (e < 0)
 		log_err("playground %s: delete failed: %s", name, r->fabric->err);
 	else
@@ -128,7 +129,7 @@ size_t reaper_pending(const struct reaper *r)
 static int release_draining(struct reaper *r)
 {
 	r->shedding = false;
-	if (fabric_release(r->fabric, r->draining) < 0) {
+	if (playground_release(r->fabric, r->draining) < 0) {
 		log_err("playground %s: delete failed: %s", r->draining, r->fabric->err);
 		reaper_finish(r, r->draining);
 	}
@@ -151,7 +152,7 @@ int reaper_step(struct reaper *r)
 		return release_draining(r);
 	}
 	if (r->draining) {
-		int e = fabric_released(r->fabric, r->draining);
+		int e = playground_released(r->fabric, r->draining);
 		if (e == 0)
 			return 2; /* the kernel is still at it: look again soon */
 		if (e < 0)

@@ -1,7 +1,7 @@
 /*
  * netd's deletes, paced: a delete is answered once it is recorded, and the
  * kernel gets one namespace at a time afterwards, unless a create of the
- * same frame takes one over first (fabric_recycle). The records stay the
+ * same frame takes one over first (playground_recycle). The records stay the
  * truth: a crash leaves "deleting" records that recovery finishes.
  */
 #ifndef PLAYNET_REAPER_H

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "service.h"
+#include "playground.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -33,7 +34,7 @@ static int hook_prepare(void *ctx, const char *name, const struct plan *p, bool 
 }
 
 /* A queued delete of a playground of the same frame (fabric_shape): its
- * namespace becomes P's if it can (fabric_recycle), which spares the
+ * namespace becomes P's if it can (playground_recycle), which spares the
  * kernel a namespace to destroy and the create nearly all of its work. */
 static int recycle(struct service *s, const struct plan *p, const char *text,
 		   struct state_record *rec)
@@ -42,7 +43,7 @@ static int recycle(struct service *s, const struct plan *p, const char *text,
 	if (!reaper_donor(&s->reaper, p->name, shape_of(s, p), donor, sizeof(donor)))
 		return -ESTALE;
 	bool self = strcmp(donor, p->name) == 0;
-	int e = fabric_recycle(fabric_of(s), donor, p, text, rec);
+	int e = playground_recycle(fabric_of(s), donor, p, text, rec);
 	if (e == -ESTALE) {
 		reaper_spoiled(&s->reaper, donor); /* no use asking again */
 		return e;
@@ -77,7 +78,7 @@ static int hook_create(void *ctx, const struct plan *p, const char *text,
 	if ((e = reaper_finish(&s->reaper, p->name)) < 0)
 		return e;
 	s->reaper.last_build = now_seconds();
-	return fabric_create(fabric_of(s), p, text, rec);
+	return playground_create(fabric_of(s), p, text, rec);
 }
 
 static int hook_serve(void *ctx, const struct plan *p)

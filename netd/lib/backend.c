@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "backend.h"
+#include "playground.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -54,6 +55,10 @@ static struct backend_entry *entry_keep(struct backend *b, struct state_record *
 	e->rec = *rec;
 	e->plan = *p;
 	memset(p, 0, sizeof(*p));
+	/* The plan is held decoded: its JSON in the record is only for
+	 * writing the record, which is not done from here. */
+	json_object_put(e->rec.plan);
+	e->rec.plan = NULL;
 	b->entries[b->n_entries++] = e;
 	return e;
 }
@@ -80,7 +85,7 @@ static int lookup(struct backend *b, const char *name, struct backend_entry **ou
 		return -ENOENT;
 	struct state_record rec;
 	struct plan p;
-	int e = report_load_quiet(b->state_dir, name, &rec, &p);
+	int e = playground_load_quiet(b->state_dir, name, &rec, &p);
 	if (e < 0)
 		return e;
 	if (rec.phase == STATE_DELETING) {
@@ -230,12 +235,12 @@ static void be_list(void *ctx, bool text, struct api_response *r)
 }
 
 /* A playground made but not served: removed, keeping the reason in the
- * fabric's err for the answer (fabric_delete writes its own there). */
+ * fabric's err for the answer (playground_delete writes its own there). */
 static void undo_create(struct backend *b, const char *name)
 {
 	char why[sizeof(b->fabric->err)];
 	memcpy(why, b->fabric->err, sizeof(why));
-	if (fabric_delete(b->fabric, name) < 0)
+	if (playground_delete(b->fabric, name) < 0)
 		log_err("playground %s: undo failed: %s", name, b->fabric->err);
 	memcpy(b->fabric->err, why, sizeof(why));
 }
@@ -263,7 +268,7 @@ static int create(struct backend *b, const struct api_manifest *m, struct state_
 {
 	const struct backend_hooks *h = b->hooks;
 	int e = h && h->create ? h->create(b->hooks_ctx, m->plan, m->text, rec)
-			       : fabric_create(b->fabric, m->plan, m->text, rec);
+			       : playground_create(b->fabric, m->plan, m->text, rec);
 	if (e == 0 && h && h->serve && (e = h->serve(b->hooks_ctx, m->plan)) < 0) {
 		state_record_free(rec);
 		undo_create(b, m->plan->name);
@@ -322,7 +327,7 @@ static void be_del(void *ctx, const char *name, struct api_response *r)
 	/* Whatever serves it stops once the delete is under way: a delete
 	 * that fails leaves the playground served as it was. */
 	bool queued = h && h->queue_delete && h->queue_delete(b->hooks_ctx, name) == 0;
-	if (!queued && fabric_delete(b->fabric, name) < 0) {
+	if (!queued && playground_delete(b->fabric, name) < 0) {
 		observe(b, BACKEND_FAILED_KERNEL, 0);
 		log_err("playground %s: delete failed: %s", name, b->fabric->err);
 		return api_error(r, 500, "kernel", b->fabric->err, 0, 0);

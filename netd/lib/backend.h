@@ -39,7 +39,7 @@ struct backend_hooks {
 	 * reason in the fabric's err. */
 	int (*prepare)(void *ctx, const char *name, const struct plan *p, bool *reset);
 	/* Builds p, perhaps by taking over a deleted playground's namespace,
-	 * and hands back the record written (fabric_create's contract). */
+	 * and hands back the record written (playground_create's contract). */
 	int (*create)(void *ctx, const struct plan *p, const char *text,
 		      struct state_record *rec);
 	/* p is built: serve it (DHCP). Negative: the create is undone. */

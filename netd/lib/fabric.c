@@ -25,9 +25,7 @@
 #include "netns.h"
 #include "nft.h"
 #include "nspool.h"
-#include "plan_wire.h"
 #include "util.h"
-#include "vm_run.h"
 
 int fabric_fail(struct fabric *f, int e, const char *fmt, ...)
 {
@@ -201,10 +199,6 @@ void fabric_transit_addrs(const struct fabric *f, const struct state_record *rec
 	*inside = *host + 1;
 }
 
-static long fabric_pool_size(const struct fabric *f)
-{
-	return 1L << (31 - f->o.pool_prefix);
-}
 
 /* Everything one create holds while it builds. */
 struct build {
@@ -753,7 +747,7 @@ int fabric_hide(struct fabric *f, const char *name)
 /* Removes every kernel object of a playground, found by name (its own, and
  * the hidden one of fabric_hide). host_nsfd < 0: the host netns is gone,
  * and the uplink's host end with it. keep_host_end: the uplink's host end
- * is left to die with the namespace (see fabric_release). owned_only:
+ * is left to die with the namespace (see playground_release). owned_only:
  * there is no record of NAME, so only what carries this fabric's tag for
  * it goes (a namespace by its lo's alias, the host end by its own): names
  * alone may be another state dir's, or no playground's at all. */
@@ -806,7 +800,7 @@ static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd,
 		first = fabric_fail(f, e, "forget the guards of %s", name);
 	/* The host end first and explicitly: a namespace is destroyed
 	 * asynchronously, and its veth peer would linger in the host netns
-	 * (which is what a paced delete waits for: fabric_released). */
+	 * (which is what a paced delete waits for: playground_released). */
 	fab_point(f);
 	if (host_end_exists && !keep_host_end && (e = link_delete(hsk, host_end)) < 0 &&
 	    !first)
@@ -827,12 +821,12 @@ static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd,
 	return first;
 }
 
-/* The host netns a playground was made in, which may not be the one this
- * fabric was opened with. Never -1 for "current": callers treat a negative
- * result as "gone". */
-static int host_netns_fd_for(struct fabric *f, const struct state_record *rec)
+/* The host netns a playground was made in (NULL or "": the one this
+ * fabric was opened with). Never -1 for "current": callers treat a
+ * negative result as "gone". */
+static int host_netns_fd_for(struct fabric *f, const char *host_netns)
 {
-	const char *want = rec ? rec->host_netns : "";
+	const char *want = host_netns ? host_netns : "";
 	const char *have = f->o.host_netns ? f->o.host_netns : "";
 	if (strcmp(want, have) == 0 || !*want) {
 		if (f->host_nsfd < 0)
@@ -843,17 +837,8 @@ static int host_netns_fd_for(struct fabric *f, const struct state_record *rec)
 	return netns_open(want);
 }
 
-static int check_absent(struct fabric *f, const struct plan *p)
+int fabric_check_free(struct fabric *f, const struct plan *p)
 {
-	struct state_record rec;
-	int e = state_read(f->o.state_dir, p->name, &rec);
-	if (e == 0) {
-		state_record_free(&rec);
-		snprintf(f->err, sizeof(f->err), "playground %s already exists", p->name);
-		return -EEXIST;
-	}
-	if (e != -ENOENT)
-		return fabric_fail(f, e, "read state of %s", p->name);
 	if (netns_exists(p->netns)) {
 		snprintf(f->err, sizeof(f->err),
 			 "netns %s exists but playnet has no record of it (left by a crash? 'playnet down %s' removes it)",
@@ -861,7 +846,8 @@ static int check_absent(struct fabric *f, const struct plan *p)
 		return -EEXIST;
 	}
 	struct nl_sock *hsk = NULL;
-	if ((e = link_sock_open(f->host_nsfd, &hsk)) < 0)
+	int e = link_sock_open(f->host_nsfd, &hsk);
+	if (e < 0)
 		return fabric_fail(f, e, "netlink socket in the host netns");
 	int idx = link_ifindex(hsk, p->uplink_host);
 	link_sock_close(hsk);
@@ -874,29 +860,15 @@ static int check_absent(struct fabric *f, const struct plan *p)
 	return 0;
 }
 
-static int count_cb(const char *name, void *arg)
+int fabric_unpin(struct fabric *f)
 {
-	(void)name;
-	(*(size_t *)arg)++;
-	return 0;
-}
-
-/* The maps outlive each process; with no playground left they go too. */
-static int fabric_unpin_if_unused(struct fabric *f)
-{
-	size_t n = 0;
-	int e = state_list(f->o.state_dir, count_cb, &n);
-	if (e < 0 || n > 0)
-		return e < 0 ? fabric_fail(f, e, "list %s", f->o.state_dir) : 0;
 	guard_close(f->guard);
 	f->guard = NULL;
-	e = guard_unpin(f->o.pin_dir);
+	int e = guard_unpin(f->o.pin_dir);
 	return e < 0 ? fabric_fail(f, e, "unpin %s", f->o.pin_dir) : 0;
 }
 
-/* A subnet in the transit pool would route the playground's own uplink
- * traffic into one of its networks. */
-static int check_subnets(struct fabric *f, const struct plan *p)
+int fabric_check_subnets(struct fabric *f, const struct plan *p)
 {
 	for (size_t i = 0; i < p->n_networks; i++) {
 		const struct plan_network *n = &p->networks[i];
@@ -912,72 +884,12 @@ static int check_subnets(struct fabric *f, const struct plan *p)
 	return 0;
 }
 
-/* The record a create or takeover ended with: the caller's, or freed. */
-static void record_hand_back(struct state_record *rec, struct state_record *out)
+int fabric_build(struct fabric *f, const struct plan *p, uint32_t transit)
 {
-	if (out)
-		*out = *rec;
-	else
-		state_record_free(rec);
-}
-
-int fabric_create(struct fabric *f, const struct plan *p, const char *manifest,
-		  struct state_record *out)
-{
-	f->step = 0;
-	f->err[0] = '\0';
-	int e = check_subnets(f, p);
-	if (e < 0)
-		return e;
-	e = check_absent(f, p);
-	if (e < 0)
-		return e;
-
-	struct state_record rec = {
-		.phase = STATE_CREATING,
-		.transit_index = -1,
-		.created = (int64_t)time(NULL),
-		.manifest = strdup(manifest),
-		.plan = plan_wire_encode(p),
-	};
-	if (!rec.manifest || !rec.plan) {
-		state_record_free(&rec);
-		return fabric_fail(f, -ENOMEM, "record state of %s", p->name);
-	}
-	strcpy(rec.name, p->name);
-	snprintf(rec.host_netns, sizeof(rec.host_netns), "%s",
-		 f->o.host_netns ? f->o.host_netns : "");
-	e = FAB_DO(f, state_transit_alloc(f->o.state_dir, p->name, fabric_pool_size(f),
-					  f->transit_next, &rec.transit_index),
-		   "allocate a transit /31");
-	if (e == 0) {
-		f->transit_next = rec.transit_index + 1;
-		rec.transit = f->o.pool + 2 * (uint32_t)rec.transit_index;
-	}
-	if (e == -EADDRNOTAVAIL) {
-		char pool[IPAM_CIDR_STRLEN];
-		ipam_format_cidr(f->o.pool, f->o.pool_prefix, pool);
-		snprintf(f->err, sizeof(f->err),
-			 "transit pool %s is exhausted: all %ld /31s are in use", pool,
-			 fabric_pool_size(f));
-	} else if (e == -ENOSPC) {
-		snprintf(f->err, sizeof(f->err),
-			 "state dir %s is full: no room to record a transit /31", f->o.state_dir);
-	}
-	if (e < 0) {
-		state_record_free(&rec);
-		return e;
-	}
-	/* Intent first: a crash from here on leaves a record to finish. */
-	if ((e = FAB_DO(f, state_write(f->o.state_dir, &rec), "write state of %s", p->name)) < 0) {
-		state_transit_free(f->o.state_dir, rec.transit_index);
-		state_record_free(&rec);
-		return e;
-	}
-
-	struct build b = { .f = f, .p = p, .ns = -1, .transit = rec.transit };
+	struct build b = { .f = f, .p = p, .ns = -1, .transit = transit };
 	fabric_owner_alias(f, p->name, b.owner_alias, sizeof(b.owner_alias));
-	if ((e = link_sock_open(f->host_nsfd, &b.host)) < 0)
+	int e = link_sock_open(f->host_nsfd, &b.host);
+	if (e < 0)
 		fabric_fail(f, e, "netlink socket in the host netns");
 	if (e == 0 && (e = fab_step(f, "load the BPF guards")) == 0)
 		e = fabric_guard(f, &b.guard);
@@ -987,104 +899,39 @@ int fabric_create(struct fabric *f, const struct plan *p, const char *manifest,
 	};
 	for (size_t i = 0; e == 0 && i < ARRAY_SIZE(stages); i++)
 		e = stages[i](&b);
-	if (e == 0) {
-		rec.phase = STATE_READY;
-		e = FAB_DO(f, state_write(f->o.state_dir, &rec), "write state of %s", p->name);
-	}
 	link_sock_close(b.sk);
 	link_sock_close(b.host);
 	free(b.bridges);
 	if (b.ns >= 0)
 		close(b.ns);
-	if (e == 0) {
-		record_hand_back(&rec, out);
-		return 0;
-	}
-	state_record_free(&rec);
-
-	/* Undo: the same teardown as delete, which works from names. */
-	char saved[sizeof(f->err)];
-	memcpy(saved, f->err, sizeof(saved));
-	if (fabric_teardown(f, p->name, f->host_nsfd, false, false) < 0)
-		log_warn("undo of %s incomplete: %s", p->name, f->err);
-	state_transit_free(f->o.state_dir, rec.transit_index);
-	state_remove(f->o.state_dir, p->name);
-	fabric_unpin_if_unused(f);
-	memcpy(f->err, saved, sizeof(saved));
 	return e;
 }
 
-/* The plan of a record; why not, logged. */
-static int plan_recorded(const struct state_record *rec, struct plan *p)
+int fabric_remove(struct fabric *f, const char *name, const char *host_netns, bool keep_host_end,
+		  bool owned_only)
 {
-	char err[256];
-	int e = plan_wire_of_record(rec, p, err, sizeof(err));
+	int hfd = host_netns_fd_for(f, host_netns);
+	int e = fabric_teardown(f, name, hfd, keep_host_end, owned_only);
+	if (hfd >= 0)
+		close(hfd);
+	return e;
+}
+
+int fabric_host_end_gone(struct fabric *f, const char *name, const char *host_netns)
+{
+	char host_end[IFNAMSIZ];
+	naming_uplink_host(name, host_end);
+	int hfd = host_netns_fd_for(f, host_netns);
+	if (hfd < 0)
+		return 1; /* the host netns is gone, the host end with it */
+	struct nl_sock *hsk = NULL;
+	int e = link_sock_open(hfd, &hsk);
+	close(hfd);
 	if (e < 0)
-		log_warn("playground %s: its record does not plan: %s", rec->name, err);
-	return e;
-}
-
-/* Records that the playground is being deleted (the intent, before any
- * object goes) and stops its VMs. *have: there was a record, now in rec. */
-static int begin_delete(struct fabric *f, const char *name, struct state_record *rec,
-			bool *have)
-{
-	f->err[0] = '\0';
-	f->step = 0;
-	*have = false;
-	if (f->host_nsfd < 0) {
-		snprintf(f->err, sizeof(f->err), "the fabric is not open");
-		return -EBADF;
-	}
-	if (!naming_valid_playground(name)) {
-		snprintf(f->err, sizeof(f->err), "invalid playground name '%s'", name);
-		return -EINVAL;
-	}
-	int e = state_read(f->o.state_dir, name, rec);
-	*have = e == 0;
-	if (e < 0 && e != -ENOENT)
-		return fabric_fail(f, e, "read state of %s", name);
-	fab_point(f);
-	if (*have && rec->phase != STATE_DELETING) {
-		rec->phase = STATE_DELETING;
-		e = state_write(f->o.state_dir, rec);
-		if (e == -ENOSPC || e == -EDQUOT) {
-			/* No room to record the intent: the record goes first
-			 * instead, which needs none. What a crash would leave
-			 * carries this fabric's tag, and recovery removes it as
-			 * an orphan. */
-			log_warn("playground %s: state dir full: deleted without a record of it",
-				 name);
-			if ((e = state_transit_free(f->o.state_dir, rec->transit_index)) == 0)
-				e = state_remove(f->o.state_dir, name);
-			if (e == 0) {
-				state_record_free(rec);
-				*have = false;
-			}
-		}
-		if (e < 0)
-			return fabric_fail(f, e, "write state of %s", name);
-	}
-	/* VMMs hold the taps and keep the namespace alive: they go first. */
-	vm_remove(f->o.state_dir, name);
-	return 0;
-}
-
-int fabric_mark_deleting(struct fabric *f, const char *name, uint64_t *shape)
-{
-	struct state_record rec;
-	bool have;
-	int e = begin_delete(f, name, &rec, &have);
-	struct plan was;
-	if (shape)
-		*shape = 0;
-	if (shape && have && plan_recorded(&rec, &was) == 0) {
-		*shape = fabric_shape(&was);
-		plan_free(&was);
-	}
-	if (have)
-		state_record_free(&rec);
-	return e < 0 ? e : have;
+		return e;
+	int idx = link_ifindex(hsk, host_end);
+	link_sock_close(hsk);
+	return idx == -ENODEV ? 1 : idx < 0 ? idx : 0;
 }
 
 int fabric_shed(struct fabric *f, const char *name)
@@ -1108,75 +955,19 @@ int fabric_shed(struct fabric *f, const char *name)
 	return e < 0 ? fabric_fail(f, e, "delete a bridge of %s", ns) : e;
 }
 
-int fabric_release(struct fabric *f, const char *name)
+int fabric_step(struct fabric *f, const char *what)
 {
-	struct state_record rec;
-	bool have;
-	int e = begin_delete(f, name, &rec, &have);
-	if (e == 0) {
-		int hfd = host_netns_fd_for(f, have ? &rec : NULL);
-		e = fabric_teardown(f, name, hfd, true, !have);
-		if (hfd >= 0)
-			close(hfd);
-	}
-	if (have)
-		state_record_free(&rec);
-	return e;
+	return fab_step(f, what);
 }
 
-int fabric_released(struct fabric *f, const char *name)
+void fabric_point(struct fabric *f)
 {
-	struct state_record rec;
-	int e = state_read(f->o.state_dir, name, &rec);
-	if (e < 0)
-		return e == -ENOENT ? 1 : e;
-	char host_end[IFNAMSIZ];
-	naming_uplink_host(name, host_end);
-	int hfd = host_netns_fd_for(f, &rec);
-	state_record_free(&rec);
-	if (hfd < 0)
-		return 1; /* the host netns is gone, the host end with it */
-	struct nl_sock *hsk = NULL;
-	e = link_sock_open(hfd, &hsk);
-	close(hfd);
-	if (e < 0)
-		return e;
-	int idx = link_ifindex(hsk, host_end);
-	link_sock_close(hsk);
-	return idx == -ENODEV ? 1 : idx < 0 ? idx : 0;
+	fab_point(f);
 }
 
-int fabric_delete(struct fabric *f, const char *name)
+long fabric_pool_size(const struct fabric *f)
 {
-	struct state_record rec;
-	bool have;
-	int e = begin_delete(f, name, &rec, &have);
-	if (e < 0) {
-		if (have)
-			state_record_free(&rec);
-		return e;
-	}
-	int hfd = host_netns_fd_for(f, have ? &rec : NULL);
-	e = fabric_teardown(f, name, hfd, false, !have);
-	if (hfd >= 0)
-		close(hfd);
-	if (e == 0 && have) {
-		fab_point(f);
-		/* The record goes last: until then, a crash leaves it
-		 * for recovery to finish the delete. */
-		if ((e = state_transit_free(f->o.state_dir, rec.transit_index)) < 0)
-			fabric_fail(f, e, "free transit allocation of %s", name);
-	}
-	if (e == 0 && have) {
-		fab_point(f);
-		if ((e = state_remove(f->o.state_dir, name)) < 0)
-			fabric_fail(f, e, "remove state of %s", name);
-	}
-	if (e == 0)
-		e = fabric_unpin_if_unused(f);
-	if (have)
-		state_record_free(&rec);
-	return e;
+	return 1L << (31 - f->o.pool_prefix);
 }
 
 /* --- Recycling: a deleted playground's namespace taken over ------------- */
@@ -1216,7 +1007,7 @@ static bool frame_next(struct frame *fr, uint64_t *w)
 	return false;
 }
 
-static bool same_frame(const struct plan *a, const struct plan *b)
+bool fabric_same_frame(const struct plan *a, const struct plan *b)
 {
 	struct frame x = { .p = a }, y = { .p = b };
 	uint64_t u, v;
@@ -1246,23 +1037,6 @@ uint64_t fabric_shape(const struct plan *p)
 	while (frame_next(&fr, &w))
 		h = hash_word(h, w);
 	return h ? h : 1;
-}
-
-/* Built by this fabric (with its options) in the same host netns, of the
- * same frame, and nothing in it named after the playground but what a
- * recycle renames: no machine namespaces. */
-static bool recyclable(const struct fabric *f, const struct state_record *old,
-		       const struct plan *was, const struct plan *p)
-{
-	const char *host = f->o.host_netns ? f->o.host_netns : "";
-	if (old->phase != STATE_DELETING || old->transit_index < 0 ||
-	    old->created < f->opened || strcmp(old->host_netns, host) != 0 ||
-	    !same_frame(was, p))
-		return false;
-	for (size_t i = 0; i < p->n_machines; i++)
-		if (p->machines[i].runtime == MANIFEST_RUNTIME_NETNS)
-			return false;
-	return true;
 }
 
 /* The guard key and slot a link already has: a port in pg-P, or the
@@ -1309,20 +1083,6 @@ static int recycle_open(struct build *b, const char *old_ns, const char *old_hos
 	    uplink_slot(b, old_host, &k, &slot) < 0)
 		return -ESTALE;
 	return 0;
-}
-
-/* OLD's transit /31 and its place in the state dir pass to P, whose
- * record is written: from here a crash leaves P "creating", which recovery
- * removes, and what still has OLD's names is an orphan, removed too. */
-static int recycle_records(struct build *b, const char *old, const struct state_record *rec)
-{
-	struct fabric *f = b->f;
-	const char *dir = f->o.state_dir;
-	int e = FAB_DO(f, state_transit_give(dir, rec->transit_index, rec->name),
-		       "give transit allocation %ld to %s", rec->transit_index, rec->name);
-	if (e == 0)
-		e = FAB_DO(f, state_remove(dir, old), "remove state of %s", old);
-	return e;
 }
 
 /* P's policies in the slots of OLD's ports and uplink, counters from zero. */
@@ -1525,87 +1285,44 @@ static int recycle_kernel(struct build *b)
 	return e;
 }
 
-int fabric_recycle(struct fabric *f, const char *old, const struct plan *p, const char *manifest,
-		   struct state_record *out)
+struct fabric_takeover {
+	struct build b;
+	char old_ns[NAMING_NETNS_MAX];
+	char old_host[IFNAMSIZ];
+};
+
+int fabric_takeover_open(struct fabric *f, const char *old, const struct plan *was,
+			 const struct plan *p, uint32_t transit, struct fabric_takeover **out)
 {
-	f->step = 0;
-	f->err[0] = '\0';
-	bool self = strcmp(old, p->name) == 0;
-	int e = self ? 0 : check_absent(f, p);
-	if (e < 0)
-		return e;
-	struct state_record rec;
-	if ((e = state_read(f->o.state_dir, old, &rec)) < 0)
-		return e == -ENOENT ? -ESTALE : fabric_fail(f, e, "read state of %s", old);
-	struct plan was;
-	bool ok = plan_recorded(&rec, &was) == 0;
-	if (ok && !recyclable(f, &rec, &was, p)) {
-		plan_free(&was);
-		ok = false;
-	}
-	long transit = rec.transit_index;
-	uint32_t transit_host;
-	fabric_transit_addrs(f, &rec, &transit_host, &(uint32_t){ 0 });
-	state_record_free(&rec);
-	if (!ok)
-		return -ESTALE;
+	struct fabric_takeover *t = calloc(1, sizeof(*t));
+	*out = t;
+	if (!t)
+		return fabric_fail(f, -ENOMEM, "take over %s", old);
+	t->b = (struct build){ .f = f, .p = p, .was = was, .ns = -1, .transit = transit };
+	current_netns(f, old, t->old_ns);
+	naming_uplink_host(old, t->old_host);
+	fabric_owner_alias(f, p->name, t->b.owner_alias, sizeof(t->b.owner_alias));
+	return recycle_open(&t->b, t->old_ns, t->old_host);
+}
 
-	char old_ns[NAMING_NETNS_MAX], old_host[IFNAMSIZ];
-	current_netns(f, old, old_ns);
-	naming_uplink_host(old, old_host);
-	struct build b = { .f = f, .p = p, .was = &was, .ns = -1, .transit = transit_host };
-	fabric_owner_alias(f, p->name, b.owner_alias, sizeof(b.owner_alias));
-	rec = (struct state_record){ .phase = STATE_CREATING, .transit_index = transit,
-				     .transit = transit_host,
-				     .created = (int64_t)time(NULL), .manifest = strdup(manifest),
-				     .plan = plan_wire_encode(p) };
-	snprintf(rec.name, sizeof(rec.name), "%s", p->name);
-	snprintf(rec.host_netns, sizeof(rec.host_netns), "%s",
-		 f->o.host_netns ? f->o.host_netns : "");
-	bool taken = false;
-	e = rec.manifest && rec.plan ? recycle_open(&b, old_ns, old_host)
-			 : fabric_fail(f, -ENOMEM, "record state of %s", p->name);
-	if (e == 0 && (e = FAB_DO(f, state_write(f->o.state_dir, &rec), "write state of %s",
-				  p->name)) == 0) {
-		taken = true;
-		/* its own: P's record has replaced OLD's, the names are P's */
-		if (!self)
-			e = recycle_records(&b, old, &rec);
-	}
-	if (e == 0 && (!self || strcmp(old_ns, p->netns) != 0))
-		e = recycle_names(&b, old_ns, old_host);
-	if (e == 0)
-		e = recycle_kernel(&b);
-	if (e == 0) {
-		rec.phase = STATE_READY;
-		e = FAB_DO(f, state_write(f->o.state_dir, &rec), "write state of %s", p->name);
-	}
-	link_sock_close(b.sk);
-	link_sock_close(b.host);
-	if (b.ns >= 0)
-		close(b.ns);
-	plan_free(&was);
-	if (e == 0) {
-		record_hand_back(&rec, out);
-		return 0;
-	}
-	state_record_free(&rec);
-	if (!taken)
-		return e;
+int fabric_takeover_finish(struct fabric_takeover *t)
+{
+	struct build *b = &t->b;
+	int e = 0;
+	if (strcmp(t->old_ns, b->p->netns) != 0)
+		e = recycle_names(b, t->old_ns, t->old_host);
+	return e == 0 ? recycle_kernel(b) : e;
+}
 
-	/* Undo: both go, by name, whichever names the objects had got to. */
-	char saved[sizeof(f->err)];
-	memcpy(saved, f->err, sizeof(saved));
-	if (fabric_teardown(f, p->name, f->host_nsfd, false, false) < 0)
-		log_warn("undo of %s incomplete: %s", p->name, f->err);
-	if (!self && fabric_teardown(f, old, f->host_nsfd, false, false) < 0)
-		log_warn("undo of %s incomplete: %s", old, f->err);
-	state_transit_free(f->o.state_dir, transit);
-	state_remove(f->o.state_dir, p->name);
-	state_remove(f->o.state_dir, old);
-	fabric_unpin_if_unused(f);
-	memcpy(f->err, saved, sizeof(saved));
-	return e;
+void fabric_takeover_close(struct fabric_takeover *t)
+{
+	if (!t)
+		return;
+	link_sock_close(t->b.sk);
+	link_sock_close(t->b.host);
+	if (t->b.ns >= 0)
+		close(t->b.ns);
+	free(t);
 }
 
 static int report_add(struct fabric_report *r, const char *fmt, ...)
@@ -1688,7 +1405,7 @@ int fabric_inspect(struct fabric *f, const struct plan *p,
 	free(br);
 	inspect_port(sk, NAMING_UPLINK_INSIDE, 0, INSPECT_NO_GUARD, "uplink", r);
 	link_sock_close(sk);
-	int hfd = host_netns_fd_for(f, rec);
+	int hfd = host_netns_fd_for(f, rec->host_netns);
 	if (hfd < 0) {
 		report_add(r, "host netns '%s' is missing", rec->host_netns);
 	} else {
@@ -1829,13 +1546,13 @@ static void live_keys_of(struct fabric *f, const char *name, struct live_keys *l
 	if (state_read(f->o.state_dir, name, &rec) < 0)
 		return;
 	char ns[NAMING_NETNS_MAX], host_end[IFNAMSIZ];
-	naming_netns(name, ns);
+	current_netns(f, name, ns);
 	naming_uplink_host(name, host_end);
 	uint64_t cookie;
 	cleanup_close int pns = netns_open(ns);
 	if (pns >= 0 && netns_cookie(pns, &cookie) == 0)
 		l->k[l->n++] = (struct guard_key){ .netns_cookie = cookie };
-	cleanup_close int hfd = host_netns_fd_for(f, &rec);
+	cleanup_close int hfd = host_netns_fd_for(f, rec.host_netns);
 	struct nl_sock *hsk = NULL;
 	if (hfd >= 0 && netns_cookie(hfd, &cookie) == 0 && link_sock_open(hfd, &hsk) == 0) {
 		int idx = link_ifindex(hsk, host_end);

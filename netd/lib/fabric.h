@@ -1,8 +1,10 @@
 /*
  * The fabric of a playground in the kernel (DESIGN.md section 2): turns a
  * plan into a namespace, bridges, taps, netns machines, an uplink and
- * nftables rules, and back. Create is all-or-nothing; delete is idempotent
- * and works from names alone, so it also finishes what a crash left.
+ * nftables rules, and back; removal works from names alone, so it also
+ * finishes what a crash left. It knows nothing of a playground's life:
+ * the records of intent around each step, the transit allocations and
+ * the VMs are the playground layer's (playground.h).
  */
 #ifndef PLAYNET_FABRIC_H
 #define PLAYNET_FABRIC_H
@@ -17,7 +19,7 @@
 #include "state.h"
 
 #define FABRIC_POOL_DEFAULT CLIOPT_POOL_DEFAULT
-/* Test hooks: make step N of a create fail (see fabric_create), or kill the
+/* Test hooks: make step N of a create fail (see playground_create), or kill the
  * process with SIGKILL at step N of a create or a delete. */
 #define FABRIC_FAIL_STEP_ENV "PLAYNET_TEST_FAIL_STEP"
 #define FABRIC_KILL_STEP_ENV "PLAYNET_TEST_KILL_STEP"
@@ -91,65 +93,72 @@ int fabric_hostaddr_update(struct fabric *f);
  * uplink); negative: it failed, in f->err. */
 int fabric_repair(struct fabric *f, const struct plan *p, const struct state_record *rec);
 
-/* -EEXIST: the playground or one of its objects exists already;
- * -EADDRNOTAVAIL: the transit pool is exhausted; -ENOSPC: the state
- * dir's filesystem is full; -EDOM: a subnet lies in the transit pool.
- * out, if not NULL: the record written, the caller's to free. */
-int fabric_create(struct fabric *f, const struct plan *p, const char *manifest,
-		  struct state_record *out);
-/* 0 also when the playground does not exist. */
-int fabric_delete(struct fabric *f, const char *name);
+/*
+ * The steps of building and removing, for the playground layer
+ * (playground.h), which records the intent around them. Each counts as a
+ * step of the test hooks above; fabric_step counts one of the caller's
+ * own (a record written), fabric_point a point a crash may hit.
+ */
+int fabric_step(struct fabric *f, const char *what);
+void fabric_point(struct fabric *f);
+
+/* -EDOM: a subnet of P lies in the transit pool. */
+int fabric_check_subnets(struct fabric *f, const struct plan *p);
+/* -EEXIST: P's namespace or uplink is in the kernel already. */
+int fabric_check_free(struct fabric *f, const struct plan *p);
+/* P's objects, its uplink on the /31 whose host end is transit. On
+ * failure what was made is left for fabric_remove. */
+int fabric_build(struct fabric *f, const struct plan *p, uint32_t transit);
+/* Every object of NAME, found by name (and where a delete hid it), in
+ * host_netns (NULL or "": this fabric's). keep_host_end: the uplink's host
+ * end is left to die with the namespace; owned_only: only what carries
+ * this fabric's tag for NAME goes (there is no record of it). */
+int fabric_remove(struct fabric *f, const char *name, const char *host_netns, bool keep_host_end,
+		  bool owned_only);
+/* 1 once NAME's uplink host end is gone from host_netns, 0 before. */
+int fabric_host_end_gone(struct fabric *f, const char *name, const char *host_netns);
+/* The guards' maps unpinned: no playground is left. */
+int fabric_unpin(struct fabric *f);
+/* How many /31s the transit pool holds. */
+long fabric_pool_size(const struct fabric *f);
 
 /*
- * A delete in three calls, for a caller that paces the kernel's work (netd:
- * the kernel destroys namespaces one after another, holding the rtnl lock,
- * and a burst of deletes would stall every create behind it):
- * fabric_mark_deleting records the intent and stops the VMs (1; 0 when
- * there is no record to mark; shape, if not NULL: fabric_shape of its
- * plan, 0 without a record); after that the playground is gone as far
- * as a user is concerned. fabric_release removes
- * its names and hands the namespace to the kernel, leaving the uplink's
- * host end to die with it: fabric_released is 1 once the kernel has done
- * so, 0 before. fabric_delete then frees the transit /31 and the record.
- * A crash anywhere leaves a "deleting" record that recovery finishes.
- *
- * Before fabric_release, fabric_shed may delete the playground's bridges
- * one per call (1; 0 once none is left): the kernel deletes each under the
- * rtnl lock across an RCU grace period (an rcu_barrier in the bridge's
- * multicast teardown, tens of ms), three in a row when it destroys the
- * namespace itself. One at a time, a create can come in between.
+ * Before a paced delete's kernel work (netd: the kernel destroys namespaces
+ * one after another, holding the rtnl lock, and a burst of deletes would
+ * stall every create behind it), fabric_shed may delete the playground's
+ * bridges one per call (1; 0 once none is left): the kernel deletes each
+ * under the rtnl lock across an RCU grace period (an rcu_barrier in the
+ * bridge's multicast teardown, tens of ms), three in a row when it
+ * destroys the namespace itself. One at a time, a create can come in
+ * between.
  */
-int fabric_mark_deleting(struct fabric *f, const char *name, uint64_t *shape);
-/* After fabric_mark_deleting: the playground's namespaces (and its
+int fabric_shed(struct fabric *f, const char *name);
+/* After its delete is recorded: the playground's namespaces (and its
  * machines') under names of this fabric's own (FABRIC_HIDDEN_PREFIX
  * OWNER-HASH[.MACHINE]), held there until they are destroyed or taken
  * over, so that its names are free the moment its delete is answered.
- * Every step after (shed, release, recycle, delete) finds them there. */
+ * Every step after (shed, takeover, remove) finds them there. */
 int fabric_hide(struct fabric *f, const char *name);
-int fabric_shed(struct fabric *f, const char *name);
-int fabric_release(struct fabric *f, const char *name);
-int fabric_released(struct fabric *f, const char *name);
 
 /*
- * A create that takes over the namespace of OLD, a playground marked
- * deleting but not yet taken apart (neither shed nor released), built by
- * this fabric from a manifest of the same frame: as many networks, and
- * machines with ports on the same networks, in order (fabric_shape).
- * Bridges, taps, uplink and guard attachments stay; P's names, aliases,
- * MTUs, gateways and nftables table replace OLD's where they differ; the
- * guard policies (MACs derive from the name) and counters become P's, the
- * transit /31 passes to P, and the neighbours and tracked connections of
- * OLD's machines are forgotten. OLD's record goes, as its delete would
- * have ended. No link is made or destroyed, which is what keeps it cheap
- * while the kernel destroys other namespaces.
- * OLD may be P's own name: a playground deleted and created again is
- * reset where it stands.
- * -ESTALE: OLD cannot be taken over (another frame or fabric, machine
- * namespaces, something missing). On any error, OLD is either as it was,
- * still recorded, or removed with whatever P had of it.
+ * The kernel half of a takeover (playground_recycle): OLD's namespace,
+ * built by this fabric from WAS, of the same frame as P (fabric_same_frame).
+ * open checks that OLD's bridges, ports and uplink are all there (-ESTALE
+ * if not); finish renames them P's and refits them: bridges, taps, uplink
+ * and guard attachments stay; P's names, aliases, MTUs, gateways and
+ * nftables table replace OLD's where they differ; the guard policies and
+ * counters become P's; the neighbours and tracked connections of OLD's
+ * machines are forgotten. No link is made or destroyed, which is what keeps
+ * it cheap while the kernel destroys other namespaces.
  */
-int fabric_recycle(struct fabric *f, const char *old, const struct plan *p,
-		   const char *manifest, struct state_record *out);
+struct fabric_takeover;
+int fabric_takeover_open(struct fabric *f, const char *old, const struct plan *was,
+			 const struct plan *p, uint32_t transit, struct fabric_takeover **t);
+int fabric_takeover_finish(struct fabric_takeover *t);
+void fabric_takeover_close(struct fabric_takeover *t);
+/* As many networks, and machines with ports on the same networks, in
+ * order: what a takeover keeps. */
+bool fabric_same_frame(const struct plan *a, const struct plan *b);
 /* Plans of the same frame have equal shapes, never 0 (which means "none"
  * to a caller). */
 uint64_t fabric_shape(const struct plan *p);

@@ -62,7 +62,7 @@ int guard_attach_uplink(struct guard *g, struct nl_sock *sk, const struct guard_
 			uint32_t slot, uint32_t transit_src, uint64_t rate_bps);
 /* New policy, counters from zero, for an interface that keeps its slot
  * and tc attachment: a port or an uplink taken over by another playground
- * (fabric_recycle). */
+ * (playground_recycle). */
 int guard_reset_port(struct guard *g, const struct guard_key *k, uint32_t slot,
 		     const uint8_t mac[6], uint32_t ipv4, unsigned flags);
 int guard_reset_uplink(struct guard *g, const struct guard_key *k, uint32_t slot,

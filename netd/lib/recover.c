@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "recover.h"
+#include "playground.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -52,7 +53,7 @@ static bool recorded(const struct fabric *f, const char *name)
 static void delete_or_count(struct fabric *f, const char *name, const char *why,
 			    size_t *done, struct recover_report *r)
 {
-	if (fabric_delete(f, name) < 0) {
+	if (playground_delete(f, name) < 0) {
 		log_err("playground %s: %s: %s", name, why, f->err);
 		r->failed++;
 		return;
@@ -69,9 +70,9 @@ static void delete_or_count(struct fabric *f, const char *name, const char *why,
 static int rebuild(struct fabric *f, const char *name, const struct plan *p,
 		   const struct state_record *rec)
 {
-	int e = fabric_delete(f, name);
+	int e = playground_delete(f, name);
 	if (e == 0)
-		e = fabric_create(f, p, rec->manifest, NULL);
+		e = playground_create(f, p, rec->manifest, NULL);
 	if (e == 0)
 		return 0;
 	char why[sizeof(f->err)];
@@ -100,7 +101,7 @@ static void check_ready(struct fabric *f, const char *name, struct recover_repor
 {
 	struct state_record rec;
 	struct plan p;
-	int e = report_load_quiet(f->o.state_dir, name, &rec, &p);
+	int e = playground_load_quiet(f->o.state_dir, name, &rec, &p);
 	if (e < 0) {
 		log_err("playground %s: its record cannot be read back; left as it is", name);
 		r->failed++;

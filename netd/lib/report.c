@@ -15,35 +15,6 @@
 #include "table.h"
 #include "vm_run.h"
 
-int report_load(const char *state_dir, const char *name, struct state_record *rec,
-		struct plan *p, struct diag *d)
-{
-	if (!naming_valid_playground(name)) {
-		diag_add(d, 0, 0, "invalid playground name '%.64s'", name);
-		return -EINVAL;
-	}
-	int e = state_read(state_dir, name, rec);
-	if (e < 0)
-		return e;
-	char err[256];
-	e = plan_wire_of_record(rec, p, err, sizeof(err));
-	if (e < 0) {
-		diag_add(d, 0, 0, "the record of %s: %s", name, err);
-		state_record_free(rec);
-	}
-	return e;
-}
-
-int report_load_quiet(const char *state_dir, const char *name, struct state_record *rec,
-		      struct plan *p)
-{
-	struct diag d;
-	diag_init(&d, name);
-	int e = report_load(state_dir, name, rec, p, &d);
-	diag_free(&d);
-	return e;
-}
-
 const char *report_status(const struct state_record *rec, const struct fabric_report *r)
 {
 	if (rec->phase != STATE_READY)

@@ -17,15 +17,6 @@
 #include "plan.h"
 #include "state.h"
 
-/* The record of NAME and its plan, rebuilt from the stored manifest.
- * -ENOENT: no such playground; -EINVAL: bad name (d says why). */
-int report_load(const char *state_dir, const char *name, struct state_record *rec,
-		struct plan *p, struct diag *d);
-
-/* The same for callers that need only whether it worked. */
-int report_load_quiet(const char *state_dir, const char *name, struct state_record *rec,
-		      struct plan *p);
-
 /* "ready", "degraded" (objects missing), or the record's phase. */
 const char *report_status(const struct state_record *rec, const struct fabric_report *r);
 

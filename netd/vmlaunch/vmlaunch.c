@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "playground.h"
 #include "cliopt.h"
 #include "diag.h"
 #include "log.h"
@@ -62,7 +63,7 @@ static int load(const char *state_dir, const char *name, struct plan *p)
 	struct state_record rec;
 	struct diag d;
 	diag_init(&d, name);
-	int e = report_load(state_dir, name, &rec, p, &d);
+	int e = playground_load(state_dir, name, &rec, p, &d);
 	if (e == -ENOENT) {
 		fprintf(stderr, "vmlaunch: no playground named %s in %s\n", name, state_dir);
 		diag_free(&d);

@@ -1,7 +1,7 @@
 /*
  * The fabric through the library, as netd calls it: create and delete of a
  * manifest's playground, guards and state included, timed around
- * fabric_create and fabric_delete. Prints one line per operation,
+ * playground_create and playground_delete. Prints one line per operation,
  * "create|delete MICROSECONDS", for scripts/bench.sh to summarise.
  *
  * usage: bench_fabric [-n N] [-m cycle|up|down] [-p PREFIX] MANIFEST
@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "playground.h"
 #include "fabric.h"
 #include "ipam.h"
 #include "manifest.h"
@@ -51,7 +52,7 @@ static int op(struct fabric *f, const char *manifest, const char *prefix, int i,
 	if (create && (e = load(manifest, name, &p, &text)) < 0)
 		return e;
 	double t0 = now_seconds();
-	e = create ? fabric_create(f, &p, text, NULL) : fabric_delete(f, name);
+	e = create ? playground_create(f, &p, text, NULL) : playground_delete(f, name);
 	double t1 = now_seconds();
 	if (create) {
 		plan_free(&p);

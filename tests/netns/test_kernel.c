@@ -28,6 +28,7 @@
 #include "../unit/testutil.h"
 
 #include "fabric.h"
+#include "playground.h"
 #include "guard.h"
 #include "ipam.h"
 #include "link.h"
@@ -92,7 +93,7 @@ static int setup(void **state)
 		.pool_prefix = 10,
 		.pin_dir = W.pin_dir,
 	};
-	if (fabric_open(&W.f, &o) < 0 || fabric_create(&W.f, &W.plan, manifest_text, NULL) < 0) {
+	if (fabric_open(&W.f, &o) < 0 || playground_create(&W.f, &W.plan, manifest_text, NULL) < 0) {
 		fprintf(stderr, "create: %s\n", W.f.err);
 		return -1;
 	}
@@ -109,7 +110,7 @@ static int teardown(void **state)
 	if (W.ns >= 0)
 		close(W.ns);
 	if (W.f.host_nsfd >= 0) /* t_delete closes it when it gets that far */
-		fabric_delete(&W.f, W.name);
+		playground_delete(&W.f, W.name);
 	fabric_close(&W.f);
 	plan_free(&W.plan);
 	netns_delete(W.host);
@@ -517,7 +518,7 @@ static void t_shed(void **state)
 {
 	(void)state;
 	NEED_ROOT();
-	assert_int_equal(fabric_mark_deleting(&W.f, W.name, NULL), 1);
+	assert_int_equal(playground_mark_deleting(&W.f, W.name, NULL), 1);
 	for (size_t i = 0; i < W.plan.n_networks; i++) {
 		assert_int_equal(fabric_shed(&W.f, W.name), 1);
 		char left[IFNAMSIZ];
@@ -636,7 +637,7 @@ static void t_delete(void **state)
 	W.sk = NULL;
 	close(W.ns);
 	W.ns = -1;
-	assert_int_equal(fabric_delete(&W.f, W.name), 0);
+	assert_int_equal(playground_delete(&W.f, W.name), 0);
 	assert_false(netns_exists(W.plan.netns));
 	for (size_t i = 0; i < W.plan.n_machines; i++)
 		if (W.plan.machines[i].runtime == MANIFEST_RUNTIME_NETNS)
@@ -653,7 +654,7 @@ static void t_delete(void **state)
 	snprintf(path, sizeof(path), "%s/transit/0", W.state_dir);
 	assert_int_equal(access(path, F_OK), -1);
 	/* and again: idempotent */
-	assert_int_equal(fabric_delete(&W.f, W.name), 0);
+	assert_int_equal(playground_delete(&W.f, W.name), 0);
 
 	/* No guard program is left attached anywhere: once this process lets
 	 * go of its own copy, none exists in the kernel at all. The maps were

@@ -1,5 +1,5 @@
 /*
- * fabric_recycle: a create that takes over the namespace of a playground
+ * playground_recycle: a create that takes over the namespace of a playground
  * being deleted. What the new playground must have of its own (names,
  * aliases, guard policies, counters, transit record) and must not inherit
  * (the old one's neighbours and tracked connections), read back from the
@@ -27,6 +27,7 @@
 #include "../unit/testutil.h"
 
 #include "fabric.h"
+#include "playground.h"
 #include "guard.h"
 #include "link.h"
 #include "netns.h"
@@ -94,7 +95,7 @@ static int setup(void **state)
 static int delete_one(const char *name, void *arg)
 {
 	(void)arg;
-	if (fabric_delete(&W.f, name) < 0)
+	if (playground_delete(&W.f, name) < 0)
 		fprintf(stderr, "delete %s: %s\n", name, W.f.err);
 	return 0;
 }
@@ -146,10 +147,10 @@ static uint64_t shape_of(const char *text)
 static void deleted_playground(const char *text, const char *name, struct plan *p)
 {
 	plan_of(text, name, p);
-	if (fabric_create(&W.f, p, text, NULL) < 0)
+	if (playground_create(&W.f, p, text, NULL) < 0)
 		fail_msg("create %s: %s", name, W.f.err);
 	uint64_t shape = 0;
-	assert_int_equal(fabric_mark_deleting(&W.f, name, &shape), 1);
+	assert_int_equal(playground_mark_deleting(&W.f, name, &shape), 1);
 	assert_true(shape == fabric_shape(p));
 }
 
@@ -314,7 +315,7 @@ static void t_recycle(void **state)
 	assert_int_equal(tracked_port9(ans), 1);
 	close(ans);
 
-	if (fabric_recycle(&W.f, "ra", &b, manifest_text, NULL) < 0)
+	if (playground_recycle(&W.f, "ra", &b, manifest_text, NULL) < 0)
 		fail_msg("recycle: %s", W.f.err);
 
 	/* a is gone by every name; b has its namespace, uplink and /31 */
@@ -358,7 +359,7 @@ static void t_recycle(void **state)
 
 	/* and the kernel has all of b's objects */
 	assert_whole(&b);
-	assert_int_equal(fabric_delete(&W.f, "rb"), 0);
+	assert_int_equal(playground_delete(&W.f, "rb"), 0);
 	plan_free(&a);
 	plan_free(&b);
 }
@@ -381,7 +382,7 @@ static void t_reset(void **state)
 	track_one(ns, a.networks[0].gateway);
 	assert_int_equal(tracked_port9(ns), 1);
 
-	if (fabric_recycle(&W.f, "rs", &a, manifest_text, NULL) < 0)
+	if (playground_recycle(&W.f, "rs", &a, manifest_text, NULL) < 0)
 		fail_msg("reset: %s", W.f.err);
 
 	assert_holds(&a, cookie, host_idx, transit);
@@ -390,8 +391,8 @@ static void t_reset(void **state)
 	close(ns);
 	assert_whole(&a);
 	/* ready again, so not to be reset twice */
-	assert_int_equal(fabric_recycle(&W.f, "rs", &a, manifest_text, NULL), -ESTALE);
-	assert_int_equal(fabric_delete(&W.f, "rs"), 0);
+	assert_int_equal(playground_recycle(&W.f, "rs", &a, manifest_text, NULL), -ESTALE);
+	assert_int_equal(playground_delete(&W.f, "rs"), 0);
 	plan_free(&a);
 }
 
@@ -463,7 +464,7 @@ static void t_refit(void **state)
 	int tap_idx = link_ifindex(sk, a.machines[1].interfaces[0].device);
 	assert_true(lan_idx > 0 && tap_idx > 0);
 
-	if (fabric_recycle(&W.f, "fa", &b, refit, NULL) < 0)
+	if (playground_recycle(&W.f, "fa", &b, refit, NULL) < 0)
 		fail_msg("refit: %s", W.f.err);
 	assert_true(cookie_of(b.netns) == cookie);
 	assert_false(netns_exists(a.netns));
@@ -506,7 +507,7 @@ static void t_refit(void **state)
 	assert_int_equal(state_read(W.state_dir, "fb", &rec), 0);
 	assert_string_equal(rec.manifest, refit);
 	state_record_free(&rec);
-	assert_int_equal(fabric_delete(&W.f, "fb"), 0);
+	assert_int_equal(playground_delete(&W.f, "fb"), 0);
 	plan_free(&a);
 	plan_free(&b);
 }
@@ -532,27 +533,27 @@ static void t_refused(void **state)
 	deleted_playground(manifest_text, "na", &a);
 	plan_of(manifest_text, "nb", &b);
 	plan_of(other_text, "nb", &other);
-	assert_int_equal(fabric_recycle(&W.f, "na", &other, other_text, NULL), -ESTALE);
-	assert_int_equal(fabric_recycle(&W.f, "no-such", &b, manifest_text, NULL), -ESTALE);
+	assert_int_equal(playground_recycle(&W.f, "na", &other, other_text, NULL), -ESTALE);
+	assert_int_equal(playground_recycle(&W.f, "no-such", &b, manifest_text, NULL), -ESTALE);
 
 	/* b exists: a conflict, as a create would say */
-	assert_int_equal(fabric_create(&W.f, &b, manifest_text, NULL), 0);
-	assert_int_equal(fabric_recycle(&W.f, "na", &b, manifest_text, NULL), -EEXIST);
-	assert_int_equal(fabric_delete(&W.f, "nb"), 0);
+	assert_int_equal(playground_create(&W.f, &b, manifest_text, NULL), 0);
+	assert_int_equal(playground_recycle(&W.f, "na", &b, manifest_text, NULL), -EEXIST);
+	assert_int_equal(playground_delete(&W.f, "nb"), 0);
 
 	/* a bridge already taken apart */
 	assert_int_equal(fabric_shed(&W.f, "na"), 1);
-	assert_int_equal(fabric_recycle(&W.f, "na", &b, manifest_text, NULL), -ESTALE);
+	assert_int_equal(playground_recycle(&W.f, "na", &b, manifest_text, NULL), -ESTALE);
 	assert_int_equal(presence(&a), 1);
 	assert_int_equal(presence(&b), 0);
 
 	/* a playground not being deleted */
-	assert_int_equal(fabric_delete(&W.f, "na"), 0);
-	assert_int_equal(fabric_create(&W.f, &a, manifest_text, NULL), 0);
-	assert_int_equal(fabric_recycle(&W.f, "na", &b, manifest_text, NULL), -ESTALE);
+	assert_int_equal(playground_delete(&W.f, "na"), 0);
+	assert_int_equal(playground_create(&W.f, &a, manifest_text, NULL), 0);
+	assert_int_equal(playground_recycle(&W.f, "na", &b, manifest_text, NULL), -ESTALE);
 	assert_int_equal(presence(&a), 1);
 	assert_int_equal(presence(&b), 0);
-	assert_int_equal(fabric_delete(&W.f, "na"), 0);
+	assert_int_equal(playground_delete(&W.f, "na"), 0);
 	plan_free(&a);
 	plan_free(&b);
 	plan_free(&other);
@@ -573,7 +574,7 @@ static void fail_each_step(const char *text)
 		deleted_playground(manifest_text, an, &a);
 		plan_of(text, bn, &b);
 		W.f.fail_step = step;
-		int e = fabric_recycle(&W.f, an, &b, text, NULL);
+		int e = playground_recycle(&W.f, an, &b, text, NULL);
 		W.f.fail_step = 0;
 		if (e == 0) {
 			assert_int_equal(presence(&b), 1);
@@ -586,8 +587,8 @@ static void fail_each_step(const char *text)
 			kept += pa == 1;
 			removed += pa == 0;
 		}
-		assert_int_equal(fabric_delete(&W.f, an), 0);
-		assert_int_equal(fabric_delete(&W.f, bn), 0);
+		assert_int_equal(playground_delete(&W.f, an), 0);
+		assert_int_equal(playground_delete(&W.f, bn), 0);
 		plan_free(&a);
 		plan_free(&b);
 		if (e == 0)
