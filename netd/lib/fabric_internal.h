@@ -1,0 +1,98 @@
+/*
+ * What the fabric's files share (fabric.c, fabric_build.c, fabric_refit.c,
+ * fabric_teardown.c, fabric_inspect.c), and nothing outside them uses.
+ */
+#ifndef PLAYNET_FABRIC_INTERNAL_H
+#define PLAYNET_FABRIC_INTERNAL_H
+
+#include <net/if.h>
+#include <netlink/route/link.h>
+
+#include "fabric.h"
+#include "guard.h"
+#include "naming.h"
+
+/* Everything one create holds while it builds. */
+struct build {
+	struct fabric *f;
+	const struct plan *p;
+	const struct plan *was; /* a takeover: OLD's plan, whose objects P's become */
+	int ns;                 /* pg-P */
+	struct nl_sock *sk;     /* in pg-P */
+	struct nl_sock *host;   /* in the host netns */
+	struct guard *guard;
+	uint64_t cookie;        /* pg-P's, in guard keys */
+	int *bridges;           /* ifindex of each network's bridge */
+	size_t ports;           /* machine ports on pg-P's shared tc block */
+	uint32_t transit; /* the host end of its /31 */
+	char owner_alias[128];  /* on every lo and the uplink's host end */
+};
+
+/* Counts the steps of a create or delete; a test hook kills the process at
+ * the one it names, as a crash would. */
+void fab_point(struct fabric *f);
+/* A step of a create; the other test hook fails the one it names. */
+int fab_step(struct fabric *f, const char *what);
+
+/* Step, call, and on error a message naming the object. */
+#define FAB_DO(f, call, ...)                                                   \
+	({                                                                     \
+		char _what[256];                                               \
+		snprintf(_what, sizeof(_what), __VA_ARGS__);                   \
+		int _e = fab_step((f), _what);                                 \
+		if (_e == 0) {                                                 \
+			_e = (call);                                           \
+			if (_e < 0)                                            \
+				fabric_fail((f), _e, "%s", _what);     \
+		}                                                              \
+		_e < 0 ? _e : 0;                                               \
+	})
+
+#define FAB_PORT_ALIAS_MAX 128
+
+/* Whether alias, on a link of what would be NAME's, says this fabric made
+ * it for NAME. */
+bool fab_alias_is_ours(const struct fabric *f, const char *alias, const char *name);
+
+/* Whether the namespace's lo carries this fabric's tag for NAME. */
+bool fab_netns_is_ours(const struct fabric *f, int nsfd, const char *name);
+
+int fab_prep_spare(int nsfd);
+
+unsigned fab_port_guard_flags(const struct plan_interface *ifc);
+
+/* A machine port's alias, "machine/interface": the same whether the port
+ * is built or refitted. */
+void fab_port_alias(const struct plan_machine *mc, const struct plan_interface *ifc,
+		    char out[FAB_PORT_ALIAS_MAX]);
+
+int fab_add_gateway(struct build *b, int bridge_idx, const struct plan_network *n);
+
+/* The guard key of link dev, found through sk, whose namespace is cookie's. */
+int fab_port_key(struct nl_sock *sk, uint64_t cookie, const char *dev, struct guard_key *k);
+
+/* The uplink's host end (ifindex hidx) guarded, checking sources against
+ * inside, and up. */
+int fab_guard_uplink_up(struct build *b, int hidx, uint32_t inside);
+
+/* In a takeover, P's rules take the place of OLD's. */
+int fab_build_nft(struct build *b);
+
+/* The host side is shared by every playground and the same for all of
+ * them (whatever the transit pool): made when missing, left alone otherwise,
+ * since replacing it costs a grace period (~20 ms) on every create.
+ * Forwarding must be on for the uplinks. */
+int fab_build_host(struct build *b);
+
+/* The name a playground's namespace has now: hidden once its delete began. */
+void fab_current_netns(const struct fabric *f, const char *name, char out[NAMING_NETNS_MAX]);
+
+/* The host netns a playground was made in (NULL or "": the one this
+ * fabric was opened with). Never -1 for "current": callers treat a
+ * negative result as "gone". */
+int fab_host_netns_fd(struct fabric *f, const char *host_netns);
+
+/* The guards' programs and maps, loaded on first need. */
+int fabric_guard(struct fabric *f, struct guard **out);
+
+#endif

@@ -1,0 +1,266 @@
+/*
+ * A playground's kernel objects removed by name and owner tag (also
+ * under the names a delete hid them by), one bridge at a time when asked.
+ */
+#define _GNU_SOURCE
+#include "fabric_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netlink/route/link.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "guard.h"
+#include "ipam.h"
+#include "link.h"
+#include "log.h"
+#include "netns.h"
+#include "nft.h"
+#include "util.h"
+
+
+struct teardown_walk {
+	struct fabric *f;
+	const char *name;
+	bool owned_only;
+};
+
+static int teardown_netns_cb(const char *ns, void *arg)
+{
+	struct teardown_walk *w = arg;
+	fab_point(w->f);
+	if (w->owned_only) {
+		cleanup_close int fd = netns_open(ns);
+		if (!fab_netns_is_ours(w->f, fd, w->name))
+			return 0;
+	}
+	return netns_delete(ns);
+}
+
+/* Where a deleted playground's namespace waits to be destroyed or taken
+ * over: a name of this fabric's own (its machines' namespaces under it,
+ * NAME.MACHINE), so that pg-P and pg-P.M go the moment the delete is
+ * answered. The hash may be another playground's: what is found under it
+ * is only ever touched when its lo says it is NAME's. */
+static void hidden_netns(const struct fabric *f, const char *name, char out[NAMING_NETNS_MAX])
+{
+	snprintf(out, NAMING_NETNS_MAX, "%s%s-%08x", FABRIC_HIDDEN_PREFIX, f->owner,
+		 naming_hash32(name));
+}
+
+/* The name a playground's namespace has now: hidden once its delete began. */
+void fab_current_netns(const struct fabric *f, const char *name, char out[NAMING_NETNS_MAX])
+{
+	hidden_netns(f, name, out);
+	cleanup_close int fd = netns_open(out);
+	if (fd < 0 || !fab_netns_is_ours(f, fd, name))
+		naming_netns(name, out);
+}
+
+/* Gives the namespace FROM the name TO (a new bind mount, then the old one
+ * goes); nothing to do when FROM is not there. */
+static int netns_rename(const char *from, const char *to)
+{
+	cleanup_close int fd = netns_open(from);
+	if (fd == -ENOENT)
+		return 0;
+	int e = fd < 0 ? fd : netns_attach(to, fd);
+	return e < 0 ? e : netns_delete(from);
+}
+
+struct hide_walk {
+	size_t skip; /* of a machine netns's name: what precedes ".MACHINE" */
+	const char *to;
+};
+
+static int hide_machine_cb(const char *ns, void *arg)
+{
+	const struct hide_walk *w = arg;
+	char to[NAMING_NETNS_MAX + 64];
+	snprintf(to, sizeof(to), "%s%s", w->to, ns + w->skip);
+	return netns_rename(ns, to);
+}
+
+int fabric_hide(struct fabric *f, const char *name)
+{
+	char ns[NAMING_NETNS_MAX], hidden[NAMING_NETNS_MAX], prefix[NAMING_NETNS_MAX + 1];
+	naming_netns(name, ns);
+	hidden_netns(f, name, hidden);
+	snprintf(prefix, sizeof(prefix), "%s.", ns);
+	struct hide_walk w = { strlen(ns), hidden };
+	int e = netns_list(prefix, hide_machine_cb, &w);
+	if (e == 0)
+		e = netns_rename(ns, hidden);
+	return e < 0 ? fabric_fail(f, e, "hide the namespaces of deleted %s", name) : 0;
+}
+
+/* Removes every kernel object of a playground, found by name (its own, and
+ * the hidden one of fabric_hide). host_nsfd < 0: the host netns is gone,
+ * and the uplink's host end with it. keep_host_end: the uplink's host end
+ * is left to die with the namespace (see playground_release). owned_only:
+ * there is no record of NAME, so only what carries this fabric's tag for
+ * it goes (a namespace by its lo's alias, the host end by its own): names
+ * alone may be another state dir's, or no playground's at all. */
+static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd,
+			   bool keep_host_end, bool owned_only)
+{
+	char host_end[IFNAMSIZ], ns[2][NAMING_NETNS_MAX];
+	naming_uplink_host(name, host_end);
+	naming_netns(name, ns[0]);
+	hidden_netns(f, name, ns[1]);
+	/* A hidden name is checked whatever the record says (see hidden_netns). */
+	const bool checked[2] = { owned_only, true };
+	int first = 0;
+	/* The guards' entries go before their interfaces, while the names
+	 * still lead to them; with neither left there is nothing to forget,
+	 * and no reason to load the programs. */
+	int pns[2];
+	bool ours[2];
+	for (int i = 0; i < 2; i++) {
+		pns[i] = netns_open(ns[i]);
+		ours[i] = pns[i] >= 0 && (!checked[i] || fab_netns_is_ours(f, pns[i], name));
+		if (!ours[i] && pns[i] >= 0) {
+			close(pns[i]);
+			pns[i] = -1;
+		}
+	}
+	struct nl_sock *hsk = NULL;
+	int e = host_nsfd >= 0 ? link_sock_open(host_nsfd, &hsk) : 0;
+	if (e < 0)
+		first = fabric_fail(f, e, "netlink socket in the host netns");
+	bool host_end_exists = hsk && link_ifindex(hsk, host_end) >= 0;
+	char alias[256];
+	if (host_end_exists && owned_only)
+		host_end_exists = link_alias(hsk, host_end, alias, sizeof(alias)) == 0 &&
+				  fab_alias_is_ours(f, alias, name);
+	struct guard *g = NULL;
+	e = 0;
+	fab_point(f);
+	if ((pns[0] >= 0 || pns[1] >= 0 || host_end_exists) && (e = fabric_guard(f, &g)) == 0) {
+		for (int i = 0; e == 0 && i < 2; i++)
+			if (pns[i] >= 0)
+				e = guard_forget_netns(g, pns[i]);
+		if (e == 0 && host_end_exists)
+			e = guard_forget(g, host_nsfd, host_end);
+	}
+	for (int i = 0; i < 2; i++)
+		if (pns[i] >= 0)
+			close(pns[i]);
+	if (e < 0 && !first)
+		first = fabric_fail(f, e, "forget the guards of %s", name);
+	/* The host end first and explicitly: a namespace is destroyed
+	 * asynchronously, and its veth peer would linger in the host netns
+	 * (which is what a paced delete waits for: playground_released). */
+	fab_point(f);
+	if (host_end_exists && !keep_host_end && (e = link_delete(hsk, host_end)) < 0 &&
+	    !first)
+		first = fabric_fail(f, e, "delete uplink %s", host_end);
+	link_sock_close(hsk);
+	for (int i = 0; i < 2; i++) {
+		char prefix[NAMING_NETNS_MAX + 1];
+		snprintf(prefix, sizeof(prefix), "%.*s.", NAMING_NETNS_MAX - 1, ns[i]);
+		struct teardown_walk w = { f, name, checked[i] };
+		e = netns_list(prefix, teardown_netns_cb, &w);
+		if (e < 0 && !first)
+			first = fabric_fail(f, e, "delete the machine namespaces of %s", name);
+		fab_point(f);
+		e = ours[i] || !checked[i] ? netns_delete(ns[i]) : 0;
+		if (e < 0 && !first)
+			first = fabric_fail(f, e, "delete netns %s", ns[i]);
+	}
+	return first;
+}
+
+/* The host netns a playground was made in (NULL or "": the one this
+ * fabric was opened with). Never -1 for "current": callers treat a
+ * negative result as "gone". */
+int fab_host_netns_fd(struct fabric *f, const char *host_netns)
+{
+	const char *want = host_netns ? host_netns : "";
+	const char *have = f->o.host_netns ? f->o.host_netns : "";
+	if (strcmp(want, have) == 0 || !*want) {
+		if (f->host_nsfd < 0)
+			return -EBADF;
+		int fd = fcntl(f->host_nsfd, F_DUPFD_CLOEXEC, 0);
+		return fd < 0 ? -errno : fd;
+	}
+	return netns_open(want);
+}
+
+int fabric_unpin(struct fabric *f)
+{
+	guard_close(f->guard);
+	f->guard = NULL;
+	int e = guard_unpin(f->o.pin_dir);
+	return e < 0 ? fabric_fail(f, e, "unpin %s", f->o.pin_dir) : 0;
+}
+
+int fabric_remove(struct fabric *f, const char *name, const char *host_netns, bool keep_host_end,
+		  bool owned_only)
+{
+	int hfd = fab_host_netns_fd(f, host_netns);
+	int e = fabric_teardown(f, name, hfd, keep_host_end, owned_only);
+	if (hfd >= 0)
+		close(hfd);
+	return e;
+}
+
+int fabric_host_end_gone(struct fabric *f, const char *name, const char *host_netns)
+{
+	char host_end[IFNAMSIZ];
+	naming_uplink_host(name, host_end);
+	int hfd = fab_host_netns_fd(f, host_netns);
+	if (hfd < 0)
+		return 1; /* the host netns is gone, the host end with it */
+	struct nl_sock *hsk = NULL;
+	int e = link_sock_open(hfd, &hsk);
+	close(hfd);
+	if (e < 0)
+		return e;
+	int idx = link_ifindex(hsk, host_end);
+	link_sock_close(hsk);
+	return idx == -ENODEV ? 1 : idx < 0 ? idx : 0;
+}
+
+int fabric_shed(struct fabric *f, const char *name)
+{
+	f->err[0] = '\0';
+	char ns[NAMING_NETNS_MAX], bridge[IFNAMSIZ];
+	fab_current_netns(f, name, ns);
+	cleanup_close int nsfd = netns_open(ns);
+	if (nsfd == -ENOENT)
+		return 0;
+	if (nsfd < 0)
+		return fabric_fail(f, nsfd, "open netns %s", ns);
+	struct nl_sock *sk = NULL;
+	int e = link_sock_open(nsfd, &sk);
+	if (e < 0)
+		return fabric_fail(f, e, "netlink socket in %s", ns);
+	e = link_find_kind(sk, "bridge", bridge);
+	if (e > 0 && (e = link_delete(sk, bridge)) == 0)
+		e = 1;
+	link_sock_close(sk);
+	return e < 0 ? fabric_fail(f, e, "delete a bridge of %s", ns) : e;
+}
+
+int fabric_remove_host_link(struct fabric *f, const char *dev)
+{
+	struct guard *g;
+	int e = fabric_guard(f, &g);
+	if (e == 0 && (e = guard_forget(g, f->host_nsfd, dev)) < 0)
+		return fabric_fail(f, e, "forget the guard of %s", dev);
+	struct nl_sock *hsk = NULL;
+	if (e < 0 || (e = link_sock_open(f->host_nsfd, &hsk)) < 0)
+		return fabric_fail(f, e, "remove %s from the host netns", dev);
+	e = link_delete(hsk, dev);
+	link_sock_close(hsk);
+	return e < 0 ? fabric_fail(f, e, "delete %s in the host netns", dev) : 0;
+}
