@@ -294,7 +294,9 @@ tool_json() { # NAME
 		"$(pick create "$work/$1.up" | paste -sd,)" "$(pick delete "$work/$1.down" | paste -sd,)"
 }
 {
-	printf '{"manifest": "%s", "cpus": %s, "kernel": "%s", "n": %s,\n' "$MANIFEST" "$(nproc)" "$(uname -r)" "$N"
+	printf '{"manifest": "%s", "date": "%s", "cpus": %s, "mem_kb": %s, "kernel": "%s", "n": %s,\n' \
+		"$MANIFEST" "$(date -u +%Y-%m-%d)" "$(nproc)" "$(awk '/^MemTotal/ { print $2 }' /proc/meminfo)" \
+		"$(uname -r)" "$N"
 	printf '"tools": {'
 	sep=
 	for t in lib api ip batch cni; do printf '%s\n  ' "$sep"; tool_json "$t"; sep=,; done
