@@ -8,25 +8,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <linux/if_tun.h>
-#include <net/if.h>
-#include <netlink/route/link.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "cliopt.h"
-#include "guard.h"
 #include "hostaddr.h"
 #include "ipam.h"
 #include "link.h"
-#include "log.h"
 #include "netns.h"
 #include "nft.h"
 #include "nspool.h"

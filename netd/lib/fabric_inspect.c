@@ -7,22 +7,13 @@
 #include "fabric_internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <net/if.h>
-#include <netlink/route/link.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "guard.h"
-#include "ipam.h"
 #include "link.h"
-#include "log.h"
 #include "netns.h"
 #include "nft.h"
 #include "util.h"

@@ -7,23 +7,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <net/if.h>
-#include <netlink/route/link.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "guard.h"
-#include "ipam.h"
 #include "link.h"
-#include "log.h"
 #include "netns.h"
-#include "nft.h"
 #include "util.h"
 
 
@@ -67,7 +57,7 @@ void fab_current_netns(const struct fabric *f, const char *name, char out[NAMING
 
 /* Gives the namespace FROM the name TO (a new bind mount, then the old one
  * goes); nothing to do when FROM is not there. */
-static int netns_rename(const char *from, const char *to)
+static int rename_netns(const char *from, const char *to)
 {
 	cleanup_close int fd = netns_open(from);
 	if (fd == -ENOENT)
@@ -86,7 +76,7 @@ static int hide_machine_cb(const char *ns, void *arg)
 	const struct hide_walk *w = arg;
 	char to[NAMING_NETNS_MAX + 64];
 	snprintf(to, sizeof(to), "%s%s", w->to, ns + w->skip);
-	return netns_rename(ns, to);
+	return rename_netns(ns, to);
 }
 
 int fabric_hide(struct fabric *f, const char *name)
@@ -98,7 +88,7 @@ int fabric_hide(struct fabric *f, const char *name)
 	struct hide_walk w = { strlen(ns), hidden };
 	int e = netns_list(prefix, hide_machine_cb, &w);
 	if (e == 0)
-		e = netns_rename(ns, hidden);
+		e = rename_netns(ns, hidden);
 	return e < 0 ? fabric_fail(f, e, "hide the namespaces of deleted %s", name) : 0;
 }
 

@@ -9,7 +9,6 @@
 
 #include "ipam.h"
 #include "log.h"
-#include "naming.h"
 #include "plan_wire.h"
 #include "vm_run.h"
 

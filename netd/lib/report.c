@@ -10,7 +10,6 @@
 #include "ipam.h"
 #include "netns.h"
 #include "plan_json.h"
-#include "plan_wire.h"
 #include "plan_text.h"
 #include "table.h"
 #include "vm_run.h"
