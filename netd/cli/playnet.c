@@ -121,27 +121,11 @@ static int parse_global(int argc, char **argv, struct options *o)
 		return usage_error("--bpf-dir: too long");
 	o->state_dir = fo.text[CLIOPT_STATE_DIR];
 	o->socket = fo.text[CLIOPT_SOCKET];
-	o->host_netns = fo.text[CLIOPT_HOST_NETNS];
 	o->guard_config = fo.text[CLIOPT_GUARD_CONFIG];
-	o->tap_uid = fo.tap_uid;
-	o->tap_gid = fo.tap_gid;
-	o->pool = fo.pool;
-	o->pool_prefix = fo.pool_prefix;
-	o->uplink_rate = fo.uplink_rate;
 	o->limits = fo.limits;
 	o->given = fo.given;
-	fabric_pin_dir(o->state_dir, bpf_dir, o->pin_dir, sizeof(o->pin_dir));
-	o->fabric = (struct fabric_opts){
-		.pin_dir = o->pin_dir,
-		.uplink_rate = o->uplink_rate,
-		.guard_config = &o->guard,
-		.state_dir = o->state_dir,
-		.host_netns = o->host_netns,
-		.tap_uid = o->tap_uid,
-		.tap_gid = o->tap_gid,
-		.pool = o->pool,
-		.pool_prefix = o->pool_prefix,
-	};
+	fabric_opts_of(&fo, o->pin_dir, sizeof(o->pin_dir), &o->fabric);
+	o->fabric.guard_config = &o->guard;
 	/* netd starts with the fabric these describe */
 	o->netd_argv[0] = "netd";
 	size_t n = cliopt_fabric_argv(&fo, o->netd_argv + 1, ARRAY_SIZE(o->netd_argv) - 2);

@@ -26,16 +26,10 @@
 struct options {
 	const char *state_dir;
 	const char *socket;
-	const char *host_netns;
-	long tap_uid;
-	long tap_gid;
-	uint32_t pool;
-	uint8_t pool_prefix;
-	uint64_t uplink_rate;
 	const char *guard_config; /* the file */
 	struct guard_config guard; /* what it says */
 	char pin_dir[256];
-	struct fabric_opts fabric; /* for --direct */
+	struct fabric_opts fabric; /* what the options say of the fabric */
 	struct manifest_limits limits;
 	bool direct;     /* act in this process instead of through netd */
 	unsigned given;  /* 1 << cliopt_key: fabric options set by a flag or the environment */

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipam.h"
 #include "local.h"
+#include "report.h"
 #include "plan_json.h"
 #include "util.h"
 
@@ -54,21 +54,30 @@ static bool same_path(const char *a, const char *b)
 	return ra && rb ? strcmp(ra, rb) == 0 : strcmp(a, b) == 0;
 }
 
-/* One setting of netd's against what playnet was asked for; false: said. */
-static bool fabric_same(const struct options *o, struct json_object *fo, enum cliopt_key k,
-			const char *key, const char *option, const char *want, bool path)
+/* The settings compared: what playnet was given, against what the netd
+ * on its socket says of itself (report_settings_json on both sides). */
+static const struct {
+	enum cliopt_key key;
+	const char *name; /* in report_settings_json */
+	const char *unit; /* how the value is written, when not as given */
+	bool path;        /* compared as files */
+} settings[] = {
+	{ CLIOPT_STATE_DIR, "stateDir", NULL, true },
+	{ CLIOPT_HOST_NETNS, "hostNetns", NULL, false },
+	{ CLIOPT_POOL, "transitPool", NULL, false },
+	{ CLIOPT_TAP_OWNER, "tapOwner", "UID:GID", false },
+	{ CLIOPT_RATE, "uplinkRate", "bit/s", false },
+	{ CLIOPT_BPF_DIR, "bpfDir", NULL, true },
+	{ CLIOPT_GUARD_CONFIG, "guardConfig", NULL, true },
+	{ CLIOPT_MAX_MACHINES, "maxMachines", NULL, false },
+	{ CLIOPT_MAX_NETWORKS, "maxNetworks", NULL, false },
+	{ CLIOPT_MAX_INTERFACES, "maxInterfaces", NULL, false },
+};
+
+static const char *member_of(struct json_object *o, const char *key)
 {
 	struct json_object *v;
-	if (!(o->given & (1u << k)) || !json_object_object_get_ex(fo, key, &v))
-		return true;
-	const char *have = json_object_get_string(v);
-	if (path && *want && *have ? same_path(want, have) : strcmp(want, have) == 0)
-		return true;
-	fprintf(stderr,
-		"playnet: netd on %s runs with %s '%s', not '%s' as asked: playnet would act on its fabric, not the one asked for. Stop that netd first (kill $(cat %s/netd.pid)), or give this fabric a socket of its own (--socket / PLAYNET_SOCKET)\n",
-		o->socket, option, *have ? have : "(none)", *want ? want : "(none)",
-		json_object_get_string(json_object_object_get(fo, "stateDir")));
-	return false;
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
 }
 
 /* The fabric options given to playnet are the running netd's: a netd
@@ -84,33 +93,33 @@ static int fabric_check(const struct options *o, const struct client *c)
 		fprintf(stderr, "playnet: %s\n", err);
 		return EXIT_SYSTEM;
 	}
-	struct json_object *j = json_tokener_parse(r.body ? r.body : ""), *fo;
+	struct json_object *j = json_tokener_parse(r.body ? r.body : ""), *theirs;
 	client_response_free(&r);
-	if (!j || !json_object_object_get_ex(j, "fabric", &fo)) {
+	if (!j || !json_object_object_get_ex(j, "fabric", &theirs)) {
 		json_object_put(j);
 		return EXIT_OK; /* a netd that does not say: nothing to compare */
 	}
-	char pool[IPAM_CIDR_STRLEN], owner[48], rate[24], lim[3][24];
-	ipam_format_cidr(o->pool, o->pool_prefix, pool);
-	snprintf(owner, sizeof(owner), "%ld:%ld", o->tap_uid, o->tap_gid);
-	snprintf(rate, sizeof(rate), "%llu", (unsigned long long)o->uplink_rate);
-	snprintf(lim[0], sizeof(lim[0]), "%zu", o->limits.max_machines);
-	snprintf(lim[1], sizeof(lim[1]), "%zu", o->limits.max_networks);
-	snprintf(lim[2], sizeof(lim[2]), "%zu", o->limits.max_interfaces);
-	bool same = fabric_same(o, fo, CLIOPT_STATE_DIR, "stateDir", "--state-dir", o->state_dir, true) &&
-		    fabric_same(o, fo, CLIOPT_HOST_NETNS, "hostNetns", "--host-netns",
-				o->host_netns ? o->host_netns : "", false) &&
-		    fabric_same(o, fo, CLIOPT_POOL, "transitPool", "--transit-pool", pool, false) &&
-		    fabric_same(o, fo, CLIOPT_TAP_OWNER, "tapOwner", "--tap-owner", owner, false) &&
-		    fabric_same(o, fo, CLIOPT_RATE, "uplinkRate", "--uplink-rate (bit/s)", rate, false) &&
-		    fabric_same(o, fo, CLIOPT_BPF_DIR, "bpfDir", "--bpf-dir", o->pin_dir, true) &&
-		    fabric_same(o, fo, CLIOPT_GUARD_CONFIG, "guardConfig", "--guard-config",
-				o->guard_config ? o->guard_config : "", true) &&
-		    fabric_same(o, fo, CLIOPT_MAX_MACHINES, "maxMachines", "--max-machines", lim[0], false) &&
-		    fabric_same(o, fo, CLIOPT_MAX_NETWORKS, "maxNetworks", "--max-networks", lim[1], false) &&
-		    fabric_same(o, fo, CLIOPT_MAX_INTERFACES, "maxInterfaces", "--max-interfaces", lim[2], false);
+	struct json_object *mine = report_settings_json(&o->fabric, &o->limits, o->guard_config);
+	int rc = EXIT_OK;
+	for (size_t i = 0; rc == EXIT_OK && i < ARRAY_SIZE(settings); i++) {
+		const char *want = member_of(mine, settings[i].name);
+		const char *have = member_of(theirs, settings[i].name);
+		if (!(o->given & (1u << settings[i].key)) || !want || !have)
+			continue;
+		if (settings[i].path && *want && *have ? same_path(want, have)
+						       : strcmp(want, have) == 0)
+			continue;
+		fprintf(stderr,
+			"playnet: netd on %s runs with --%s%s%s%s '%s', not '%s' as asked: playnet would act on its fabric, not the one asked for. Stop that netd first (kill $(cat %s/netd.pid)), or give this fabric a socket of its own (--socket / PLAYNET_SOCKET)\n",
+			o->socket, cliopt_fabric_name(settings[i].key),
+			settings[i].unit ? " (" : "", settings[i].unit ? settings[i].unit : "",
+			settings[i].unit ? ")" : "", *have ? have : "(none)", *want ? want : "(none)",
+			member_of(theirs, "stateDir"));
+		rc = EXIT_USER;
+	}
+	json_object_put(mine);
 	json_object_put(j);
-	return same ? EXIT_OK : EXIT_USER;
+	return rc;
 }
 
 /* One request to netd, started if need be, or to the backend in this

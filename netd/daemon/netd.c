@@ -36,15 +36,11 @@
 struct netd_options {
 	const char *state_dir;
 	const char *socket;
-	const char *host_netns;
 	const char *config;
 	const char *socket_group;
 	const char *read_group;
-	const char *bpf_dir;
-	long tap_uid, tap_gid;
-	uint32_t pool;
-	uint8_t pool_prefix;
-	uint64_t uplink_rate;
+	struct fabric_opts fabric; /* what the options say of the fabric */
+	char pin_dir[256];
 	struct manifest_limits limits;
 	bool no_takeover;
 	bool check;
@@ -121,15 +117,9 @@ static int parse_options(int argc, char **argv, struct netd_options *o)
 	}
 	o->state_dir = fo.text[CLIOPT_STATE_DIR];
 	o->socket = fo.text[CLIOPT_SOCKET];
-	o->host_netns = fo.text[CLIOPT_HOST_NETNS];
 	o->config = fo.text[CLIOPT_GUARD_CONFIG];
-	o->bpf_dir = fo.text[CLIOPT_BPF_DIR];
-	o->tap_uid = fo.tap_uid;
-	o->tap_gid = fo.tap_gid;
-	o->pool = fo.pool;
-	o->pool_prefix = fo.pool_prefix;
-	o->uplink_rate = fo.uplink_rate;
 	o->limits = fo.limits;
+	fabric_opts_of(&fo, o->pin_dir, sizeof(o->pin_dir), &o->fabric);
 	return 0;
 }
 
@@ -330,15 +320,10 @@ static void raise_fd_limit(void)
 static int serve(const struct netd_options *o, const struct guard_config *gc,
 		 const struct http_access *acc)
 {
-	char pin_dir[256];
-	fabric_pin_dir(o->state_dir, o->bpf_dir, pin_dir, sizeof(pin_dir));
-	const struct fabric_opts fo = {
-		.state_dir = o->state_dir, .host_netns = o->host_netns,
-		.tap_uid = o->tap_uid, .tap_gid = o->tap_gid,
-		.pool = o->pool, .pool_prefix = o->pool_prefix,
-		.pin_dir = pin_dir, .uplink_rate = o->uplink_rate, .guard_config = gc,
-		.netns_spares = NETD_NETNS_SPARES, .close_later = closer_close,
-	};
+	struct fabric_opts fo = o->fabric;
+	fo.guard_config = gc;
+	fo.netns_spares = NETD_NETNS_SPARES;
+	fo.close_later = closer_close;
 	struct fabric f;
 	int e = fabric_open(&f, &fo);
 	if (e < 0) {
@@ -349,7 +334,7 @@ static int serve(const struct netd_options *o, const struct guard_config *gc,
 	struct loop l = { -1, -1 };
 	struct dhcpd *dhcp = NULL;
 	struct service svc = {
-		.backend = { .fabric = &f, .state_dir = o->state_dir, .pin_dir = pin_dir,
+		.backend = { .fabric = &f, .state_dir = o->state_dir, .pin_dir = o->pin_dir,
 			     .limits = o->limits, .guard_config = o->config },
 		.no_takeover = o->no_takeover,
 	};
@@ -367,7 +352,7 @@ static int serve(const struct netd_options *o, const struct guard_config *gc,
 		goto out;
 	}
 	log_info("listening on %s, state in %s, host netns %s", o->socket, o->state_dir,
-		 o->host_netns ? o->host_netns : "(own)");
+		 o->fabric.host_netns ? o->fabric.host_netns : "(own)");
 	rc = run_loop(&l, h, &svc) < 0 ? 3 : 0;
 	service_reap_all(&svc);
 out:

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipam.h"
 #include "log.h"
 #include "report.h"
 #include "util.h"
@@ -416,24 +415,10 @@ static void be_metrics(void *ctx, struct api_response *r)
 static void be_health(void *ctx, struct api_response *r)
 {
 	struct backend *b = ctx;
-	const struct fabric_opts *o = &b->fabric->o;
-	struct json_object *fo = json_object_new_object();
-	char pool[IPAM_CIDR_STRLEN], owner[48];
-	ipam_format_cidr(o->pool, o->pool_prefix, pool);
-	snprintf(owner, sizeof(owner), "%ld:%ld", o->tap_uid, o->tap_gid);
-	json_object_object_add(fo, "stateDir", json_object_new_string(b->state_dir));
-	json_object_object_add(fo, "hostNetns", json_object_new_string(o->host_netns ? o->host_netns : ""));
-	json_object_object_add(fo, "transitPool", json_object_new_string(pool));
-	json_object_object_add(fo, "tapOwner", json_object_new_string(owner));
-	json_object_object_add(fo, "uplinkRate", json_object_new_uint64(o->uplink_rate));
-	json_object_object_add(fo, "bpfDir", json_object_new_string(b->pin_dir));
-	json_object_object_add(fo, "guardConfig", json_object_new_string(b->guard_config ? b->guard_config : ""));
-	json_object_object_add(fo, "maxMachines", json_object_new_uint64(b->limits.max_machines));
-	json_object_object_add(fo, "maxNetworks", json_object_new_uint64(b->limits.max_networks));
-	json_object_object_add(fo, "maxInterfaces", json_object_new_uint64(b->limits.max_interfaces));
 	struct json_object *top = json_object_new_object();
 	json_object_object_add(top, "status", json_object_new_string("ok"));
-	json_object_object_add(top, "fabric", fo);
+	json_object_object_add(top, "fabric",
+			       report_settings_json(&b->fabric->o, &b->limits, b->guard_config));
 	api_json(r, 200, top);
 }
 

@@ -111,6 +111,23 @@ bool fabric_owns(const struct fabric *f, const char *alias, char *name, size_t l
 	return naming_valid_playground(name);
 }
 
+void fabric_opts_of(const struct cliopt_fabric *c, char *pin_dir, size_t len,
+		    struct fabric_opts *out)
+{
+	const char *state_dir = c->text[CLIOPT_STATE_DIR];
+	fabric_pin_dir(state_dir, c->text[CLIOPT_BPF_DIR], pin_dir, len);
+	*out = (struct fabric_opts){
+		.state_dir = state_dir,
+		.host_netns = c->text[CLIOPT_HOST_NETNS],
+		.tap_uid = c->tap_uid,
+		.tap_gid = c->tap_gid,
+		.pool = c->pool,
+		.pool_prefix = c->pool_prefix,
+		.pin_dir = pin_dir,
+		.uplink_rate = c->uplink_rate,
+	};
+}
+
 void fabric_pin_dir(const char *state_dir, const char *given, char *out, size_t len)
 {
 	if (given)

@@ -183,6 +183,12 @@ int fabric_sweep_guards(struct fabric *f, char *const *names, size_t n, size_t *
  * so that test runs stay apart. */
 void fabric_pin_dir(const char *state_dir, const char *given, char *out, size_t len);
 
+/* The fabric's options as the option table (cliopt.h) read them, with
+ * the pin dir worked out into pin_dir (fabric_pin_dir); the caller sets
+ * the rest (guard config, spares, close_later). */
+void fabric_opts_of(const struct cliopt_fabric *c, char *pin_dir, size_t len,
+		    struct fabric_opts *out);
+
 /* The transit /31 of a record: host end, and the inside (uplink0) end. A
  * record from before the /31 itself was kept has it worked out from its
  * index in today's pool. */

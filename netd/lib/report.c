@@ -280,6 +280,27 @@ void report_stats_text(FILE *out, const struct report_stats *s)
 	table_free(&t);
 }
 
+struct json_object *report_settings_json(const struct fabric_opts *o,
+					 const struct manifest_limits *lim,
+					 const char *guard_config)
+{
+	struct json_object *j = json_object_new_object();
+	char pool[IPAM_CIDR_STRLEN], owner[48];
+	ipam_format_cidr(o->pool, o->pool_prefix, pool);
+	snprintf(owner, sizeof(owner), "%ld:%ld", o->tap_uid, o->tap_gid);
+	json_object_object_add(j, "stateDir", json_object_new_string(o->state_dir));
+	json_object_object_add(j, "hostNetns", json_object_new_string(o->host_netns ? o->host_netns : ""));
+	json_object_object_add(j, "transitPool", json_object_new_string(pool));
+	json_object_object_add(j, "tapOwner", json_object_new_string(owner));
+	json_object_object_add(j, "uplinkRate", json_object_new_uint64(o->uplink_rate));
+	json_object_object_add(j, "bpfDir", json_object_new_string(o->pin_dir));
+	json_object_object_add(j, "guardConfig", json_object_new_string(guard_config ? guard_config : ""));
+	json_object_object_add(j, "maxMachines", json_object_new_uint64(lim->max_machines));
+	json_object_object_add(j, "maxNetworks", json_object_new_uint64(lim->max_networks));
+	json_object_object_add(j, "maxInterfaces", json_object_new_uint64(lim->max_interfaces));
+	return j;
+}
+
 struct json_object *report_list_entry(const struct state_record *rec)
 {
 	char created[32];

@@ -56,6 +56,14 @@ void report_show_text(FILE *out, const struct fabric *f, const struct state_reco
 		      const struct plan *p, const struct fabric_report *r);
 void report_stats_text(FILE *out, const struct report_stats *s);
 
+/* A fabric's settings as /healthz says them (stateDir, hostNetns,
+ * transitPool, tapOwner, uplinkRate, bpfDir, guardConfig, maxMachines,
+ * maxNetworks, maxInterfaces): netd says its own, and playnet compares
+ * with them the same object made of what it was given. */
+struct json_object *report_settings_json(const struct fabric_opts *o,
+					 const struct manifest_limits *lim,
+					 const char *guard_config);
+
 /* A playground as ls lists it: name, phase, hostNetns, created (ISO 8601). */
 struct json_object *report_list_entry(const struct state_record *rec);
 /* The same as a table; nothing when there are none. */
