@@ -23,6 +23,7 @@
 #include "naming.h"
 #include "plan_json.h"
 #include "plan_text.h"
+#include "report.h"
 #include "util.h"
 
 /* The playground name when --name is not given: the file's base name
@@ -260,12 +261,6 @@ static int render_svg(const struct plan *p)
 	return EXIT_OK;
 }
 
-static const char *member_str(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : "";
-}
-
 /* What graph draws of a playground, from its show JSON. */
 static int plan_of_show(struct json_object *j, struct plan *p)
 {
@@ -274,7 +269,7 @@ static int plan_of_show(struct json_object *j, struct plan *p)
 	if (!json_object_object_get_ex(j, "networks", &nets) ||
 	    !json_object_object_get_ex(j, "machines", &ms))
 		return -EINVAL;
-	snprintf(p->name, sizeof(p->name), "%s", member_str(j, "name"));
+	snprintf(p->name, sizeof(p->name), "%s", report_member(j, "name", ""));
 	if (json_object_object_get_ex(j, "title", &v) && v)
 		p->title = strdup(json_object_get_string(v));
 	p->n_networks = json_object_array_length(nets);
@@ -286,18 +281,18 @@ static int plan_of_show(struct json_object *j, struct plan *p)
 	for (size_t i = 0; i < p->n_networks; i++) {
 		struct json_object *n = json_object_array_get_idx(nets, i);
 		struct plan_network *pn = &p->networks[i];
-		snprintf(pn->name, sizeof(pn->name), "%s", member_str(n, "name"));
-		ipam_parse_cidr(member_str(n, "subnet"), &pn->subnet, &pn->prefix);
+		snprintf(pn->name, sizeof(pn->name), "%s", report_member(n, "name", ""));
+		ipam_parse_cidr(report_member(n, "subnet", ""), &pn->subnet, &pn->prefix);
 		pn->private_net = json_object_object_get_ex(n, "private", &v) &&
 				  json_object_get_boolean(v);
-		pn->has_gateway = ipam_parse_addr(member_str(n, "gateway"), &pn->gateway);
+		pn->has_gateway = ipam_parse_addr(report_member(n, "gateway", ""), &pn->gateway);
 	}
 	for (size_t i = 0; i < p->n_machines; i++) {
 		struct json_object *m = json_object_array_get_idx(ms, i), *ifs;
 		struct plan_machine *mc = &p->machines[i];
-		snprintf(mc->name, sizeof(mc->name), "%s", member_str(m, "name"));
-		mc->runtime = strcmp(member_str(m, "runtime"), "netns") == 0 ? MANIFEST_RUNTIME_NETNS
-									      : MANIFEST_RUNTIME_VM;
+		snprintf(mc->name, sizeof(mc->name), "%s", report_member(m, "name", ""));
+		bool netns = strcmp(report_member(m, "runtime", ""), "netns") == 0;
+		mc->runtime = netns ? MANIFEST_RUNTIME_NETNS : MANIFEST_RUNTIME_VM;
 		if (!json_object_object_get_ex(m, "interfaces", &ifs))
 			continue;
 		mc->n_interfaces = json_object_array_length(ifs);
@@ -306,10 +301,10 @@ static int plan_of_show(struct json_object *j, struct plan *p)
 		for (size_t k = 0; k < mc->n_interfaces; k++) {
 			struct json_object *f = json_object_array_get_idx(ifs, k);
 			struct plan_interface *pi = &mc->interfaces[k];
-			snprintf(pi->name, sizeof(pi->name), "%s", member_str(f, "name"));
-			ipam_parse_addr(member_str(f, "address"), &pi->address);
+			snprintf(pi->name, sizeof(pi->name), "%s", report_member(f, "name", ""));
+			ipam_parse_addr(report_member(f, "address", ""), &pi->address);
 			for (size_t n = 0; n < p->n_networks; n++)
-				if (strcmp(p->networks[n].name, member_str(f, "network")) == 0)
+				if (strcmp(p->networks[n].name, report_member(f, "network", "")) == 0)
 					pi->network = n;
 		}
 	}

@@ -74,12 +74,6 @@ static const struct {
 	{ CLIOPT_MAX_INTERFACES, "maxInterfaces", NULL, false },
 };
 
-static const char *member_of(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
-}
-
 /* The fabric options given to playnet are the running netd's: a netd
  * already listening with others would silently build elsewhere (another
  * host netns, another pool) than what the user asked for. */
@@ -102,8 +96,8 @@ static int fabric_check(const struct options *o, const struct client *c)
 	struct json_object *mine = report_settings_json(&o->fabric, &o->limits, o->guard_config);
 	int rc = EXIT_OK;
 	for (size_t i = 0; rc == EXIT_OK && i < ARRAY_SIZE(settings); i++) {
-		const char *want = member_of(mine, settings[i].name);
-		const char *have = member_of(theirs, settings[i].name);
+		const char *want = report_member(mine, settings[i].name, NULL);
+		const char *have = report_member(theirs, settings[i].name, NULL);
 		if (!(o->given & (1u << settings[i].key)) || !want || !have)
 			continue;
 		if (settings[i].path && *want && *have ? same_path(want, have)
@@ -114,7 +108,7 @@ static int fabric_check(const struct options *o, const struct client *c)
 			o->socket, cliopt_fabric_name(settings[i].key),
 			settings[i].unit ? " (" : "", settings[i].unit ? settings[i].unit : "",
 			settings[i].unit ? ")" : "", *have ? have : "(none)", *want ? want : "(none)",
-			member_of(theirs, "stateDir"));
+			report_member(theirs, "stateDir", NULL));
 		rc = EXIT_USER;
 	}
 	json_object_put(mine);

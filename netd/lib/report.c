@@ -315,10 +315,10 @@ struct json_object *report_list_entry(const struct state_record *rec)
 	return j;
 }
 
-static const char *member(struct json_object *o, const char *key)
+const char *report_member(struct json_object *o, const char *key, const char *fallback)
 {
 	struct json_object *v;
-	return json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : NULL;
+	return json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : fallback;
 }
 
 void report_list_text(FILE *out, struct json_object *arr)
@@ -331,11 +331,12 @@ void report_list_text(FILE *out, struct json_object *arr)
 	table_add(&t, (const char *[]){ "NAME", "STATE", "NETNS", "HOST NETNS", "CREATED" });
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = json_object_array_get_idx(arr, i);
-		const char *name = member(o, "name"), *host = member(o, "hostNetns");
+		const char *name = report_member(o, "name", NULL);
 		char ns[NAMING_NETNS_MAX];
 		naming_netns(name ? name : "", ns);
-		table_add(&t, (const char *[]){ name, member(o, "phase"), ns,
-						 host ? host : "(root)", member(o, "created") });
+		table_add(&t, (const char *[]){ name, report_member(o, "phase", NULL), ns,
+						 report_member(o, "hostNetns", "(root)"),
+						 report_member(o, "created", NULL) });
 	}
 	table_print(&t, out);
 	table_free(&t);

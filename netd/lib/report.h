@@ -64,6 +64,10 @@ struct json_object *report_settings_json(const struct fabric_opts *o,
 					 const struct manifest_limits *lim,
 					 const char *guard_config);
 
+/* The string member KEY of a JSON answer (show, ls, /healthz), or
+ * fallback when it is absent or null. */
+const char *report_member(struct json_object *o, const char *key, const char *fallback);
+
 /* A playground as ls lists it: name, phase, hostNetns, created (ISO 8601). */
 struct json_object *report_list_entry(const struct state_record *rec);
 /* The same as a table; nothing when there are none. */
