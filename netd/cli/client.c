@@ -145,24 +145,18 @@ int client_log_path(const char *state_dir, char *out, size_t len)
 	return mkdir(CLIENT_LOG_DIR, 0750) < 0 && errno != EEXIST ? -errno : 0;
 }
 
-static int start_netd(const struct client *c, char *err, size_t errlen)
+static int start_netd(const struct client *c, struct pn_error *err)
 {
 	char path[PATH_MAX], log[PATH_MAX];
 	netd_path(path, sizeof(path));
 	int e = state_dir_init(c->state_dir);
-	if (e < 0) {
-		snprintf(err, errlen, "state dir %s: %s", c->state_dir, strerror(-e));
-		return e;
-	}
-	if ((e = client_log_path(c->state_dir, log, sizeof(log))) < 0) {
-		snprintf(err, errlen, "netd's log %s: %s", log, strerror(-e));
-		return e;
-	}
+	if (e < 0)
+		return pn_fail(err, e, "state dir %s", c->state_dir);
+	if ((e = client_log_path(c->state_dir, log, sizeof(log))) < 0)
+		return pn_fail(err, e, "netd's log %s", log);
 	pid_t pid = fork();
-	if (pid < 0) {
-		snprintf(err, errlen, "fork: %s", strerror(errno));
-		return -errno;
-	}
+	if (pid < 0)
+		return pn_fail(err, -errno, "fork");
 	if (pid == 0)
 		exec_netd(c, path, log);
 	for (int waited = 0; waited < START_TIMEOUT_MS; waited += 20) {
@@ -175,34 +169,31 @@ static int start_netd(const struct client *c, char *err, size_t errlen)
 			/* Another playnet may have started one meanwhile. */
 			if (listening(c->socket))
 				return 0;
-			snprintf(err, errlen, "netd (%s) exited with status %d at start: see %s",
-				 path, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), log);
-			return -ECHILD;
+			return pn_failx(err, -ECHILD, "netd (%s) exited with status %d at start: see %s",
+					path, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), log);
 		}
 		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
 	}
-	snprintf(err, errlen, "netd (pid %d) does not listen on %s after %d s: see %s", (int)pid,
-		 c->socket, START_TIMEOUT_MS / 1000, log);
-	return -ETIMEDOUT;
+	return pn_failx(err, -ETIMEDOUT, "netd (pid %d) does not listen on %s after %d s: see %s",
+			(int)pid, c->socket, START_TIMEOUT_MS / 1000, log);
 }
 
 int client_call(const struct client *c, const char *method, const char *path,
 		const char *body, size_t len, bool text, struct client_response *r,
-		char *err, size_t errlen)
+		struct pn_error *err)
 {
 	memset(r, 0, sizeof(*r));
 	CURLcode e = request(c, method, path, body, len, text, r);
 	if (e == CURLE_COULDNT_CONNECT) {
-		int se = start_netd(c, err, errlen);
+		int se = start_netd(c, err);
 		if (se < 0)
 			return se;
 		client_response_free(r);
 		e = request(c, method, path, body, len, text, r);
 	}
 	if (e != CURLE_OK) {
-		snprintf(err, errlen, "netd on %s: %s", c->socket, curl_easy_strerror(e));
 		client_response_free(r);
-		return -EIO;
+		return pn_failx(err, -EIO, "netd on %s: %s", c->socket, curl_easy_strerror(e));
 	}
 	return 0;
 }

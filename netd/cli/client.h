@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "pn_error.h"
+
 struct client {
 	const char *socket;
 	const char *state_dir;  /* netd's log goes there when playnet starts it */
@@ -30,7 +32,7 @@ int client_log_path(const char *state_dir, char *out, size_t len);
 
 int client_call(const struct client *c, const char *method, const char *path,
 		const char *body, size_t len, bool text, struct client_response *r,
-		char *err, size_t errlen);
+		struct pn_error *err);
 void client_response_free(struct client_response *r);
 
 #endif

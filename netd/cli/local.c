@@ -13,32 +13,29 @@
 #include "util.h"
 
 /* The writer's lock; refused while netd holds it. */
-static int lock_state(const char *dir, char *err, size_t errlen)
+static int lock_state(const char *dir, struct pn_error *err)
 {
 	int e = state_dir_init(dir);
 	int fd = e < 0 ? e : state_trylock(dir);
 	if (fd == -EWOULDBLOCK)
-		snprintf(err, errlen, "state dir %s is in use by netd: drop --direct", dir);
-	else if (fd < 0)
-		snprintf(err, errlen, "state dir %s: %s", dir, strerror(-fd));
+		return pn_failx(err, fd, "state dir %s is in use by netd: drop --direct", dir);
+	if (fd < 0)
+		return pn_fail(err, fd, "state dir %s", dir);
 	return fd;
 }
 
 int local_call(const struct local *l, const char *method, const char *path, const char *body,
-	       size_t len, bool text, struct client_response *r, char *err, size_t errlen)
+	       size_t len, bool text, struct client_response *r, struct pn_error *err)
 {
 	*r = (struct client_response){ 0 };
 	cleanup_close int lock = -1;
-	if (strcmp(method, "GET") != 0 && (lock = lock_state(l->fabric->state_dir, err, errlen)) < 0)
+	if (strcmp(method, "GET") != 0 && (lock = lock_state(l->fabric->state_dir, err)) < 0)
 		return lock;
-	struct fabric f;
-	int e = fabric_open(&f, l->fabric);
-	if (e < 0) {
-		snprintf(err, errlen, "%s", f.err);
-		fabric_close(&f);
+	struct fabric *f;
+	int e = fabric_open(&f, l->fabric, err);
+	if (e < 0)
 		return e;
-	}
-	struct backend b = { .fabric = &f, .state_dir = l->fabric->state_dir,
+	struct backend b = { .fabric = f, .state_dir = l->fabric->state_dir,
 			     .pin_dir = l->fabric->pin_dir, .limits = l->limits };
 	const struct api_backend api = backend_api(&b);
 	struct api_response ar = { 0 };
@@ -47,6 +44,6 @@ int local_call(const struct local *l, const char *method, const char *path, cons
 	r->body = ar.body; /* NUL-terminated, as every api_* answer is */
 	r->len = ar.len;
 	backend_free(&b);
-	fabric_close(&f);
+	fabric_close(f);
 	return 0;
 }

@@ -22,6 +22,6 @@ struct local {
 /* -ENOENT: no such host netns; other negative errnos when the state dir
  * or the fabric cannot be opened; err says why. */
 int local_call(const struct local *l, const char *method, const char *path, const char *body,
-	       size_t len, bool text, struct client_response *r, char *err, size_t errlen);
+	       size_t len, bool text, struct client_response *r, struct pn_error *err);
 
 #endif

@@ -113,9 +113,9 @@ static int parse_global(int argc, char **argv, struct options *o)
 			return usage_error("unknown global option");
 		}
 	}
-	char err[256];
-	if (cliopt_fabric_finish(&fo, err, sizeof(err)) < 0)
-		return usage_error("%s", err);
+	struct pn_error err = PN_ERROR_INIT;
+	if (cliopt_fabric_finish(&fo, &err) < 0)
+		return usage_error("%s", err.msg);
 	const char *bpf_dir = fo.text[CLIOPT_BPF_DIR];
 	if (bpf_dir && strlen(bpf_dir) >= sizeof(o->pin_dir))
 		return usage_error("--bpf-dir: too long");

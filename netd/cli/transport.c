@@ -82,9 +82,9 @@ static int fabric_check(const struct options *o, const struct client *c)
 	if (!o->given)
 		return EXIT_OK;
 	struct client_response r;
-	char err[512];
-	if (client_call(c, "GET", "/healthz", NULL, 0, false, &r, err, sizeof(err)) < 0) {
-		fprintf(stderr, "playnet: %s\n", err);
+	struct pn_error err = PN_ERROR_INIT;
+	if (client_call(c, "GET", "/healthz", NULL, 0, false, &r, &err) < 0) {
+		fprintf(stderr, "playnet: %s\n", err.msg);
 		return EXIT_SYSTEM;
 	}
 	struct json_object *j = json_tokener_parse(r.body ? r.body : ""), *theirs;
@@ -125,7 +125,7 @@ int call(const struct options *o, const char *what, const char *method,
 {
 	const struct client c = { o->socket, o->state_dir, o->netd_argv };
 	const struct local l = { &o->fabric, o->limits };
-	char err[512];
+	struct pn_error err = PN_ERROR_INIT;
 	static bool checked;
 	if (!o->direct && !checked) {
 		checked = true;
@@ -133,10 +133,10 @@ int call(const struct options *o, const char *what, const char *method,
 		if (rc)
 			return rc;
 	}
-	int e = o->direct ? local_call(&l, method, path, body, len, text, r, err, sizeof(err))
-			  : client_call(&c, method, path, body, len, text, r, err, sizeof(err));
+	int e = o->direct ? local_call(&l, method, path, body, len, text, r, &err)
+			  : client_call(&c, method, path, body, len, text, r, &err);
 	if (e < 0) {
-		fprintf(stderr, "playnet: %s: %s\n", what, err);
+		fprintf(stderr, "playnet: %s: %s\n", what, err.msg);
 		return e == -ENOENT && o->direct ? EXIT_USER : EXIT_SYSTEM;
 	}
 	return EXIT_OK;

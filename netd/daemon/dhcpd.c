@@ -196,7 +196,7 @@ static struct dhcp_pg **find_pg(struct dhcpd *d, const char *name)
 }
 
 static int pg_build(struct dhcpd *d, const struct plan *p, int nsfd, struct dhcp_pg *pg,
-		    char *err, size_t errlen)
+		    struct pn_error *err)
 {
 	snprintf(pg->name, sizeof(pg->name), "%s", p->name);
 	pg->servers = calloc(p->n_networks ? p->n_networks : 1, sizeof(*pg->servers));
@@ -211,33 +211,29 @@ static int pg_build(struct dhcpd *d, const struct plan *p, int nsfd, struct dhcp
 		int e = server_config(s, p, i);
 		if (e == 0)
 			e = server_socket(s, nsfd, p->networks[i].bridge);
-		if (e < 0) {
-			snprintf(err, errlen, "DHCP server on %s in %s: %s", p->networks[i].bridge,
-				 p->netns, strerror(-e));
-			return e;
-		}
+		if (e < 0)
+			return pn_fail(err, e, "DHCP server on %s in %s", p->networks[i].bridge,
+				       p->netns);
 	}
 	return 0;
 }
 
-int dhcpd_add(struct dhcpd *d, const struct plan *p, int nsfd, char *err, size_t errlen)
+int dhcpd_add(struct dhcpd *d, const struct plan *p, int nsfd, struct pn_error *err)
 {
 	dhcpd_remove(d, p->name);
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? 2 * d->cap : 16;
 		struct dhcp_pg **pgs = realloc(d->pgs, cap * sizeof(*pgs));
-		if (!pgs) {
-			snprintf(err, errlen, "DHCP servers of %s: out of memory", p->name);
-			return -ENOMEM;
-		}
+		if (!pgs)
+			return pn_failx(err, -ENOMEM, "DHCP servers of %s: out of memory", p->name);
 		d->pgs = pgs;
 		d->cap = cap;
 	}
 	struct dhcp_pg *pg = calloc(1, sizeof(*pg));
-	int e = pg ? pg_build(d, p, nsfd, pg, err, errlen) : -ENOMEM;
+	int e = pg ? pg_build(d, p, nsfd, pg, err) : -ENOMEM;
 	if (e < 0) {
 		if (e == -ENOMEM)
-			snprintf(err, errlen, "DHCP servers of %s: out of memory", p->name);
+			pn_failx(err, e, "DHCP servers of %s: out of memory", p->name);
 		pg_free(pg);
 		return e;
 	}

@@ -12,6 +12,7 @@
 
 #include "dhcp.h"
 #include "plan.h"
+#include "pn_error.h"
 
 struct dhcpd;
 
@@ -29,7 +30,7 @@ void dhcpd_free(struct dhcpd *d);
 
 /* Serves every network of p, whose namespace is nsfd. Replaces any servers
  * the playground had. */
-int dhcpd_add(struct dhcpd *d, const struct plan *p, int nsfd, char *err, size_t errlen);
+int dhcpd_add(struct dhcpd *d, const struct plan *p, int nsfd, struct pn_error *err);
 /* Closes the playground's sockets: they hold its namespace alive. */
 void dhcpd_remove(struct dhcpd *d, const char *playground);
 

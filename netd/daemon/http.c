@@ -52,22 +52,18 @@ static int make_parents(const char *path)
 	return 0;
 }
 
-static int listen_unix(const char *path, gid_t gid, mode_t mask, char *err, size_t errlen)
+static int listen_unix(const char *path, gid_t gid, mode_t mask, struct pn_error *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "socket path too long: %s", path);
-		return -ENAMETOOLONG;
-	}
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return pn_failx(err, -ENAMETOOLONG, "socket path too long: %s", path);
 	strcpy(sa.sun_path, path);
 	int e = make_parents(path);
-	if (e < 0) {
-		snprintf(err, errlen, "directory of %s: %s", path, strerror(-e));
-		return e;
-	}
+	if (e < 0)
+		return pn_fail(err, e, "directory of %s", path);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -errno;
+		return pn_fail(err, -errno, "socket for %s", path);
 	/* The state dir lock is ours, so a socket left here is a dead netd's. */
 	unlink(path);
 	/* Mode and group come with the bind itself (umask, fsgid): a chmod
@@ -82,7 +78,7 @@ static int listen_unix(const char *path, gid_t gid, mode_t mask, char *err, size
 	if (e == 0 && listen(fd, 256) < 0)
 		e = -errno;
 	if (e < 0) {
-		snprintf(err, errlen, "listen on %s: %s", path, strerror(-e));
+		pn_fail(err, e, "listen on %s", path);
 		close(fd);
 		return e;
 	}
@@ -154,19 +150,19 @@ static void reap(struct http *h)
 }
 
 int http_start(const char *path, const struct http_access *acc, const struct api_backend *b,
-	       struct http **out, char *err, size_t errlen)
+	       struct http **out, struct pn_error *err)
 {
 	struct http *h = calloc(1, sizeof(*h));
 	if (!h)
-		return -ENOMEM;
+		return pn_fail(err, -ENOMEM, "the HTTP front end");
 	*h = (struct http){ .b = *b, .acc = *acc, .chan = -1, .pid = -1 };
 	snprintf(h->path, sizeof(h->path), "%s", path);
 	mode_t mask = acc->read_gid != (gid_t)-1 ? 0111 : 0117;
-	h->listen_fd = listen_unix(path, acc->admin_gid, mask, err, errlen);
-	int e = h->listen_fd < 0 ? h->listen_fd : spawn(h);
+	h->listen_fd = listen_unix(path, acc->admin_gid, mask, err);
+	int e = h->listen_fd;
+	if (e >= 0 && (e = spawn(h)) < 0)
+		pn_fail(err, e, "start the HTTP front end");
 	if (e < 0) {
-		if (!err[0])
-			snprintf(err, errlen, "start the HTTP front end: %s", strerror(-e));
 		if (h->listen_fd >= 0) {
 			close(h->listen_fd);
 			unlink(path);
@@ -200,12 +196,11 @@ static void put(struct http *h, const struct channel_request *rq, struct api_res
 		refusal.body = (char *)(uintptr_t)rq->plan; /* only read, by api_copy */
 		refusal.len = rq->plan_len;
 	} else {
-		char err[256];
-		if (plan_wire_parse(rq->plan, rq->plan_len, rq->name, h->b.limits, &p, err,
-				    sizeof(err)) < 0) {
+		struct pn_error err = PN_ERROR_INIT;
+		if (plan_wire_parse(rq->plan, rq->plan_len, rq->name, h->b.limits, &p, &err) < 0) {
 			log_warn("HTTP front end (pid %d) sent a plan netd refuses: %s",
-				 (int)h->pid, err);
-			return api_error(r, 500, "invalid_plan", err, 0, 0);
+				 (int)h->pid, err.msg);
+			return api_error(r, 500, "invalid_plan", err.msg, 0, 0);
 		}
 		m.plan = &p;
 	}

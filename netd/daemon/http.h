@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "api.h"
+#include "pn_error.h"
 
 struct http;
 
@@ -28,7 +29,7 @@ struct http_access {
 
 /* Listens on path, replacing a stale socket, and starts the front end. */
 int http_start(const char *path, const struct http_access *acc, const struct api_backend *b,
-	       struct http **out, char *err, size_t errlen);
+	       struct http **out, struct pn_error *err);
 /* For the caller's epoll set: readable means call http_run. It changes
  * when a front end is started again. */
 int http_epoll_fd(const struct http *h);

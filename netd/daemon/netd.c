@@ -110,9 +110,9 @@ static int parse_options(int argc, char **argv, struct netd_options *o)
 	}
 	if (optind != argc)
 		return bad_option("argument", argv[optind]);
-	char err[256];
-	if (cliopt_fabric_finish(&fo, err, sizeof(err)) < 0) {
-		fprintf(stderr, "netd: %s\n%s", err, usage_text);
+	struct pn_error err = PN_ERROR_INIT;
+	if (cliopt_fabric_finish(&fo, &err) < 0) {
+		fprintf(stderr, "netd: %s\n%s", err.msg, usage_text);
 		return 2;
 	}
 	o->state_dir = fo.text[CLIOPT_STATE_DIR];
@@ -279,8 +279,9 @@ static int run_loop(struct loop *l, struct http *h, struct service *svc)
 			if (tok == &tok_signal && loop_signalled(l))
 				return 0;
 			if (tok == &tok_hostaddr) {
-				if (fabric_hostaddr_update(svc->backend.fabric) < 0)
-					log_warn("%s", svc->backend.fabric->err);
+				struct pn_error err = PN_ERROR_INIT;
+				if (fabric_hostaddr_update(svc->backend.fabric, &err) < 0)
+					log_warn("%s", err.msg);
 			} else if (tok != &tok_signal && tok != &tok_http) {
 				dhcpd_event(svc->dhcpd, tok);
 			}
@@ -324,17 +325,17 @@ static int serve(const struct netd_options *o, const struct guard_config *gc,
 	fo.guard_config = gc;
 	fo.netns_spares = NETD_NETNS_SPARES;
 	fo.close_later = closer_close;
-	struct fabric f;
-	int e = fabric_open(&f, &fo);
+	struct pn_error err = PN_ERROR_INIT;
+	struct fabric *f;
+	int e = fabric_open(&f, &fo, &err);
 	if (e < 0) {
-		log_err("%s", f.err);
-		fabric_close(&f);
+		log_err("%s", err.msg);
 		return e == -ENOENT ? 1 : 3;
 	}
 	struct loop l = { -1, -1 };
 	struct dhcpd *dhcp = NULL;
 	struct service svc = {
-		.backend = { .fabric = &f, .state_dir = o->state_dir, .pin_dir = o->pin_dir,
+		.backend = { .fabric = f, .state_dir = o->state_dir, .pin_dir = o->pin_dir,
 			     .limits = o->limits, .guard_config = o->config },
 		.no_takeover = o->no_takeover,
 	};
@@ -346,9 +347,8 @@ static int serve(const struct netd_options *o, const struct guard_config *gc,
 	if (service_recover(&svc) < 0)
 		goto out;
 	const struct api_backend b = service_backend(&svc);
-	char err[256];
-	if (http_start(o->socket, acc, &b, &h, err, sizeof(err)) < 0) {
-		log_err("%s", err);
+	if (http_start(o->socket, acc, &b, &h, &err) < 0) {
+		log_err("%s", err.msg);
 		goto out;
 	}
 	log_info("listening on %s, state in %s, host netns %s", o->socket, o->state_dir,
@@ -361,7 +361,7 @@ out:
 	dhcpd_free(dhcp);
 	closer_stop();
 	loop_close(&l);
-	fabric_close(&f);
+	fabric_close(f);
 	return rc;
 }
 

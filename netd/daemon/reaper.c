@@ -61,27 +61,32 @@ int reaper_queue(struct reaper *r, const char *name)
 	struct reaper_delete d = { .name = strdup(name) };
 	if (!d.name)
 		return -ENOMEM;
-	int e = playground_mark_deleting(r->fabric, name, &d.shape);
+	/* A failure here is the caller's to meet again: it deletes at once. */
+	struct pn_error err = PN_ERROR_INIT;
+	int e = playground_mark_deleting(r->fabric, name, &d.shape, &err);
 	if (e <= 0) {
 		free(d.name);
 		return e < 0 ? e : -EAGAIN;
 	}
 	/* Gone as far as a user is concerned: so are its names. */
-	if (fabric_hide(r->fabric, name) < 0)
-		log_warn("playground %s: %s", name, r->fabric->err);
+	if (fabric_hide(r->fabric, name, &err) < 0)
+		log_warn("playground %s: %s", name, err.msg);
 	r->pending[r->n_pending++] = d;
 	return 0;
 }
 
-int reaper_finish(struct reaper *r, const char *queued_name)
+int reaper_finish(struct reaper *r, const char *queued_name, struct pn_error *err)
 {
 	char name[NAMING_PLAYGROUND_MAX + 1]; /* the queue's copy goes */
 	snprintf(name, sizeof(name), "%s", queued_name);
 	if (!forget(r, name))
 		return 0;
-	int e = playground_delete(r->fabric, name);
+	struct pn_error own = PN_ERROR_INIT;
+	if (!err)
+		err = &own;
+	int e = playground_delete(r->fabric, name, err);
 	if (e < 0)
-		log_err("playground %s: delete failed: %s", name, r->fabric->err);
+		log_err("playground %s: delete failed: %s", name, err->msg);
 	else
 		log_info("playground %s: gone from the kernel", name);
 	return e;
@@ -129,9 +134,10 @@ size_t reaper_pending(const struct reaper *r)
 static int release_draining(struct reaper *r)
 {
 	r->shedding = false;
-	if (playground_release(r->fabric, r->draining) < 0) {
-		log_err("playground %s: delete failed: %s", r->draining, r->fabric->err);
-		reaper_finish(r, r->draining);
+	struct pn_error err = PN_ERROR_INIT;
+	if (playground_release(r->fabric, r->draining, &err) < 0) {
+		log_err("playground %s: delete failed: %s", r->draining, err.msg);
+		reaper_finish(r, r->draining, NULL);
 	}
 	return r->draining || r->n_pending ? 2 : -1;
 }
@@ -144,11 +150,12 @@ static bool creates_coming(const struct reaper *r)
 int reaper_step(struct reaper *r)
 {
 	if (r->draining && r->shedding) {
-		int e = creates_coming(r) ? fabric_shed(r->fabric, r->draining) : 0;
+		struct pn_error err = PN_ERROR_INIT;
+		int e = creates_coming(r) ? fabric_shed(r->fabric, r->draining, &err) : 0;
 		if (e > 0)
 			return 0;
 		if (e < 0) /* the namespace's destruction deletes what is left */
-			log_warn("playground %s: %s", r->draining, r->fabric->err);
+			log_warn("playground %s: %s", r->draining, err.msg);
 		return release_draining(r);
 	}
 	if (r->draining) {
@@ -157,7 +164,7 @@ int reaper_step(struct reaper *r)
 			return 2; /* the kernel is still at it: look again soon */
 		if (e < 0)
 			log_warn("playground %s: %s", r->draining, strerror(-e));
-		reaper_finish(r, r->draining);
+		reaper_finish(r, r->draining, NULL);
 	}
 	if (!r->n_pending) {
 		/* The queue is done: give back what the burst took, so that
@@ -177,7 +184,7 @@ int reaper_step(struct reaper *r)
 void reaper_finish_all(struct reaper *r)
 {
 	while (r->draining || r->n_pending)
-		reaper_finish(r, r->draining ? r->draining : r->pending[0].name);
+		reaper_finish(r, r->draining ? r->draining : r->pending[0].name, NULL);
 	free(r->pending);
 	r->pending = NULL;
 }

@@ -47,8 +47,9 @@ struct reaper {
  * is full). */
 int reaper_queue(struct reaper *r, const char *name);
 /* Finishes a delete under way of that name, before anything else is done
- * with the name. 0 also when there is none. */
-int reaper_finish(struct reaper *r, const char *name);
+ * with the name. 0 also when there is none; on failure, err (NULL: only
+ * the log) says why. */
+int reaper_finish(struct reaper *r, const char *name, struct pn_error *err);
 /* NAME's delete is queued, of a playground of that frame: a PUT of it
  * resets the playground where it stands instead of waiting for the kernel
  * to destroy it (an orchestrator's delete and create again). */

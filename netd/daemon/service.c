@@ -24,26 +24,27 @@ static uint64_t shape_of(const struct service *s, const struct plan *p)
 	return p && s->reaper.n_pending && !s->no_takeover ? fabric_shape(p) : 0;
 }
 
-static int hook_prepare(void *ctx, const char *name, const struct plan *p, bool *reset)
+static int hook_prepare(void *ctx, const char *name, const struct plan *p, bool *reset,
+			struct pn_error *err)
 {
 	struct service *s = ctx;
 	/* A delete of that name still under way is finished first, unless
 	 * the playground can be reset where it stands. */
 	*reset = reaper_resettable(&s->reaper, name, shape_of(s, p));
-	return *reset ? 0 : reaper_finish(&s->reaper, name);
+	return *reset ? 0 : reaper_finish(&s->reaper, name, err);
 }
 
 /* A queued delete of a playground of the same frame (fabric_shape): its
  * namespace becomes P's if it can (playground_recycle), which spares the
  * kernel a namespace to destroy and the create nearly all of its work. */
 static int recycle(struct service *s, const struct plan *p, const char *text,
-		   struct state_record *rec)
+		   struct state_record *rec, struct pn_error *err)
 {
 	char donor[NAMING_PLAYGROUND_MAX + 1];
 	if (!reaper_donor(&s->reaper, p->name, shape_of(s, p), donor, sizeof(donor)))
 		return -ESTALE;
 	bool self = strcmp(donor, p->name) == 0;
-	int e = playground_recycle(fabric_of(s), donor, p, text, rec);
+	int e = playground_recycle(fabric_of(s), donor, p, text, rec, err);
 	if (e == -ESTALE) {
 		reaper_spoiled(&s->reaper, donor); /* no use asking again */
 		return e;
@@ -65,30 +66,29 @@ static int recycle(struct service *s, const struct plan *p, const char *text,
 }
 
 static int hook_create(void *ctx, const struct plan *p, const char *text,
-		       struct state_record *rec)
+		       struct state_record *rec, struct pn_error *err)
 {
 	struct service *s = ctx;
-	int e = recycle(s, p, text, rec);
+	int e = recycle(s, p, text, rec, err);
 	if (e < 0 && e != -ESTALE && e != -EEXIST)
 		log_warn("playground %s: taking over a deleted namespace failed: %s", p->name,
-			 fabric_of(s)->err);
+			 err->msg);
 	if (e == 0 || e == -EEXIST)
 		return e;
 	/* its own delete, if still queued, ends before it is built again */
-	if ((e = reaper_finish(&s->reaper, p->name)) < 0)
+	if ((e = reaper_finish(&s->reaper, p->name, err)) < 0)
 		return e;
 	s->reaper.last_build = now_seconds();
-	return playground_create(fabric_of(s), p, text, rec);
+	return playground_create(fabric_of(s), p, text, rec, err);
 }
 
-static int hook_serve(void *ctx, const struct plan *p)
+static int hook_serve(void *ctx, const struct plan *p, struct pn_error *err)
 {
 	struct service *s = ctx;
-	struct fabric *f = fabric_of(s);
 	cleanup_close int nsfd = netns_open(p->netns);
 	if (nsfd < 0)
-		return fabric_fail(f, nsfd, "open netns %s", p->netns);
-	return dhcpd_add(s->dhcpd, p, nsfd, f->err, sizeof(f->err));
+		return pn_fail(err, nsfd, "open netns %s", p->netns);
+	return dhcpd_add(s->dhcpd, p, nsfd, err);
 }
 
 static int hook_queue_delete(void *ctx, const char *name)
@@ -130,8 +130,9 @@ static const struct backend_hooks hooks = {
 static int serve_one(const struct plan *p, void *arg)
 {
 	struct service *s = arg;
-	if (hook_serve(s, p) < 0)
-		log_err("playground %s: no DHCP: %s", p->name, fabric_of(s)->err);
+	struct pn_error err = PN_ERROR_INIT;
+	if (hook_serve(s, p, &err) < 0)
+		log_err("playground %s: no DHCP: %s", p->name, err.msg);
 	return 0;
 }
 
@@ -139,8 +140,9 @@ int service_recover(struct service *s)
 {
 	struct recover_report r;
 	s->reaper.fabric = fabric_of(s);
-	if (recover_run(fabric_of(s), &r) < 0) {
-		log_err("recovery: %s", fabric_of(s)->err);
+	struct pn_error err = PN_ERROR_INIT;
+	if (recover_run(fabric_of(s), &r, &err) < 0) {
+		log_err("recovery: %s", err.msg);
 		return -1;
 	}
 	log_info("recovery: %zu kept, %zu repaired, %zu half-deleted finished, %zu half-created removed, %zu failed; removed %zu orphan playgrounds, %zu transit allocations, %zu guard entries",

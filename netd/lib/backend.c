@@ -179,9 +179,10 @@ static void respond(struct backend *b, const struct backend_entry *e, int status
 		    bool inspect, struct api_response *r)
 {
 	struct fabric_report rep = { 0 };
+	struct pn_error err = PN_ERROR_INIT;
 	struct text_buf t;
-	if (inspect && fabric_inspect(b->fabric, &e->plan, &e->rec, &rep) < 0) {
-		api_error(r, 500, "kernel", b->fabric->err, 0, 0);
+	if (inspect && fabric_inspect(b->fabric, &e->plan, &e->rec, &rep, &err) < 0) {
+		api_error(r, 500, "kernel", err.msg, 0, 0);
 	} else if (text && text_begin(&t)) {
 		report_show_text(t.f, b->fabric, &e->rec, &e->plan, &rep);
 		text_end(&t, status, r);
@@ -233,21 +234,19 @@ static void be_list(void *ctx, bool text, struct api_response *r)
 	api_json(r, 200, top);
 }
 
-/* A playground made but not served: removed, keeping the reason in the
- * fabric's err for the answer (playground_delete writes its own there). */
+/* A playground made but not served: removed; what the undo meets is
+ * logged, not answered. */
 static void undo_create(struct backend *b, const char *name)
 {
-	char why[sizeof(b->fabric->err)];
-	memcpy(why, b->fabric->err, sizeof(why));
-	if (playground_delete(b->fabric, name) < 0)
-		log_err("playground %s: undo failed: %s", name, b->fabric->err);
-	memcpy(b->fabric->err, why, sizeof(why));
+	struct pn_error err = PN_ERROR_INIT;
+	if (playground_delete(b->fabric, name, &err) < 0)
+		log_err("playground %s: undo failed: %s", name, err.msg);
 }
 
-/* The answer to a create that failed with e. */
-static void create_failed(struct backend *b, const char *name, int e, struct api_response *r)
+/* The answer to a create that failed with e, for the reason in why. */
+static void create_failed(struct backend *b, const char *name, int e, const char *why,
+			  struct api_response *r)
 {
-	const char *why = b->fabric->err;
 	log_err("playground %s: create failed: %s", name, why);
 	if (e == -EEXIST || e == -EADDRINUSE) {
 		observe(b, BACKEND_FAILED_CONFLICT, 0);
@@ -263,12 +262,13 @@ static void create_failed(struct backend *b, const char *name, int e, struct api
 	api_error(r, 500, "kernel", why, 0, 0);
 }
 
-static int create(struct backend *b, const struct api_manifest *m, struct state_record *rec)
+static int create(struct backend *b, const struct api_manifest *m, struct state_record *rec,
+		  struct pn_error *err)
 {
 	const struct backend_hooks *h = b->hooks;
-	int e = h && h->create ? h->create(b->hooks_ctx, m->plan, m->text, rec)
-			       : playground_create(b->fabric, m->plan, m->text, rec);
-	if (e == 0 && h && h->serve && (e = h->serve(b->hooks_ctx, m->plan)) < 0) {
+	int e = h && h->create ? h->create(b->hooks_ctx, m->plan, m->text, rec, err)
+			       : playground_create(b->fabric, m->plan, m->text, rec, err);
+	if (e == 0 && h && h->serve && (e = h->serve(b->hooks_ctx, m->plan, err)) < 0) {
 		state_record_free(rec);
 		undo_create(b, m->plan->name);
 	}
@@ -281,9 +281,10 @@ static void be_put(void *ctx, const char *name, const struct api_manifest *m,
 	struct backend *b = ctx;
 	const struct backend_hooks *h = b->hooks;
 	bool reset = false;
-	if (h && h->prepare && h->prepare(b->hooks_ctx, name, m->plan, &reset) < 0) {
+	struct pn_error err = PN_ERROR_INIT;
+	if (h && h->prepare && h->prepare(b->hooks_ctx, name, m->plan, &reset, &err) < 0) {
 		observe(b, BACKEND_FAILED_KERNEL, 0);
-		return api_error(r, 500, "kernel", b->fabric->err, 0, 0);
+		return api_error(r, 500, "kernel", err.msg, 0, 0);
 	}
 	/* PUT is idempotent: the same manifest again changes nothing. */
 	struct backend_entry *held;
@@ -305,9 +306,9 @@ static void be_put(void *ctx, const char *name, const struct api_manifest *m,
 
 	double t0 = now_seconds();
 	struct state_record rec;
-	int e = create(b, m, &rec);
+	int e = create(b, m, &rec, &err);
 	if (e < 0)
-		return create_failed(b, name, e, r);
+		return create_failed(b, name, e, err.msg, r);
 	double dt = now_seconds() - t0;
 	observe(b, BACKEND_CREATED, dt);
 	log_info("playground %s: created in %.1f ms", name, dt * 1e3);
@@ -326,10 +327,11 @@ static void be_del(void *ctx, const char *name, struct api_response *r)
 	/* Whatever serves it stops once the delete is under way: a delete
 	 * that fails leaves the playground served as it was. */
 	bool queued = h && h->queue_delete && h->queue_delete(b->hooks_ctx, name) == 0;
-	if (!queued && playground_delete(b->fabric, name) < 0) {
+	struct pn_error err = PN_ERROR_INIT;
+	if (!queued && playground_delete(b->fabric, name, &err) < 0) {
 		observe(b, BACKEND_FAILED_KERNEL, 0);
-		log_err("playground %s: delete failed: %s", name, b->fabric->err);
-		return api_error(r, 500, "kernel", b->fabric->err, 0, 0);
+		log_err("playground %s: delete failed: %s", name, err.msg);
+		return api_error(r, 500, "kernel", err.msg, 0, 0);
 	}
 	if (h && h->gone)
 		h->gone(b->hooks_ctx, name);
@@ -346,10 +348,10 @@ static void be_stats(void *ctx, const char *name, bool text, struct api_response
 	if (lookup_or_respond(b, name, &e, r) < 0)
 		return;
 	struct report_stats st;
-	char err[256];
+	struct pn_error err = PN_ERROR_INIT;
 	struct text_buf t;
-	if (report_stats(b->pin_dir, &e->rec, &e->plan, &st, err, sizeof(err)) < 0)
-		return api_error(r, 503, "unavailable", err, 0, 0);
+	if (report_stats(b->pin_dir, &e->rec, &e->plan, &st, &err) < 0)
+		return api_error(r, 503, "unavailable", err.msg, 0, 0);
 	if (text && text_begin(&t)) {
 		report_stats_text(t.f, &st);
 		text_end(&t, 200, r);
@@ -362,8 +364,7 @@ static void be_stats(void *ctx, const char *name, bool text, struct api_response
 static void metrics_playground(FILE *f, const struct backend *b, const struct backend_entry *e)
 {
 	struct report_stats st;
-	char err[128];
-	if (report_stats(b->pin_dir, &e->rec, &e->plan, &st, err, sizeof(err)) < 0)
+	if (report_stats(b->pin_dir, &e->rec, &e->plan, &st, NULL) < 0)
 		return;
 	const char *name = e->rec.name;
 	fprintf(f, "playnet_guard_passed_packets_total{playground=\"%s\"} %llu\n", name,
@@ -418,7 +419,7 @@ static void be_health(void *ctx, struct api_response *r)
 	struct json_object *top = json_object_new_object();
 	json_object_object_add(top, "status", json_object_new_string("ok"));
 	json_object_object_add(top, "fabric",
-			       report_settings_json(&b->fabric->o, &b->limits, b->guard_config));
+			       report_settings_json(fabric_options(b->fabric), &b->limits, b->guard_config));
 	api_json(r, 200, top);
 }
 

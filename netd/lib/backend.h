@@ -36,14 +36,15 @@ struct backend_hooks {
 	 * still under way ends first, unless the playground can be reset
 	 * where it stands (*reset: then NAME is not looked up, p is built).
 	 * p is NULL for a manifest that was refused. Negative: failed, the
-	 * reason in the fabric's err. */
-	int (*prepare)(void *ctx, const char *name, const struct plan *p, bool *reset);
+	 * reason in err. */
+	int (*prepare)(void *ctx, const char *name, const struct plan *p, bool *reset,
+		       struct pn_error *err);
 	/* Builds p, perhaps by taking over a deleted playground's namespace,
 	 * and hands back the record written (playground_create's contract). */
 	int (*create)(void *ctx, const struct plan *p, const char *text,
-		      struct state_record *rec);
+		      struct state_record *rec, struct pn_error *err);
 	/* p is built: serve it (DHCP). Negative: the create is undone. */
-	int (*serve)(void *ctx, const struct plan *p);
+	int (*serve)(void *ctx, const struct plan *p, struct pn_error *err);
 	/* A DELETE: 0 when it is recorded and the rest is queued (or was
 	 * already), -EAGAIN when it is to be done at once. */
 	int (*queue_delete)(void *ctx, const char *name);

@@ -141,34 +141,28 @@ static const char *origin(const struct cliopt_fabric *f, enum cliopt_key k, char
 	return buf;
 }
 
-int cliopt_fabric_finish(struct cliopt_fabric *f, char *err, size_t len)
+int cliopt_fabric_finish(struct cliopt_fabric *f, struct pn_error *err)
 {
 	char o[48];
 	const char *t;
-	if ((t = f->text[CLIOPT_TAP_OWNER]) && !cliopt_tap_owner(t, &f->tap_uid, &f->tap_gid)) {
-		snprintf(err, len, "%s: expected UID or UID:GID (numbers), got '%s'",
-			 origin(f, CLIOPT_TAP_OWNER, o, sizeof(o)), t);
-		return -EINVAL;
-	}
-	if (!cliopt_pool(t = f->text[CLIOPT_POOL], &f->pool, &f->pool_prefix)) {
-		snprintf(err, len, "%s: expected an IPv4 CIDR of /31 or larger with no host bits, got '%s'",
-			 origin(f, CLIOPT_POOL, o, sizeof(o)), t);
-		return -EINVAL;
-	}
-	if ((t = f->text[CLIOPT_RATE]) && !manifest_parse_rate(t, &f->uplink_rate)) {
-		snprintf(err, len, "%s: expected a rate from 8kbit to 1000gbit such as 100mbit, got '%s'",
-			 origin(f, CLIOPT_RATE, o, sizeof(o)), t);
-		return -EINVAL;
-	}
+	if ((t = f->text[CLIOPT_TAP_OWNER]) && !cliopt_tap_owner(t, &f->tap_uid, &f->tap_gid))
+		return pn_failx(err, -EINVAL, "%s: expected UID or UID:GID (numbers), got '%s'",
+				origin(f, CLIOPT_TAP_OWNER, o, sizeof(o)), t);
+	if (!cliopt_pool(t = f->text[CLIOPT_POOL], &f->pool, &f->pool_prefix))
+		return pn_failx(err, -EINVAL,
+				"%s: expected an IPv4 CIDR of /31 or larger with no host bits, got '%s'",
+				origin(f, CLIOPT_POOL, o, sizeof(o)), t);
+	if ((t = f->text[CLIOPT_RATE]) && !manifest_parse_rate(t, &f->uplink_rate))
+		return pn_failx(err, -EINVAL,
+				"%s: expected a rate from 8kbit to 1000gbit such as 100mbit, got '%s'",
+				origin(f, CLIOPT_RATE, o, sizeof(o)), t);
 	size_t *limit[] = { &f->limits.max_machines, &f->limits.max_networks,
 			    &f->limits.max_interfaces };
 	for (size_t i = 0; i < ARRAY_SIZE(limit); i++) {
 		enum cliopt_key k = CLIOPT_MAX_MACHINES + i;
-		if ((t = f->text[k]) && !cliopt_limit(t, limit[i])) {
-			snprintf(err, len, "%s: expected a number from 1 to 4096, got '%s'",
-				 origin(f, k, o, sizeof(o)), t);
-			return -EINVAL;
-		}
+		if ((t = f->text[k]) && !cliopt_limit(t, limit[i]))
+			return pn_failx(err, -EINVAL, "%s: expected a number from 1 to 4096, got '%s'",
+					origin(f, k, o, sizeof(o)), t);
 	}
 	return 0;
 }

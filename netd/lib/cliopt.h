@@ -9,6 +9,7 @@
 #include <getopt.h>
 
 #include "manifest.h"
+#include "pn_error.h"
 
 #define CLIOPT_STATE_DIR_DEFAULT "/run/playnet"
 #define CLIOPT_SOCKET_DEFAULT "/run/playnet/netd.sock"
@@ -57,7 +58,7 @@ void cliopt_fabric_init(struct cliopt_fabric *f);
 /* A flag of getopt_long's (its val and optarg); false when it is no key's. */
 bool cliopt_fabric_set(struct cliopt_fabric *f, int opt, const char *value);
 /* Reads the texts; -EINVAL with what is wrong and what was expected in err. */
-int cliopt_fabric_finish(struct cliopt_fabric *f, char *err, size_t len);
+int cliopt_fabric_finish(struct cliopt_fabric *f, struct pn_error *err);
 /* "--NAME VALUE" for each key that has a value (a netd's command line for
  * these settings); returns how many strings were put in argv (at most max). */
 size_t cliopt_fabric_argv(const struct cliopt_fabric *f, const char **argv, size_t max);

@@ -21,17 +21,6 @@
 #include "nspool.h"
 #include "util.h"
 
-int fabric_fail(struct fabric *f, int e, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(f->err, sizeof(f->err), fmt, ap);
-	va_end(ap);
-	if (n >= 0 && (size_t)n < sizeof(f->err))
-		snprintf(f->err + n, sizeof(f->err) - (size_t)n, ": %s", strerror(-e));
-	return e;
-}
-
 /* Counts the steps of a create or delete; a test hook kills the process at
  * the one it names, as a crash would. */
 void fab_point(struct fabric *f)
@@ -43,14 +32,12 @@ void fab_point(struct fabric *f)
 }
 
 /* A step of a create; the other test hook fails the one it names. */
-int fab_step(struct fabric *f, const char *what)
+int fab_step(struct fabric *f, const char *what, struct pn_error *err)
 {
 	fab_point(f);
 	if (f->fail_step != f->step)
 		return 0;
-	snprintf(f->err, sizeof(f->err), "%s: failure injected at step %d", what,
-		 f->step);
-	return -ECANCELED;
+	return pn_failx(err, -ECANCELED, "%s: failure injected at step %d", what, f->step);
 }
 
 
@@ -61,9 +48,8 @@ static int env_step(const char *name)
 	return v && *v ? atoi(v) : 0;
 }
 
-int fabric_open(struct fabric *f, const struct fabric_opts *o)
+static int open_fabric(struct fabric *f, const struct fabric_opts *o, struct pn_error *err)
 {
-	memset(f, 0, sizeof(*f));
 	f->o = *o;
 	f->host_nsfd = -1;
 	f->host_proc = -1;
@@ -72,31 +58,66 @@ int fabric_open(struct fabric *f, const struct fabric_opts *o)
 	f->kill_step = env_step(FABRIC_KILL_STEP_ENV);
 	int e = state_dir_init(o->state_dir);
 	if (e < 0)
-		return fabric_fail(f, e, "state dir %s", o->state_dir);
+		return pn_fail(err, e, "state dir %s", o->state_dir);
 	char real[PATH_MAX];
 	if (!realpath(o->state_dir, real))
-		return fabric_fail(f, -errno, "state dir %s", o->state_dir);
+		return pn_fail(err, -errno, "state dir %s", o->state_dir);
 	snprintf(f->owner, sizeof(f->owner), "%08x", naming_hash32(real));
 	if (o->host_netns && *o->host_netns) {
 		f->host_nsfd = netns_open(o->host_netns);
 		if (f->host_nsfd < 0)
-			return fabric_fail(f, f->host_nsfd, "host netns '%s'", o->host_netns);
+			return pn_fail(err, f->host_nsfd, "host netns '%s'", o->host_netns);
 	} else {
 		f->host_nsfd = netns_open_current();
 		if (f->host_nsfd < 0)
-			return fabric_fail(f, f->host_nsfd, "current netns");
+			return pn_fail(err, f->host_nsfd, "current netns");
 	}
 	e = netns_cookie(f->host_nsfd, &f->host_cookie);
 	if (e < 0)
-		return fabric_fail(f, e, "cookie of the host netns");
+		return pn_fail(err, e, "cookie of the host netns");
 	if (o->netns_spares && (e = nspool_start(&f->spares, o->netns_spares, fab_prep_spare)) < 0)
-		return fabric_fail(f, e, "start making spare namespaces");
+		return pn_fail(err, e, "start making spare namespaces");
 	return 0;
+}
+
+int fabric_open(struct fabric **out, const struct fabric_opts *o, struct pn_error *err)
+{
+	*out = NULL;
+	struct fabric *f = calloc(1, sizeof(*f));
+	if (!f)
+		return pn_fail(err, -ENOMEM, "open the fabric");
+	int e = open_fabric(f, o, err);
+	if (e < 0) {
+		fabric_close(f);
+		return e;
+	}
+	*out = f;
+	return 0;
+}
+
+const struct fabric_opts *fabric_options(const struct fabric *f)
+{
+	return &f->o;
+}
+
+int fabric_host_nsfd(const struct fabric *f)
+{
+	return f->host_nsfd;
+}
+
+int64_t fabric_opened_at(const struct fabric *f)
+{
+	return f->opened;
 }
 
 void fabric_owner_alias(const struct fabric *f, const char *name, char *out, size_t len)
 {
 	snprintf(out, len, FABRIC_ALIAS_PREFIX "%s %s", name, f->owner);
+}
+
+void fabric_hidden_prefix(const struct fabric *f, char *out, size_t len)
+{
+	snprintf(out, len, "%s%s-", FABRIC_HIDDEN_PREFIX, f->owner);
 }
 
 bool fabric_owns(const struct fabric *f, const char *alias, char *name, size_t len)
@@ -139,13 +160,12 @@ void fabric_pin_dir(const char *state_dir, const char *given, char *out, size_t 
 			 naming_hash32(state_dir));
 }
 
-int fabric_guard(struct fabric *f, struct guard **out)
+int fabric_guard(struct fabric *f, struct guard **out, struct pn_error *err)
 {
 	if (!f->guard) {
-		char why[256];
-		int e = guard_open(f->o.pin_dir, &f->guard, why, sizeof(why));
+		int e = guard_open(f->o.pin_dir, &f->guard, err);
 		if (e < 0) {
-			snprintf(f->err, sizeof(f->err), "BPF guards: %s", why);
+			pn_wrap(err, "BPF guards");
 			return e;
 		}
 		/* New maps: the deny list and the host's addresses in it
@@ -159,6 +179,8 @@ int fabric_guard(struct fabric *f, struct guard **out)
 
 void fabric_close(struct fabric *f)
 {
+	if (!f)
+		return;
 	nspool_stop(f->spares);
 	f->spares = NULL;
 	guard_close(f->guard);
@@ -170,7 +192,7 @@ void fabric_close(struct fabric *f)
 	f->host_nsfd = -1;
 	if (f->host_proc >= 0)
 		close(f->host_proc);
-	f->host_proc = -1;
+	free(f);
 }
 
 void fabric_transit_addrs(const struct fabric *f, const struct state_record *rec,
@@ -208,14 +230,34 @@ bool fab_netns_is_ours(const struct fabric *f, int nsfd, const char *name)
 	return fabric_netns_owns(f, nsfd, owner, sizeof(owner)) && strcmp(owner, name) == 0;
 }
 
-int fabric_step(struct fabric *f, const char *what)
+void fabric_fail_at(struct fabric *f, int step)
 {
-	return fab_step(f, what);
+	f->fail_step = step;
+}
+
+void fabric_begin(struct fabric *f)
+{
+	f->step = 0;
+}
+
+int fabric_step(struct fabric *f, const char *what, struct pn_error *err)
+{
+	return fab_step(f, what, err);
 }
 
 void fabric_point(struct fabric *f)
 {
 	fab_point(f);
+}
+
+long fabric_transit_hint(const struct fabric *f)
+{
+	return f->transit_next;
+}
+
+void fabric_transit_taken(struct fabric *f, long index)
+{
+	f->transit_next = index + 1;
 }
 
 long fabric_pool_size(const struct fabric *f)

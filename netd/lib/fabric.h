@@ -16,6 +16,7 @@
 #include "cliopt.h"
 #include "guard_config.h"
 #include "plan.h"
+#include "pn_error.h"
 #include "state.h"
 
 #define FABRIC_POOL_DEFAULT CLIOPT_POOL_DEFAULT
@@ -23,6 +24,9 @@
  * process with SIGKILL at step N of a create or a delete. */
 #define FABRIC_FAIL_STEP_ENV "PLAYNET_TEST_FAIL_STEP"
 #define FABRIC_KILL_STEP_ENV "PLAYNET_TEST_KILL_STEP"
+/* The same hook set by a test that drives a fabric itself (0: none). */
+struct fabric; /* private to the fabric's files (fabric_internal.h) */
+void fabric_fail_at(struct fabric *f, int step);
 /* The names of the namespaces of deleted playgrounds (fabric_hide). */
 #define FABRIC_HIDDEN_PREFIX "pn-deleted-"
 
@@ -47,78 +51,67 @@ struct fabric_opts {
 };
 
 struct guard;
-struct hostaddr;
-struct nspool;
 
-struct fabric {
-	struct fabric_opts o;
-	int host_nsfd;
-	int host_proc;         /* procfs instance for the host netns's sysctls */
-	uint64_t host_cookie;  /* the host netns's, in the uplink guards' keys */
-	bool host_forwarding;  /* turned on by this fabric already */
-	struct guard *guard; /* loaded on first need */
-	/* The host netns's addresses, watched from the first create after
-	 * the guard's maps were loaded, which it filled the deny list of. */
-	struct hostaddr *hostaddr;
-	long transit_next; /* where the next transit allocation looks first */
-	struct nspool *spares; /* NULL: each create makes its namespace */
-	/* Tags the playground's lo and uplink with "playnet/P OWNER", OWNER
-	 * hashed from the state dir's real path: recovery removes orphans
-	 * of its own state dir and never another's. */
-	char owner[FABRIC_OWNER_LEN + 1];
-	int fail_step; /* 0: none */
-	int kill_step; /* 0: none */
-	int step;      /* steps done by the last create or delete */
-	int64_t opened; /* unix time: what was created since has its options */
-	char err[512]; /* what failed and why, after a negative return */
-};
-
-/* Opens the host netns and the state dir. -ENOENT: no such host netns. */
-int fabric_open(struct fabric *f, const struct fabric_opts *o);
+/* Opens the host netns and the state dir into a new fabric. -ENOENT: no
+ * such host netns. */
+int fabric_open(struct fabric **out, const struct fabric_opts *o, struct pn_error *err);
+/* NULL: nothing. */
 void fabric_close(struct fabric *f);
 
-/* Says in f->err what failed ("what: strerror(-e)"); returns e. */
-int fabric_fail(struct fabric *f, int e, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* The options it was opened with. */
+const struct fabric_opts *fabric_options(const struct fabric *f);
+/* The host netns, as an fd. */
+int fabric_host_nsfd(const struct fabric *f);
+/* Unix time it was opened: what was created since has its options. */
+int64_t fabric_opened_at(const struct fabric *f);
+/* The guards' programs and maps, loaded on first need. */
+int fabric_guard(struct fabric *f, struct guard **out, struct pn_error *err);
 
 /* The watch on the host netns's addresses, -1 until the first create has
  * opened it: when it is readable, fabric_hostaddr_update puts the new
  * addresses in the uplinks' deny list at once, not at the next create. */
 int fabric_hostaddr_fd(const struct fabric *f);
-int fabric_hostaddr_update(struct fabric *f);
+int fabric_hostaddr_update(struct fabric *f, struct pn_error *err);
 
 /* Mends a recorded playground in place: its ports back on their bridges,
  * up and guarded, its nftables tables back. 0: mended; 1: objects are
  * gone that only a rebuild makes (a bridge, a port, a namespace, the
- * uplink); negative: it failed, in f->err. */
-int fabric_repair(struct fabric *f, const struct plan *p, const struct state_record *rec);
+ * uplink); negative: it failed, in err. */
+int fabric_repair(struct fabric *f, const struct plan *p, const struct state_record *rec,
+		  struct pn_error *err);
 
 /*
  * The steps of building and removing, for the playground layer
  * (playground.h), which records the intent around them. Each counts as a
  * step of the test hooks above; fabric_step counts one of the caller's
- * own (a record written), fabric_point a point a crash may hit.
+ * own (a record written), fabric_point a point a crash may hit;
+ * fabric_begin starts the count of a create or delete again.
  */
-int fabric_step(struct fabric *f, const char *what);
+void fabric_begin(struct fabric *f);
+int fabric_step(struct fabric *f, const char *what, struct pn_error *err);
 void fabric_point(struct fabric *f);
+/* Where the next transit allocation looks first, after the last one. */
+long fabric_transit_hint(const struct fabric *f);
+void fabric_transit_taken(struct fabric *f, long index);
 
 /* -EDOM: a subnet of P lies in the transit pool. */
-int fabric_check_subnets(struct fabric *f, const struct plan *p);
+int fabric_check_subnets(struct fabric *f, const struct plan *p, struct pn_error *err);
 /* -EEXIST: P's namespace or uplink is in the kernel already. */
-int fabric_check_free(struct fabric *f, const struct plan *p);
+int fabric_check_free(struct fabric *f, const struct plan *p, struct pn_error *err);
 /* P's objects, its uplink on the /31 whose host end is transit. On
  * failure what was made is left for fabric_remove. */
-int fabric_build(struct fabric *f, const struct plan *p, uint32_t transit);
+int fabric_build(struct fabric *f, const struct plan *p, uint32_t transit,
+		 struct pn_error *err);
 /* Every object of NAME, found by name (and where a delete hid it), in
  * host_netns (NULL or "": this fabric's). keep_host_end: the uplink's host
  * end is left to die with the namespace; owned_only: only what carries
  * this fabric's tag for NAME goes (there is no record of it). */
 int fabric_remove(struct fabric *f, const char *name, const char *host_netns, bool keep_host_end,
-		  bool owned_only);
+		  bool owned_only, struct pn_error *err);
 /* 1 once NAME's uplink host end is gone from host_netns, 0 before. */
 int fabric_host_end_gone(struct fabric *f, const char *name, const char *host_netns);
 /* The guards' maps unpinned: no playground is left. */
-int fabric_unpin(struct fabric *f);
+int fabric_unpin(struct fabric *f, struct pn_error *err);
 /* How many /31s the transit pool holds. */
 long fabric_pool_size(const struct fabric *f);
 
@@ -132,13 +125,13 @@ long fabric_pool_size(const struct fabric *f);
  * destroys the namespace itself. One at a time, a create can come in
  * between.
  */
-int fabric_shed(struct fabric *f, const char *name);
+int fabric_shed(struct fabric *f, const char *name, struct pn_error *err);
 /* After its delete is recorded: the playground's namespaces (and its
  * machines') under names of this fabric's own (FABRIC_HIDDEN_PREFIX
  * OWNER-HASH[.MACHINE]), held there until they are destroyed or taken
  * over, so that its names are free the moment its delete is answered.
  * Every step after (shed, takeover, remove) finds them there. */
-int fabric_hide(struct fabric *f, const char *name);
+int fabric_hide(struct fabric *f, const char *name, struct pn_error *err);
 
 /*
  * The kernel half of a takeover (playground_recycle): OLD's namespace,
@@ -153,8 +146,9 @@ int fabric_hide(struct fabric *f, const char *name);
  */
 struct fabric_takeover;
 int fabric_takeover_open(struct fabric *f, const char *old, const struct plan *was,
-			 const struct plan *p, uint32_t transit, struct fabric_takeover **t);
-int fabric_takeover_finish(struct fabric_takeover *t);
+			 const struct plan *p, uint32_t transit, struct fabric_takeover **t,
+			 struct pn_error *err);
+int fabric_takeover_finish(struct fabric_takeover *t, struct pn_error *err);
 void fabric_takeover_close(struct fabric_takeover *t);
 /* As many networks, and machines with ports on the same networks, in
  * order: what a takeover keeps. */
@@ -167,16 +161,19 @@ uint64_t fabric_shape(const struct plan *p);
 void fabric_owner_alias(const struct fabric *f, const char *name, char *out, size_t len);
 /* Whether alias is one of this fabric's; if so, the playground's name. */
 bool fabric_owns(const struct fabric *f, const char *alias, char *name, size_t len);
+/* The names of this fabric's hidden namespaces begin with this. */
+void fabric_hidden_prefix(const struct fabric *f, char *out, size_t len);
 /* The same for a namespace, by the alias of its lo. */
 bool fabric_netns_owns(const struct fabric *f, int nsfd, char *name, size_t len);
 
 /* Removes a link of the host netns and its guard: an uplink's host end
  * whose playground is gone. */
-int fabric_remove_host_link(struct fabric *f, const char *dev);
+int fabric_remove_host_link(struct fabric *f, const char *dev, struct pn_error *err);
 
 /* Removes the guard entries of every interface that belongs to none of the
  * named (recorded) playgrounds. */
-int fabric_sweep_guards(struct fabric *f, char *const *names, size_t n, size_t *removed);
+int fabric_sweep_guards(struct fabric *f, char *const *names, size_t n, size_t *removed,
+			struct pn_error *err);
 
 /* The pin dir of the guards' maps: the one given (--bpf-dir), else
  * /sys/fs/bpf/playnet for the default state dir and another per state dir,
@@ -201,7 +198,7 @@ struct fabric_report {
 	size_t n_missing;
 };
 int fabric_inspect(struct fabric *f, const struct plan *p,
-		   const struct state_record *rec, struct fabric_report *r);
+		   const struct state_record *rec, struct fabric_report *r, struct pn_error *err);
 void fabric_report_free(struct fabric_report *r);
 
 #endif

@@ -69,7 +69,7 @@ static void inspect_port(struct nl_sock *sk, const char *dev, int bridge_idx,
 }
 
 int fabric_inspect(struct fabric *f, const struct plan *p,
-		   const struct state_record *rec, struct fabric_report *r)
+		   const struct state_record *rec, struct fabric_report *r, struct pn_error *err)
 {
 	memset(r, 0, sizeof(*r));
 	cleanup_close int ns = netns_open(p->netns);
@@ -78,7 +78,7 @@ int fabric_inspect(struct fabric *f, const struct plan *p,
 	struct nl_sock *sk = NULL;
 	int e = link_sock_open(ns, &sk);
 	if (e < 0)
-		return fabric_fail(f, e, "netlink socket in %s", p->netns);
+		return pn_fail(err, e, "netlink socket in %s", p->netns);
 	int *br = calloc(p->n_networks + 1, sizeof(*br));
 	for (size_t i = 0; br && i < p->n_networks; i++) {
 		br[i] = link_ifindex(sk, p->networks[i].bridge);
@@ -121,6 +121,7 @@ int fabric_inspect(struct fabric *f, const struct plan *p,
 static int repair_port(struct build *b, const struct plan_interface *ifc, bool *guards)
 {
 	struct fabric *f = b->f;
+	struct pn_error *err = b->err;
 	int idx = link_ifindex(b->sk, ifc->device);
 	if (idx < 0)
 		return 1;
@@ -129,32 +130,33 @@ static int repair_port(struct build *b, const struct plan_interface *ifc, bool *
 	int e = 0;
 	if (!guard_attached(b->sk, idx, false)) {
 		*guards = true;
-		if ((e = FAB_DO(f, guard_slot(b->guard, &k, &slot), "a guard slot for %s",
+		if ((e = FAB_DO(f, err, guard_slot(b->guard, &k, &slot), "a guard slot for %s",
 				ifc->device)) < 0 ||
-		    (e = FAB_DO(f, guard_attach_port(b->guard, b->sk, &k, slot, ifc->mac,
+		    (e = FAB_DO(f, err, guard_attach_port(b->guard, b->sk, &k, slot, ifc->mac,
 						      ifc->address, fab_port_guard_flags(ifc)),
 				"attach the guard to %s", ifc->device)) < 0 ||
-		    (e = FAB_DO(f, link_configure(b->sk, ifc->device,
+		    (e = FAB_DO(f, err, link_configure(b->sk, ifc->device,
 						  &(struct link_conf){ .group = slot }),
 				"give %s its guard slot", ifc->device)) < 0)
 			return e;
 	}
 	const struct link_conf conf = { .master = b->bridges[ifc->network] };
-	if ((e = FAB_DO(f, link_configure(b->sk, ifc->device, &conf),
+	if ((e = FAB_DO(f, err, link_configure(b->sk, ifc->device, &conf),
 			"attach %s to its bridge", ifc->device)) < 0)
 		return e;
-	return FAB_DO(f, link_set_up(b->sk, ifc->device), "bring up %s", ifc->device);
+	return FAB_DO(f, err, link_set_up(b->sk, ifc->device), "bring up %s", ifc->device);
 }
 
 /* The uplink's host end, if it lost its guard. */
 static int repair_uplink(struct build *b, const struct plan *p)
 {
 	struct fabric *f = b->f;
+	struct pn_error *err = b->err;
 	int hidx = link_ifindex(b->host, p->uplink_host);
 	if (hidx < 0 || link_ifindex(b->sk, NAMING_UPLINK_INSIDE) < 0)
 		return 1;
 	if (guard_attached(b->host, hidx, true))
-		return FAB_DO(f, link_set_up(b->host, p->uplink_host), "bring up %s",
+		return FAB_DO(f, err, link_set_up(b->host, p->uplink_host), "bring up %s",
 			      p->uplink_host);
 	return fab_guard_uplink_up(b, hidx, b->transit + 1);
 }
@@ -175,37 +177,37 @@ static int repair_links(struct build *b)
 			e = repair_port(b, &mc->interfaces[j], &guards);
 	}
 	if (e == 0 && guards)
-		e = FAB_DO(b->f, guard_port_block(b->guard, b->sk), "attach the port guard in %s",
+		e = FAB_DO(b->f, b->err, guard_port_block(b->guard, b->sk), "attach the port guard in %s",
 			   p->netns);
 	return e == 0 ? repair_uplink(b, p) : e;
 }
 
-int fabric_repair(struct fabric *f, const struct plan *p, const struct state_record *rec)
+int fabric_repair(struct fabric *f, const struct plan *p, const struct state_record *rec,
+		  struct pn_error *err)
 {
-	f->err[0] = '\0';
 	const char *want = rec->host_netns, *have = f->o.host_netns ? f->o.host_netns : "";
 	if (strcmp(want, have) != 0)
 		return 1; /* made in another host netns: rebuilt where it was */
-	struct build b = { .f = f, .p = p, .ns = netns_open(p->netns) };
+	struct build b = { .f = f, .err = err, .p = p, .ns = netns_open(p->netns) };
 	fabric_transit_addrs(f, rec, &b.transit, &(uint32_t){ 0 });
 	if (b.ns < 0)
 		return 1;
 	int e = netns_cookie(b.ns, &b.cookie);
 	if (e < 0)
-		fabric_fail(f, e, "cookie of %s", p->netns);
+		pn_fail(err, e, "cookie of %s", p->netns);
 	if (e == 0 && (e = link_sock_open(b.ns, &b.sk)) < 0)
-		fabric_fail(f, e, "netlink socket in %s", p->netns);
+		pn_fail(err, e, "netlink socket in %s", p->netns);
 	if (e == 0 && (e = link_sock_open(f->host_nsfd, &b.host)) < 0)
-		fabric_fail(f, e, "netlink socket in the host netns");
+		pn_fail(err, e, "netlink socket in the host netns");
 	if (e == 0)
-		e = fabric_guard(f, &b.guard);
+		e = fabric_guard(f, &b.guard, err);
 	if (e == 0 && !(b.bridges = calloc(p->n_networks + 1, sizeof(*b.bridges))))
-		e = fabric_fail(f, -ENOMEM, "bridges of %s", p->netns);
+		e = pn_fail(err, -ENOMEM, "bridges of %s", p->netns);
 	if (e == 0)
 		e = repair_links(&b);
 	int exists = e == 0 ? nft_table_exists(b.ns) : 0;
 	if (exists < 0)
-		e = fabric_fail(f, exists, "query nftables table %s in %s", NFT_TABLE, p->netns);
+		e = pn_fail(err, exists, "query nftables table %s in %s", NFT_TABLE, p->netns);
 	else if (e == 0 && !exists)
 		e = fab_build_nft(&b);
 	if (e == 0)
@@ -258,20 +260,21 @@ static void live_keys_of(struct fabric *f, const char *name, struct live_keys *l
 	state_record_free(&rec);
 }
 
-int fabric_sweep_guards(struct fabric *f, char *const *names, size_t n, size_t *removed)
+int fabric_sweep_guards(struct fabric *f, char *const *names, size_t n, size_t *removed,
+			struct pn_error *err)
 {
 	*removed = 0;
 	if (access(f->o.pin_dir, F_OK) < 0)
 		return 0; /* nothing pinned, nothing to sweep */
 	struct live_keys l = { calloc(2 * n + 1, sizeof(*l.k)), 0 };
 	if (!l.k)
-		return fabric_fail(f, -ENOMEM, "sweep the guards");
+		return pn_fail(err, -ENOMEM, "sweep the guards");
 	for (size_t i = 0; i < n; i++)
 		live_keys_of(f, names[i], &l);
 	struct guard *g;
-	int e = fabric_guard(f, &g);
+	int e = fabric_guard(f, &g, err);
 	if (e == 0 && (e = guard_sweep(g, live_key, &l, removed)) < 0)
-		fabric_fail(f, e, "sweep the guards' maps in %s", f->o.pin_dir);
+		pn_fail(err, e, "sweep the guards' maps in %s", f->o.pin_dir);
 	free(l.k);
 	return e;
 }

@@ -12,9 +12,35 @@
 #include "guard.h"
 #include "naming.h"
 
+struct hostaddr;
+struct nspool;
+
+struct fabric {
+	struct fabric_opts o;
+	int host_nsfd;
+	int host_proc;         /* procfs instance for the host netns's sysctls */
+	uint64_t host_cookie;  /* the host netns's, in the uplink guards' keys */
+	bool host_forwarding;  /* turned on by this fabric already */
+	struct guard *guard; /* loaded on first need */
+	/* The host netns's addresses, watched from the first create after
+	 * the guard's maps were loaded, which it filled the deny list of. */
+	struct hostaddr *hostaddr;
+	long transit_next; /* where the next transit allocation looks first */
+	struct nspool *spares; /* NULL: each create makes its namespace */
+	/* Tags the playground's lo and uplink with "playnet/P OWNER", OWNER
+	 * hashed from the state dir's real path: recovery removes orphans
+	 * of its own state dir and never another's. */
+	char owner[FABRIC_OWNER_LEN + 1];
+	int fail_step; /* 0: none */
+	int kill_step; /* 0: none */
+	int step;      /* steps done by the last create or delete */
+	int64_t opened; /* unix time: what was created since has its options */
+};
+
 /* Everything one create holds while it builds. */
 struct build {
 	struct fabric *f;
+	struct pn_error *err;   /* the caller's */
 	const struct plan *p;
 	const struct plan *was; /* a takeover: OLD's plan, whose objects P's become */
 	int ns;                 /* pg-P */
@@ -32,18 +58,18 @@ struct build {
  * the one it names, as a crash would. */
 void fab_point(struct fabric *f);
 /* A step of a create; the other test hook fails the one it names. */
-int fab_step(struct fabric *f, const char *what);
+int fab_step(struct fabric *f, const char *what, struct pn_error *err);
 
-/* Step, call, and on error a message naming the object. */
-#define FAB_DO(f, call, ...)                                                   \
+/* Step, call, and on error a message in err naming the object. */
+#define FAB_DO(f, err, call, ...)                                              \
 	({                                                                     \
 		char _what[256];                                               \
 		snprintf(_what, sizeof(_what), __VA_ARGS__);                   \
-		int _e = fab_step((f), _what);                                 \
+		int _e = fab_step((f), _what, (err));                          \
 		if (_e == 0) {                                                 \
 			_e = (call);                                           \
 			if (_e < 0)                                            \
-				fabric_fail((f), _e, "%s", _what);     \
+				pn_fail((err), _e, "%s", _what);               \
 		}                                                              \
 		_e < 0 ? _e : 0;                                               \
 	})
@@ -91,8 +117,5 @@ void fab_current_netns(const struct fabric *f, const char *name, char out[NAMING
  * fabric was opened with). Never -1 for "current": callers treat a
  * negative result as "gone". */
 int fab_host_netns_fd(struct fabric *f, const char *host_netns);
-
-/* The guards' programs and maps, loaded on first need. */
-int fabric_guard(struct fabric *f, struct guard **out);
 
 #endif

@@ -108,14 +108,15 @@ static int recycle_open(struct build *b, const char *old_ns, const char *old_hos
 {
 	const struct plan *was = b->was;
 	struct fabric *f = b->f;
+	struct pn_error *err = b->err;
 	int e;
 	if ((b->ns = netns_open(old_ns)) < 0)
-		return b->ns == -ENOENT ? -ESTALE : fabric_fail(f, b->ns, "open netns %s", old_ns);
+		return b->ns == -ENOENT ? -ESTALE : pn_fail(err, b->ns, "open netns %s", old_ns);
 	if ((e = netns_cookie(b->ns, &b->cookie)) < 0 || (e = link_sock_open(b->ns, &b->sk)) < 0)
-		return fabric_fail(f, e, "netlink socket in %s", old_ns);
+		return pn_fail(err, e, "netlink socket in %s", old_ns);
 	if ((e = link_sock_open(f->host_nsfd, &b->host)) < 0)
-		return fabric_fail(f, e, "netlink socket in the host netns");
-	if ((e = fabric_guard(f, &b->guard)) < 0)
+		return pn_fail(err, e, "netlink socket in the host netns");
+	if ((e = fabric_guard(f, &b->guard, err)) < 0)
 		return e;
 	struct guard_key k;
 	uint32_t slot;
@@ -136,6 +137,7 @@ static int recycle_open(struct build *b, const char *old_ns, const char *old_hos
 static int recycle_guards(struct build *b)
 {
 	struct fabric *f = b->f;
+	struct pn_error *err = b->err;
 	struct guard_key k;
 	uint32_t slot;
 	for (size_t i = 0; i < b->p->n_machines; i++) {
@@ -144,8 +146,8 @@ static int recycle_guards(struct build *b)
 			const struct plan_interface *ifc = &mc->interfaces[j];
 			int e = port_slot(b, ifc, &k, &slot);
 			if (e < 0)
-				return fabric_fail(f, e, "the guard slot of %s", ifc->device);
-			e = FAB_DO(f, guard_reset_port(b->guard, &k, slot, ifc->mac, ifc->address,
+				return pn_fail(err, e, "the guard slot of %s", ifc->device);
+			e = FAB_DO(f, err, guard_reset_port(b->guard, &k, slot, ifc->mac, ifc->address,
 						       fab_port_guard_flags(ifc)),
 				   "reset the guard of %s", ifc->device);
 			if (e < 0)
@@ -157,8 +159,8 @@ static int recycle_guards(struct build *b)
 	inside = host + 1;
 	int e = uplink_slot(b, b->p->uplink_host, &k, &slot);
 	if (e < 0)
-		return fabric_fail(f, e, "the guard slot of %s", b->p->uplink_host);
-	return FAB_DO(f, guard_reset_uplink(b->guard, &k, slot, inside, f->o.uplink_rate),
+		return pn_fail(err, e, "the guard slot of %s", b->p->uplink_host);
+	return FAB_DO(f, err, guard_reset_uplink(b->guard, &k, slot, inside, f->o.uplink_rate),
 		      "reset the guard of uplink %s", b->p->uplink_host);
 }
 
@@ -166,15 +168,16 @@ static int recycle_guards(struct build *b)
 static int recycle_names(struct build *b, const char *old_ns, const char *old_host)
 {
 	struct fabric *f = b->f;
+	struct pn_error *err = b->err;
 	const struct plan *p = b->p;
 	const struct link_conf lo = { .alias = b->owner_alias };
-	int e = FAB_DO(f, netns_attach(p->netns, b->ns), "name netns %s", p->netns);
+	int e = FAB_DO(f, err, netns_attach(p->netns, b->ns), "name netns %s", p->netns);
 	if (e == 0)
-		e = FAB_DO(f, netns_delete(old_ns), "unname netns %s", old_ns);
+		e = FAB_DO(f, err, netns_delete(old_ns), "unname netns %s", old_ns);
 	if (e == 0)
-		e = FAB_DO(f, link_configure(b->sk, "lo", &lo), "mark lo of %s", p->netns);
+		e = FAB_DO(f, err, link_configure(b->sk, "lo", &lo), "mark lo of %s", p->netns);
 	if (e == 0 && strcmp(old_host, p->uplink_host) != 0)
-		e = FAB_DO(f, link_rename(b->host, old_host, p->uplink_host, b->owner_alias),
+		e = FAB_DO(f, err, link_rename(b->host, old_host, p->uplink_host, b->owner_alias),
 			   "rename uplink %s to %s", old_host, p->uplink_host);
 	return e;
 }
@@ -215,25 +218,26 @@ static void relinks_fill(const struct plan *was, const struct plan *p, struct re
 static int refit_names(struct build *b, struct relink *l, size_t n)
 {
 	struct fabric *f = b->f;
+	struct pn_error *err = b->err;
 	bool taken = false;
 	for (size_t i = 0; i < n; i++)
 		taken |= strcmp(l[i].from, l[i].to) != 0 && link_ifindex(b->sk, l[i].to) >= 0;
 	char (*via)[IFNAMSIZ] = taken ? calloc(n, sizeof(*via)) : NULL;
 	if (taken && !via)
-		return fabric_fail(f, -ENOMEM, "rename the links of %s", b->p->netns);
+		return pn_fail(err, -ENOMEM, "rename the links of %s", b->p->netns);
 	int e = 0;
 	for (size_t i = 0; via && e == 0 && i < n; i++) {
 		if (strcmp(l[i].from, l[i].to) == 0)
 			continue;
 		snprintf(via[i], IFNAMSIZ, "pnrf%d", link_ifindex(b->sk, l[i].from));
-		e = FAB_DO(f, link_rename(b->sk, l[i].from, via[i], NULL), "rename %s to %s",
+		e = FAB_DO(f, err, link_rename(b->sk, l[i].from, via[i], NULL), "rename %s to %s",
 			   l[i].from, via[i]);
 	}
 	for (size_t i = 0; e == 0 && i < n; i++) {
 		if (strcmp(l[i].from, l[i].to) == 0)
 			continue;
 		const char *from = via ? via[i] : l[i].from;
-		e = FAB_DO(f, link_rename(b->sk, from, l[i].to, l[i].alias), "rename %s to %s",
+		e = FAB_DO(f, err, link_rename(b->sk, from, l[i].to, l[i].alias), "rename %s to %s",
 			   from, l[i].to);
 	}
 	free(via);
@@ -246,13 +250,14 @@ static int refit_names(struct build *b, struct relink *l, size_t n)
 static int refit_links(struct build *b)
 {
 	struct fabric *f = b->f;
+	struct pn_error *err = b->err;
 	const struct plan *p = b->p;
 	size_t n = p->n_networks;
 	for (size_t i = 0; i < p->n_machines; i++)
 		n += p->machines[i].n_interfaces;
 	struct relink *l = calloc(n, sizeof(*l));
 	if (!l)
-		return fabric_fail(f, -ENOMEM, "refit the links of %s", p->netns);
+		return pn_fail(err, -ENOMEM, "refit the links of %s", p->netns);
 	relinks_fill(b->was, p, l);
 	int e = refit_names(b, l, n);
 	for (size_t i = 0; e == 0 && i < n; i++) {
@@ -260,7 +265,7 @@ static int refit_links(struct build *b)
 		if (l[i].mtu == l[i].was_mtu && (renamed || !strcmp(l[i].alias, l[i].was_alias)))
 			continue;
 		const struct link_conf c = { .alias = l[i].alias, .mtu = l[i].mtu };
-		e = FAB_DO(f, link_configure(b->sk, l[i].to, &c), "set alias and MTU of %s",
+		e = FAB_DO(f, err, link_configure(b->sk, l[i].to, &c), "set alias and MTU of %s",
 			   l[i].to);
 	}
 	free(l);
@@ -271,6 +276,7 @@ static int refit_links(struct build *b)
 static int refit_gateways(struct build *b)
 {
 	struct fabric *f = b->f;
+	struct pn_error *err = b->err;
 	for (size_t i = 0; i < b->p->n_networks; i++) {
 		const struct plan_network *x = &b->was->networks[i], *y = &b->p->networks[i];
 		if (x->has_gateway == y->has_gateway &&
@@ -278,12 +284,12 @@ static int refit_gateways(struct build *b)
 			continue;
 		int idx = link_ifindex(b->sk, y->bridge);
 		if (idx < 0)
-			return fabric_fail(f, idx, "find bridge %s", y->bridge);
+			return pn_fail(err, idx, "find bridge %s", y->bridge);
 		int e = 0;
 		if (x->has_gateway) {
 			char a[IPAM_ADDR_STRLEN];
 			ipam_format_addr(x->gateway, a);
-			e = FAB_DO(f, link_addr_del(b->sk, idx, x->gateway, x->prefix),
+			e = FAB_DO(f, err, link_addr_del(b->sk, idx, x->gateway, x->prefix),
 				   "remove gateway %s/%u from bridge %s", a, x->prefix, y->bridge);
 		}
 		if (e == 0 && y->has_gateway)
@@ -314,6 +320,7 @@ static bool same_nft(const struct plan *a, const struct plan *b)
 static int recycle_kernel(struct build *b)
 {
 	struct fabric *f = b->f;
+	struct pn_error *err = b->err;
 	const struct plan *p = b->p;
 	int e = refit_links(b);
 	if (e == 0)
@@ -321,9 +328,9 @@ static int recycle_kernel(struct build *b)
 	if (e == 0)
 		e = recycle_guards(b);
 	if (e == 0)
-		e = FAB_DO(f, link_neigh_flush(b->sk), "flush the neighbours in %s", p->netns);
+		e = FAB_DO(f, err, link_neigh_flush(b->sk), "flush the neighbours in %s", p->netns);
 	if (e == 0)
-		e = FAB_DO(f, nft_conntrack_flush(b->ns), "flush the connections tracked in %s",
+		e = FAB_DO(f, err, nft_conntrack_flush(b->ns), "flush the connections tracked in %s",
 			   p->netns);
 	/* Last: after a batch that deleted rules, the release of any netfilter
 	 * netlink socket waits for nf_tables to free them (close_later). */
@@ -339,22 +346,25 @@ struct fabric_takeover {
 };
 
 int fabric_takeover_open(struct fabric *f, const char *old, const struct plan *was,
-			 const struct plan *p, uint32_t transit, struct fabric_takeover **out)
+			 const struct plan *p, uint32_t transit, struct fabric_takeover **out,
+			 struct pn_error *err)
 {
 	struct fabric_takeover *t = calloc(1, sizeof(*t));
 	*out = t;
 	if (!t)
-		return fabric_fail(f, -ENOMEM, "take over %s", old);
-	t->b = (struct build){ .f = f, .p = p, .was = was, .ns = -1, .transit = transit };
+		return pn_fail(err, -ENOMEM, "take over %s", old);
+	t->b = (struct build){ .f = f, .err = err, .p = p, .was = was, .ns = -1,
+				.transit = transit };
 	fab_current_netns(f, old, t->old_ns);
 	naming_uplink_host(old, t->old_host);
 	fabric_owner_alias(f, p->name, t->b.owner_alias, sizeof(t->b.owner_alias));
 	return recycle_open(&t->b, t->old_ns, t->old_host);
 }
 
-int fabric_takeover_finish(struct fabric_takeover *t)
+int fabric_takeover_finish(struct fabric_takeover *t, struct pn_error *err)
 {
 	struct build *b = &t->b;
+	b->err = err;
 	int e = 0;
 	if (strcmp(t->old_ns, b->p->netns) != 0)
 		e = recycle_names(b, t->old_ns, t->old_host);

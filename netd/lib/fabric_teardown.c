@@ -79,7 +79,7 @@ static int hide_machine_cb(const char *ns, void *arg)
 	return rename_netns(ns, to);
 }
 
-int fabric_hide(struct fabric *f, const char *name)
+int fabric_hide(struct fabric *f, const char *name, struct pn_error *err)
 {
 	char ns[NAMING_NETNS_MAX], hidden[NAMING_NETNS_MAX], prefix[NAMING_NETNS_MAX + 1];
 	naming_netns(name, ns);
@@ -89,7 +89,7 @@ int fabric_hide(struct fabric *f, const char *name)
 	int e = netns_list(prefix, hide_machine_cb, &w);
 	if (e == 0)
 		e = rename_netns(ns, hidden);
-	return e < 0 ? fabric_fail(f, e, "hide the namespaces of deleted %s", name) : 0;
+	return e < 0 ? pn_fail(err, e, "hide the namespaces of deleted %s", name) : 0;
 }
 
 /* Removes every kernel object of a playground, found by name (its own, and
@@ -100,7 +100,7 @@ int fabric_hide(struct fabric *f, const char *name)
  * it goes (a namespace by its lo's alias, the host end by its own): names
  * alone may be another state dir's, or no playground's at all. */
 static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd,
-			   bool keep_host_end, bool owned_only)
+			   bool keep_host_end, bool owned_only, struct pn_error *err)
 {
 	char host_end[IFNAMSIZ], ns[2][NAMING_NETNS_MAX];
 	naming_uplink_host(name, host_end);
@@ -125,7 +125,7 @@ static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd,
 	struct nl_sock *hsk = NULL;
 	int e = host_nsfd >= 0 ? link_sock_open(host_nsfd, &hsk) : 0;
 	if (e < 0)
-		first = fabric_fail(f, e, "netlink socket in the host netns");
+		first = pn_fail(err, e, "netlink socket in the host netns");
 	bool host_end_exists = hsk && link_ifindex(hsk, host_end) >= 0;
 	char alias[256];
 	if (host_end_exists && owned_only)
@@ -134,7 +134,7 @@ static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd,
 	struct guard *g = NULL;
 	e = 0;
 	fab_point(f);
-	if ((pns[0] >= 0 || pns[1] >= 0 || host_end_exists) && (e = fabric_guard(f, &g)) == 0) {
+	if ((pns[0] >= 0 || pns[1] >= 0 || host_end_exists) && (e = fabric_guard(f, &g, err)) == 0) {
 		for (int i = 0; e == 0 && i < 2; i++)
 			if (pns[i] >= 0)
 				e = guard_forget_netns(g, pns[i]);
@@ -145,14 +145,14 @@ static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd,
 		if (pns[i] >= 0)
 			close(pns[i]);
 	if (e < 0 && !first)
-		first = fabric_fail(f, e, "forget the guards of %s", name);
+		first = pn_fail(err, e, "forget the guards of %s", name);
 	/* The host end first and explicitly: a namespace is destroyed
 	 * asynchronously, and its veth peer would linger in the host netns
 	 * (which is what a paced delete waits for: playground_released). */
 	fab_point(f);
 	if (host_end_exists && !keep_host_end && (e = link_delete(hsk, host_end)) < 0 &&
 	    !first)
-		first = fabric_fail(f, e, "delete uplink %s", host_end);
+		first = pn_fail(err, e, "delete uplink %s", host_end);
 	link_sock_close(hsk);
 	for (int i = 0; i < 2; i++) {
 		char prefix[NAMING_NETNS_MAX + 1];
@@ -160,11 +160,11 @@ static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd,
 		struct teardown_walk w = { f, name, checked[i] };
 		e = netns_list(prefix, teardown_netns_cb, &w);
 		if (e < 0 && !first)
-			first = fabric_fail(f, e, "delete the machine namespaces of %s", name);
+			first = pn_fail(err, e, "delete the machine namespaces of %s", name);
 		fab_point(f);
 		e = ours[i] || !checked[i] ? netns_delete(ns[i]) : 0;
 		if (e < 0 && !first)
-			first = fabric_fail(f, e, "delete netns %s", ns[i]);
+			first = pn_fail(err, e, "delete netns %s", ns[i]);
 	}
 	return first;
 }
@@ -185,19 +185,19 @@ int fab_host_netns_fd(struct fabric *f, const char *host_netns)
 	return netns_open(want);
 }
 
-int fabric_unpin(struct fabric *f)
+int fabric_unpin(struct fabric *f, struct pn_error *err)
 {
 	guard_close(f->guard);
 	f->guard = NULL;
 	int e = guard_unpin(f->o.pin_dir);
-	return e < 0 ? fabric_fail(f, e, "unpin %s", f->o.pin_dir) : 0;
+	return e < 0 ? pn_fail(err, e, "unpin %s", f->o.pin_dir) : 0;
 }
 
 int fabric_remove(struct fabric *f, const char *name, const char *host_netns, bool keep_host_end,
-		  bool owned_only)
+		  bool owned_only, struct pn_error *err)
 {
 	int hfd = fab_host_netns_fd(f, host_netns);
-	int e = fabric_teardown(f, name, hfd, keep_host_end, owned_only);
+	int e = fabric_teardown(f, name, hfd, keep_host_end, owned_only, err);
 	if (hfd >= 0)
 		close(hfd);
 	return e;
@@ -220,37 +220,36 @@ int fabric_host_end_gone(struct fabric *f, const char *name, const char *host_ne
 	return idx == -ENODEV ? 1 : idx < 0 ? idx : 0;
 }
 
-int fabric_shed(struct fabric *f, const char *name)
+int fabric_shed(struct fabric *f, const char *name, struct pn_error *err)
 {
-	f->err[0] = '\0';
 	char ns[NAMING_NETNS_MAX], bridge[IFNAMSIZ];
 	fab_current_netns(f, name, ns);
 	cleanup_close int nsfd = netns_open(ns);
 	if (nsfd == -ENOENT)
 		return 0;
 	if (nsfd < 0)
-		return fabric_fail(f, nsfd, "open netns %s", ns);
+		return pn_fail(err, nsfd, "open netns %s", ns);
 	struct nl_sock *sk = NULL;
 	int e = link_sock_open(nsfd, &sk);
 	if (e < 0)
-		return fabric_fail(f, e, "netlink socket in %s", ns);
+		return pn_fail(err, e, "netlink socket in %s", ns);
 	e = link_find_kind(sk, "bridge", bridge);
 	if (e > 0 && (e = link_delete(sk, bridge)) == 0)
 		e = 1;
 	link_sock_close(sk);
-	return e < 0 ? fabric_fail(f, e, "delete a bridge of %s", ns) : e;
+	return e < 0 ? pn_fail(err, e, "delete a bridge of %s", ns) : e;
 }
 
-int fabric_remove_host_link(struct fabric *f, const char *dev)
+int fabric_remove_host_link(struct fabric *f, const char *dev, struct pn_error *err)
 {
 	struct guard *g;
-	int e = fabric_guard(f, &g);
+	int e = fabric_guard(f, &g, err);
 	if (e == 0 && (e = guard_forget(g, f->host_nsfd, dev)) < 0)
-		return fabric_fail(f, e, "forget the guard of %s", dev);
+		return pn_fail(err, e, "forget the guard of %s", dev);
 	struct nl_sock *hsk = NULL;
 	if (e < 0 || (e = link_sock_open(f->host_nsfd, &hsk)) < 0)
-		return fabric_fail(f, e, "remove %s from the host netns", dev);
+		return pn_fail(err, e, "remove %s from the host netns", dev);
 	e = link_delete(hsk, dev);
 	link_sock_close(hsk);
-	return e < 0 ? fabric_fail(f, e, "delete %s in the host netns", dev) : 0;
+	return e < 0 ? pn_fail(err, e, "delete %s in the host netns", dev) : 0;
 }

@@ -111,36 +111,29 @@ static int guard_mount_bpffs(void)
 	return 0;
 }
 
-int guard_open(const char *pin_dir, struct guard **out, char *err, size_t errlen)
+int guard_open(const char *pin_dir, struct guard **out, struct pn_error *err)
 {
 	libbpf_set_print(guard_libbpf_print);
 	int e = guard_mount_bpffs();
-	if (e < 0) {
-		snprintf(err, errlen, "mount bpffs on %s: %s", GUARD_PIN_ROOT, strerror(-e));
-		return e;
-	}
-	if (mkdir(pin_dir, 0700) < 0 && errno != EEXIST) {
-		e = -errno;
-		snprintf(err, errlen, "make %s: %s", pin_dir, strerror(-e));
-		return e;
-	}
+	if (e < 0)
+		return pn_fail(err, e, "mount bpffs on %s", GUARD_PIN_ROOT);
+	if (mkdir(pin_dir, 0700) < 0 && errno != EEXIST)
+		return pn_fail(err, -errno, "make %s", pin_dir);
 	struct guard *g = calloc(1, sizeof(*g));
 	if (!g)
-		return -ENOMEM;
+		return pn_fail(err, -ENOMEM, "the guards");
 	g->ncpus = libbpf_num_possible_cpus();
 	g->next_slot = 1;
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
 	g->skel = guard_bpf__open_opts(&opts);
 	if (!g->skel) {
-		e = -errno;
-		snprintf(err, errlen, "open BPF object: %s", strerror(-e));
+		e = pn_fail(err, -errno, "open BPF object");
 		free(g);
 		return e;
 	}
 	e = guard_bpf__load(g->skel);
 	if (e < 0) {
-		snprintf(err, errlen, "load BPF programs (verifier or pinned maps): %s",
-			 strerror(-e));
+		pn_fail(err, e, "load BPF programs (verifier or pinned maps)");
 		guard_close(g);
 		return e;
 	}

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "../../ebpf/guard_abi.h"
+#include "pn_error.h"
 
 #define GUARD_PIN_ROOT "/sys/fs/bpf"
 
@@ -26,7 +27,7 @@ struct guard_counters {
 
 /* Loads the programs, reusing the maps pinned in pin_dir (made if absent;
  * bpffs mounted on GUARD_PIN_ROOT if it is not). */
-int guard_open(const char *pin_dir, struct guard **out, char *err, size_t errlen);
+int guard_open(const char *pin_dir, struct guard **out, struct pn_error *err);
 void guard_close(struct guard *g);
 
 struct nl_sock;

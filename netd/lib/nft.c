@@ -525,20 +525,16 @@ static struct mnl_socket *nft_socket(int nsfd)
 }
 
 int nft_batch_send(const struct nft_batch *nb, int nsfd, void (*close_fd)(int fd),
-		   char *err, size_t errlen)
+		   struct pn_error *err)
 {
 	struct mnl_socket *nl = nft_socket(nsfd);
-	if (!nl) {
-		int e = errno;
-		snprintf(err, errlen, "netfilter netlink socket: %s", strerror(e));
-		return -e;
-	}
+	if (!nl)
+		return pn_fail(err, -errno, "netfilter netlink socket");
 	size_t len;
 	const void *data = nft_batch_data(nb, &len);
 	int ret = 0;
 	if (mnl_socket_sendto(nl, data, len) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "send nftables batch: %s", strerror(errno));
+		ret = pn_fail(err, -errno, "send nftables batch");
 		goto out;
 	}
 	/* Every object carries NLM_F_ACK: wait for that many acks, or the
@@ -548,8 +544,7 @@ int nft_batch_send(const struct nft_batch *nb, int nsfd, void (*close_fd)(int fd
 	while (acked < nb->objects) {
 		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
 		if (n < 0) {
-			ret = -errno;
-			snprintf(err, errlen, "receive nftables acks: %s", strerror(errno));
+			ret = pn_fail(err, -errno, "receive nftables acks");
 			goto out;
 		}
 		const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
@@ -562,10 +557,9 @@ int nft_batch_send(const struct nft_batch *nb, int nsfd, void (*close_fd)(int fd
 				acked++;
 				continue;
 			}
-			ret = e->error;
-			snprintf(err, errlen, "nftables %s (message %u of the batch): %s",
-				 nft_msg_name(nft_batch_type_of(nb, h->nlmsg_seq)),
-				 h->nlmsg_seq - nb->first_seq + 1, strerror(-e->error));
+			ret = pn_fail(err, e->error, "nftables %s (message %u of the batch)",
+				      nft_msg_name(nft_batch_type_of(nb, h->nlmsg_seq)),
+				      h->nlmsg_seq - nb->first_seq + 1);
 			goto out;
 		}
 	}

@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "plan.h"
+#include "pn_error.h"
 
 #define NFT_TABLE "playnet"
 
@@ -68,7 +69,7 @@ const void *nft_batch_data(const struct nft_batch *b, size_t *len);
  * socket waits until nf_tables has freed it, after an RCU grace period
  * (nft_rcv_nl_event), which a caller may rather not wait for. */
 int nft_batch_send(const struct nft_batch *b, int nsfd, void (*close_fd)(int fd),
-		   char *err, size_t errlen);
+		   struct pn_error *err);
 void nft_batch_free(struct nft_batch *b);
 
 /* 1 if table ip playnet exists in nsfd's namespace, 0 if not, or -errno. */

@@ -119,22 +119,19 @@ char *plan_wire_text(const struct plan *p, size_t *len)
 /* --- Reading ------------------------------------------------------------ */
 
 struct reader {
-	char *err;
-	size_t errlen;
+	struct pn_error *err;
 	char path[96]; /* where in the plan: "machines[1].interfaces[0]" */
 };
 
 static int __attribute__((format(printf, 3, 4)))
 bad(struct reader *r, const char *key, const char *fmt, ...)
 {
-	int n = snprintf(r->err, r->errlen, "%s%s%s: ", r->path, r->path[0] && key ? "." : "",
-			 key ? key : "");
-	if (n >= 0 && (size_t)n < r->errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(r->err + n, r->errlen - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
+	va_list ap;
+	va_start(ap, fmt);
+	pn_failxv(r->err, -EINVAL, fmt, ap);
+	va_end(ap);
+	if (r->path[0] || key)
+		pn_wrap(r->err, "%s%s%s", r->path, r->path[0] && key ? "." : "", key ? key : "");
 	return -EINVAL;
 }
 
@@ -510,18 +507,17 @@ static int read_plan(struct reader *r, struct json_object *o, struct plan *p,
 }
 
 int plan_wire_decode(struct json_object *o, const char *name,
-		     const struct manifest_limits *lim, struct plan *p, char *err,
-		     size_t errlen)
+		     const struct manifest_limits *lim, struct plan *p, struct pn_error *err)
 {
 	memset(p, 0, sizeof(*p));
-	struct reader r = { .err = err, .errlen = errlen };
+	struct reader r = { .err = err };
 	if (!naming_valid_playground(name))
 		return bad(&r, NULL, "invalid playground name");
 	strcpy(p->name, name);
 	int e = read_plan(&r, o, p, lim);
 	if (e < 0) {
 		if (e == -ENOMEM)
-			snprintf(err, errlen, "out of memory");
+			pn_failx(err, e, "out of memory");
 		plan_free(p);
 		return e;
 	}
@@ -530,17 +526,14 @@ int plan_wire_decode(struct json_object *o, const char *name,
 }
 
 int plan_wire_parse(const char *text, size_t len, const char *name,
-		    const struct manifest_limits *lim, struct plan *p, char *err,
-		    size_t errlen)
+		    const struct manifest_limits *lim, struct plan *p, struct pn_error *err)
 {
 	memset(p, 0, sizeof(*p));
 	/* A plan nests four deep (plan, machines, a machine, its interfaces,
 	 * an interface, its impairment): nothing deeper is read. */
 	struct json_tokener *tok = json_tokener_new_ex(8);
-	if (!tok) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
+	if (!tok)
+		return pn_failx(err, -ENOMEM, "out of memory");
 	if (len > INT_MAX)
 		len = INT_MAX;
 	struct json_object *o = json_tokener_parse_ex(tok, text, (int)len);
@@ -548,27 +541,24 @@ int plan_wire_parse(const char *text, size_t len, const char *name,
 		     json_tokener_get_parse_end(tok) == len;
 	json_tokener_free(tok);
 	int e;
-	if (!whole) {
-		snprintf(err, errlen, "not one JSON object");
-		e = -EINVAL;
-	} else {
-		e = plan_wire_decode(o, name, lim, p, err, errlen);
-	}
+	if (!whole)
+		e = pn_failx(err, -EINVAL, "not one JSON object");
+	else
+		e = plan_wire_decode(o, name, lim, p, err);
 	json_object_put(o);
 	return e;
 }
 
-int plan_wire_of_record(const struct state_record *rec, struct plan *p, char *err,
-			size_t errlen)
+int plan_wire_of_record(const struct state_record *rec, struct plan *p, struct pn_error *err)
 {
 	const struct manifest_limits any = { SIZE_MAX, SIZE_MAX, SIZE_MAX };
 	if (rec->plan)
-		return plan_wire_decode(rec->plan, rec->name, &any, p, err, errlen);
+		return plan_wire_decode(rec->plan, rec->name, &any, p, err);
 	struct diag d;
 	diag_init(&d, "manifest");
 	int e = plan_parse(rec->manifest, strlen(rec->manifest), rec->name, &any, p, &d);
 	if (e < 0)
-		snprintf(err, errlen, "%s", d.count ? d.entries[0].message : "cannot be planned");
+		pn_failx(err, e, "%s", d.count ? d.entries[0].message : "cannot be planned");
 	diag_free(&d);
 	return e;
 }

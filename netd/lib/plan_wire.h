@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "plan.h"
+#include "pn_error.h"
 #include "state.h"
 
 #define PLAN_WIRE_VERSION 1
@@ -30,17 +31,14 @@ char *plan_wire_text(const struct plan *p, size_t *len);
  * is wrong and where in err ("machines[1].interfaces[0].address: ..."),
  * or -ENOMEM. p is empty on failure. */
 int plan_wire_decode(struct json_object *o, const char *name,
-		     const struct manifest_limits *lim, struct plan *p, char *err,
-		     size_t errlen);
+		     const struct manifest_limits *lim, struct plan *p, struct pn_error *err);
 /* The same from text, which must be one JSON object and nothing else. */
 int plan_wire_parse(const char *text, size_t len, const char *name,
-		    const struct manifest_limits *lim, struct plan *p, char *err,
-		    size_t errlen);
+		    const struct manifest_limits *lim, struct plan *p, struct pn_error *err);
 
 /* The plan of a record: the one recorded, or for a record written before
  * plans were (it holds only its manifest), the manifest planned again. A
  * record met netd's limits when it was made: none apply here. */
-int plan_wire_of_record(const struct state_record *rec, struct plan *p, char *err,
-			size_t errlen);
+int plan_wire_of_record(const struct state_record *rec, struct plan *p, struct pn_error *err);
 
 #endif

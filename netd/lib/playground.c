@@ -14,13 +14,13 @@
 
 /* A step that writes the record: counted, and failed on request, as the
  * fabric's own steps are; on error a message naming it. */
-#define PG_DO(f, call, ...)                                                    \
+#define PG_DO(f, err, call, ...)                                               \
 	({                                                                     \
 		char _what[256];                                               \
 		snprintf(_what, sizeof(_what), __VA_ARGS__);                   \
-		int _e = fabric_step((f), _what);                              \
+		int _e = fabric_step((f), _what, (err));                       \
 		if (_e == 0 && (_e = (call)) < 0)                              \
-			fabric_fail((f), _e, "%s", _what);                     \
+			pn_fail((err), _e, "%s", _what);                       \
 		_e < 0 ? _e : 0;                                               \
 	})
 
@@ -34,10 +34,10 @@ int playground_load(const char *state_dir, const char *name, struct state_record
 	int e = state_read(state_dir, name, rec);
 	if (e < 0)
 		return e;
-	char err[256];
-	e = plan_wire_of_record(rec, p, err, sizeof(err));
+	struct pn_error err = PN_ERROR_INIT;
+	e = plan_wire_of_record(rec, p, &err);
 	if (e < 0) {
-		diag_add(d, 0, 0, "the record of %s: %s", name, err);
+		diag_add(d, 0, 0, "the record of %s: %s", name, err.msg);
 		state_record_free(rec);
 	}
 	return e;
@@ -56,26 +56,25 @@ int playground_load_quiet(const char *state_dir, const char *name, struct state_
 /* The plan of a record; why not, logged. */
 static int recorded_plan(const struct state_record *rec, struct plan *p)
 {
-	char err[256];
-	int e = plan_wire_of_record(rec, p, err, sizeof(err));
+	struct pn_error err = PN_ERROR_INIT;
+	int e = plan_wire_of_record(rec, p, &err);
 	if (e < 0)
-		log_warn("playground %s: %s", rec->name, err);
+		log_warn("playground %s: %s", rec->name, err.msg);
 	return e;
 }
 
 /* No record of P, nor anything of it in the kernel. */
-static int check_absent(struct fabric *f, const struct plan *p)
+static int check_absent(struct fabric *f, const struct plan *p, struct pn_error *err)
 {
 	struct state_record rec;
-	int e = state_read(f->o.state_dir, p->name, &rec);
+	int e = state_read(fabric_options(f)->state_dir, p->name, &rec);
 	if (e == 0) {
 		state_record_free(&rec);
-		snprintf(f->err, sizeof(f->err), "playground %s already exists", p->name);
-		return -EEXIST;
+		return pn_failx(err, -EEXIST, "playground %s already exists", p->name);
 	}
 	if (e != -ENOENT)
-		return fabric_fail(f, e, "read state of %s", p->name);
-	return fabric_check_free(f, p);
+		return pn_fail(err, e, "read state of %s", p->name);
+	return fabric_check_free(f, p, err);
 }
 
 static int count_cb(const char *name, void *arg)
@@ -86,13 +85,14 @@ static int count_cb(const char *name, void *arg)
 }
 
 /* The maps outlive each process; with no playground left they go too. */
-static int unpin_if_unused(struct fabric *f)
+static int unpin_if_unused(struct fabric *f, struct pn_error *err)
 {
+	const char *dir = fabric_options(f)->state_dir;
 	size_t n = 0;
-	int e = state_list(f->o.state_dir, count_cb, &n);
+	int e = state_list(dir, count_cb, &n);
 	if (e < 0 || n > 0)
-		return e < 0 ? fabric_fail(f, e, "list %s", f->o.state_dir) : 0;
-	return fabric_unpin(f);
+		return e < 0 ? pn_fail(err, e, "list %s", dir) : 0;
+	return fabric_unpin(f, err);
 }
 
 /* The record a create or takeover ended with: the caller's, or freed. */
@@ -106,8 +106,9 @@ static void record_hand_back(struct state_record *rec, struct state_record *out)
 
 /* P's record as it is first written: creating, in this fabric's host netns. */
 static int record_new(struct fabric *f, const struct plan *p, const char *manifest, long transit,
-		      uint32_t transit_host, struct state_record *rec)
+		      uint32_t transit_host, struct state_record *rec, struct pn_error *err)
 {
+	const char *host = fabric_options(f)->host_netns;
 	*rec = (struct state_record){
 		.phase = STATE_CREATING,
 		.transit_index = transit,
@@ -117,103 +118,108 @@ static int record_new(struct fabric *f, const struct plan *p, const char *manife
 		.plan = plan_wire_encode(p),
 	};
 	snprintf(rec->name, sizeof(rec->name), "%s", p->name);
-	snprintf(rec->host_netns, sizeof(rec->host_netns), "%s",
-		 f->o.host_netns ? f->o.host_netns : "");
+	snprintf(rec->host_netns, sizeof(rec->host_netns), "%s", host ? host : "");
 	if (rec->manifest && rec->plan)
 		return 0;
 	state_record_free(rec);
-	return fabric_fail(f, -ENOMEM, "record state of %s", p->name);
+	return pn_fail(err, -ENOMEM, "record state of %s", p->name);
 }
 
-static int transit_alloc(struct fabric *f, const char *name, long *index)
+static int transit_alloc(struct fabric *f, const char *name, long *index, struct pn_error *err)
 {
-	int e = PG_DO(f, state_transit_alloc(f->o.state_dir, name, fabric_pool_size(f),
-					     f->transit_next, index),
+	const struct fabric_opts *o = fabric_options(f);
+	int e = PG_DO(f, err, state_transit_alloc(o->state_dir, name, fabric_pool_size(f),
+						  fabric_transit_hint(f), index),
 		      "allocate a transit /31");
 	if (e == 0)
-		f->transit_next = *index + 1;
+		fabric_transit_taken(f, *index);
 	char pool[IPAM_CIDR_STRLEN];
 	if (e == -EADDRNOTAVAIL) {
-		ipam_format_cidr(f->o.pool, f->o.pool_prefix, pool);
-		snprintf(f->err, sizeof(f->err),
-			 "transit pool %s is exhausted: all %ld /31s are in use", pool,
+		ipam_format_cidr(o->pool, o->pool_prefix, pool);
+		pn_failx(err, e, "transit pool %s is exhausted: all %ld /31s are in use", pool,
 			 fabric_pool_size(f));
 	} else if (e == -ENOSPC) {
-		snprintf(f->err, sizeof(f->err),
-			 "state dir %s is full: no room to record a transit /31", f->o.state_dir);
+		pn_failx(err, e, "state dir %s is full: no room to record a transit /31",
+			 o->state_dir);
 	}
 	return e;
 }
 
-int playground_create(struct fabric *f, const struct plan *p, const char *manifest,
-		      struct state_record *out)
+/* Undo of a create of NAME (or a takeover of OLD by it, OLD NULL for
+ * none): the same removal as a delete, which works from names, whichever
+ * names the objects had got to. What the undo itself meets is logged
+ * apart: the caller's error keeps why it undid. */
+static void undo(struct fabric *f, const char *name, const char *old, long transit)
 {
-	f->step = 0;
-	f->err[0] = '\0';
-	int e = fabric_check_subnets(f, p);
-	if (e < 0 || (e = check_absent(f, p)) < 0)
+	const char *dir = fabric_options(f)->state_dir;
+	struct pn_error why = PN_ERROR_INIT;
+	if (fabric_remove(f, name, NULL, false, false, &why) < 0)
+		log_warn("undo of %s incomplete: %s", name, why.msg);
+	if (old && fabric_remove(f, old, NULL, false, false, &why) < 0)
+		log_warn("undo of %s incomplete: %s", old, why.msg);
+	state_transit_free(dir, transit);
+	state_remove(dir, name);
+	if (old)
+		state_remove(dir, old);
+	if (unpin_if_unused(f, &why) < 0)
+		log_warn("undo of %s: %s", name, why.msg);
+}
+
+int playground_create(struct fabric *f, const struct plan *p, const char *manifest,
+		      struct state_record *out, struct pn_error *err)
+{
+	const struct fabric_opts *o = fabric_options(f);
+	fabric_begin(f);
+	int e = fabric_check_subnets(f, p, err);
+	if (e < 0 || (e = check_absent(f, p, err)) < 0)
 		return e;
 	long transit;
-	if ((e = transit_alloc(f, p->name, &transit)) < 0)
+	if ((e = transit_alloc(f, p->name, &transit, err)) < 0)
 		return e;
 	struct state_record rec;
-	if ((e = record_new(f, p, manifest, transit, f->o.pool + 2 * (uint32_t)transit,
-			    &rec)) < 0) {
-		state_transit_free(f->o.state_dir, transit);
+	if ((e = record_new(f, p, manifest, transit, o->pool + 2 * (uint32_t)transit, &rec,
+			    err)) < 0) {
+		state_transit_free(o->state_dir, transit);
 		return e;
 	}
 	/* Intent first: a crash from here on leaves a record to finish. */
-	if ((e = PG_DO(f, state_write(f->o.state_dir, &rec), "write state of %s", p->name)) < 0) {
-		state_transit_free(f->o.state_dir, rec.transit_index);
+	if ((e = PG_DO(f, err, state_write(o->state_dir, &rec), "write state of %s", p->name)) <
+	    0) {
+		state_transit_free(o->state_dir, rec.transit_index);
 		state_record_free(&rec);
 		return e;
 	}
-	e = fabric_build(f, p, rec.transit);
+	e = fabric_build(f, p, rec.transit, err);
 	if (e == 0) {
 		rec.phase = STATE_READY;
-		e = PG_DO(f, state_write(f->o.state_dir, &rec), "write state of %s", p->name);
+		e = PG_DO(f, err, state_write(o->state_dir, &rec), "write state of %s", p->name);
 	}
 	if (e == 0) {
 		record_hand_back(&rec, out);
 		return 0;
 	}
 	state_record_free(&rec);
-
-	/* Undo: the same removal as a delete, which works from names. */
-	char saved[sizeof(f->err)];
-	memcpy(saved, f->err, sizeof(saved));
-	if (fabric_remove(f, p->name, NULL, false, false) < 0)
-		log_warn("undo of %s incomplete: %s", p->name, f->err);
-	state_transit_free(f->o.state_dir, transit);
-	state_remove(f->o.state_dir, p->name);
-	unpin_if_unused(f);
-	memcpy(f->err, saved, sizeof(saved));
+	undo(f, p->name, NULL, transit);
 	return e;
 }
 
 /* The record of NAME marked deleting (have: there is one), its VMs stopped. */
 static int begin_delete(struct fabric *f, const char *name, struct state_record *rec,
-			bool *have)
+			bool *have, struct pn_error *err)
 {
-	f->err[0] = '\0';
-	f->step = 0;
+	const char *dir = fabric_options(f)->state_dir;
+	fabric_begin(f);
 	*have = false;
-	if (f->host_nsfd < 0) {
-		snprintf(f->err, sizeof(f->err), "the fabric is not open");
-		return -EBADF;
-	}
-	if (!naming_valid_playground(name)) {
-		snprintf(f->err, sizeof(f->err), "invalid playground name '%s'", name);
-		return -EINVAL;
-	}
-	int e = state_read(f->o.state_dir, name, rec);
+	if (!naming_valid_playground(name))
+		return pn_failx(err, -EINVAL, "invalid playground name '%s'", name);
+	int e = state_read(dir, name, rec);
 	*have = e == 0;
 	if (e < 0 && e != -ENOENT)
-		return fabric_fail(f, e, "read state of %s", name);
+		return pn_fail(err, e, "read state of %s", name);
 	fabric_point(f);
 	if (*have && rec->phase != STATE_DELETING) {
 		rec->phase = STATE_DELETING;
-		e = state_write(f->o.state_dir, rec);
+		e = state_write(dir, rec);
 		if (e == -ENOSPC || e == -EDQUOT) {
 			/* No room to record the intent: the record goes first
 			 * instead, which needs none. What a crash would leave
@@ -221,26 +227,27 @@ static int begin_delete(struct fabric *f, const char *name, struct state_record 
 			 * an orphan. */
 			log_warn("playground %s: state dir full: deleted without a record of it",
 				 name);
-			if ((e = state_transit_free(f->o.state_dir, rec->transit_index)) == 0)
-				e = state_remove(f->o.state_dir, name);
+			if ((e = state_transit_free(dir, rec->transit_index)) == 0)
+				e = state_remove(dir, name);
 			if (e == 0) {
 				state_record_free(rec);
 				*have = false;
 			}
 		}
 		if (e < 0)
-			return fabric_fail(f, e, "write state of %s", name);
+			return pn_fail(err, e, "write state of %s", name);
 	}
 	/* VMMs hold the taps and keep the namespace alive: they go first. */
-	vm_remove(f->o.state_dir, name);
+	vm_remove(dir, name);
 	return 0;
 }
 
-int playground_mark_deleting(struct fabric *f, const char *name, uint64_t *shape)
+int playground_mark_deleting(struct fabric *f, const char *name, uint64_t *shape,
+			     struct pn_error *err)
 {
 	struct state_record rec;
 	bool have;
-	int e = begin_delete(f, name, &rec, &have);
+	int e = begin_delete(f, name, &rec, &have, err);
 	struct plan was;
 	if (shape)
 		*shape = 0;
@@ -253,13 +260,13 @@ int playground_mark_deleting(struct fabric *f, const char *name, uint64_t *shape
 	return e < 0 ? e : have;
 }
 
-int playground_release(struct fabric *f, const char *name)
+int playground_release(struct fabric *f, const char *name, struct pn_error *err)
 {
 	struct state_record rec;
 	bool have;
-	int e = begin_delete(f, name, &rec, &have);
+	int e = begin_delete(f, name, &rec, &have, err);
 	if (e == 0)
-		e = fabric_remove(f, name, have ? rec.host_netns : NULL, true, !have);
+		e = fabric_remove(f, name, have ? rec.host_netns : NULL, true, !have, err);
 	if (have)
 		state_record_free(&rec);
 	return e;
@@ -268,7 +275,7 @@ int playground_release(struct fabric *f, const char *name)
 int playground_released(struct fabric *f, const char *name)
 {
 	struct state_record rec;
-	int e = state_read(f->o.state_dir, name, &rec);
+	int e = state_read(fabric_options(f)->state_dir, name, &rec);
 	if (e < 0)
 		return e == -ENOENT ? 1 : e;
 	e = fabric_host_end_gone(f, name, rec.host_netns);
@@ -276,31 +283,32 @@ int playground_released(struct fabric *f, const char *name)
 	return e;
 }
 
-int playground_delete(struct fabric *f, const char *name)
+int playground_delete(struct fabric *f, const char *name, struct pn_error *err)
 {
+	const char *dir = fabric_options(f)->state_dir;
 	struct state_record rec;
 	bool have;
-	int e = begin_delete(f, name, &rec, &have);
+	int e = begin_delete(f, name, &rec, &have, err);
 	if (e < 0) {
 		if (have)
 			state_record_free(&rec);
 		return e;
 	}
-	e = fabric_remove(f, name, have ? rec.host_netns : NULL, false, !have);
+	e = fabric_remove(f, name, have ? rec.host_netns : NULL, false, !have, err);
 	if (e == 0 && have) {
 		fabric_point(f);
 		/* The record goes last: until then, a crash leaves it
 		 * for recovery to finish the delete. */
-		if ((e = state_transit_free(f->o.state_dir, rec.transit_index)) < 0)
-			fabric_fail(f, e, "free transit allocation of %s", name);
+		if ((e = state_transit_free(dir, rec.transit_index)) < 0)
+			pn_fail(err, e, "free transit allocation of %s", name);
 	}
 	if (e == 0 && have) {
 		fabric_point(f);
-		if ((e = state_remove(f->o.state_dir, name)) < 0)
-			fabric_fail(f, e, "remove state of %s", name);
+		if ((e = state_remove(dir, name)) < 0)
+			pn_fail(err, e, "remove state of %s", name);
 	}
 	if (e == 0)
-		e = unpin_if_unused(f);
+		e = unpin_if_unused(f, err);
 	if (have)
 		state_record_free(&rec);
 	return e;
@@ -312,9 +320,9 @@ int playground_delete(struct fabric *f, const char *name)
 static bool recyclable(const struct fabric *f, const struct state_record *old,
 		       const struct plan *was, const struct plan *p)
 {
-	const char *host = f->o.host_netns ? f->o.host_netns : "";
+	const char *host = fabric_options(f)->host_netns;
 	if (old->phase != STATE_DELETING || old->transit_index < 0 ||
-	    old->created < f->opened || strcmp(old->host_netns, host) != 0 ||
+	    old->created < fabric_opened_at(f) || strcmp(old->host_netns, host ? host : "") != 0 ||
 	    !fabric_same_frame(was, p))
 		return false;
 	for (size_t i = 0; i < p->n_machines; i++)
@@ -326,23 +334,24 @@ static bool recyclable(const struct fabric *f, const struct state_record *old,
 /* OLD's transit /31 and its place in the state dir pass to P, whose
  * record is written: from here a crash leaves P "creating", which recovery
  * removes, and what still has OLD's names is an orphan, removed too. */
-static int recycle_records(struct fabric *f, const char *old, const struct state_record *rec)
+static int recycle_records(struct fabric *f, const char *old, const struct state_record *rec,
+			   struct pn_error *err)
 {
-	const char *dir = f->o.state_dir;
-	int e = PG_DO(f, state_transit_give(dir, rec->transit_index, rec->name),
+	const char *dir = fabric_options(f)->state_dir;
+	int e = PG_DO(f, err, state_transit_give(dir, rec->transit_index, rec->name),
 		      "give transit allocation %ld to %s", rec->transit_index, rec->name);
 	if (e == 0)
-		e = PG_DO(f, state_remove(dir, old), "remove state of %s", old);
+		e = PG_DO(f, err, state_remove(dir, old), "remove state of %s", old);
 	return e;
 }
 
 /* OLD's record and plan, if OLD can be taken over by P. */
 static int recycle_donor(struct fabric *f, const char *old, const struct plan *p,
-			 struct state_record *rec, struct plan *was)
+			 struct state_record *rec, struct plan *was, struct pn_error *err)
 {
-	int e = state_read(f->o.state_dir, old, rec);
+	int e = state_read(fabric_options(f)->state_dir, old, rec);
 	if (e < 0)
-		return e == -ENOENT ? -ESTALE : fabric_fail(f, e, "read state of %s", old);
+		return e == -ENOENT ? -ESTALE : pn_fail(err, e, "read state of %s", old);
 	bool ok = recorded_plan(rec, was) == 0;
 	if (ok && !recyclable(f, rec, was, p)) {
 		plan_free(was);
@@ -354,15 +363,15 @@ static int recycle_donor(struct fabric *f, const char *old, const struct plan *p
 }
 
 int playground_recycle(struct fabric *f, const char *old, const struct plan *p,
-		       const char *manifest, struct state_record *out)
+		       const char *manifest, struct state_record *out, struct pn_error *err)
 {
-	f->step = 0;
-	f->err[0] = '\0';
+	const char *dir = fabric_options(f)->state_dir;
+	fabric_begin(f);
 	bool self = strcmp(old, p->name) == 0;
-	int e = self ? 0 : check_absent(f, p);
+	int e = self ? 0 : check_absent(f, p, err);
 	struct state_record rec;
 	struct plan was;
-	if (e < 0 || (e = recycle_donor(f, old, p, &rec, &was)) < 0)
+	if (e < 0 || (e = recycle_donor(f, old, p, &rec, &was, err)) < 0)
 		return e;
 	long transit = rec.transit_index;
 	uint32_t transit_host;
@@ -371,21 +380,21 @@ int playground_recycle(struct fabric *f, const char *old, const struct plan *p,
 
 	struct fabric_takeover *t = NULL;
 	bool taken = false;
-	e = record_new(f, p, manifest, transit, transit_host, &rec);
-	if (e == 0 && (e = fabric_takeover_open(f, old, &was, p, transit_host, &t)) < 0)
+	e = record_new(f, p, manifest, transit, transit_host, &rec, err);
+	if (e == 0 && (e = fabric_takeover_open(f, old, &was, p, transit_host, &t, err)) < 0)
 		state_record_free(&rec);
-	if (e == 0 && (e = PG_DO(f, state_write(f->o.state_dir, &rec), "write state of %s",
-				 p->name)) == 0) {
+	if (e == 0 &&
+	    (e = PG_DO(f, err, state_write(dir, &rec), "write state of %s", p->name)) == 0) {
 		taken = true;
 		/* its own: P's record has replaced OLD's, the names are P's */
 		if (!self)
-			e = recycle_records(f, old, &rec);
+			e = recycle_records(f, old, &rec, err);
 	}
 	if (e == 0)
-		e = fabric_takeover_finish(t);
+		e = fabric_takeover_finish(t, err);
 	if (e == 0) {
 		rec.phase = STATE_READY;
-		e = PG_DO(f, state_write(f->o.state_dir, &rec), "write state of %s", p->name);
+		e = PG_DO(f, err, state_write(dir, &rec), "write state of %s", p->name);
 	}
 	fabric_takeover_close(t);
 	plan_free(&was);
@@ -398,17 +407,6 @@ int playground_recycle(struct fabric *f, const char *old, const struct plan *p,
 	if (!taken)
 		return e;
 
-	/* Undo: both go, by name, whichever names the objects had got to. */
-	char saved[sizeof(f->err)];
-	memcpy(saved, f->err, sizeof(saved));
-	if (fabric_remove(f, p->name, NULL, false, false) < 0)
-		log_warn("undo of %s incomplete: %s", p->name, f->err);
-	if (!self && fabric_remove(f, old, NULL, false, false) < 0)
-		log_warn("undo of %s incomplete: %s", old, f->err);
-	state_transit_free(f->o.state_dir, transit);
-	state_remove(f->o.state_dir, p->name);
-	state_remove(f->o.state_dir, old);
-	unpin_if_unused(f);
-	memcpy(f->err, saved, sizeof(saved));
+	undo(f, p->name, self ? NULL : old, transit);
 	return e;
 }

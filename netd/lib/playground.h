@@ -14,6 +14,7 @@
 #include "diag.h"
 #include "fabric.h"
 #include "plan.h"
+#include "pn_error.h"
 #include "state.h"
 
 /* The record of NAME and its plan as recorded. -ENOENT: no such
@@ -24,14 +25,16 @@ int playground_load(const char *state_dir, const char *name, struct state_record
 int playground_load_quiet(const char *state_dir, const char *name, struct state_record *rec,
 			  struct plan *p);
 
+/* Each says in err, the caller's own, what failed and why. */
+
 /* All or nothing. -EEXIST: the playground or one of its objects exists
  * already; -EADDRNOTAVAIL: the transit pool is exhausted; -ENOSPC: the
  * state dir's filesystem is full; -EDOM: a subnet lies in the transit
  * pool. out, if not NULL: the record written, the caller's to free. */
 int playground_create(struct fabric *f, const struct plan *p, const char *manifest,
-		      struct state_record *out);
+		      struct state_record *out, struct pn_error *err);
 /* 0 also when the playground does not exist. */
-int playground_delete(struct fabric *f, const char *name);
+int playground_delete(struct fabric *f, const char *name, struct pn_error *err);
 
 /*
  * A delete in three calls, for a caller that paces the kernel's work:
@@ -45,8 +48,9 @@ int playground_delete(struct fabric *f, const char *name);
  * anywhere leaves a "deleting" record that recovery finishes. In between,
  * fabric_hide and fabric_shed may act on it.
  */
-int playground_mark_deleting(struct fabric *f, const char *name, uint64_t *shape);
-int playground_release(struct fabric *f, const char *name);
+int playground_mark_deleting(struct fabric *f, const char *name, uint64_t *shape,
+			     struct pn_error *err);
+int playground_release(struct fabric *f, const char *name, struct pn_error *err);
 int playground_released(struct fabric *f, const char *name);
 
 /*
@@ -61,6 +65,6 @@ int playground_released(struct fabric *f, const char *name);
  * still recorded, or removed with whatever P had of it.
  */
 int playground_recycle(struct fabric *f, const char *old, const struct plan *p,
-		       const char *manifest, struct state_record *out);
+		       const char *manifest, struct state_record *out, struct pn_error *err);
 
 #endif

@@ -44,7 +44,7 @@ static void names_free(struct names *l)
 static bool recorded(const struct fabric *f, const char *name)
 {
 	struct state_record rec;
-	int e = state_read(f->o.state_dir, name, &rec);
+	int e = state_read(fabric_options(f)->state_dir, name, &rec);
 	if (e == 0)
 		state_record_free(&rec);
 	return e != -ENOENT;
@@ -53,8 +53,9 @@ static bool recorded(const struct fabric *f, const char *name)
 static void delete_or_count(struct fabric *f, const char *name, const char *why,
 			    size_t *done, struct recover_report *r)
 {
-	if (playground_delete(f, name) < 0) {
-		log_err("playground %s: %s: %s", name, why, f->err);
+	struct pn_error err = PN_ERROR_INIT;
+	if (playground_delete(f, name, &err) < 0) {
+		log_err("playground %s: %s: %s", name, why, err.msg);
 		r->failed++;
 		return;
 	}
@@ -68,30 +69,28 @@ static void delete_or_count(struct fabric *f, const char *name, const char *why,
  * says what is missing and a later start or a down deals with it: a
  * playground is never lost to a repair. */
 static int rebuild(struct fabric *f, const char *name, const struct plan *p,
-		   const struct state_record *rec)
+		   const struct state_record *rec, struct pn_error *err)
 {
-	int e = playground_delete(f, name);
+	const char *dir = fabric_options(f)->state_dir;
+	int e = playground_delete(f, name, err);
 	if (e == 0)
-		e = playground_create(f, p, rec->manifest, NULL);
+		e = playground_create(f, p, rec->manifest, NULL, err);
 	if (e == 0)
 		return 0;
-	char why[sizeof(f->err)];
-	memcpy(why, f->err, sizeof(why));
 	struct state_record keep = *rec, now;
 	keep.phase = STATE_READY;
-	int k = state_read(f->o.state_dir, name, &now);
+	int k = state_read(dir, name, &now);
 	if (k == 0)
 		state_record_free(&now);
 	/* Its transit /31 back if no one took it meanwhile, else none. */
 	if (k == -ENOENT && rec->transit_index >= 0 &&
-	    state_transit_alloc(f->o.state_dir, name, rec->transit_index + 1,
-				rec->transit_index, &keep.transit_index) < 0) {
+	    state_transit_alloc(dir, name, rec->transit_index + 1, rec->transit_index,
+				&keep.transit_index) < 0) {
 		keep.transit_index = -1;
 		keep.transit = 0;
 	}
-	if (k == -ENOENT && state_write(f->o.state_dir, &keep) < 0)
+	if (k == -ENOENT && state_write(dir, &keep) < 0)
 		log_err("playground %s: its record could not be kept", name);
-	memcpy(f->err, why, sizeof(why));
 	return e;
 }
 
@@ -101,31 +100,32 @@ static void check_ready(struct fabric *f, const char *name, struct recover_repor
 {
 	struct state_record rec;
 	struct plan p;
-	int e = playground_load_quiet(f->o.state_dir, name, &rec, &p);
+	int e = playground_load_quiet(fabric_options(f)->state_dir, name, &rec, &p);
 	if (e < 0) {
 		log_err("playground %s: its record cannot be read back; left as it is", name);
 		r->failed++;
 		return;
 	}
 	struct fabric_report rep;
-	e = fabric_inspect(f, &p, &rec, &rep);
+	struct pn_error err = PN_ERROR_INIT;
+	e = fabric_inspect(f, &p, &rec, &rep, &err);
 	if (e < 0) {
 		/* Unknown is not missing: nothing is rebuilt on a guess. */
-		log_err("playground %s: cannot be checked: %s", name, f->err);
+		log_err("playground %s: cannot be checked: %s", name, err.msg);
 		r->failed++;
 	} else if (rep.n_missing == 0) {
 		r->kept++;
 	} else {
 		for (size_t i = 0; i < rep.n_missing; i++)
 			log_warn("playground %s: %s", name, rep.missing[i]);
-		e = fabric_repair(f, &p, &rec);
+		e = fabric_repair(f, &p, &rec, &err);
 		const char *how = "repaired in place";
 		if (e > 0) {
 			how = "rebuilt";
-			e = rebuild(f, name, &p, &rec);
+			e = rebuild(f, name, &p, &rec, &err);
 		}
 		if (e < 0) {
-			log_err("playground %s: repair failed: %s (its record is kept)", name, f->err);
+			log_err("playground %s: repair failed: %s (its record is kept)", name, err.msg);
 			r->failed++;
 		} else {
 			log_info("playground %s: %s", name, how);
@@ -140,7 +140,7 @@ static void check_ready(struct fabric *f, const char *name, struct recover_repor
 static void finish_record(struct fabric *f, const char *name, struct recover_report *r)
 {
 	struct state_record rec;
-	if (state_read(f->o.state_dir, name, &rec) < 0) {
+	if (state_read(fabric_options(f)->state_dir, name, &rec) < 0) {
 		log_err("playground %s: its record is unreadable; left as it is", name);
 		r->failed++;
 		return;
@@ -210,11 +210,11 @@ static int collect_orphans(struct fabric *f, struct names *playgrounds, struct n
 	struct orphan_walk w = { f, playgrounds, links };
 	int e = netns_list(NAMING_NETNS_PREFIX, netns_orphan, &w);
 	char hidden[sizeof(FABRIC_HIDDEN_PREFIX) + FABRIC_OWNER_LEN + 1];
-	snprintf(hidden, sizeof(hidden), "%s%s-", FABRIC_HIDDEN_PREFIX, f->owner);
+	fabric_hidden_prefix(f, hidden, sizeof(hidden));
 	if (e == 0)
 		e = netns_list(hidden, hidden_orphan, &w);
 	struct nl_sock *hsk = NULL;
-	if (e == 0 && (e = link_sock_open(f->host_nsfd, &hsk)) == 0) {
+	if (e == 0 && (e = link_sock_open(fabric_host_nsfd(f), &hsk)) == 0) {
 		e = link_each(hsk, link_orphan, &w);
 		link_sock_close(hsk);
 	}
@@ -232,11 +232,12 @@ static int transit_orphan(long index, const char *name, void *arg)
 	struct transit_walk *w = arg;
 	struct state_record rec;
 	bool keep = false;
-	if (naming_valid_playground(name) && state_read(w->f->o.state_dir, name, &rec) == 0) {
+	const char *dir = fabric_options(w->f)->state_dir;
+	if (naming_valid_playground(name) && state_read(dir, name, &rec) == 0) {
 		keep = rec.transit_index == index;
 		state_record_free(&rec);
 	}
-	if (!keep && state_transit_free(w->f->o.state_dir, index) == 0) {
+	if (!keep && state_transit_free(dir, index) == 0) {
 		log_info("transit allocation %ld (%s) had no playground: freed", index,
 			 *name ? name : "?");
 		w->freed++;
@@ -244,14 +245,15 @@ static int transit_orphan(long index, const char *name, void *arg)
 	return 0;
 }
 
-int recover_run(struct fabric *f, struct recover_report *r)
+int recover_run(struct fabric *f, struct recover_report *r, struct pn_error *err)
 {
 	memset(r, 0, sizeof(*r));
+	const char *dir = fabric_options(f)->state_dir;
 	struct names rec = { 0 }, orphans = { 0 }, links = { 0 };
-	int e = state_list(f->o.state_dir, names_add, &rec);
+	int e = state_list(dir, names_add, &rec);
 	if (e < 0) {
 		names_free(&rec);
-		return fabric_fail(f, e, "list %s", f->o.state_dir);
+		return pn_fail(err, e, "list %s", dir);
 	}
 	for (size_t i = 0; i < rec.n; i++)
 		finish_record(f, rec.v[i], r);
@@ -262,20 +264,21 @@ int recover_run(struct fabric *f, struct recover_report *r)
 		delete_or_count(f, orphans.v[i], "objects without a record: removed",
 				&r->orphans, r);
 	/* A host end renamed since, or left by an older naming scheme. */
+	struct pn_error why = PN_ERROR_INIT;
 	for (size_t i = 0; i < links.n; i++)
-		if (fabric_remove_host_link(f, links.v[i]) < 0)
-			log_err("%s", f->err);
+		if (fabric_remove_host_link(f, links.v[i], &why) < 0)
+			log_err("%s", why.msg);
 
 	struct transit_walk tw = { f, 0 };
-	if ((e = state_transit_each(f->o.state_dir, transit_orphan, &tw)) < 0)
-		log_errno(LOG_LVL_ERR, -e, "transit allocations in %s", f->o.state_dir);
+	if ((e = state_transit_each(dir, transit_orphan, &tw)) < 0)
+		log_errno(LOG_LVL_ERR, -e, "transit allocations in %s", dir);
 	r->transits = tw.freed;
 
 	names_free(&rec);
 	rec = (struct names){ 0 };
-	if ((e = state_list(f->o.state_dir, names_add, &rec)) == 0 &&
-	    (e = fabric_sweep_guards(f, rec.v, rec.n, &r->guards)) < 0)
-		log_err("%s", f->err);
+	if ((e = state_list(dir, names_add, &rec)) == 0 &&
+	    (e = fabric_sweep_guards(f, rec.v, rec.n, &r->guards, &why)) < 0)
+		log_err("%s", why.msg);
 	if (r->guards)
 		log_info("%zu guard entries of vanished interfaces: removed", r->guards);
 	names_free(&rec);

@@ -25,6 +25,6 @@ struct recover_report {
 
 /* Logs each action with the playground's name. Negative only when the
  * state dir cannot be read; a playground that fails counts in failed. */
-int recover_run(struct fabric *f, struct recover_report *r);
+int recover_run(struct fabric *f, struct recover_report *r, struct pn_error *err);
 
 #endif

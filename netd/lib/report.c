@@ -70,7 +70,7 @@ struct json_object *report_show_json(const struct fabric *f, const struct state_
 		json_object_array_add(miss, json_object_new_string(r->missing[k]));
 	json_object_object_add(j, "missing", miss);
 	struct json_object *vms = json_object_new_array();
-	vm_each(f->o.state_dir, p->name, vm_json_one, vms);
+	vm_each(fabric_options(f)->state_dir, p->name, vm_json_one, vms);
 	json_object_object_add(j, "vms", vms);
 	return j;
 }
@@ -115,15 +115,14 @@ static int stats_networks(struct report_stats *s, int nsfd, const struct plan *p
 }
 
 int report_stats(const char *pin_dir, const struct state_record *rec, const struct plan *p,
-		 struct report_stats *s, char *err, size_t errlen)
+		 struct report_stats *s, struct pn_error *err)
 {
 	memset(s, 0, sizeof(*s));
 	int ns = netns_open(p->netns);
 	int hns = rec->host_netns[0] ? netns_open(rec->host_netns) : netns_open_current();
 	int e = 0;
 	if (ns < 0 || hns < 0) {
-		snprintf(err, errlen, "the namespaces of %s are gone", p->name);
-		e = -ENOENT;
+		e = pn_failx(err, -ENOENT, "the namespaces of %s are gone", p->name);
 	}
 	for (size_t i = 0; e == 0 && i < p->n_machines; i++) {
 		const struct plan_machine *mc = &p->machines[i];
@@ -132,13 +131,13 @@ int report_stats(const char *pin_dir, const struct state_record *rec, const stru
 			snprintf(who, sizeof(who), "%s/%s", mc->name, mc->interfaces[j].name);
 			e = stats_add(s, ns, pin_dir, mc->interfaces[j].device, who);
 			if (e < 0)
-				snprintf(err, errlen, "%s: %s", mc->interfaces[j].device, strerror(-e));
+				pn_fail(err, e, "%s", mc->interfaces[j].device);
 		}
 	}
 	if (e == 0 && (e = stats_add(s, hns, pin_dir, p->uplink_host, "")) < 0)
-		snprintf(err, errlen, "uplink %s: %s", p->uplink_host, strerror(-e));
+		pn_fail(err, e, "uplink %s", p->uplink_host);
 	if (e == 0 && (e = stats_networks(s, ns, p)) < 0)
-		snprintf(err, errlen, "nftables counters of %s: %s", p->netns, strerror(-e));
+		pn_fail(err, e, "nftables counters of %s", p->netns);
 	if (ns >= 0)
 		close(ns);
 	if (hns >= 0)
@@ -231,7 +230,7 @@ void report_show_text(FILE *out, const struct fabric *f, const struct state_reco
 	struct table t;
 	table_init(&t, 6);
 	table_add(&t, (const char *[]){ "VM", "STATE", "BACKEND", "ACCEL", "PID", "NOTE" });
-	vm_each(f->o.state_dir, p->name, vm_text_one, &t);
+	vm_each(fabric_options(f)->state_dir, p->name, vm_text_one, &t);
 	if (t.n_rows > 1) {
 		fputc('\n', out);
 		table_print(&t, out);

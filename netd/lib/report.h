@@ -47,7 +47,7 @@ struct report_stats {
 
 /* Counters of every guarded interface of the playground. */
 int report_stats(const char *pin_dir, const struct state_record *rec, const struct plan *p,
-		 struct report_stats *s, char *err, size_t errlen);
+		 struct report_stats *s, struct pn_error *err);
 struct json_object *report_stats_json(const char *name, const struct report_stats *s);
 void report_stats_free(struct report_stats *s);
 

@@ -52,7 +52,8 @@ static int op(struct fabric *f, const char *manifest, const char *prefix, int i,
 	if (create && (e = load(manifest, name, &p, &text)) < 0)
 		return e;
 	double t0 = now_seconds();
-	e = create ? playground_create(f, &p, text, NULL) : playground_delete(f, name);
+	struct pn_error err = PN_ERROR_INIT;
+	e = create ? playground_create(f, &p, text, NULL, &err) : playground_delete(f, name, &err);
 	double t1 = now_seconds();
 	if (create) {
 		plan_free(&p);
@@ -60,7 +61,7 @@ static int op(struct fabric *f, const char *manifest, const char *prefix, int i,
 	}
 	if (e < 0) {
 		fprintf(stderr, "bench_fabric: %s %s: %s\n", create ? "create" : "delete",
-			name, f->err);
+			name, err.msg);
 		return e;
 	}
 	printf("%s %.0f\n", create ? "create" : "delete", (t1 - t0) * 1e6);
@@ -94,21 +95,21 @@ int main(int argc, char **argv)
 	struct fabric_opts o = { .state_dir = state, .host_netns = getenv("PLAYNET_HOST_NETNS"),
 				 .tap_uid = -1, .tap_gid = -1, .pin_dir = pin };
 	ipam_parse_cidr(FABRIC_POOL_DEFAULT, &o.pool, &o.pool_prefix);
-	struct fabric f;
-	if (fabric_open(&f, &o) < 0) {
-		fprintf(stderr, "bench_fabric: %s\n", f.err);
-		fabric_close(&f);
+	struct fabric *f;
+	struct pn_error err = PN_ERROR_INIT;
+	if (fabric_open(&f, &o, &err) < 0) {
+		fprintf(stderr, "bench_fabric: %s\n", err.msg);
 		return 1;
 	}
 	int e = 0;
 	for (int i = 0; e == 0 && i < n; i++) {
 		if (up)
-			e = op(&f, manifest, prefix, i, true);
+			e = op(f, manifest, prefix, i, true);
 		if (e == 0 && down)
-			e = op(&f, manifest, prefix, i, false);
+			e = op(f, manifest, prefix, i, false);
 	}
 	fflush(stdout);
-	fabric_close(&f);
+	fabric_close(f);
 	return e < 0 ? 1 : 0;
 usage:
 	fputs("usage: bench_fabric [-n N] [-m cycle|up|down] [-p PREFIX] MANIFEST\n", stderr);

@@ -113,11 +113,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_guard: netlink socket\n");
 		return 3;
 	}
-	char pin[64], err[256];
+	char pin[64];
+	struct pn_error err = PN_ERROR_INIT;
 	snprintf(pin, sizeof(pin), "%s/playnet-bench-%d", GUARD_PIN_ROOT, getpid());
 	struct guard *g;
-	if (guard_open(pin, &g, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s\n", err);
+	if (guard_open(pin, &g, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
 		return 3;
 	}
 	static const struct { uint32_t net; uint8_t p; } deny[] = {

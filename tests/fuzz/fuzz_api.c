@@ -45,9 +45,9 @@ static void put(void *ctx, const char *name, const struct api_manifest *m,
 	if (!text)
 		return api_error(r, 500, "memory", "out of memory", 0, 0);
 	struct plan p;
-	char err[256];
-	if (plan_wire_parse(text, len, name, &lim, &p, err, sizeof(err)) < 0) {
-		fprintf(stderr, "the parent refuses a plan the planner made: %s\n%s\n", err, text);
+	struct pn_error err = PN_ERROR_INIT;
+	if (plan_wire_parse(text, len, name, &lim, &p, &err) < 0) {
+		fprintf(stderr, "the parent refuses a plan the planner made: %s\n%s\n", err.msg, text);
 		__builtin_trap();
 	}
 	char *again = plan_wire_text(&p, &len2);

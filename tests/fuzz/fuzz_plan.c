@@ -21,12 +21,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 	struct plan p;
-	char err[256];
-	if (plan_wire_parse(text, size, "fuzz", &lim, &p, err, sizeof(err)) == 0) {
+	struct pn_error err = PN_ERROR_INIT;
+	if (plan_wire_parse(text, size, "fuzz", &lim, &p, &err) == 0) {
 		size_t len, len2;
 		char *once = plan_wire_text(&p, &len);
 		struct plan q;
-		if (!once || plan_wire_parse(once, len, "fuzz", &lim, &q, err, sizeof(err)) < 0)
+		if (!once || plan_wire_parse(once, len, "fuzz", &lim, &q, &err) < 0)
 			__builtin_trap();
 		char *twice = plan_wire_text(&q, &len2);
 		if (!twice || strcmp(once, twice) != 0)

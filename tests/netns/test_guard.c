@@ -142,9 +142,9 @@ static int setup(void **state)
 	if (NS < 0 || netns_cookie(NS, &COOKIE) < 0 || link_sock_open(NS, &SK) < 0)
 		return -1;
 	snprintf(PIN, sizeof(PIN), "%s/playnet-test-%d", GUARD_PIN_ROOT, getpid());
-	char err[256];
-	if (guard_open(PIN, &G, err, sizeof(err)) < 0) {
-		fprintf(stderr, "guard_open: %s\n", err);
+	struct pn_error err = PN_ERROR_INIT;
+	if (guard_open(PIN, &G, &err) < 0) {
+		fprintf(stderr, "guard_open: %s\n", err.msg);
 		return -1;
 	}
 	/* The deny list of DESIGN.md section 3, one host address, and one

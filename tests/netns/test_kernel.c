@@ -58,12 +58,21 @@ struct world {
 	char pin_dir[64];
 	char name[32];
 	struct plan plan;
-	struct fabric f;
+	struct fabric *f;
+	struct pn_error err;
 	int ns;             /* pg-P */
 	struct nl_sock *sk; /* in pg-P */
 };
 
 static struct world W;
+
+/* The fabric's guards, which the create loaded. */
+static struct guard *guard_of(void)
+{
+	struct guard *g = NULL;
+	assert_int_equal(fabric_guard(W.f, &g, &W.err), 0);
+	return g;
+}
 
 static int setup(void **state)
 {
@@ -93,8 +102,9 @@ static int setup(void **state)
 		.pool_prefix = 10,
 		.pin_dir = W.pin_dir,
 	};
-	if (fabric_open(&W.f, &o) < 0 || playground_create(&W.f, &W.plan, manifest_text, NULL) < 0) {
-		fprintf(stderr, "create: %s\n", W.f.err);
+	if (fabric_open(&W.f, &o, &W.err) < 0 ||
+	    playground_create(W.f, &W.plan, manifest_text, NULL, &W.err) < 0) {
+		fprintf(stderr, "create: %s\n", W.err.msg);
 		return -1;
 	}
 	W.ns = netns_open(W.plan.netns);
@@ -109,9 +119,9 @@ static int teardown(void **state)
 	link_sock_close(W.sk);
 	if (W.ns >= 0)
 		close(W.ns);
-	if (W.f.host_nsfd >= 0) /* t_delete closes it when it gets that far */
-		playground_delete(&W.f, W.name);
-	fabric_close(&W.f);
+	if (W.f) /* t_delete closes it when it gets that far */
+		playground_delete(W.f, W.name, &W.err);
+	fabric_close(W.f);
 	plan_free(&W.plan);
 	netns_delete(W.host);
 	guard_unpin(W.pin_dir);
@@ -264,7 +274,7 @@ static uint32_t tc_ingress_prog(int nsfd, const char *dev)
 	assert_int_equal(netns_cookie(nsfd, &cookie), 0);
 	struct guard_key k = { .netns_cookie = cookie, .ifindex = (uint32_t)idx };
 	uint32_t slot = 0;
-	assert_int_equal(guard_slot(W.f.guard, &k, &slot), 0);
+	assert_int_equal(guard_slot(guard_of(), &k, &slot), 0);
 	assert_true(slot > 0);
 	assert_int_equal(group, slot);
 	return id;
@@ -331,7 +341,7 @@ static void t_taps(void **state)
 		assert_int_equal(link_info_u32(W.ns, ifc->device, IFLA_TUN_PERSIST), 1);
 		assert_int_equal(link_info_u32(W.ns, ifc->device, IFLA_TUN_VNET_HDR), 1);
 		assert_int_equal(tc_ingress_prog(W.ns, ifc->device),
-				 prog_id_of_fd(guard_port_fd(W.f.guard)));
+				 prog_id_of_fd(guard_port_fd(guard_of())));
 		rtnl_link_put(l);
 		rtnl_link_put(br);
 	}
@@ -349,7 +359,7 @@ static void t_netns_machine(void **state)
 	assert_int_equal(rtnl_link_get_master(port), rtnl_link_get_ifindex(br));
 	assert_string_equal(rtnl_link_get_ifalias(port), "box/eth0");
 	assert_int_equal(tc_ingress_prog(W.ns, ifc->device),
-			 prog_id_of_fd(guard_port_fd(W.f.guard)));
+			 prog_id_of_fd(guard_port_fd(guard_of())));
 	rtnl_link_put(port);
 	rtnl_link_put(br);
 
@@ -399,20 +409,20 @@ static void t_uplink(void **state)
 	assert_string_equal(addrs, "100.64.0.0/31");
 	/* Tagged with the playground and the state dir that owns it. */
 	char alias[128], owner[NAMING_PLAYGROUND_MAX + 1];
-	fabric_owner_alias(&W.f, W.name, alias, sizeof(alias));
+	fabric_owner_alias(W.f, W.name, alias, sizeof(alias));
 	assert_string_equal(rtnl_link_get_ifalias(h), alias);
-	assert_true(fabric_owns(&W.f, alias, owner, sizeof(owner)));
+	assert_true(fabric_owns(W.f, alias, owner, sizeof(owner)));
 	assert_string_equal(owner, W.name);
 	struct rtnl_link *lo = get_link(W.sk, "lo");
 	assert_string_equal(rtnl_link_get_ifalias(lo), alias);
 	rtnl_link_put(lo);
 	char other[160];
 	snprintf(other, sizeof(other), "playnet/%s 00000000", W.name);
-	assert_false(fabric_owns(&W.f, other, owner, sizeof(owner)));
-	assert_false(fabric_owns(&W.f, W.name, owner, sizeof(owner)));
+	assert_false(fabric_owns(W.f, other, owner, sizeof(owner)));
+	assert_false(fabric_owns(W.f, W.name, owner, sizeof(owner)));
 	assert_true(rtnl_link_get_flags(h) & IFF_UP);
 	assert_int_equal(tc_ingress_prog(hns, W.plan.uplink_host),
-			 prog_id_of_fd(guard_uplink_fd(W.f.guard)));
+			 prog_id_of_fd(guard_uplink_fd(guard_of())));
 	rtnl_link_put(h);
 	link_sock_close(hsk);
 	close(hns);
@@ -518,17 +528,17 @@ static void t_shed(void **state)
 {
 	(void)state;
 	NEED_ROOT();
-	assert_int_equal(playground_mark_deleting(&W.f, W.name, NULL), 1);
+	assert_int_equal(playground_mark_deleting(W.f, W.name, NULL, &W.err), 1);
 	for (size_t i = 0; i < W.plan.n_networks; i++) {
-		assert_int_equal(fabric_shed(&W.f, W.name), 1);
+		assert_int_equal(fabric_shed(W.f, W.name, &W.err), 1);
 		char left[IFNAMSIZ];
 		assert_int_equal(link_find_kind(W.sk, "bridge", left),
 				 i + 1 < W.plan.n_networks);
 	}
-	assert_int_equal(fabric_shed(&W.f, W.name), 0);
+	assert_int_equal(fabric_shed(W.f, W.name, &W.err), 0);
 	const struct plan_interface *tap = &W.plan.machines[0].interfaces[0];
 	assert_true(link_ifindex(W.sk, tap->device) > 0);
-	assert_int_equal(fabric_shed(&W.f, "no-such-playground"), 0);
+	assert_int_equal(fabric_shed(W.f, "no-such-playground", &W.err), 0);
 }
 
 static int prep_forwarding(int nsfd)
@@ -637,7 +647,7 @@ static void t_delete(void **state)
 	W.sk = NULL;
 	close(W.ns);
 	W.ns = -1;
-	assert_int_equal(playground_delete(&W.f, W.name), 0);
+	assert_int_equal(playground_delete(W.f, W.name, &W.err), 0);
 	assert_false(netns_exists(W.plan.netns));
 	for (size_t i = 0; i < W.plan.n_machines; i++)
 		if (W.plan.machines[i].runtime == MANIFEST_RUNTIME_NETNS)
@@ -654,12 +664,13 @@ static void t_delete(void **state)
 	snprintf(path, sizeof(path), "%s/transit/0", W.state_dir);
 	assert_int_equal(access(path, F_OK), -1);
 	/* and again: idempotent */
-	assert_int_equal(playground_delete(&W.f, W.name), 0);
+	assert_int_equal(playground_delete(W.f, W.name, &W.err), 0);
 
 	/* No guard program is left attached anywhere: once this process lets
 	 * go of its own copy, none exists in the kernel at all. The maps were
 	 * unpinned with the last playground. */
-	fabric_close(&W.f);
+	fabric_close(W.f);
+	W.f = NULL;
 	/* Namespaces are destroyed asynchronously, and their tc filters with
 	 * them: wait for the kernel's cleanup (bounded, not a timing check). */
 	size_t left = 1;

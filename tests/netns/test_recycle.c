@@ -53,7 +53,8 @@ static struct {
 	char host[32];
 	char state_dir[64];
 	char pin_dir[64];
-	struct fabric f;
+	struct fabric *f;
+	struct pn_error err;
 	int hns;
 	struct nl_sock *hsk; /* in the host netns */
 } W = { .hns = -1 };
@@ -83,8 +84,8 @@ static int setup(void **state)
 		.pool_prefix = 10,
 		.pin_dir = W.pin_dir,
 	};
-	if (fabric_open(&W.f, &o) < 0) {
-		fprintf(stderr, "open: %s\n", W.f.err);
+	if (fabric_open(&W.f, &o, &W.err) < 0) {
+		fprintf(stderr, "open: %s\n", W.err.msg);
 		return -1;
 	}
 	W.hns = netns_open(W.host);
@@ -95,8 +96,8 @@ static int setup(void **state)
 static int delete_one(const char *name, void *arg)
 {
 	(void)arg;
-	if (playground_delete(&W.f, name) < 0)
-		fprintf(stderr, "delete %s: %s\n", name, W.f.err);
+	if (playground_delete(W.f, name, &W.err) < 0)
+		fprintf(stderr, "delete %s: %s\n", name, W.err.msg);
 	return 0;
 }
 
@@ -105,12 +106,14 @@ static int teardown(void **state)
 	(void)state;
 	if (geteuid() != 0)
 		return 0;
-	W.f.fail_step = 0;
-	state_list(W.state_dir, delete_one, NULL);
+	if (W.f) {
+		fabric_fail_at(W.f, 0);
+		state_list(W.state_dir, delete_one, NULL);
+	}
 	link_sock_close(W.hsk);
 	if (W.hns >= 0)
 		close(W.hns);
-	fabric_close(&W.f);
+	fabric_close(W.f);
 	netns_delete(W.host);
 	guard_unpin(W.pin_dir);
 	char cmd[128];
@@ -147,10 +150,10 @@ static uint64_t shape_of(const char *text)
 static void deleted_playground(const char *text, const char *name, struct plan *p)
 {
 	plan_of(text, name, p);
-	if (playground_create(&W.f, p, text, NULL) < 0)
-		fail_msg("create %s: %s", name, W.f.err);
+	if (playground_create(W.f, p, text, NULL, &W.err) < 0)
+		fail_msg("create %s: %s", name, W.err.msg);
 	uint64_t shape = 0;
-	assert_int_equal(playground_mark_deleting(&W.f, name, &shape), 1);
+	assert_int_equal(playground_mark_deleting(W.f, name, &shape, &W.err), 1);
 	assert_true(shape == fabric_shape(p));
 }
 
@@ -264,7 +267,7 @@ static void assert_whole(const struct plan *p)
 	struct state_record rec;
 	assert_int_equal(state_read(W.state_dir, p->name, &rec), 0);
 	struct fabric_report r = { 0 };
-	assert_int_equal(fabric_inspect(&W.f, p, &rec, &r), 0);
+	assert_int_equal(fabric_inspect(W.f, p, &rec, &r, &W.err), 0);
 	for (size_t i = 0; i < r.n_missing; i++)
 		fprintf(stderr, "missing: %s\n", r.missing[i]);
 	assert_int_equal(r.n_missing, 0);
@@ -315,8 +318,8 @@ static void t_recycle(void **state)
 	assert_int_equal(tracked_port9(ans), 1);
 	close(ans);
 
-	if (playground_recycle(&W.f, "ra", &b, manifest_text, NULL) < 0)
-		fail_msg("recycle: %s", W.f.err);
+	if (playground_recycle(W.f, "ra", &b, manifest_text, NULL, &W.err) < 0)
+		fail_msg("recycle: %s", W.err.msg);
 
 	/* a is gone by every name; b has its namespace, uplink and /31 */
 	assert_false(netns_exists(a.netns));
@@ -327,7 +330,7 @@ static void t_recycle(void **state)
 
 	/* b's marks, which recovery goes by */
 	char want[128], alias[256];
-	fabric_owner_alias(&W.f, "rb", want, sizeof(want));
+	fabric_owner_alias(W.f, "rb", want, sizeof(want));
 	assert_int_equal(link_alias(W.hsk, b.uplink_host, alias, sizeof(alias)), 0);
 	assert_string_equal(alias, want);
 	int bns = netns_open(b.netns);
@@ -348,7 +351,7 @@ static void t_recycle(void **state)
 	assert_memory_not_equal(a.machines[0].interfaces[0].mac, b.machines[0].interfaces[0].mac, 6);
 	struct guard_port up = slot_of(W.hns, b.uplink_host, false);
 	uint32_t host, inside;
-	fabric_transit_addrs(&W.f, &(struct state_record){ .transit_index = transit }, &host,
+	fabric_transit_addrs(W.f, &(struct state_record){ .transit_index = transit }, &host,
 			     &inside);
 	assert_int_equal(up.ipv4, htonl(inside));
 	snprintf(cmd, sizeof(cmd), "ip -n %s neigh show 10.20.0.77 | grep -q 02:00:00:00:00:77",
@@ -359,7 +362,7 @@ static void t_recycle(void **state)
 
 	/* and the kernel has all of b's objects */
 	assert_whole(&b);
-	assert_int_equal(playground_delete(&W.f, "rb"), 0);
+	assert_int_equal(playground_delete(W.f, "rb", &W.err), 0);
 	plan_free(&a);
 	plan_free(&b);
 }
@@ -382,8 +385,8 @@ static void t_reset(void **state)
 	track_one(ns, a.networks[0].gateway);
 	assert_int_equal(tracked_port9(ns), 1);
 
-	if (playground_recycle(&W.f, "rs", &a, manifest_text, NULL) < 0)
-		fail_msg("reset: %s", W.f.err);
+	if (playground_recycle(W.f, "rs", &a, manifest_text, NULL, &W.err) < 0)
+		fail_msg("reset: %s", W.err.msg);
 
 	assert_holds(&a, cookie, host_idx, transit);
 	assert_int_equal(slot_of(ns, tap->device, false).pass_packets, 0);
@@ -391,8 +394,8 @@ static void t_reset(void **state)
 	close(ns);
 	assert_whole(&a);
 	/* ready again, so not to be reset twice */
-	assert_int_equal(playground_recycle(&W.f, "rs", &a, manifest_text, NULL), -ESTALE);
-	assert_int_equal(playground_delete(&W.f, "rs"), 0);
+	assert_int_equal(playground_recycle(W.f, "rs", &a, manifest_text, NULL, &W.err), -ESTALE);
+	assert_int_equal(playground_delete(W.f, "rs", &W.err), 0);
 	plan_free(&a);
 }
 
@@ -464,8 +467,8 @@ static void t_refit(void **state)
 	int tap_idx = link_ifindex(sk, a.machines[1].interfaces[0].device);
 	assert_true(lan_idx > 0 && tap_idx > 0);
 
-	if (playground_recycle(&W.f, "fa", &b, refit, NULL) < 0)
-		fail_msg("refit: %s", W.f.err);
+	if (playground_recycle(W.f, "fa", &b, refit, NULL, &W.err) < 0)
+		fail_msg("refit: %s", W.err.msg);
 	assert_true(cookie_of(b.netns) == cookie);
 	assert_false(netns_exists(a.netns));
 
@@ -507,7 +510,7 @@ static void t_refit(void **state)
 	assert_int_equal(state_read(W.state_dir, "fb", &rec), 0);
 	assert_string_equal(rec.manifest, refit);
 	state_record_free(&rec);
-	assert_int_equal(playground_delete(&W.f, "fb"), 0);
+	assert_int_equal(playground_delete(W.f, "fb", &W.err), 0);
 	plan_free(&a);
 	plan_free(&b);
 }
@@ -533,27 +536,27 @@ static void t_refused(void **state)
 	deleted_playground(manifest_text, "na", &a);
 	plan_of(manifest_text, "nb", &b);
 	plan_of(other_text, "nb", &other);
-	assert_int_equal(playground_recycle(&W.f, "na", &other, other_text, NULL), -ESTALE);
-	assert_int_equal(playground_recycle(&W.f, "no-such", &b, manifest_text, NULL), -ESTALE);
+	assert_int_equal(playground_recycle(W.f, "na", &other, other_text, NULL, &W.err), -ESTALE);
+	assert_int_equal(playground_recycle(W.f, "no-such", &b, manifest_text, NULL, &W.err), -ESTALE);
 
 	/* b exists: a conflict, as a create would say */
-	assert_int_equal(playground_create(&W.f, &b, manifest_text, NULL), 0);
-	assert_int_equal(playground_recycle(&W.f, "na", &b, manifest_text, NULL), -EEXIST);
-	assert_int_equal(playground_delete(&W.f, "nb"), 0);
+	assert_int_equal(playground_create(W.f, &b, manifest_text, NULL, &W.err), 0);
+	assert_int_equal(playground_recycle(W.f, "na", &b, manifest_text, NULL, &W.err), -EEXIST);
+	assert_int_equal(playground_delete(W.f, "nb", &W.err), 0);
 
 	/* a bridge already taken apart */
-	assert_int_equal(fabric_shed(&W.f, "na"), 1);
-	assert_int_equal(playground_recycle(&W.f, "na", &b, manifest_text, NULL), -ESTALE);
+	assert_int_equal(fabric_shed(W.f, "na", &W.err), 1);
+	assert_int_equal(playground_recycle(W.f, "na", &b, manifest_text, NULL, &W.err), -ESTALE);
 	assert_int_equal(presence(&a), 1);
 	assert_int_equal(presence(&b), 0);
 
 	/* a playground not being deleted */
-	assert_int_equal(playground_delete(&W.f, "na"), 0);
-	assert_int_equal(playground_create(&W.f, &a, manifest_text, NULL), 0);
-	assert_int_equal(playground_recycle(&W.f, "na", &b, manifest_text, NULL), -ESTALE);
+	assert_int_equal(playground_delete(W.f, "na", &W.err), 0);
+	assert_int_equal(playground_create(W.f, &a, manifest_text, NULL, &W.err), 0);
+	assert_int_equal(playground_recycle(W.f, "na", &b, manifest_text, NULL, &W.err), -ESTALE);
 	assert_int_equal(presence(&a), 1);
 	assert_int_equal(presence(&b), 0);
-	assert_int_equal(playground_delete(&W.f, "na"), 0);
+	assert_int_equal(playground_delete(W.f, "na", &W.err), 0);
 	plan_free(&a);
 	plan_free(&b);
 	plan_free(&other);
@@ -573,9 +576,9 @@ static void fail_each_step(const char *text)
 		snprintf(bn, sizeof(bn), "fb%d", step);
 		deleted_playground(manifest_text, an, &a);
 		plan_of(text, bn, &b);
-		W.f.fail_step = step;
-		int e = playground_recycle(&W.f, an, &b, text, NULL);
-		W.f.fail_step = 0;
+		fabric_fail_at(W.f, step);
+		int e = playground_recycle(W.f, an, &b, text, NULL, &W.err);
+		fabric_fail_at(W.f, 0);
 		if (e == 0) {
 			assert_int_equal(presence(&b), 1);
 			assert_int_equal(presence(&a), 0);
@@ -587,8 +590,8 @@ static void fail_each_step(const char *text)
 			kept += pa == 1;
 			removed += pa == 0;
 		}
-		assert_int_equal(playground_delete(&W.f, an), 0);
-		assert_int_equal(playground_delete(&W.f, bn), 0);
+		assert_int_equal(playground_delete(W.f, an, &W.err), 0);
+		assert_int_equal(playground_delete(W.f, bn, &W.err), 0);
 		plan_free(&a);
 		plan_free(&b);
 		if (e == 0)

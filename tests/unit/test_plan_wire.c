@@ -41,11 +41,12 @@ static void round_trip(const char *path)
 		return; /* a manifest of the bad kind */
 	tripped++;
 	size_t len, len2;
-	char *text = plan_wire_text(&p, &len), err[256] = "";
+	char *text = plan_wire_text(&p, &len);
+	struct pn_error err = PN_ERROR_INIT;
 	assert_non_null(text);
-	int e = plan_wire_parse(text, len, "round-trip", &lim, &q, err, sizeof(err));
+	int e = plan_wire_parse(text, len, "round-trip", &lim, &q, &err);
 	if (e)
-		fprintf(stderr, "%s: %s\n%s\n", path, err, text);
+		fprintf(stderr, "%s: %s\n%s\n", path, err.msg, text);
 	assert_int_equal(e, 0);
 	char *again = plan_wire_text(&q, &len2), *a = show(&p), *b = show(&q);
 	assert_string_equal(again, text);
@@ -178,13 +179,13 @@ static void refused(const char *path, const char *value, const char *want)
 	}
 	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	struct plan p;
-	char err[256] = "";
-	int e = plan_wire_parse(text, strlen(text), "bend", &lim, &p, err, sizeof(err));
-	if (e != -EINVAL || !strstr(err, want))
+	struct pn_error err = PN_ERROR_INIT;
+	int e = plan_wire_parse(text, strlen(text), "bend", &lim, &p, &err);
+	if (e != -EINVAL || !strstr(err.msg, want))
 		fprintf(stderr, "%s = %s: got %d '%s', wanted '%s'\n", path, value ? value : "(gone)",
-			e, err, want);
+			e, err.msg, want);
 	assert_int_equal(e, -EINVAL);
-	assert_non_null(strstr(err, want));
+	assert_non_null(strstr(err.msg, want));
 	json_object_put(o);
 }
 
@@ -193,8 +194,8 @@ static void t_base_is_taken(void **state)
 	(void)state;
 	struct json_object *o = base_plan();
 	struct plan p;
-	char err[256] = "";
-	assert_int_equal(plan_wire_decode(o, "bend", &lim, &p, err, sizeof(err)), 0);
+	struct pn_error err = PN_ERROR_INIT;
+	assert_int_equal(plan_wire_decode(o, "bend", &lim, &p, &err), 0);
 	/* the names are netd's own, whatever the sender meant */
 	assert_string_equal(p.netns, "pg-bend");
 	assert_string_equal(p.networks[0].bridge, "br-wan");
@@ -203,7 +204,7 @@ static void t_base_is_taken(void **state)
 	assert_true(p.machines[0].has_default_gateway);
 	plan_free(&p);
 	/* and no other name plans it */
-	assert_int_equal(plan_wire_decode(o, "Bend", &lim, &p, err, sizeof(err)), -EINVAL);
+	assert_int_equal(plan_wire_decode(o, "Bend", &lim, &p, &err), -EINVAL);
 	json_object_put(o);
 }
 
@@ -309,11 +310,10 @@ static void t_text(void **state)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct plan p;
-		char err[256] = "";
-		assert_int_equal(plan_wire_parse(bad[i], strlen(bad[i]), "t", &lim, &p, err,
-						 sizeof(err)),
+		struct pn_error err = PN_ERROR_INIT;
+		assert_int_equal(plan_wire_parse(bad[i], strlen(bad[i]), "t", &lim, &p, &err),
 				 -EINVAL);
-		assert_true(err[0]);
+		assert_true(err.msg[0]);
 	}
 }
 
@@ -323,8 +323,8 @@ static void t_legacy_record(void **state)
 	(void)state;
 	struct state_record rec = { .name = "old", .manifest = (char *)(uintptr_t)base_yaml };
 	struct plan p;
-	char err[256];
-	assert_int_equal(plan_wire_of_record(&rec, &p, err, sizeof(err)), 0);
+	struct pn_error err = PN_ERROR_INIT;
+	assert_int_equal(plan_wire_of_record(&rec, &p, &err), 0);
 	assert_int_equal(p.n_machines, 2);
 	assert_string_equal(p.name, "old");
 	plan_free(&p);
