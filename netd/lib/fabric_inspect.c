@@ -241,7 +241,7 @@ static void live_keys_of(struct fabric *f, const char *name, struct live_keys *l
 	struct state_record rec;
 	if (state_read(f->o.state_dir, name, &rec) < 0)
 		return;
-	char ns[NAMING_NETNS_MAX], host_end[IFNAMSIZ];
+	char ns[FAB_NETNS_MAX], host_end[IFNAMSIZ];
 	fab_current_netns(f, name, ns);
 	naming_uplink_host(name, host_end);
 	uint64_t cookie;

@@ -110,8 +110,12 @@ int fab_build_nft(struct build *b);
  * Forwarding must be on for the uplinks. */
 int fab_build_host(struct build *b);
 
+/* A playground's namespace name, pg-P or hidden (FABRIC_HIDDEN_PREFIX
+ * OWNER-P), with room for a machine's ".MACHINE" after it. */
+#define FAB_NETNS_MAX (sizeof(FABRIC_HIDDEN_PREFIX) + FABRIC_OWNER_LEN + NAMING_NETNS_MAX)
+
 /* The name a playground's namespace has now: hidden once its delete began. */
-void fab_current_netns(const struct fabric *f, const char *name, char out[NAMING_NETNS_MAX]);
+void fab_current_netns(const struct fabric *f, const char *name, char out[FAB_NETNS_MAX]);
 
 /* The host netns a playground was made in (NULL or "": the one this
  * fabric was opened with). Never -1 for "current": callers treat a

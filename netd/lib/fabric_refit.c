@@ -164,8 +164,11 @@ static int recycle_guards(struct build *b)
 		      "reset the guard of uplink %s", b->p->uplink_host);
 }
 
-/* OLD's names become P's, each taken by P before OLD's goes. */
-static int recycle_names(struct build *b, const char *old_ns, const char *old_host)
+/* OLD's names become P's, each taken by P before OLD's goes. A playground
+ * reset where it stands (OLD is P, hidden) keeps its tags: only its
+ * namespace's name changes, which needs no rtnl lock. */
+static int recycle_names(struct build *b, const char *old, const char *old_ns,
+			 const char *old_host)
 {
 	struct fabric *f = b->f;
 	struct pn_error *err = b->err;
@@ -174,7 +177,7 @@ static int recycle_names(struct build *b, const char *old_ns, const char *old_ho
 	int e = FAB_DO(f, err, netns_attach(p->netns, b->ns), "name netns %s", p->netns);
 	if (e == 0)
 		e = FAB_DO(f, err, netns_delete(old_ns), "unname netns %s", old_ns);
-	if (e == 0)
+	if (e == 0 && strcmp(old, p->name) != 0)
 		e = FAB_DO(f, err, link_configure(b->sk, "lo", &lo), "mark lo of %s", p->netns);
 	if (e == 0 && strcmp(old_host, p->uplink_host) != 0)
 		e = FAB_DO(f, err, link_rename(b->host, old_host, p->uplink_host, b->owner_alias),
@@ -341,7 +344,8 @@ static int recycle_kernel(struct build *b)
 
 struct fabric_takeover {
 	struct build b;
-	char old_ns[NAMING_NETNS_MAX];
+	char old[NAMING_PLAYGROUND_MAX + 1];
+	char old_ns[FAB_NETNS_MAX];
 	char old_host[IFNAMSIZ];
 };
 
@@ -355,6 +359,7 @@ int fabric_takeover_open(struct fabric *f, const char *old, const struct plan *w
 		return pn_fail(err, -ENOMEM, "take over %s", old);
 	t->b = (struct build){ .f = f, .err = err, .p = p, .was = was, .ns = -1,
 				.transit = transit };
+	snprintf(t->old, sizeof(t->old), "%s", old);
 	fab_current_netns(f, old, t->old_ns);
 	naming_uplink_host(old, t->old_host);
 	fabric_owner_alias(f, p->name, t->b.owner_alias, sizeof(t->b.owner_alias));
@@ -367,7 +372,7 @@ int fabric_takeover_finish(struct fabric_takeover *t, struct pn_error *err)
 	b->err = err;
 	int e = 0;
 	if (strcmp(t->old_ns, b->p->netns) != 0)
-		e = recycle_names(b, t->old_ns, t->old_host);
+		e = recycle_names(b, t->old, t->old_ns, t->old_host);
 	return e == 0 ? recycle_kernel(b) : e;
 }
 
