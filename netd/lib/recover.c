@@ -184,15 +184,39 @@ static int netns_orphan(const char *ns, void *arg)
 		       ? names_add(name, w->playgrounds) : 0;
 }
 
+/* Whether ns is the name fabric_hide gives NAME's namespace, or one of
+ * its machines' under it. */
+static bool hidden_name_of(const struct fabric *f, const char *ns, const char *name)
+{
+	char want[sizeof(FABRIC_HIDDEN_PREFIX) + FABRIC_OWNER_LEN + NAMING_PLAYGROUND_MAX + 2];
+	fabric_hidden_prefix(f, want, sizeof(want));
+	size_t n = strlen(want);
+	snprintf(want + n, sizeof(want) - n, "%s", name);
+	n = strlen(want);
+	return strncmp(ns, want, n) == 0 && (ns[n] == '\0' || ns[n] == '.');
+}
+
 /* A deleted playground's namespace under this fabric's own name
- * (fabric_hide), left by a crash: its lo says whose it was. */
+ * (fabric_hide), left by a crash: its lo says whose it was. One hidden
+ * by an older netd, under a hash of the name, is found by no delete of
+ * that name: it goes here. */
 static int hidden_orphan(const char *ns, void *arg)
 {
 	struct orphan_walk *w = arg;
 	cleanup_close int fd = netns_open(ns);
 	char name[NAMING_PLAYGROUND_MAX + 1];
-	return fabric_netns_owns(w->f, fd, name, sizeof(name)) && !recorded(w->f, name)
-		       ? names_add(name, w->playgrounds) : 0;
+	if (!fabric_netns_owns(w->f, fd, name, sizeof(name)))
+		return 0;
+	if (!hidden_name_of(w->f, ns, name)) {
+		int e = netns_delete(ns);
+		if (e < 0)
+			log_errno(LOG_LVL_ERR, -e, "netns %s (of deleted %s)", ns, name);
+		else
+			log_info("netns %s, hidden by an older netd (of deleted %s): removed", ns,
+				 name);
+		return 0;
+	}
+	return recorded(w->f, name) ? 0 : names_add(name, w->playgrounds);
 }
 
 static int link_orphan(const char *dev, const char *alias, void *arg)

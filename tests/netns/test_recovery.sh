@@ -139,6 +139,23 @@ grep -q "recovery: 0 kept, 1 repaired, 0 half-deleted finished, 0 half-created r
 	pass "recovery says what it did" || fail "recovery says what it did" "$(grep recovery: "$T_TMP/netd.log" | tail -1)"
 api DELETE "/v1/playgrounds/$P-keep"
 
+# A namespace an older netd hid under a hash of its playground's name
+# (pn-deleted-OWNER-HASH) is found by no delete of that name: recovery
+# removes it by its tag, and leaves one of another state dir.
+stop_netd
+ip netns add "pn-deleted-$OWNER-0123abcd"
+ip -n "pn-deleted-$OWNER-0123abcd" link set lo alias "playnet/$P-hid $OWNER"
+ip netns add "pn-deleted-0badc0de-0123abcd"
+ip -n "pn-deleted-0badc0de-0123abcd" link set lo alias "playnet/$P-hid 0badc0de"
+start_netd || exit 1
+ip netns list | grep -q "^pn-deleted-$OWNER-0123abcd" &&
+	fail "a namespace hidden by an older netd is removed" ||
+	pass "a namespace hidden by an older netd is removed"
+ip netns list | grep -q "^pn-deleted-0badc0de-0123abcd" &&
+	pass "another state dir's hidden namespace is left alone" ||
+	fail "another state dir's hidden namespace is left alone"
+ip netns del "pn-deleted-0badc0de-0123abcd"
+
 # Mended in place (F5, F16): ports off their bridges in two playgrounds,
 # whose transit /31s the old cache of host addresses took for someone
 # else's, and a port's guard gone; nothing is rebuilt.
