@@ -115,9 +115,9 @@ void fabric_owner_alias(const struct fabric *f, const char *name, char *out, siz
 	snprintf(out, len, FABRIC_ALIAS_PREFIX "%s %s", name, f->owner);
 }
 
-void fabric_hidden_prefix(const struct fabric *f, char *out, size_t len)
+void fabric_hidden_netns(const struct fabric *f, const char *name, char *out, size_t len)
 {
-	snprintf(out, len, "%s%s-", FABRIC_HIDDEN_PREFIX, f->owner);
+	snprintf(out, len, "%s%s-%s", FABRIC_HIDDEN_PREFIX, f->owner, name);
 }
 
 bool fabric_owns(const struct fabric *f, const char *alias, char *name, size_t len)

@@ -161,8 +161,9 @@ uint64_t fabric_shape(const struct plan *p);
 void fabric_owner_alias(const struct fabric *f, const char *name, char *out, size_t len);
 /* Whether alias is one of this fabric's; if so, the playground's name. */
 bool fabric_owns(const struct fabric *f, const char *alias, char *name, size_t len);
-/* The names of this fabric's hidden namespaces begin with this. */
-void fabric_hidden_prefix(const struct fabric *f, char *out, size_t len);
+/* The name fabric_hide gives NAME's namespace (FABRIC_HIDDEN_PREFIX
+ * OWNER-NAME); NAME "": what the names of all of them begin with. */
+void fabric_hidden_netns(const struct fabric *f, const char *name, char *out, size_t len);
 /* The same for a namespace, by the alias of its lo. */
 bool fabric_netns_owns(const struct fabric *f, int nsfd, char *name, size_t len);
 

@@ -44,7 +44,7 @@ static int teardown_netns_cb(const char *ns, void *arg)
  * for seconds (a lo alias looked up took 22 ms on average, at most 2.2 s). */
 static void hidden_netns(const struct fabric *f, const char *name, char out[FAB_NETNS_MAX])
 {
-	snprintf(out, FAB_NETNS_MAX, "%s%s-%s", FABRIC_HIDDEN_PREFIX, f->owner, name);
+	fabric_hidden_netns(f, name, out, FAB_NETNS_MAX);
 }
 
 /* The name a playground's namespace has now: hidden once its delete began. */

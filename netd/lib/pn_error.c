@@ -56,11 +56,3 @@ void pn_wrap(struct pn_error *err, const char *fmt, ...)
 	memcpy(err->msg + c, ": ", 2);
 	err->msg[c + 2 + m] = '\0';
 }
-
-void pn_error_clear(struct pn_error *err)
-{
-	if (!err)
-		return;
-	err->code = 0;
-	err->msg[0] = '\0';
-}

@@ -33,6 +33,5 @@ int pn_failxv(struct pn_error *err, int code, const char *fmt, va_list ap)
 /* Puts "context: " before err's message. */
 void pn_wrap(struct pn_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void pn_error_clear(struct pn_error *err);
 
 #endif

@@ -189,10 +189,8 @@ static int netns_orphan(const char *ns, void *arg)
 static bool hidden_name_of(const struct fabric *f, const char *ns, const char *name)
 {
 	char want[sizeof(FABRIC_HIDDEN_PREFIX) + FABRIC_OWNER_LEN + NAMING_PLAYGROUND_MAX + 2];
-	fabric_hidden_prefix(f, want, sizeof(want));
+	fabric_hidden_netns(f, name, want, sizeof(want));
 	size_t n = strlen(want);
-	snprintf(want + n, sizeof(want) - n, "%s", name);
-	n = strlen(want);
 	return strncmp(ns, want, n) == 0 && (ns[n] == '\0' || ns[n] == '.');
 }
 
@@ -234,7 +232,7 @@ static int collect_orphans(struct fabric *f, struct names *playgrounds, struct n
 	struct orphan_walk w = { f, playgrounds, links };
 	int e = netns_list(NAMING_NETNS_PREFIX, netns_orphan, &w);
 	char hidden[sizeof(FABRIC_HIDDEN_PREFIX) + FABRIC_OWNER_LEN + 1];
-	fabric_hidden_prefix(f, hidden, sizeof(hidden));
+	fabric_hidden_netns(f, "", hidden, sizeof(hidden));
 	if (e == 0)
 		e = netns_list(hidden, hidden_orphan, &w);
 	struct nl_sock *hsk = NULL;
