@@ -48,11 +48,6 @@ cleanup() {
 	for ns in $(ip netns list | awk -v p="^pg-[a-z]$tag" '$1 ~ p { print $1 }'); do
 		ip netns del "$ns" 2>/dev/null || true
 	done
-	# and those a delete hid under netd's names (pn-deleted-*), by their tag
-	for ns in $(ip netns list | awk '$1 ~ /^pn-deleted-/ { print $1 }'); do
-		ip -n "$ns" -d link show lo 2>/dev/null | grep -qE "alias playnet/[a-z]$tag" &&
-			ip netns del "$ns" 2>/dev/null || true
-	done
 	ip netns del "$HOST" 2>/dev/null || true
 	rm -rf "$work" /sys/fs/bpf/playnet-bench-lib-$$ /sys/fs/bpf/playnet-bench-api-$$
 }

@@ -15,7 +15,6 @@
 # SOAK_CLIENTS, 8)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. tests/netns/netd_lib.sh # hidden_netns
 CYCLES=${SOAK_CYCLES:-10000} CLIENTS=${SOAK_CLIENTS:-8}
 MANIFEST=manifests/bench-reference.yaml
 make -s all build/bench/bench_api
@@ -68,7 +67,7 @@ within() { # NAME BEFORE AFTER
 }
 # Nothing of the playgrounds left: in the kernel, the state dir, the maps.
 check_left() {
-	left "namespaces" "$(( $(ip netns list | grep -c "^pg-s$$" || true) + $(hidden_netns "s$$") ))"
+	left "namespaces" "$(ip netns list | grep -c "^pg-s$$" || true)"
 	left "host links" "$(ip -n "$HOST" -o link show | grep -vc ': lo:' || true)"
 	left "host addresses in the transit pool" "$(ip -n "$HOST" -4 -o addr show | grep -c ' 100\.' || true)"
 	left "transit allocations" "$(find "$PLAYNET_STATE_DIR/transit" -type f | wc -l)"

@@ -115,11 +115,6 @@ void fabric_owner_alias(const struct fabric *f, const char *name, char *out, siz
 	snprintf(out, len, FABRIC_ALIAS_PREFIX "%s %s", name, f->owner);
 }
 
-void fabric_hidden_netns(const struct fabric *f, const char *name, char *out, size_t len)
-{
-	snprintf(out, len, "%s%s-%s", FABRIC_HIDDEN_PREFIX, f->owner, name);
-}
-
 bool fabric_owns(const struct fabric *f, const char *alias, char *name, size_t len)
 {
 	size_t plen = strlen(FABRIC_ALIAS_PREFIX);
@@ -183,6 +178,7 @@ void fabric_close(struct fabric *f)
 		return;
 	nspool_stop(f->spares);
 	f->spares = NULL;
+	fab_unhold_all(f);
 	guard_close(f->guard);
 	f->guard = NULL;
 	hostaddr_close(f->hostaddr);

@@ -27,9 +27,6 @@
 /* The same hook set by a test that drives a fabric itself (0: none). */
 struct fabric; /* private to the fabric's files (fabric_internal.h) */
 void fabric_fail_at(struct fabric *f, int step);
-/* The names of the namespaces of deleted playgrounds (fabric_hide). */
-#define FABRIC_HIDDEN_PREFIX "pn-deleted-"
-
 /* The alias prefix of the objects that say whose they are. */
 #define FABRIC_ALIAS_PREFIX "playnet/"
 #define FABRIC_OWNER_LEN 8
@@ -127,10 +124,10 @@ long fabric_pool_size(const struct fabric *f);
  */
 int fabric_shed(struct fabric *f, const char *name, struct pn_error *err);
 /* After its delete is recorded: the playground's namespaces (and its
- * machines') under names of this fabric's own (FABRIC_HIDDEN_PREFIX
- * OWNER-HASH[.MACHINE]), held there until they are destroyed or taken
- * over, so that its names are free the moment its delete is answered.
- * Every step after (shed, takeover, remove) finds them there. */
+ * machines') held by fd, their names gone, until they are taken over or
+ * removed, so that its names are free the moment its delete is answered.
+ * Every step after (shed, takeover, remove) finds them there; a crash
+ * lets go of them with the process. */
 int fabric_hide(struct fabric *f, const char *name, struct pn_error *err);
 
 /*
@@ -161,9 +158,6 @@ uint64_t fabric_shape(const struct plan *p);
 void fabric_owner_alias(const struct fabric *f, const char *name, char *out, size_t len);
 /* Whether alias is one of this fabric's; if so, the playground's name. */
 bool fabric_owns(const struct fabric *f, const char *alias, char *name, size_t len);
-/* The name fabric_hide gives NAME's namespace (FABRIC_HIDDEN_PREFIX
- * OWNER-NAME); NAME "": what the names of all of them begin with. */
-void fabric_hidden_netns(const struct fabric *f, const char *name, char *out, size_t len);
 /* The same for a namespace, by the alias of its lo. */
 bool fabric_netns_owns(const struct fabric *f, int nsfd, char *name, size_t len);
 

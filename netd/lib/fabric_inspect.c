@@ -241,11 +241,10 @@ static void live_keys_of(struct fabric *f, const char *name, struct live_keys *l
 	struct state_record rec;
 	if (state_read(f->o.state_dir, name, &rec) < 0)
 		return;
-	char ns[FAB_NETNS_MAX], host_end[IFNAMSIZ];
-	fab_current_netns(f, name, ns);
+	char host_end[IFNAMSIZ];
 	naming_uplink_host(name, host_end);
 	uint64_t cookie;
-	cleanup_close int pns = netns_open(ns);
+	cleanup_close int pns = fab_netns_open(f, name);
 	if (pns >= 0 && netns_cookie(pns, &cookie) == 0)
 		l->k[l->n++] = (struct guard_key){ .netns_cookie = cookie };
 	cleanup_close int hfd = fab_host_netns_fd(f, rec.host_netns);

@@ -12,6 +12,7 @@
 #include "guard.h"
 #include "naming.h"
 
+struct fab_held;
 struct hostaddr;
 struct nspool;
 
@@ -35,6 +36,9 @@ struct fabric {
 	int kill_step; /* 0: none */
 	int step;      /* steps done by the last create or delete */
 	int64_t opened; /* unix time: what was created since has its options */
+	/* Deleted playgrounds' namespaces, held by fd (fabric_held.c). */
+	struct fab_held *held;
+	size_t n_held;
 };
 
 /* Everything one create holds while it builds. */
@@ -110,12 +114,16 @@ int fab_build_nft(struct build *b);
  * Forwarding must be on for the uplinks. */
 int fab_build_host(struct build *b);
 
-/* A playground's namespace name, pg-P or hidden (FABRIC_HIDDEN_PREFIX
- * OWNER-P), with room for a machine's ".MACHINE" after it. */
-#define FAB_NETNS_MAX (sizeof(FABRIC_HIDDEN_PREFIX) + FABRIC_OWNER_LEN + NAMING_NETNS_MAX)
-
-/* The name a playground's namespace has now: hidden once its delete began. */
-void fab_current_netns(const struct fabric *f, const char *name, char out[FAB_NETNS_MAX]);
+/* Whether fabric_hide holds NAME's namespaces. */
+bool fab_held(const struct fabric *f, const char *name);
+/* A new fd of NAME's namespace as fabric_hide holds it (-ENOENT: it
+ * holds none), or else of pg-NAME. */
+int fab_held_netns(const struct fabric *f, const char *name);
+int fab_netns_open(const struct fabric *f, const char *name);
+/* Lets go of NAME's namespaces (the kernel destroys what nothing else
+ * holds), or of all. */
+void fab_unhold(struct fabric *f, const char *name);
+void fab_unhold_all(struct fabric *f);
 
 /* The host netns a playground was made in (NULL or "": the one this
  * fabric was opened with). Never -1 for "current": callers treat a

@@ -104,16 +104,17 @@ static int uplink_slot(struct build *b, const char *host_end, struct guard_key *
 
 /* Opens OLD's namespace into b; -ESTALE unless it still holds every
  * object of OLD's plan, guarded (a delete may have begun taking it apart). */
-static int recycle_open(struct build *b, const char *old_ns, const char *old_host)
+static int recycle_open(struct build *b, const char *old, const char *old_host)
 {
 	const struct plan *was = b->was;
 	struct fabric *f = b->f;
 	struct pn_error *err = b->err;
 	int e;
-	if ((b->ns = netns_open(old_ns)) < 0)
-		return b->ns == -ENOENT ? -ESTALE : pn_fail(err, b->ns, "open netns %s", old_ns);
+	if ((b->ns = fab_netns_open(f, old)) < 0)
+		return b->ns == -ENOENT ? -ESTALE
+					: pn_fail(err, b->ns, "open the namespace of %s", old);
 	if ((e = netns_cookie(b->ns, &b->cookie)) < 0 || (e = link_sock_open(b->ns, &b->sk)) < 0)
-		return pn_fail(err, e, "netlink socket in %s", old_ns);
+		return pn_fail(err, e, "netlink socket in the namespace of %s", old);
 	if ((e = link_sock_open(f->host_nsfd, &b->host)) < 0)
 		return pn_fail(err, e, "netlink socket in the host netns");
 	if ((e = fabric_guard(f, &b->guard, err)) < 0)
@@ -167,15 +168,18 @@ static int recycle_guards(struct build *b)
 /* OLD's names become P's, each taken by P before OLD's goes. A playground
  * reset where it stands (OLD is P, hidden) keeps its tags: only its
  * namespace's name changes, which needs no rtnl lock. */
-static int recycle_names(struct build *b, const char *old, const char *old_ns,
-			 const char *old_host)
+static int recycle_names(struct build *b, const char *old, bool held, const char *old_host)
 {
 	struct fabric *f = b->f;
 	struct pn_error *err = b->err;
 	const struct plan *p = b->p;
 	const struct link_conf lo = { .alias = b->owner_alias };
+	char old_ns[NAMING_NETNS_MAX];
+	naming_netns(old, old_ns);
 	int e = FAB_DO(f, err, netns_attach(p->netns, b->ns), "name netns %s", p->netns);
-	if (e == 0)
+	if (e == 0 && held)
+		fab_unhold(f, old); /* P's name holds it now */
+	else if (e == 0)
 		e = FAB_DO(f, err, netns_delete(old_ns), "unname netns %s", old_ns);
 	if (e == 0 && strcmp(old, p->name) != 0)
 		e = FAB_DO(f, err, link_configure(b->sk, "lo", &lo), "mark lo of %s", p->netns);
@@ -345,8 +349,8 @@ static int recycle_kernel(struct build *b)
 struct fabric_takeover {
 	struct build b;
 	char old[NAMING_PLAYGROUND_MAX + 1];
-	char old_ns[FAB_NETNS_MAX];
 	char old_host[IFNAMSIZ];
+	bool held; /* OLD's namespace is held by fd (fabric_hide), unnamed */
 };
 
 int fabric_takeover_open(struct fabric *f, const char *old, const struct plan *was,
@@ -360,10 +364,10 @@ int fabric_takeover_open(struct fabric *f, const char *old, const struct plan *w
 	t->b = (struct build){ .f = f, .err = err, .p = p, .was = was, .ns = -1,
 				.transit = transit };
 	snprintf(t->old, sizeof(t->old), "%s", old);
-	fab_current_netns(f, old, t->old_ns);
+	t->held = fab_held(f, old);
 	naming_uplink_host(old, t->old_host);
 	fabric_owner_alias(f, p->name, t->b.owner_alias, sizeof(t->b.owner_alias));
-	return recycle_open(&t->b, t->old_ns, t->old_host);
+	return recycle_open(&t->b, old, t->old_host);
 }
 
 int fabric_takeover_finish(struct fabric_takeover *t, struct pn_error *err)
@@ -371,8 +375,8 @@ int fabric_takeover_finish(struct fabric_takeover *t, struct pn_error *err)
 	struct build *b = &t->b;
 	b->err = err;
 	int e = 0;
-	if (strcmp(t->old_ns, b->p->netns) != 0)
-		e = recycle_names(b, t->old, t->old_ns, t->old_host);
+	if (t->held || strcmp(t->old, b->p->name) != 0)
+		e = recycle_names(b, t->old, t->held, t->old_host);
 	return e == 0 ? recycle_kernel(b) : e;
 }
 

@@ -1,6 +1,7 @@
 /*
- * A playground's kernel objects removed by name and owner tag (also
- * under the names a delete hid them by), one bridge at a time when asked.
+ * A playground's kernel objects removed by name and owner tag (and
+ * where a delete holds them: fabric_held.c), one bridge at a time when
+ * asked.
  */
 #define _GNU_SOURCE
 #include "fabric_internal.h"
@@ -35,92 +36,29 @@ static int teardown_netns_cb(const char *ns, void *arg)
 	return netns_delete(ns);
 }
 
-/* Where a deleted playground's namespace waits to be destroyed or taken
- * over: a name of this fabric's own (its machines' namespaces under it,
- * NAME.MACHINE), so that pg-P and pg-P.M go the moment the delete is
- * answered. It holds the playground's name, not a hash of it, so that it
- * is NAME's by its name alone, as pg-NAME is: finding it asks the kernel
- * nothing that waits for the rtnl lock, which a burst of deletes holds
- * for seconds (a lo alias looked up took 22 ms on average, at most 2.2 s). */
-static void hidden_netns(const struct fabric *f, const char *name, char out[FAB_NETNS_MAX])
-{
-	fabric_hidden_netns(f, name, out, FAB_NETNS_MAX);
-}
-
-/* The name a playground's namespace has now: hidden once its delete began. */
-void fab_current_netns(const struct fabric *f, const char *name, char out[FAB_NETNS_MAX])
-{
-	hidden_netns(f, name, out);
-	cleanup_close int fd = netns_open(out);
-	if (fd < 0)
-		naming_netns(name, out);
-}
-
-/* Gives the namespace FROM the name TO (a new bind mount, then the old one
- * goes); nothing to do when FROM is not there. */
-static int rename_netns(const char *from, const char *to)
-{
-	cleanup_close int fd = netns_open(from);
-	if (fd == -ENOENT)
-		return 0;
-	int e = fd < 0 ? fd : netns_attach(to, fd);
-	return e < 0 ? e : netns_delete(from);
-}
-
-struct hide_walk {
-	size_t skip; /* of a machine netns's name: what precedes ".MACHINE" */
-	const char *to;
-};
-
-static int hide_machine_cb(const char *ns, void *arg)
-{
-	const struct hide_walk *w = arg;
-	char to[NAMING_NETNS_MAX + 64];
-	snprintf(to, sizeof(to), "%s%s", w->to, ns + w->skip);
-	return rename_netns(ns, to);
-}
-
-int fabric_hide(struct fabric *f, const char *name, struct pn_error *err)
-{
-	char ns[NAMING_NETNS_MAX], hidden[FAB_NETNS_MAX], prefix[NAMING_NETNS_MAX + 1];
-	naming_netns(name, ns);
-	hidden_netns(f, name, hidden);
-	snprintf(prefix, sizeof(prefix), "%s.", ns);
-	struct hide_walk w = { strlen(ns), hidden };
-	int e = netns_list(prefix, hide_machine_cb, &w);
-	if (e == 0)
-		e = rename_netns(ns, hidden);
-	return e < 0 ? pn_fail(err, e, "hide the namespaces of deleted %s", name) : 0;
-}
-
-/* Removes every kernel object of a playground, found by name (its own, and
- * the hidden one of fabric_hide). host_nsfd < 0: the host netns is gone,
- * and the uplink's host end with it. keep_host_end: the uplink's host end
- * is left to die with the namespace (see playground_release). owned_only:
- * there is no record of NAME, so only what carries this fabric's tag for
- * it goes (a namespace by its lo's alias, the host end by its own): names
+/* Removes every kernel object of a playground, found by name and where
+ * fabric_hide holds it. host_nsfd < 0: the host netns is gone, and the
+ * uplink's host end with it. keep_host_end: the uplink's host end is left
+ * to die with the namespace (see playground_release). owned_only: there
+ * is no record of NAME, so only what carries this fabric's tag for it
+ * goes (a namespace by its lo's alias, the host end by its own): names
  * alone may be another state dir's, or no playground's at all. */
 static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd,
 			   bool keep_host_end, bool owned_only, struct pn_error *err)
 {
-	char host_end[IFNAMSIZ], ns[2][FAB_NETNS_MAX];
+	char host_end[IFNAMSIZ], ns[NAMING_NETNS_MAX];
 	naming_uplink_host(name, host_end);
-	naming_netns(name, ns[0]);
-	hidden_netns(f, name, ns[1]);
-	const bool checked[2] = { owned_only, owned_only };
+	naming_netns(name, ns);
 	int first = 0;
 	/* The guards' entries go before their interfaces, while the names
 	 * still lead to them; with neither left there is nothing to forget,
-	 * and no reason to load the programs. */
-	int pns[2];
-	bool ours[2];
-	for (int i = 0; i < 2; i++) {
-		pns[i] = netns_open(ns[i]);
-		ours[i] = pns[i] >= 0 && (!checked[i] || fab_netns_is_ours(f, pns[i], name));
-		if (!ours[i] && pns[i] >= 0) {
-			close(pns[i]);
-			pns[i] = -1;
-		}
+	 * and no reason to load the programs. pg-P by name, and the one
+	 * held (only ever this fabric's). */
+	int pns[2] = { netns_open(ns), fab_held_netns(f, name) };
+	bool named = pns[0] >= 0 && (!owned_only || fab_netns_is_ours(f, pns[0], name));
+	if (!named && pns[0] >= 0) {
+		close(pns[0]);
+		pns[0] = -1;
 	}
 	struct nl_sock *hsk = NULL;
 	int e = host_nsfd >= 0 ? link_sock_open(host_nsfd, &hsk) : 0;
@@ -154,18 +92,18 @@ static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd,
 	    !first)
 		first = pn_fail(err, e, "delete uplink %s", host_end);
 	link_sock_close(hsk);
-	for (int i = 0; i < 2; i++) {
-		char prefix[FAB_NETNS_MAX + 1];
-		snprintf(prefix, sizeof(prefix), "%.*s.", (int)FAB_NETNS_MAX - 1, ns[i]);
-		struct teardown_walk w = { f, name, checked[i] };
-		e = netns_list(prefix, teardown_netns_cb, &w);
-		if (e < 0 && !first)
-			first = pn_fail(err, e, "delete the machine namespaces of %s", name);
-		fab_point(f);
-		e = ours[i] || !checked[i] ? netns_delete(ns[i]) : 0;
-		if (e < 0 && !first)
-			first = pn_fail(err, e, "delete netns %s", ns[i]);
-	}
+	char prefix[NAMING_NETNS_MAX + 1];
+	snprintf(prefix, sizeof(prefix), "%s.", ns);
+	struct teardown_walk w = { f, name, owned_only };
+	e = netns_list(prefix, teardown_netns_cb, &w);
+	if (e < 0 && !first)
+		first = pn_fail(err, e, "delete the machine namespaces of %s", name);
+	fab_point(f);
+	e = named || !owned_only ? netns_delete(ns) : 0;
+	if (e < 0 && !first)
+		first = pn_fail(err, e, "delete netns %s", ns);
+	fab_point(f);
+	fab_unhold(f, name);
 	return first;
 }
 
@@ -222,22 +160,21 @@ int fabric_host_end_gone(struct fabric *f, const char *name, const char *host_ne
 
 int fabric_shed(struct fabric *f, const char *name, struct pn_error *err)
 {
-	char ns[FAB_NETNS_MAX], bridge[IFNAMSIZ];
-	fab_current_netns(f, name, ns);
-	cleanup_close int nsfd = netns_open(ns);
+	char bridge[IFNAMSIZ];
+	cleanup_close int nsfd = fab_netns_open(f, name);
 	if (nsfd == -ENOENT)
 		return 0;
 	if (nsfd < 0)
-		return pn_fail(err, nsfd, "open netns %s", ns);
+		return pn_fail(err, nsfd, "open the namespace of deleted %s", name);
 	struct nl_sock *sk = NULL;
 	int e = link_sock_open(nsfd, &sk);
 	if (e < 0)
-		return pn_fail(err, e, "netlink socket in %s", ns);
+		return pn_fail(err, e, "netlink socket in the namespace of deleted %s", name);
 	e = link_find_kind(sk, "bridge", bridge);
 	if (e > 0 && (e = link_delete(sk, bridge)) == 0)
 		e = 1;
 	link_sock_close(sk);
-	return e < 0 ? pn_fail(err, e, "delete a bridge of %s", ns) : e;
+	return e < 0 ? pn_fail(err, e, "delete a bridge of deleted %s", name) : e;
 }
 
 int fabric_remove_host_link(struct fabric *f, const char *dev, struct pn_error *err)

@@ -184,20 +184,12 @@ static int netns_orphan(const char *ns, void *arg)
 		       ? names_add(name, w->playgrounds) : 0;
 }
 
-/* Whether ns is the name fabric_hide gives NAME's namespace, or one of
- * its machines' under it. */
-static bool hidden_name_of(const struct fabric *f, const char *ns, const char *name)
-{
-	char want[sizeof(FABRIC_HIDDEN_PREFIX) + FABRIC_OWNER_LEN + NAMING_PLAYGROUND_MAX + 2];
-	fabric_hidden_netns(f, name, want, sizeof(want));
-	size_t n = strlen(want);
-	return strncmp(ns, want, n) == 0 && (ns[n] == '\0' || ns[n] == '.');
-}
+/* Where an older netd left the namespaces of deleted playgrounds until it
+ * destroyed them (pn-deleted-OWNER-NAME or -HASH, with .MACHINE): this
+ * one holds them by fd instead, so what a crash left there is ours to
+ * remove when its lo carries our tag. */
+#define RECOVER_HIDDEN_PREFIX "pn-deleted-"
 
-/* A deleted playground's namespace under this fabric's own name
- * (fabric_hide), left by a crash: its lo says whose it was. One hidden
- * by an older netd, under a hash of the name, is found by no delete of
- * that name: it goes here. */
 static int hidden_orphan(const char *ns, void *arg)
 {
 	struct orphan_walk *w = arg;
@@ -205,16 +197,12 @@ static int hidden_orphan(const char *ns, void *arg)
 	char name[NAMING_PLAYGROUND_MAX + 1];
 	if (!fabric_netns_owns(w->f, fd, name, sizeof(name)))
 		return 0;
-	if (!hidden_name_of(w->f, ns, name)) {
-		int e = netns_delete(ns);
-		if (e < 0)
-			log_errno(LOG_LVL_ERR, -e, "netns %s (of deleted %s)", ns, name);
-		else
-			log_info("netns %s, hidden by an older netd (of deleted %s): removed", ns,
-				 name);
-		return 0;
-	}
-	return recorded(w->f, name) ? 0 : names_add(name, w->playgrounds);
+	int e = netns_delete(ns);
+	if (e < 0)
+		log_errno(LOG_LVL_ERR, -e, "netns %s (of deleted %s)", ns, name);
+	else
+		log_info("netns %s, hidden by an older netd (of deleted %s): removed", ns, name);
+	return 0;
 }
 
 static int link_orphan(const char *dev, const char *alias, void *arg)
@@ -231,10 +219,8 @@ static int collect_orphans(struct fabric *f, struct names *playgrounds, struct n
 {
 	struct orphan_walk w = { f, playgrounds, links };
 	int e = netns_list(NAMING_NETNS_PREFIX, netns_orphan, &w);
-	char hidden[sizeof(FABRIC_HIDDEN_PREFIX) + FABRIC_OWNER_LEN + 1];
-	fabric_hidden_netns(f, "", hidden, sizeof(hidden));
 	if (e == 0)
-		e = netns_list(hidden, hidden_orphan, &w);
+		e = netns_list(RECOVER_HIDDEN_PREFIX, hidden_orphan, &w);
 	struct nl_sock *hsk = NULL;
 	if (e == 0 && (e = link_sock_open(fabric_host_nsfd(f), &hsk)) == 0) {
 		e = link_each(hsk, link_orphan, &w);

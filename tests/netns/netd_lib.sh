@@ -56,24 +56,13 @@ wait_deletes() {
 	return 1
 }
 
-# hidden_netns PREFIX: how many namespaces that a delete put under netd's
-# own names (pn-deleted-*) belong to playgrounds named PREFIX*, by the tag
-# on their lo.
-hidden_netns() {
-	local n=0 ns
-	for ns in $(ip netns list | awk '{print $1}' | grep '^pn-deleted-'); do
-		ip -n "$ns" -d link show lo 2>/dev/null | grep -q "alias playnet/$1" && n=$((n + 1))
-	done
-	echo "$n"
-}
-
 # What the state dir has in the kernel and on disk for playgrounds whose
 # names start with $1, one line per kind that is not empty (once netd's
 # deletes are done).
 leftovers() {
 	local ns links transit records entries=0
 	wait_deletes >/dev/null || true
-	ns=$(( $(ip netns list | awk '{print $1}' | grep -cE "^pg-$1") + $(hidden_netns "$1") ))
+	ns=$(ip netns list | awk '{print $1}' | grep -cE "^pg-$1")
 	links=$(ip -n "$HOST" -o link show 2>/dev/null | grep -c ": pn-")
 	transit=$(ls "$PLAYNET_STATE_DIR/transit" 2>/dev/null | wc -l)
 	records=$(ls "$PLAYNET_STATE_DIR" 2>/dev/null | grep -c '\.json$')
@@ -134,9 +123,6 @@ test_env() {
 remove_test_env() {
 	local ns
 	for ns in $(ip netns list | awk '{print $1}' | grep -E "^pg-$1"); do ip netns del "$ns"; done
-	for ns in $(ip netns list | awk '{print $1}' | grep '^pn-deleted-'); do
-		ip -n "$ns" -d link show lo 2>/dev/null | grep -q "alias playnet/$1" && ip netns del "$ns"
-	done
 	ip netns del "$HOST" 2>/dev/null
 	rm -f "$PLAYNET_BPF_DIR"/guard_* 2>/dev/null
 	rmdir "$PLAYNET_BPF_DIR" 2>/dev/null

@@ -75,6 +75,7 @@ expect_status "--direct while netd runs" 3 "$PLAYNET" --direct up --name "$P-d" 
 expect_stderr_has "--direct refused with a reason" "in use by netd: drop --direct"
 [ ! -e "$PLAYNET_STATE_DIR/$P-d.json" ] && pass "--direct made nothing" || fail "--direct made nothing"
 
+ns_inode=$(stat -L -c %i "/run/netns/pg-$P")
 expect_status "down" 0 "$PLAYNET" down "$P"
 expect_stderr_has "down says so" "playground $P is down"
 # Down means it at once: the namespaces that wait for the kernel (or for a
@@ -82,6 +83,12 @@ expect_stderr_has "down says so" "playground $P is down"
 left=$(ip netns list | awk '{print $1}' | grep -E "^pg-$P(\.|$)")
 [ -z "$left" ] && pass "no pg-$P namespace right after down" || fail "no pg-$P namespace right after down" "$left"
 ip netns exec "pg-$P.a" true 2>/dev/null && fail "its machine's netns is gone by name" || pass "its machine's netns is gone by name"
+# netd holds them by fd until its delete is done, then lets go.
+PID=$(netd_pid) wait_deletes
+# (An fd opened through a name since unmounted reads as "/": by inode.)
+held=$(stat -L -c %i "/proc/$(netd_pid)/fd/"* 2>/dev/null | grep -cx "$ns_inode")
+[ "$held" = 0 ] && pass "netd lets go of the namespace once the delete is done" ||
+	fail "netd lets go of the namespace once the delete is done" "$held fds"
 expect_status "down again" 0 "$PLAYNET" down "$P"
 ip netns list | grep -q "^pg-$P" && fail "down removed the namespaces" || pass "down removed the namespaces"
 case $NETD_LOG in

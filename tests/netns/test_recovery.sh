@@ -139,22 +139,26 @@ grep -q "recovery: 0 kept, 1 repaired, 0 half-deleted finished, 0 half-created r
 	pass "recovery says what it did" || fail "recovery says what it did" "$(grep recovery: "$T_TMP/netd.log" | tail -1)"
 api DELETE "/v1/playgrounds/$P-keep"
 
-# A namespace an older netd hid under a hash of its playground's name
-# (pn-deleted-OWNER-HASH) is found by no delete of that name: recovery
-# removes it by its tag, and leaves one of another state dir.
+# Namespaces an older netd hid under names of its own until it destroyed
+# them (pn-deleted-OWNER-HASH, or -NAME and -NAME.MACHINE), where a crash
+# left them: this netd holds a deleted playground's by fd instead, so
+# recovery removes them by their tag, and leaves those of another state dir.
 stop_netd
-ip netns add "pn-deleted-$OWNER-0123abcd"
-ip -n "pn-deleted-$OWNER-0123abcd" link set lo alias "playnet/$P-hid $OWNER"
+hid=("pn-deleted-$OWNER-0123abcd" "pn-deleted-$OWNER-$P-hn" "pn-deleted-$OWNER-$P-hn.m")
+for ns in "${hid[@]}"; do
+	ip netns add "$ns"
+	ip -n "$ns" link set lo alias "playnet/$P-hid $OWNER"
+done
 ip netns add "pn-deleted-0badc0de-0123abcd"
 ip -n "pn-deleted-0badc0de-0123abcd" link set lo alias "playnet/$P-hid 0badc0de"
 start_netd || exit 1
-ip netns list | grep -q "^pn-deleted-$OWNER-0123abcd" &&
-	fail "a namespace hidden by an older netd is removed" ||
-	pass "a namespace hidden by an older netd is removed"
+left=$(for ns in "${hid[@]}"; do ip netns list | awk '{print $1}' | grep -x "$ns"; done)
+[ -z "$left" ] && pass "namespaces hidden by an older netd are removed" ||
+	fail "namespaces hidden by an older netd are removed" "$left"
 ip netns list | grep -q "^pn-deleted-0badc0de-0123abcd" &&
 	pass "another state dir's hidden namespace is left alone" ||
 	fail "another state dir's hidden namespace is left alone"
-ip netns del "pn-deleted-0badc0de-0123abcd"
+for ns in "${hid[@]}" "pn-deleted-0badc0de-0123abcd"; do ip netns del "$ns" 2>/dev/null; done
 
 # Mended in place (F5, F16): ports off their bridges in two playgrounds,
 # whose transit /31s the old cache of host addresses took for someone
