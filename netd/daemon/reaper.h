@@ -26,13 +26,16 @@ struct reaper {
 	char *draining; /* being taken apart, or handed to the kernel */
 	bool shedding;  /* draining still has bridges: fabric_shed */
 	bool untrimmed; /* deletes happened since the heap was last trimmed */
-	double last_build; /* when a create last built from scratch (monotonic s) */
+	/* When a create last built from scratch (monotonic s); 0 once one
+	 * has taken over a namespace since. */
+	double last_build;
 };
 
 /* While creates come that build from scratch, the deletes take bridges
  * apart one per step, so that such a create waits for one bridge at most
- * (see reaper_step); with none for this long, whole namespaces go to the
- * kernel, which is faster overall. Creates that take over a deleted
+ * (see reaper_step); with none for this long, or once a create has taken
+ * over a namespace, whole namespaces go to the kernel, which is faster
+ * overall. Creates that take over a deleted
  * namespace need the rtnl lock twice, not dozens of times: for them, a
  * step that holds netd's thread across a bridge's teardown costs more
  * than waiting once for the kernel's. */

@@ -55,6 +55,9 @@ static int recycle(struct service *s, const struct plan *p, const char *text,
 	else
 		reaper_forget(&s->reaper, donor); /* taken over, or gone in the undo */
 	if (e == 0) {
+		/* The creates coming take over too, most likely: shedding
+		 * bridges would hold them up, not speed them. */
+		s->reaper.last_build = 0;
 		s->metrics.recycled++;
 		if (self)
 			log_info("playground %s: deleted and created again where it stood", p->name);
