@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's main job: brings up the routing-challenge lab with three real
-# VMs (QEMU, the test guest of scripts/build-guest.sh) and says what was made
+# VMs (QEMU, the toolkit guest of scripts/build-guest.sh) and says what was made
 # and how to get in. The host side (uplink, forwarding, NAT table) goes into
 # a namespace of its own, playnet-demo-host, so the machine's own network is
 # left as it was. Run again to rebuild; the last lines say how to tear down.

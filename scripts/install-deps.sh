@@ -14,8 +14,11 @@ PACKAGES=(
 	# the hostile-input suite: crafted frames, and netd confined as its
 	# systemd unit would confine it (tests/netns/confine.py)
 	python3-scapy python3-seccomp systemd util-linux
-	# VMs: the VMM, and what scripts/build-guest.sh packs the test guest with
-	qemu-system-x86 cpio
+	# VMs: the VMM, and what scripts/build-guest.sh packs the toolkit guest
+	# with (its tools are copied from their packages with their libraries;
+	# depmod writes the modules.dep of the kernel modules it carries)
+	qemu-system-x86 cpio kmod netbase nftables iptables tcpdump iproute2
+	traceroute ethtool
 )
 
 missing=()

@@ -29,6 +29,7 @@ test_env pnv
 INET=pnv-i$ID
 P1=pv$ID-r
 P2=pv$ID-n
+P3=pv$ID-g
 VMDIR=$PLAYNET_STATE_DIR/vm
 
 cleanup() {
@@ -36,6 +37,7 @@ cleanup() {
 	if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
 		"$PLAYNET" down "$P1" >/dev/null 2>&1
 		"$PLAYNET" down "$P2" >/dev/null 2>&1
+		"$PLAYNET" down "$P3" >/dev/null 2>&1
 	fi
 	stop_netd
 	local st pid
@@ -174,6 +176,60 @@ src_mac() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(s
 "$PLAYNET" stats "$P2" --json >"$T_TMP/s1" 2>&1
 [ "$(src_mac "$T_TMP/s1")" -gt "$(src_mac "$T_TMP/s0")" ] && pass "its frames are dropped and counted" ||
 	fail "its frames are dropped and counted" "$(cat "$T_TMP/s1")"
+
+# --- the NAT-gateway challenge, solved in the toolkit guest --------------------
+# The learner's side of manifests/nat-gateway.yaml: the clients on the
+# private network route through the gateway, which forwards and
+# masquerades with nft out of its outside interface; the kernel loads
+# netfilter's modules as nft asks for them.
+expect_status "up --vms, the NAT-gateway challenge" 0 "$PLAYNET" up manifests/nat-gateway.yaml --name "$P3" --vms
+for m in gateway client-1 client-2; do
+	wait_log "$P3" "$m" "^playnet: up $m" || fail "$m boots" "$(tail -c 600 "$VMDIR/$P3/$m.log")"
+done
+has "$P3" gateway "playnet: eth0 172.16.0.2/24 router 172.16.0.1" "the gateway's outside address, with the fabric's router"
+has "$P3" gateway "playnet: eth1 192.168.10.1/24 router - dns -" "the gateway's inside address"
+has "$P3" client-1 "playnet: eth0 192.168.10.2/24 router - dns -" "client-1's address, no router"
+has "$P3" client-2 "playnet: eth0 192.168.10.3/24 router - dns -" "client-2's address, no router"
+wait_log "$P3" gateway "^gateway:[^ ]*# " 30 && pass "the prompt names the machine" ||
+	fail "the prompt names the machine" "$(tail -c 300 "$VMDIR/$P3/gateway.log")"
+for c in client-1 client-2; do
+	[ "$(on "$P3" "$c" 'ip route add default via 192.168.10.1')" = 0 ] &&
+		pass "$c routes through the gateway" || fail "$c routes through the gateway"
+done
+[ "$(on "$P3" client-1 'ping -c 1 -W 2 203.0.113.2')" != 0 ] &&
+	pass "before the gateway is configured, client-1 reaches nothing" ||
+	fail "before the gateway is configured, client-1 reaches nothing"
+[ "$(on "$P3" gateway 'lsmod | grep -q ^nf_tables')" != 0 ] &&
+	pass "no netfilter module is loaded before nft asks" || fail "no netfilter module is loaded before nft asks"
+[ "$(on "$P3" gateway "sysctl -w net.ipv4.ip_forward=1 && nft add table ip nat && nft 'add chain ip nat post { type nat hook postrouting priority srcnat ; }' && nft add rule ip nat post oifname eth0 masquerade")" = 0 ] &&
+	pass "the gateway forwards and masquerades, with nft" || fail "the gateway forwards and masquerades, with nft"
+[ "$(on "$P3" gateway 'nft list ruleset | grep -q masquerade && lsmod | grep -q ^nft_masq')" = 0 ] &&
+	pass "nft's rules are in, its modules loaded on demand" || fail "nft's rules are in, its modules loaded on demand"
+before=$(inet_count host)
+for c in client-1 client-2; do
+	[ "$(on "$P3" "$c" 'ping -c 2 -W 2 203.0.113.2')" = 0 ] &&
+		pass "$c reaches the internet host through the gateway" ||
+		fail "$c reaches the internet host through the gateway"
+done
+after=$(inet_count host)
+[ "$after" -ge $((before + 4)) ] && pass "which sees the host netns's egress address" ||
+	fail "which sees the host netns's egress address" "$before -> $after"
+[ "$(inet_count other)" = 0 ] && pass "and no other source" || fail "and no other source"
+[ "$(on "$P3" client-1 'traceroute -n -m 2 -w 2 203.0.113.2')" = 0 ] && pass "traceroute runs" || fail "traceroute runs"
+wait_log "$P3" client-1 "^ 1  192\.168\.10\.1 " 5 && pass "its first hop is the gateway" ||
+	fail "its first hop is the gateway" "$(grep -a -A3 traceroute "$VMDIR/$P3/client-1.log" | tail -4)"
+[ "$(on "$P3" gateway 'iptables -A FORWARD -i eth1 -o eth0 -j ACCEPT && iptables -S FORWARD | grep -q -- "-A FORWARD -i eth1 -o eth0 -j ACCEPT"')" = 0 ] &&
+	pass "iptables (nft backend) works" || fail "iptables (nft backend) works"
+[ "$(on "$P3" gateway '(sleep 1; ping -c 3 192.168.10.2 >/dev/null) & timeout 15 tcpdump -ni eth1 -c 2 icmp')" = 0 ] &&
+	pass "tcpdump captures" || fail "tcpdump captures"
+has "$P3" gateway "ICMP echo request" "tcpdump shows the echo requests"
+[ "$(on "$P3" gateway 'ethtool -i eth0 | grep -q "driver: virtio_net" && ss -s >/dev/null && bridge link >/dev/null')" = 0 ] &&
+	pass "ethtool, ss and bridge run" || fail "ethtool, ss and bridge run"
+# (ESC [6n: the shell asking the terminal where its cursor is.)
+grep -aE 'playnet:|MARK-|gateway:|nft|masquerade|ICMP' "$VMDIR/$P3/gateway.log" |
+	tr -d '\r' | sed 's/\x1b\[6n//g' >"$T_TMP/nat-console"
+echo "--- the gateway's console:"; sed 's/^/    /' "$T_TMP/nat-console"
+expect_status "down the NAT-gateway challenge" 0 "$PLAYNET" down "$P3"
 
 # --- a VMM that dies is reported -----------------------------------------------
 dbpid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$VMDIR/$P2/db.status")

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The guest's figures, as a user meets them: the toolkit guest's size
+# (kernel, initramfs packed and unpacked) and the time from `playnet up
+# --vms` until every VM of a lab says on its console that it is up (its
+# addresses from netd's DHCP), for one VM (manifests/single-vm.yaml) and
+# the routing challenge's three, ROUNDS times each (median, min, max).
+# A benchmark: it prints figures and asserts nothing. Everything runs in a
+# host netns, state dir, socket and bpffs dir of its own, removed after.
+# usage: scripts/bench-guest.sh [ROUNDS]   (default 3; BENCH_GUEST_DIR: a
+# guest of another build to measure instead of scripts/build-guest.sh's)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${1:-3}
+make -s all
+guest=${BENCH_GUEST_DIR:-$(scripts/build-guest.sh)}
+
+work=$(mktemp -d /dev/shm/playnet-bench-guest.XXXXXX)
+HOST=pnbg-h$$
+export PLAYNET_HOST_NETNS=$HOST PLAYNET_STATE_DIR=$work/state PLAYNET_SOCKET=$work/netd.sock
+export PLAYNET_BPF_DIR=/sys/fs/bpf/playnet-bench-guest-$$ PLAYNET_GUEST_DIR=$guest
+playnet=build/bin/playnet
+P=bg$$
+cleanup() {
+	"$playnet" down "$P" >/dev/null 2>&1 || true
+	local pid
+	pid=$(cat "$PLAYNET_STATE_DIR/netd.pid" 2>/dev/null) || true
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+	for _ in $(seq 1 100); do [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	ip netns del "$HOST" 2>/dev/null || true
+	rm -rf "$work" "$PLAYNET_BPF_DIR"
+}
+trap cleanup EXIT
+ip netns add "$HOST"
+
+# (gzip -f: an older guest's initramfs was compressed.)
+files=$(gzip -dcf "$guest/initrd.img" | cpio -it --quiet -v | awk '{ n++; s += $5 } END { print n, s }')
+mods=$(gzip -dcf "$guest/initrd.img" | cpio -it --quiet | grep -c '\.ko' || true)
+echo "guest ($guest):"
+echo "  kernel $(stat -c %s "$guest/vmlinuz") bytes; initramfs $(stat -c %s "$guest/initrd.img") bytes (${files% *} entries, ${files#* } bytes of files), $mods kernel modules"
+
+# up MANIFEST MACHINE...: seconds from `up --vms` until each machine's
+# console says it is up.
+up_time() {
+	local manifest=$1 t0 m
+	shift
+	t0=$EPOCHREALTIME
+	"$playnet" up "$manifest" --name "$P" --vms >/dev/null 2>&1
+	for m in "$@"; do
+		for _ in $(seq 1 3000); do
+			grep -aqE "^playnet: up $m" "$PLAYNET_STATE_DIR/vm/$P/$m.log" 2>/dev/null && break
+			sleep 0.05
+		done
+	done
+	awk -v a="${t0/./}" -v b="${EPOCHREALTIME/./}" 'BEGIN { printf "%.2f\n", (b - a) / 1e6 }'
+	"$playnet" down "$P" >/dev/null 2>&1
+}
+stats() { sort -n | awk '{ a[NR] = $1 } END { printf "median %.2f s (min %.2f, max %.2f, %d rounds)\n", a[int((NR + 1) / 2)], a[1], a[NR], NR }'; }
+"$playnet" ls >/dev/null 2>&1 # netd started before the clock runs
+for _ in $(seq 1 "$ROUNDS"); do up_time manifests/single-vm.yaml box; done | stats |
+	sed 's/^/  up --vms to its console saying up, one VM: /'
+for _ in $(seq 1 "$ROUNDS"); do up_time manifests/routing-challenge.yaml leaf-01 router leaf-02; done | stats |
+	sed 's/^/  up --vms to all three up, the routing challenge: /'
+echo "  ($(nproc) CPUs, kernel $(uname -r), $(qemu-system-x86_64 --version | head -1), --accel auto)"
