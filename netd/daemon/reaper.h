@@ -35,10 +35,10 @@ struct reaper {
  * apart one per step, so that such a create waits for one bridge at most
  * (see reaper_step); with none for this long, or once a create has taken
  * over a namespace, whole namespaces go to the kernel, which is faster
- * overall. Creates that take over a deleted
- * namespace need the rtnl lock twice, not dozens of times: for them, a
- * step that holds netd's thread across a bridge's teardown costs more
- * than waiting once for the kernel's. */
+ * overall. Creates that take over a deleted namespace need the rtnl lock
+ * twice, not dozens of times: for them, a step that holds netd's thread
+ * across a bridge's teardown costs more than waiting once for the
+ * kernel's. */
 #define REAPER_SHED_WINDOW 2.0
 
 /* Beyond this many deletes waiting, a delete is done before its answer:
