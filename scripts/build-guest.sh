@@ -142,8 +142,7 @@ depmod -b "$work/k" "$release"
 awk -v want="$(echo $MODULES | tr ' ' '\n' | tr - _)" '
 	BEGIN { n = split(want, w, "\n"); for (i = 1; i <= n; i++) wanted[w[i]] = 1 }
 	{
-		sub(/:$/, "", $1)
-		path = $1; sub(/:.*/, "", path)
+		path = $1; sub(/:$/, "", path)
 		name = path; sub(/.*\//, "", name); sub(/\.ko.*$/, "", name); gsub(/-/, "_", name)
 		file[name] = path
 		deps[name] = ""
