@@ -33,10 +33,10 @@ trap cleanup EXIT
 ip netns add "$HOST"
 
 # (gzip -f: an older guest's initramfs was compressed.)
-files=$(gzip -dcf "$guest/initrd.img" | cpio -it --quiet -v | awk '{ n++; s += $5 } END { print n, s }')
-mods=$(gzip -dcf "$guest/initrd.img" | cpio -it --quiet | grep -c '\.ko' || true)
+read -r entries bytes mods < <(gzip -dcf "$guest/initrd.img" | cpio -it --quiet -v |
+	awk '{ n++; s += $5 } $NF ~ /\.ko$/ { m++ } END { print n, s, m + 0 }')
 echo "guest ($guest):"
-echo "  kernel $(stat -c %s "$guest/vmlinuz") bytes; initramfs $(stat -c %s "$guest/initrd.img") bytes (${files% *} entries, ${files#* } bytes of files), $mods kernel modules"
+echo "  kernel $(stat -c %s "$guest/vmlinuz") bytes; initramfs $(stat -c %s "$guest/initrd.img") bytes ($entries entries, $bytes bytes of files), $mods kernel modules"
 
 # up MANIFEST MACHINE...: seconds from `up --vms` until each machine's
 # console says it is up.

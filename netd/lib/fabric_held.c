@@ -141,6 +141,9 @@ void fab_unhold(struct fabric *f, const char *name)
 
 void fab_unhold_all(struct fabric *f)
 {
-	while (f->n_held)
-		fab_unhold(f, f->held[0].name);
+	for (size_t i = 0; i < f->n_held; i++)
+		held_free(&f->held[i]);
+	free(f->held);
+	f->held = NULL;
+	f->n_held = 0;
 }

@@ -166,8 +166,8 @@ static int recycle_guards(struct build *b)
 }
 
 /* OLD's names become P's, each taken by P before OLD's goes. A playground
- * reset where it stands (OLD is P, hidden) keeps its tags: only its
- * namespace's name changes, which needs no rtnl lock. */
+ * reset where it stands (OLD is P, held unnamed) keeps its tags: its
+ * namespace is only named again, which needs no rtnl lock. */
 static int recycle_names(struct build *b, const char *old, bool held, const char *old_host)
 {
 	struct fabric *f = b->f;
