@@ -4,13 +4,16 @@
 # the tools routing and NAT labs use (nft, iptables and ip6tables on the
 # nft backend, tcpdump, iproute2's ip, ss and bridge, traceroute, ethtool)
 # with their shared libraries, the kernel modules they need with a
-# modules.dep for modprobe, and scripts/guest/. Cached: rebuilt only when
-# one of those packages or the guest's scripts change.
+# modules.dep for modprobe, and scripts/guest/. Its init also boots a
+# root disk (a catalog or oci:// image) and mounts the manifest's drives.
+# Cached: rebuilt only when one of those packages or the guest's scripts
+# change.
 #
 #   scripts/build-guest.sh [OUTDIR]      (default build/guest)
 #
-# Writes OUTDIR/vmlinuz and OUTDIR/initrd.img (a cpio archive, not
-# compressed) and prints OUTDIR.
+# Writes OUTDIR/vmlinuz, OUTDIR/initrd.img (a cpio archive, not
+# compressed) and OUTDIR/modules.tar (the modules, for images to carry),
+# and prints OUTDIR.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +27,7 @@ die() { echo "build-guest: $*" >&2; exit 1; }
 TOOLS="nftables:/usr/sbin/nft iptables:/usr/sbin/xtables-nft-multi
 	tcpdump:/usr/bin/tcpdump iproute2:/usr/bin/ip iproute2:/usr/bin/ss
 	iproute2:/usr/sbin/bridge traceroute:/usr/bin/traceroute.db
-	ethtool:/usr/sbin/ethtool"
+	ethtool:/usr/sbin/ethtool e2fsprogs:/sbin/resize2fs"
 # Names under which the guest runs xtables-nft-multi and traceroute.db.
 XTABLES="iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore"
 
@@ -43,7 +46,8 @@ MODULES="virtio_mmio virtio_net virtio_blk evdev button
 	xt_comment xt_multiport xt_LOG xt_mark xt_REDIRECT xt_limit
 	ipt_REJECT ip6t_REJECT
 	bridge br_netfilter 8021q vxlan veth dummy macvlan ipip ip_gre
-	sch_netem sch_htb sch_tbf sch_prio cls_u32 cls_basic act_mirred"
+	sch_netem sch_htb sch_tbf sch_prio cls_u32 cls_basic act_mirred
+	autofs4 vrf"
 
 for t in cpio depmod; do
 	command -v "$t" >/dev/null || die "$t is missing: run scripts/install-deps.sh"
@@ -75,7 +79,7 @@ key=$( {
 	cat "$0" "$here"/guest/*
 } | sha256sum | cut -d' ' -f1)
 if [ -f "$out/key" ] && [ "$(cat "$out/key")" = "$key" ] &&
-	[ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ]; then
+	[ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] && [ -f "$out/modules.tar" ]; then
 	echo "$out"
 	exit 0
 fi
@@ -176,8 +180,12 @@ depmod -b "$root" "$release"
 # load it whole.
 (cd "$root" && find . | cpio -o -H newc --quiet -R 0:0) > "$work/initrd.img"
 
+# The same modules for the images that boot with this kernel.
+tar -C "$root" -cf "$work/modules.tar" "lib/modules/$release"
+
 cp "$work"/k/boot/vmlinuz-* "$out/vmlinuz.new"
 mv "$work/initrd.img" "$out/initrd.img"
+mv "$work/modules.tar" "$out/modules.tar"
 mv "$out/vmlinuz.new" "$out/vmlinuz"
 echo "$key" > "$out/key"
 echo "$out"

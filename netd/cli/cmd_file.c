@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "image.h"
 #include "graph.h"
 #include "ipam.h"
 #include "log.h"
@@ -75,6 +76,26 @@ int load_plan(const struct options *o, const char *file,
 	return e < 0 ? EXIT_USER : EXIT_OK;
 }
 
+/* The images a manifest's VMs name: in the catalog, or well-formed
+ * oci:// references (up --vms checks the rest: files, and fetches). */
+static int check_images(const struct manifest *m, struct diag *d)
+{
+	int e = 0;
+	for (size_t i = 0; i < m->n_machines; i++)
+		for (size_t j = 0; j < m->machines[i].n_drives; j++) {
+			const struct manifest_drive *dr = &m->machines[i].drives[j];
+			char why[IMAGE_WHY_MAX];
+			enum image_source k = dr->source ? image_source_of(dr->source) : IMAGE_SOURCE_FILE;
+			if ((k == IMAGE_SOURCE_CATALOG || k == IMAGE_SOURCE_OCI) &&
+			    image_check(dr->source, why, sizeof(why)) < 0) {
+				diag_add(d, dr->source_pos.line, dr->source_pos.column,
+					 "machine %s: drives[%zu].source: %s", m->machines[i].name, j, why);
+				e = -EINVAL;
+			}
+		}
+	return e;
+}
+
 int cmd_validate(const struct options *o, int argc, char **argv)
 {
 	if (argc != 2)
@@ -84,6 +105,8 @@ int cmd_validate(const struct options *o, int argc, char **argv)
 	struct diag d;
 	diag_init(&d, file);
 	int e = manifest_load(file, &o->limits, &m, &d);
+	if (e == 0 && (e = check_images(&m, &d)) < 0)
+		manifest_free(&m);
 	if (e < 0) {
 		diag_print(&d, stderr);
 		diag_free(&d);

@@ -17,6 +17,7 @@
 
 #include "cliopt.h"
 #include "diag.h"
+#include "image.h"
 #include "log.h"
 #include "util.h"
 
@@ -38,10 +39,15 @@ static const char usage_text[] =
 	"  show P [--json]                      what was made, checked against the kernel\n"
 	"  exec P MACHINE -- CMD...             run CMD in a netns machine\n"
 	"  stats P [--json]                     guard counters per interface\n"
+	"  image ls | build NAME [--force] | rm NAME\n"
+	"                                       root file systems for VMs: the catalog\n"
+	"                                       (debian-12) and pulled oci:// images\n"
+	"                                       (--image-dir DIR, PLAYNET_IMAGE_DIR,\n"
+	"                                       default " IMAGE_DIR_DEFAULT ")\n"
 	"\n"
 	"VM OPTIONS (see vmlaunch --help): --backend qemu|firecracker|cloud-hypervisor,\n"
 	"  --accel auto|kvm|tcg, --guest DIR, --vmm PROGRAM, --append MACHINE=WORDS,\n"
-	"  --drive-dirs DIR[:DIR...]\n"
+	"  --drive-dirs DIR[:DIR...], --image-dir DIR\n"
 	"\n"
 	"global options (each also from the environment):\n"
 	"  --state-dir DIR       PLAYNET_STATE_DIR   (default /run/playnet)\n"
@@ -81,6 +87,7 @@ static const struct command commands[] = {
 	{ "exec", cmd_exec },
 	{ "console", cmd_console },
 	{ "stats", cmd_stats },
+	{ "image", cmd_image },
 };
 
 static int parse_global(int argc, char **argv, struct options *o)

@@ -67,6 +67,9 @@ int load_plan(const struct options *o, const char *file, const char *name, struc
 int parse_file_cmd(int argc, char **argv, bool allow_json, bool allow_format,
 		   struct file_cmd *c);
 int cmd_validate(const struct options *o, int argc, char **argv);
+
+/* cmd_image.c */
+int cmd_image(const struct options *o, int argc, char **argv);
 int cmd_plan(const struct options *o, int argc, char **argv);
 int cmd_graph(const struct options *o, int argc, char **argv);
 

@@ -601,33 +601,125 @@ int manifest_drive_kind_parse(const char *s, enum manifest_drive_kind *k)
 	return -EINVAL;
 }
 
-static int read_drive(struct reader *r, const struct ytree_node *n,
-		      const char *path, struct manifest_drive *dr)
+static const char *const fs_names[] = {
+	[MANIFEST_FS_NONE] = "none",
+	[MANIFEST_FS_EXT4] = "ext4",
+	[MANIFEST_FS_XFS] = "xfs",
+};
+
+const char *manifest_fs_name(enum manifest_fs f)
 {
-	dr->pos = pos_of(n);
-	if (!yread_kind(r->d, n, path, YTREE_MAP, "a drive (a mapping with source)"))
-		return 0;
-	/* labctl's drives carry mount, size and more: kept, not checked. */
-	yread_keys(r->d, n, path, NULL, 0, false);
+	return fs_names[f];
+}
+
+/* The guest mounts it by this path, and it travels on the kernel command
+ * line: absolute, clean, and nothing the command line would split. */
+static const char *mount_problem(const char *s)
+{
+	if (s[0] != '/')
+		return "an absolute path such as /data";
+	if (strlen(s) > MANIFEST_MOUNT_MAX)
+		return "a path of at most 255 characters";
+	for (const char *c = s; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr("/._-", *c))
+			return "a path of letters, digits and / . _ -";
+	if (strstr(s, "//") || strstr(s, "/./") || strstr(s, "/../") ||
+	    (strlen(s) > 1 && s[strlen(s) - 1] == '/'))
+		return "a path without '//', '.', '..' or a trailing '/'";
+	size_t n = strlen(s);
+	if ((n >= 2 && strcmp(s + n - 2, "/.") == 0) || (n >= 3 && strcmp(s + n - 3, "/..") == 0))
+		return "a path without '//', '.', '..' or a trailing '/'";
+	return NULL;
+}
+
+static int read_drive_source(struct reader *r, const struct ytree_node *n,
+			     const char *path, struct manifest_drive *dr)
+{
 	char p[YREAD_PATH_LEN];
 	const struct ytree_node *v;
 	const char *s;
 	yread_path(p, "%s.source", path);
-	if (!(v = yread_get_present(n, "source")))
-		yread_err(r->d, n, path, "missing required key 'source' (a kernel, initramfs or disk image)");
-	else if (yread_string(r->d, v, p, "a path", &s)) {
-		if (!*s)
-			yread_err(r->d, v, p, "expected a path, got an empty string");
-		else if (strlen(s) > MANIFEST_SOURCE_MAX)
-			yread_err(r->d, v, p, "a source has at most %d characters", MANIFEST_SOURCE_MAX);
-		else if (!(dr->source = strdup(s)))
-			return -ENOMEM;
+	if (!(v = yread_get_present(n, "source")) ||
+	    !yread_string(r->d, v, p, "a path, a catalog image or oci://REF", &s))
+		return 0;
+	dr->source_pos = pos_of(v);
+	if (!*s)
+		yread_err(r->d, v, p, "expected a path, a catalog image or oci://REF, got an empty string");
+	else if (strlen(s) > MANIFEST_SOURCE_MAX)
+		yread_err(r->d, v, p, "a source has at most %d characters", MANIFEST_SOURCE_MAX);
+	else if (!(dr->source = strdup(s)))
+		return -ENOMEM;
+	return 0;
+}
+
+static void read_drive_disk(struct reader *r, const struct ytree_node *n,
+			    const char *path, struct manifest_drive *dr)
+{
+	char p[YREAD_PATH_LEN];
+	const struct ytree_node *v;
+	const char *s, *why;
+	double d;
+	yread_path(p, "%s.mount", path);
+	if ((v = yread_get_present(n, "mount")) && yread_string(r->d, v, p, "a path", &s)) {
+		dr->mount_pos = pos_of(v);
+		if ((why = mount_problem(s)))
+			yread_err(r->d, v, p, "expected %s, got '%s'", why, s);
+		else
+			strcpy(dr->mount, s);
 	}
+	yread_path(p, "%s.size", path);
+	if ((v = yread_get_present(n, "size")) &&
+	    yread_unit(r->d, v, p, size_units, ARRAY_SIZE(size_units),
+		       "a size such as 512MiB, 5G or 10GiB", (double)MANIFEST_DRIVE_SIZE_MAX, &d)) {
+		dr->size_pos = pos_of(v);
+		if (d < (double)MANIFEST_DRIVE_SIZE_MIN)
+			yread_err(r->d, v, p, "a drive has at least 1MiB");
+		else
+			dr->size = (uint64_t)d & ~((1ULL << 20) - 1); /* whole MiB */
+	}
+	yread_path(p, "%s.filesystem", path);
+	if ((v = yread_get_present(n, "filesystem")) && yread_string(r->d, v, p, "ext4 or xfs", &s)) {
+		if (strcmp(s, "ext4") == 0)
+			dr->filesystem = MANIFEST_FS_EXT4;
+		else if (strcmp(s, "xfs") == 0)
+			dr->filesystem = MANIFEST_FS_XFS;
+		else
+			yread_err(r->d, v, p, "expected ext4 or xfs, got '%s'", s);
+		if (dr->filesystem != MANIFEST_FS_NONE && yread_get_present(n, "source"))
+			yread_err(r->d, v, p, "a drive with a source has its own file system; filesystem is for a blank drive (no source)");
+	}
+}
+
+static int read_drive(struct reader *r, const struct ytree_node *n,
+		      const char *path, struct manifest_drive *dr)
+{
+	static const char *const keys[] = { "source", "mount", "size", "filesystem", "kind" };
+	dr->pos = pos_of(n);
+	if (!yread_kind(r->d, n, path, YTREE_MAP, "a drive (a mapping with source, or size)"))
+		return 0;
+	yread_keys(r->d, n, path, keys, ARRAY_SIZE(keys), true);
+	if (read_drive_source(r, n, path, dr) < 0)
+		return -ENOMEM;
+	read_drive_disk(r, n, path, dr);
+	bool blank = !yread_get_present(n, "source");
+	if (blank && !yread_get_present(n, "size"))
+		yread_err(r->d, n, path, "a drive needs a source (a kernel, initramfs, disk image, catalog image or oci://REF), or a size for a blank disk");
+	if (blank && dr->filesystem != MANIFEST_FS_NONE && !dr->mount[0] && yread_get_present(n, "filesystem"))
+		yread_err(r->d, n, path, "a blank drive with a filesystem needs a mount point (mount: /data, say)");
+	if (blank && strcmp(dr->mount, "/") == 0)
+		yread_err(r->d, n, path, "a blank drive cannot be the root (mount: /): give the root a source");
+	if (blank && dr->mount[0] && dr->filesystem == MANIFEST_FS_NONE)
+		dr->filesystem = MANIFEST_FS_EXT4; /* labctl's default */
+	char p[YREAD_PATH_LEN];
+	const struct ytree_node *v;
+	const char *s;
 	yread_path(p, "%s.kind", path);
 	if (!(v = yread_get_present(n, "kind")) || !yread_string(r->d, v, p, "a drive kind", &s))
 		return 0;
 	if (manifest_drive_kind_parse(s, &dr->kind) < 0)
 		yread_err(r->d, v, p, "expected kernel, initrd, disk or auto, got '%s'", s);
+	else if (blank)
+		yread_err(r->d, v, p, "a blank drive has no kind: it is a disk");
 	return 0;
 }
 

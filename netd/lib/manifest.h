@@ -92,13 +92,26 @@ enum manifest_drive_kind {
 	MANIFEST_DRIVE_DISK,
 };
 
-/* One entry of a machine's drives: labctl's source (an oci:// image there,
- * a local path for vmlaunch) and playnet's optional kind. */
+enum manifest_fs { MANIFEST_FS_NONE, MANIFEST_FS_EXT4, MANIFEST_FS_XFS };
+
+#define MANIFEST_MOUNT_MAX 255
+#define MANIFEST_DRIVE_SIZE_MIN (1ULL << 20)
+#define MANIFEST_DRIVE_SIZE_MAX (16ULL << 40)
+
+/* One entry of a machine's drives, as labctl writes them: a source (a
+ * local file, a catalog image such as debian-12, or oci://REF) or none (a
+ * blank disk of size), where the guest mounts it, its size (a root grows
+ * to it), the file system a blank disk gets; and playnet's optional kind. */
 struct manifest_drive {
-	char *source;
+	char *source;          /* NULL: a blank disk */
 	enum manifest_drive_kind kind;
-	struct manifest_pos pos;
+	char mount[MANIFEST_MOUNT_MAX + 1]; /* "": not mounted */
+	uint64_t size;         /* bytes, 0: none given */
+	enum manifest_fs filesystem;
+	struct manifest_pos pos, source_pos, mount_pos, size_pos;
 };
+
+const char *manifest_fs_name(enum manifest_fs f);
 
 struct manifest_machine {
 	char name[MANIFEST_HOSTNAME_MAX + 1];

@@ -78,7 +78,8 @@ static int plan_drives(const struct manifest_machine *src, struct plan_machine *
 		return -ENOMEM;
 	for (size_t j = 0; j < src->n_drives; j++) {
 		mc->drives[j] = src->drives[j];
-		if (!(mc->drives[j].source = strdup(src->drives[j].source)))
+		if (src->drives[j].source &&
+		    !(mc->drives[j].source = strdup(src->drives[j].source)))
 			return -ENOMEM;
 		mc->n_drives = j + 1;
 	}

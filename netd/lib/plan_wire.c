@@ -71,10 +71,13 @@ static struct json_object *machine_json(const struct plan_machine *mc)
 	json_object_object_add(o, "ramBytes", json_object_new_int64((int64_t)mc->ram_bytes));
 	struct json_object *drives = json_object_new_array();
 	for (size_t i = 0; i < mc->n_drives; i++) {
+		const struct manifest_drive *dr = &mc->drives[i];
 		struct json_object *d = json_object_new_object();
-		json_object_object_add(d, "source", json_object_new_string(mc->drives[i].source));
-		json_object_object_add(d, "kind", json_object_new_string(
-			manifest_drive_kind_name(mc->drives[i].kind)));
+		json_object_object_add(d, "source", dr->source ? json_object_new_string(dr->source) : NULL);
+		json_object_object_add(d, "kind", json_object_new_string(manifest_drive_kind_name(dr->kind)));
+		json_object_object_add(d, "mount", json_object_new_string(dr->mount));
+		json_object_object_add(d, "size", json_object_new_int64((int64_t)dr->size));
+		json_object_object_add(d, "filesystem", json_object_new_string(manifest_fs_name(dr->filesystem)));
 		json_object_array_add(drives, d);
 	}
 	json_object_object_add(o, "drives", drives);
@@ -399,16 +402,33 @@ static int read_interface(struct reader *r, struct json_object *o, struct plan *
 
 static int read_drive(struct reader *r, struct json_object *o, struct manifest_drive *dr)
 {
-	static const char *const k[] = { "source", "kind" };
-	const char *src, *kind;
+	static const char *const k[] = { "source", "kind", "mount", "size", "filesystem" };
+	const char *src = NULL, *kind, *mount, *fs;
+	uint64_t size;
 	int e;
 	if ((e = keys(r, o, k, ARRAY_SIZE(k))) < 0 ||
-	    (e = get_str(r, o, "source", MANIFEST_SOURCE_MAX, &src)) < 0 ||
-	    (e = get_str(r, o, "kind", 16, &kind)) < 0)
+	    (!json_object_is_type(field(o, "source"), json_type_null) &&
+	     (e = get_str(r, o, "source", MANIFEST_SOURCE_MAX, &src)) < 0) ||
+	    (e = get_str(r, o, "kind", 16, &kind)) < 0 ||
+	    (e = get_text(r, o, "mount", 0, MANIFEST_MOUNT_MAX, &mount)) < 0 ||
+	    (e = get_uint(r, o, "size", 0, MANIFEST_DRIVE_SIZE_MAX, &size)) < 0 ||
+	    (e = get_str(r, o, "filesystem", 8, &fs)) < 0)
 		return e;
 	if (manifest_drive_kind_parse(kind, &dr->kind) < 0)
 		return bad(r, "kind", "expected kernel, initrd, disk or auto");
-	return (dr->source = strdup(src)) ? 0 : -ENOMEM;
+	if (mount[0] && mount[0] != '/')
+		return bad(r, "mount", "expected an absolute path");
+	strcpy(dr->mount, mount);
+	dr->size = size;
+	if (strcmp(fs, manifest_fs_name(MANIFEST_FS_EXT4)) == 0)
+		dr->filesystem = MANIFEST_FS_EXT4;
+	else if (strcmp(fs, manifest_fs_name(MANIFEST_FS_XFS)) == 0)
+		dr->filesystem = MANIFEST_FS_XFS;
+	else if (strcmp(fs, manifest_fs_name(MANIFEST_FS_NONE)) != 0)
+		return bad(r, "filesystem", "expected none, ext4 or xfs");
+	if (!src && !size)
+		return bad(r, "size", "a drive without a source needs a size");
+	return !src || (dr->source = strdup(src)) ? 0 : -ENOMEM;
 }
 
 static int read_machine(struct reader *r, struct json_object *o, struct plan *p, size_t mi,

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image.h"
 #include "util.h"
 #include "vm.h"
 
@@ -106,6 +107,10 @@ int vm_options_set(struct vm_options *o, const char *opt, const char *value, str
 		o->drive_dirs = value;
 		return 0;
 	}
+	if (strcmp(opt, "--image-dir") == 0) {
+		o->image_dir = value;
+		return 0;
+	}
 	if (strcmp(opt, "--append") != 0)
 		return -ENOENT;
 	const char *eq = strchr(value, '=');
@@ -135,6 +140,10 @@ int vm_options_init(struct vm_options *o, struct diag *d)
 	o->drive_dirs = VM_DRIVE_DIRS_DEFAULT;
 	if ((v = getenv("PLAYNET_DRIVE_DIRS")) && *v)
 		o->drive_dirs = v;
+	o->image_dir = IMAGE_DIR_DEFAULT;
+	o->progress = stderr;
+	if ((v = getenv("PLAYNET_IMAGE_DIR")) && *v)
+		o->image_dir = v;
 	if ((v = getenv("PLAYNET_DRIVE_DEVICES")) && *v) {
 		if (strcmp(v, "0") && strcmp(v, "1")) {
 			diag_add(d, 0, 0, "PLAYNET_DRIVE_DEVICES: expected 0 or 1, got '%s'", v);
@@ -264,7 +273,7 @@ static int drive_confined(const struct manifest_drive *dr, const char *machine, 
 		why = "it is not a file";
 	if (!why)
 		return 0;
-	diag_add(d, dr->pos.line, dr->pos.column,
+	diag_add(d, dr->source_pos.line, dr->source_pos.column,
 		 "machine %s: drives[%zu].source '%s': %s (drive directories: %s)", machine, idx,
 		 dr->source, why, o->drive_dirs ? o->drive_dirs : "none");
 	return -EPERM;
@@ -273,12 +282,6 @@ static int drive_confined(const struct manifest_drive *dr, const char *machine, 
 static int drive_kind(const struct manifest_drive *dr, const char *machine,
 		      size_t idx, enum manifest_drive_kind *kind, struct diag *d)
 {
-	if (strstr(dr->source, "://")) {
-		diag_add(d, dr->pos.line, dr->pos.column,
-			 "machine %s: drives[%zu].source '%s': vmlaunch boots local files only (a kernel, an initramfs or a raw/ext4 disk image); drop the drive to boot the default test guest",
-			 machine, idx, dr->source);
-		return -EINVAL;
-	}
 	*kind = dr->kind;
 	if (*kind != MANIFEST_DRIVE_AUTO)
 		return 0;
@@ -286,7 +289,7 @@ static int drive_kind(const struct manifest_drive *dr, const char *machine,
 	unsigned char head[0x206];
 	ssize_t n = fd < 0 ? -1 : read(fd, head, sizeof(head));
 	if (n < 0) {
-		diag_add(d, dr->pos.line, dr->pos.column,
+		diag_add(d, dr->source_pos.line, dr->source_pos.column,
 			 "machine %s: drives[%zu].source '%s': cannot read: %s",
 			 machine, idx, dr->source, strerror(errno));
 		return -EINVAL;
@@ -295,39 +298,189 @@ static int drive_kind(const struct manifest_drive *dr, const char *machine,
 	return 0;
 }
 
+static int drive_err(const struct manifest_drive *dr, struct manifest_pos pos, const char *machine,
+		     size_t idx, struct diag *d, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+static int drive_err(const struct manifest_drive *dr, struct manifest_pos pos, const char *machine,
+		     size_t idx, struct diag *d, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!pos.line)
+		pos = dr->pos;
+	diag_add(d, pos.line, pos.column, "machine %s: drives[%zu]%s%s%s: %s", machine, idx,
+		 dr->source ? ".source '" : "", dr->source ? dr->source : "",
+		 dr->source ? "'" : "", msg);
+	return -EINVAL;
+}
+
+/* A kernel or an initramfs goes to its slot, once. */
+static int take_boot_file(struct vm_spec *s, const struct manifest_drive *dr, size_t i,
+			  enum manifest_drive_kind k, struct diag *d)
+{
+	const char **slot = k == MANIFEST_DRIVE_KERNEL ? &s->kernel : &s->initrd;
+	if (dr->mount[0] || dr->size)
+		return drive_err(dr, dr->mount[0] ? dr->mount_pos : dr->size_pos, s->machine, i, d,
+				 "a %s is not a disk: it has no mount or size",
+				 manifest_drive_kind_name(k));
+	if (*slot)
+		return drive_err(dr, dr->source_pos, s->machine, i, d, "a second %s (the first is '%s')",
+				 manifest_drive_kind_name(k), *slot);
+	*slot = dr->source;
+	return 0;
+}
+
+/* A local file: a kernel, an initramfs or a disk image, where the
+ * operator keeps them. */
+static int take_file(struct vm_spec *s, const struct manifest_drive *dr, size_t i,
+		     const struct vm_options *o, struct vm_disk *dk, bool *is_disk, struct diag *d)
+{
+	enum manifest_drive_kind k;
+	int e = drive_kind(dr, s->machine, i, &k, d);
+	if (!e)
+		e = drive_confined(dr, s->machine, i, o, d);
+	if (!e && s->backend == VM_CLOUD_HYPERVISOR && strchr(dr->source, ','))
+		e = drive_err(dr, dr->source_pos, s->machine, i, d,
+			      "Cloud Hypervisor takes no ',' in a path");
+	if (e)
+		return e;
+	*is_disk = k == MANIFEST_DRIVE_DISK;
+	if (!*is_disk)
+		return take_boot_file(s, dr, i, k, d);
+	snprintf(dk->base, sizeof(dk->base), "%s", dr->source);
+	return 0;
+}
+
+static int take_drive(struct vm_spec *s, size_t i, const struct vm_options *o, struct diag *d)
+{
+	const struct manifest_drive *dr = &s->m->drives[i];
+	struct vm_disk *dk = &s->disks[s->n_disks];
+	char why[IMAGE_WHY_MAX];
+	bool is_disk = true;
+	memset(dk, 0, sizeof(*dk));
+	dk->drive = dr;
+	dk->drive_index = i;
+	if (!dr->source) {
+		dk->blank = true;
+		if (dr->filesystem == MANIFEST_FS_XFS && dr->size < (300ULL << 20))
+			return drive_err(dr, dr->size_pos, s->machine, i, d,
+					 "an xfs file system needs at least 300MiB");
+	} else {
+		switch (image_source_of(dr->source)) {
+		case IMAGE_SOURCE_FILE: {
+			int e = take_file(s, dr, i, o, dk, &is_disk, d);
+			if (e || !is_disk)
+				return e;
+			break;
+		}
+		case IMAGE_SOURCE_CATALOG:
+		case IMAGE_SOURCE_OCI:
+			if (image_check(dr->source, why, sizeof(why)) < 0)
+				return drive_err(dr, dr->source_pos, s->machine, i, d, "%s", why);
+			if (dr->mount[0] && strcmp(dr->mount, "/") != 0)
+				return drive_err(dr, dr->mount_pos, s->machine, i, d,
+						 "an image is the machine's root: mount it at /, not %s",
+						 dr->mount);
+			dk->image = true;
+			break;
+		case IMAGE_SOURCE_OTHER:
+			return drive_err(dr, dr->source_pos, s->machine, i, d,
+					 "expected an absolute path, a catalog image (%s) or oci://REGISTRY/REPOSITORY[:TAG]",
+					 image_catalog_names());
+		}
+	}
+	if (s->n_disks == VM_MAX_DISKS)
+		return drive_err(dr, dr->pos, s->machine, i, d, "at most %d disks", VM_MAX_DISKS);
+	if (dk->image || strcmp(dr->mount, "/") == 0) {
+		if (s->root_disk >= 0)
+			return drive_err(dr, dr->mount[0] ? dr->mount_pos : dr->source_pos, s->machine, i, d,
+					 "a second root (drives[%zu] is the root)",
+					 s->disks[s->root_disk].drive_index);
+		s->root_disk = (int)s->n_disks;
+	}
+	for (size_t j = 0; dr->mount[0] && j < s->n_disks; j++)
+		if (strcmp(s->disks[j].drive->mount, dr->mount) == 0)
+			return drive_err(dr, dr->mount_pos, s->machine, i, d, "drives[%zu] is mounted at %s too",
+					 s->disks[j].drive_index, dr->mount);
+	dk->qcow2 = !dk->blank && s->backend == VM_QEMU;
+	s->n_disks++;
+	return 0;
+}
+
+/* The root goes first, so that the guest (and a kernel booting it without
+ * an initramfs) finds it as the first disk. */
+static void root_first(struct vm_spec *s)
+{
+	if (s->root_disk <= 0)
+		return;
+	struct vm_disk root = s->disks[s->root_disk];
+	memmove(&s->disks[1], &s->disks[0], (size_t)s->root_disk * sizeof(*s->disks));
+	s->disks[0] = root;
+	s->root_disk = 0;
+}
+
 static int take_drives(struct vm_spec *s, const struct vm_options *o, struct diag *d)
 {
 	const struct plan_machine *m = s->m;
+	s->root_disk = -1;
 	s->disks = calloc(m->n_drives ? m->n_drives : 1, sizeof(*s->disks));
 	if (!s->disks)
 		return -ENOMEM;
 	for (size_t i = 0; i < m->n_drives; i++) {
-		enum manifest_drive_kind k;
-		int e = drive_kind(&m->drives[i], m->name, i, &k, d);
-		if (e == 0)
-			e = drive_confined(&m->drives[i], m->name, i, o, d);
-		if (e == 0 && s->backend == VM_CLOUD_HYPERVISOR && strchr(m->drives[i].source, ',')) {
-			diag_add(d, m->drives[i].pos.line, m->drives[i].pos.column,
-				 "machine %s: drives[%zu].source '%s': Cloud Hypervisor takes no ',' in a path",
-				 m->name, i, m->drives[i].source);
-			e = -EINVAL;
-		}
+		int e = take_drive(s, i, o, d);
 		if (e < 0)
 			return e;
-		const char **slot = k == MANIFEST_DRIVE_KERNEL ? &s->kernel :
-				    k == MANIFEST_DRIVE_INITRD ? &s->initrd : NULL;
-		if (!slot) {
-			s->disks[s->n_disks++] = m->drives[i].source;
-			continue;
-		}
-		if (*slot) {
-			diag_add(d, m->drives[i].pos.line, m->drives[i].pos.column,
-				 "machine %s: drives[%zu] is a second %s ('%s' and '%s')",
-				 m->name, i, manifest_drive_kind_name(k), *slot,
-				 m->drives[i].source);
+	}
+	root_first(s);
+	for (size_t i = 0; i < s->n_disks; i++)
+		if (!pathf(s->disks[i].path, sizeof(s->disks[i].path), "%s/%s.d%zu.%s", s->paths.dir,
+			   s->machine, i, s->disks[i].qcow2 ? "qcow2" : "raw")) {
+			diag_add(d, 0, 0, "state dir path too long: %s", s->paths.dir);
 			return -EINVAL;
 		}
-		*slot = m->drives[i].source;
+	return 0;
+}
+
+/* What the guest's init does for the disks, and what only it can do:
+ * an image, a mount or a size needs the default guest's kernel and
+ * initramfs (the images carry that kernel's modules). */
+static int check_guest_init(struct vm_spec *s, struct diag *d)
+{
+	for (size_t i = 0; i < s->n_disks; i++) {
+		const struct vm_disk *dk = &s->disks[i];
+		const struct manifest_drive *dr = dk->drive;
+		const char *what = dk->image && !s->default_guest ? "an image boots with the default guest's kernel: drop the kernel drive" :
+				   s->default_initrd ? NULL :
+				   dr->mount[0] && strcmp(dr->mount, "/") != 0 ? "the default guest's initramfs mounts drives: drop the initrd drive, or the mount" :
+				   (int)i == s->root_disk && dr->size ? "the default guest's initramfs grows the root: drop the initrd drive, or the size" :
+				   (int)i == s->root_disk && s->initrd ? "the default guest's initramfs boots a root drive: drop the initrd drive" :
+									  NULL;
+		if (what)
+			return drive_err(dr, dr->source_pos, s->machine, dk->drive_index, d, "%s", what);
+	}
+	return 0;
+}
+
+int vm_spec_images(struct vm_spec *s, const struct vm_options *o, struct diag *d)
+{
+	struct image_options io = { .dir = o->image_dir, .guest_dir = o->guest_dir,
+				    .progress = o->progress };
+	for (size_t i = 0; i < s->n_disks; i++) {
+		struct vm_disk *dk = &s->disks[i];
+		const struct manifest_drive *dr = dk->drive;
+		char why[IMAGE_WHY_MAX];
+		if (dk->image && image_get(&io, dr->source, dk->base, why, sizeof(why)) < 0)
+			return drive_err(dr, dr->source_pos, s->machine, dk->drive_index, d, "%s", why);
+		struct stat st;
+		if (dk->blank || !dr->size || stat(dk->base, &st) < 0 || (uint64_t)st.st_size <= dr->size)
+			continue;
+		return drive_err(dr, dr->size_pos, s->machine, dk->drive_index, d,
+				 "size %lluMiB is smaller than the image (%lluMiB)",
+				 (unsigned long long)(dr->size >> 20),
+				 (unsigned long long)(((uint64_t)st.st_size + (1 << 20) - 1) >> 20));
 	}
 	return 0;
 }
@@ -351,8 +504,10 @@ static int take_default_guest(struct vm_spec *s, const struct vm_options *o,
 	}
 	s->default_guest = true;
 	s->kernel = s->guest_kernel;
-	if (!s->initrd)
+	if (!s->initrd) {
 		s->initrd = s->guest_initrd;
+		s->default_initrd = true;
+	}
 	return 0;
 }
 
@@ -366,18 +521,44 @@ static const char *append_for(const struct vm_options *o, const char *machine)
 	return found;
 }
 
+/* What the guest's init does with the disks: boot the root (pn_root, its
+ * interfaces named eth* as the toolkit guest's are), grow it to its size
+ * (pn_grow), mount the others (pn_mounts=SERIAL:PATH:FS,...). */
+static bool disk_words(const struct vm_spec *s, char *out, size_t len)
+{
+	size_t n = 0;
+	out[0] = '\0';
+	if (!s->default_initrd)
+		return true;
+	if (s->root_disk >= 0)
+		n += (size_t)snprintf(out + n, len - n, " pn_root=pn%d net.ifnames=0%s", s->root_disk,
+				      s->disks[s->root_disk].drive->size ? " pn_grow=1" : "");
+	const char *sep = " pn_mounts=";
+	for (size_t i = 0; i < s->n_disks && n < len; i++) {
+		const struct manifest_drive *dr = s->disks[i].drive;
+		if (!dr->mount[0] || (int)i == s->root_disk)
+			continue;
+		n += (size_t)snprintf(out + n, len - n, "%spn%zu:%s:%s", sep, i, dr->mount,
+				      s->disks[i].blank ? manifest_fs_name(dr->filesystem) : "auto");
+		sep = ",";
+	}
+	return n < len;
+}
+
 /* The serial console first, the machine's name for the guest's init, root
- * on the first disk when there is no initramfs to find it, the TSC's
- * frequency under TCG, then the user's words, which come last so they win. */
+ * on the first disk when there is no initramfs to find it, the disks for
+ * the guest's init, the TSC's frequency under TCG, then the user's words,
+ * which come last so they win. */
 static int build_cmdline(struct vm_spec *s, struct diag *d)
 {
 	const char *fc = s->backend == VM_FIRECRACKER ? " reboot=k panic=1 pci=off" : "";
 	const char *root = s->n_disks && !s->initrd ? " root=/dev/vda rw" : "";
-	char tsc[40] = "";
+	char tsc[40] = "", disks[VM_CMDLINE_MAX];
 	if (s->backend == VM_QEMU && s->accel == VM_ACCEL_TCG && s->tsc_khz)
 		snprintf(tsc, sizeof(tsc), " tsc_early_khz=%u", s->tsc_khz);
-	if (!pathf(s->cmdline, sizeof(s->cmdline), "console=ttyS0 quiet%s%s pn_hostname=%s%s%s%s",
-		   fc, root, s->machine, tsc, s->extra ? " " : "", s->extra ? s->extra : "")) {
+	if (!disk_words(s, disks, sizeof(disks)) ||
+	    !pathf(s->cmdline, sizeof(s->cmdline), "console=ttyS0 quiet%s%s pn_hostname=%s%s%s%s%s",
+		   fc, root, s->machine, disks, tsc, s->extra ? " " : "", s->extra ? s->extra : "")) {
 		diag_add(d, 0, 0, "machine %s: the kernel command line would be longer than %d bytes",
 			 s->machine, VM_CMDLINE_MAX - 1);
 		return -EINVAL;
@@ -413,6 +594,8 @@ int vm_spec_build(const char *state_dir, const struct plan *p, size_t mi,
 		e = take_drives(s, o, d);
 	if (!e)
 		e = take_default_guest(s, o, d);
+	if (!e)
+		e = check_guest_init(s, d);
 	s->extra = append_for(o, m->name);
 	if (!e)
 		e = build_cmdline(s, d);

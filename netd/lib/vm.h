@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <sys/un.h>
 
@@ -38,22 +39,26 @@ struct vm_options {
 	const char *drive_dirs;
 	bool drive_devices;    /* block and character devices allowed there */
 	const char *vmm;       /* the VMM's program; NULL: the backend's usual name */
+	const char *image_dir; /* the image cache (image.h) */
+	FILE *progress;        /* where image builds and pulls are told; NULL: nowhere */
 	const char *append[VM_APPEND_MAX]; /* "MACHINE=WORDS": more kernel command line */
 	size_t n_append;
 	char guest_buf[PATH_MAX];
 };
 
 #define VM_DRIVE_DIRS_DEFAULT "/var/lib/playnet"
+#define VM_MAX_DISKS 16
 
 /* Defaults from the environment: PLAYNET_VM_BACKEND, PLAYNET_VM_ACCEL,
  * PLAYNET_VM_VMM, PLAYNET_DRIVE_DIRS (else VM_DRIVE_DIRS_DEFAULT),
+ * PLAYNET_IMAGE_DIR (else IMAGE_DIR_DEFAULT),
  * PLAYNET_DRIVE_DEVICES=1 and PLAYNET_GUEST_DIR (else build/guest beside
  * the program: ../guest from its directory). -EINVAL with d for a bad
  * value. */
 int vm_options_init(struct vm_options *o, struct diag *d);
 
 /* One command-line option: --backend, --accel, --guest, --vmm,
- * --drive-dirs or --append (value kept by pointer). 0 when taken, -ENOENT when opt is none
+ * --drive-dirs, --image-dir or --append (value kept by pointer). 0 when taken, -ENOENT when opt is none
  * of these, -EINVAL with d for a bad value. */
 int vm_options_set(struct vm_options *o, const char *opt, const char *value, struct diag *d);
 
@@ -67,6 +72,23 @@ struct vm_paths {
 	char config[PATH_MAX];       /* Firecracker's config file */
 };
 
+/* A disk of a VM: its own file, which the VM writes, made at its first
+ * start (vm_disk.h) and removed with the playground's VM files. A clone
+ * of a base (a local disk image, or a catalog or oci:// image from the
+ * cache) is a qcow2 overlay on it under QEMU, a copy (reflinked where the
+ * file system can) under Firecracker and Cloud Hypervisor; a blank disk
+ * is a sparse file, formatted when it has a file system. The guest finds
+ * disk i by its serial pnI, else as the i-th virtio disk. */
+struct vm_disk {
+	const struct manifest_drive *drive;
+	size_t drive_index;
+	bool blank;
+	bool image;            /* base is a catalog or oci:// image */
+	bool qcow2;            /* path is an overlay on base */
+	char base[PATH_MAX];   /* the clone's base; images' once resolved */
+	char path[PATH_MAX];   /* STATE/vm/P/M.dI.qcow2 or .raw */
+};
+
 struct vm_spec {
 	char playground[NAMING_PLAYGROUND_MAX + 1];
 	char machine[MANIFEST_HOSTNAME_MAX + 1];
@@ -77,9 +99,11 @@ struct vm_spec {
 	uint64_t mem_mib;
 	const char *kernel;   /* into the plan's drives or guest below */
 	const char *initrd;   /* NULL: none */
-	const char **disks;
+	struct vm_disk *disks;
 	size_t n_disks;
+	int root_disk;        /* index in disks of the root (mount: /), -1: none */
 	bool default_guest;
+	bool default_initrd;  /* the guest's init: it mounts and grows disks */
 	const char *extra;    /* the user's words for the command line */
 	unsigned tsc_khz;     /* told to a TCG guest, 0: not */
 	char cmdline[VM_CMDLINE_MAX];
@@ -91,11 +115,16 @@ struct vm_spec {
 
 /* The spec of machine index mi of p. Drives of kind auto are told apart by
  * their first bytes (so the files are read); -EINVAL with d for what cannot
- * be booted (a remote source, two kernels, a missing file, a command line
- * too long, a path too long for a socket). */
+ * be booted (an unknown image, two kernels, a missing file, a mount the
+ * guest cannot make, a command line too long, a path too long for a
+ * socket). Images are named, not fetched: vm_spec_images does that. */
 int vm_spec_build(const char *state_dir, const struct plan *p, size_t mi,
 		  const struct vm_options *o, struct vm_spec *s, struct diag *d);
 void vm_spec_free(struct vm_spec *s);
+
+/* Builds or pulls the spec's catalog and oci:// images (progress to
+ * o->progress) and checks each clone's size against its base. */
+int vm_spec_images(struct vm_spec *s, const struct vm_options *o, struct diag *d);
 
 /* Resolves the accelerator. Under TCG the guest is told the TSC's
  * frequency (tsc_khz, 0 for none): on a busy host its own calibration

@@ -115,15 +115,16 @@ static int qemu_argv(const struct vm_spec *s, struct vm_argv *a)
 	}
 	for (size_t i = 0; i < s->n_disks; i++) {
 		/* QEMU reads ',,' in an option's value as one ',': nothing in a
-		 * path can add an option. snapshot: the guest's writes go to a
-		 * temporary overlay, never to the file. */
+		 * path can add an option. The file is the VM's own: an overlay
+		 * whose base QEMU opens read-only, or a blank disk. */
 		char file[2 * PATH_MAX];
-		if (!qemu_escape(s->disks[i], file, sizeof(file)))
+		if (!qemu_escape(s->disks[i].path, file, sizeof(file)))
 			return -ENAMETOOLONG;
 		e |= add(a, "-drive");
-		e |= add(a, "id=d%zu,file=%s,format=raw,if=none,snapshot=on", i, file);
+		e |= add(a, "id=d%zu,file=%s,format=%s,if=none", i, file,
+			 s->disks[i].qcow2 ? "qcow2" : "raw");
 		e |= add(a, "-device");
-		e |= add(a, "virtio-blk-device,drive=d%zu", i);
+		e |= add(a, "virtio-blk-device,drive=d%zu,serial=pn%zu", i, i);
 	}
 	return e ? -ENOMEM : 0;
 }
@@ -160,7 +161,7 @@ static int cloud_hypervisor_argv(const struct vm_spec *s, struct vm_argv *a)
 	e |= add(a, "size=%lluM", (unsigned long long)s->mem_mib);
 	for (size_t i = 0; i < s->n_disks; i++) {
 		e |= add(a, "--disk");
-		e |= add(a, "path=%s,readonly=on", s->disks[i]);
+		e |= add(a, "path=%s", s->disks[i].path);
 	}
 	for (size_t i = 0; i < s->m->n_interfaces; i++) {
 		const struct plan_interface *ifc = &s->m->interfaces[i];
@@ -210,9 +211,9 @@ static struct json_object *fc_drives(const struct vm_spec *s)
 		char id[32];
 		snprintf(id, sizeof(id), i ? "disk%zu" : "rootfs", i);
 		json_object_object_add(d, "drive_id", json_object_new_string(id));
-		json_object_object_add(d, "path_on_host", json_object_new_string(s->disks[i]));
+		json_object_object_add(d, "path_on_host", json_object_new_string(s->disks[i].path));
 		json_object_object_add(d, "is_root_device", json_object_new_boolean(i == 0 && !s->initrd));
-		json_object_object_add(d, "is_read_only", json_object_new_boolean(true));
+		json_object_object_add(d, "is_read_only", json_object_new_boolean(false));
 		json_object_array_add(arr, d);
 	}
 	return arr;

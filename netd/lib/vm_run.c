@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "netns.h"
+#include "tool.h"
 #include "util.h"
+#include "vm_disk.h"
 #include "vm_backend.h"
 #include "vm_run.h"
 
@@ -336,6 +338,14 @@ static int write_file(const char *path, const char *text)
 
 static int launch(const struct vm_spec *s, const char *vmm, struct diag *d)
 {
+	for (size_t i = 0; i < s->n_disks; i++) {
+		char why[1024];
+		int e = vm_disk_make(&s->disks[i], why, sizeof(why));
+		if (e < 0) {
+			diag_add(d, 0, 0, "machine %s: disk %s: %s", s->machine, s->disks[i].path, why);
+			return e;
+		}
+	}
 	struct vm_argv a;
 	int e = vm_backend_argv(s, vmm, &a);
 	if (e < 0)
@@ -377,25 +387,6 @@ out:
 
 /* --- checks before anything starts --- */
 
-static bool in_path(const char *prog)
-{
-	if (strchr(prog, '/'))
-		return access(prog, X_OK) == 0;
-	const char *path = getenv("PATH");
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	cleanup_free char *copy = strdup(path);
-	char *save = NULL;
-	for (char *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir;
-	     dir = strtok_r(NULL, ":", &save)) {
-		char full[PATH_MAX];
-		if (snprintf(full, sizeof(full), "%s/%s", dir, prog) < (int)sizeof(full) &&
-		    access(full, X_OK) == 0)
-			return true;
-	}
-	return false;
-}
-
 static bool is_elf(const char *path)
 {
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -417,13 +408,33 @@ static int check_file(const struct vm_spec *s, const char *what, const char *pat
 	return -EINVAL;
 }
 
+/* A disk's base is there to be read, and the tool that makes its own
+ * file is installed. */
+static int check_disk(const struct vm_spec *s, const struct vm_disk *dk, struct diag *d)
+{
+	const char *tool = dk->qcow2 ? "qemu-img" :
+			   !dk->blank ? NULL :
+			   dk->drive->filesystem == MANIFEST_FS_EXT4 ? "mkfs.ext4" :
+			   dk->drive->filesystem == MANIFEST_FS_XFS ? "mkfs.xfs" : NULL;
+	const char *pkg = dk->qcow2 ? "qemu-utils" :
+			  dk->drive->filesystem == MANIFEST_FS_XFS ? "xfsprogs" : "e2fsprogs";
+	if (tool && !tool_present(tool)) {
+		diag_add(d, 0, 0, "machine %s: %s is not installed: run scripts/install-deps.sh (%s)",
+			 s->machine, tool, pkg);
+		return -EINVAL;
+	}
+	if (dk->blank || dk->image)
+		return 0;
+	return check_file(s, "disk", dk->base, d);
+}
+
 static int check_spec(const struct vm_spec *s, const char *vmm, struct diag *d)
 {
 	int e = check_file(s, "kernel", s->kernel, d);
 	if (!e && s->initrd)
 		e = check_file(s, "initramfs", s->initrd, d);
 	for (size_t i = 0; !e && i < s->n_disks; i++)
-		e = check_file(s, "disk", s->disks[i], d);
+		e = check_disk(s, &s->disks[i], d);
 	if (e)
 		return e;
 	/* Neither boots a bzImage on x86: they want an ELF vmlinux. */
@@ -433,7 +444,7 @@ static int check_spec(const struct vm_spec *s, const char *vmm, struct diag *d)
 		return -EINVAL;
 	}
 	const char *prog = vm_backend_program(s->backend, vmm);
-	if (in_path(prog))
+	if (tool_present(prog))
 		return 0;
 	diag_add(d, 0, 0, "%s is not installed (not found in PATH)%s", prog,
 		 s->backend == VM_QEMU ? ": run scripts/install-deps.sh" : "");
@@ -516,6 +527,8 @@ static int prepare(const char *state_dir, const struct plan *p, const struct vm_
 			continue;
 		}
 		e = check_spec(s, o->vmm, d);
+		if (!e)
+			e = vm_spec_images(s, o, d);
 	}
 	if (e) {
 		free_specs(specs, *n);

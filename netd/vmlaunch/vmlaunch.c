@@ -17,6 +17,7 @@
 #include "playground.h"
 #include "cliopt.h"
 #include "diag.h"
+#include "image.h"
 #include "log.h"
 #include "naming.h"
 #include "report.h"
@@ -41,10 +42,13 @@ static const char usage_text[] =
 	"VM OPTIONS: --backend qemu|firecracker|cloud-hypervisor, --accel auto|kvm|tcg,\n"
 	"  --guest DIR (the default guest), --vmm PROGRAM, --append MACHINE=WORDS,\n"
 	"  --drive-dirs DIR[:DIR...] (where a manifest's drives may be; default\n"
-	"  " VM_DRIVE_DIRS_DEFAULT ").\n"
+	"  " VM_DRIVE_DIRS_DEFAULT "), --image-dir DIR (the cache of catalog and\n"
+	"  oci:// images; default " IMAGE_DIR_DEFAULT ").\n"
 	"Environment: PLAYNET_STATE_DIR, PLAYNET_VM_BACKEND, PLAYNET_VM_ACCEL,\n"
 	"  PLAYNET_VM_VMM, PLAYNET_GUEST_DIR, PLAYNET_DRIVE_DIRS, PLAYNET_DRIVE_DEVICES=1\n"
-	"  (block and character devices allowed as drives).\n";
+	"  (block and character devices allowed as drives), PLAYNET_IMAGE_DIR,\n"
+	"  PLAYNET_DEBIAN_MIRROR and PLAYNET_DEBIAN_SECURITY (where catalog images'\n"
+	"  packages come from).\n";
 
 
 static int fail(struct diag *d, int e)
