@@ -47,7 +47,7 @@ MODULES="virtio_mmio virtio_net virtio_blk evdev button
 	ipt_REJECT ip6t_REJECT
 	bridge br_netfilter 8021q vxlan veth dummy macvlan ipip ip_gre
 	sch_netem sch_htb sch_tbf sch_prio cls_u32 cls_basic act_mirred
-	autofs4 vrf"
+	autofs4 binfmt_misc vrf"
 
 for t in cpio depmod; do
 	command -v "$t" >/dev/null || die "$t is missing: run scripts/install-deps.sh"

@@ -18,7 +18,11 @@ PACKAGES=(
 	# with (its tools are copied from their packages with their libraries;
 	# depmod writes the modules.dep of the kernel modules it carries)
 	qemu-system-x86 cpio kmod netbase nftables iptables tcpdump iproute2
-	traceroute ethtool
+	traceroute ethtool e2fsprogs
+	# images and disks: the catalog (mmdebstrap), oci:// images (skopeo,
+	# umoci; a registry on loopback for the tests), overlays (qemu-img),
+	# blank drives (mkfs.ext4, mkfs.xfs)
+	mmdebstrap skopeo umoci docker-registry qemu-utils xfsprogs
 )
 
 missing=()

@@ -145,7 +145,7 @@ static int server_config(struct dhcp_server *s, const struct plan *p, size_t ni)
 	}
 	snprintf(s->network, sizeof(s->network), "%s", n->name);
 	s->net = (struct dhcp_network){
-		.server_id = n->has_gateway ? n->gateway : 0,
+		.server_id = n->has_gateway ? n->gateway : DHCP_PRIVATE_SERVER_ID,
 		.has_router = n->has_gateway,
 		.router = n->gateway,
 		.mtu = (uint16_t)n->mtu,

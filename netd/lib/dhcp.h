@@ -67,8 +67,14 @@ struct dhcp_lease {
 	char hostname[DHCP_HOSTNAME_MAX + 1];
 };
 
+/* The server identifier on a private network, whose bridge has no address:
+ * RFC 2131 wants one in every OFFER and ACK, and systemd-networkd's
+ * client ignores an OFFER without. A link-local address names the server
+ * on this link alone; nothing answers at it. */
+#define DHCP_PRIVATE_SERVER_ID 0xa9fe0001u /* 169.254.0.1 */
+
 struct dhcp_network {
-	uint32_t server_id;   /* 0: none (a private network has no address) */
+	uint32_t server_id;   /* the gateway, or DHCP_PRIVATE_SERVER_ID; 0: none */
 	bool has_router;      /* non-private networks only */
 	uint32_t router;
 	uint32_t dns[DHCP_MAX_DNS];

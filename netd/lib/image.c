@@ -30,7 +30,7 @@ struct catalog_entry {
 	const char *suite;
 	const char *packages; /* mmdebstrap's --include */
 	const char *hooks[4]; /* mmdebstrap's --customize-hook, run in order */
-	struct image_file files[4];
+	struct image_file files[6];
 };
 
 /* Every interface asks netd's DHCP for its address (net.ifnames=0 names
@@ -53,6 +53,9 @@ static const struct catalog_entry catalog[] = {
 			  "[Service]\nExecStart=\n"
 			  "ExecStart=-/sbin/agetty --autologin root --keep-baud 115200,57600,38400,9600 %I $TERM\n" },
 			{ "/etc/fstab", "# playnet's guest init mounts the drives of the manifest.\n" },
+			/* A serial console shows the bracketed-paste switches as
+			 * noise around every command. */
+			{ "/root/.inputrc", "$include /etc/inputrc\nset enable-bracketed-paste off\n" },
 		},
 	},
 };
@@ -257,6 +260,28 @@ static int write_text(const char *root, const char *rel, const char *text)
 	return write(fd, text, n) == (ssize_t)n ? 0 : -EIO;
 }
 
+/* path (absolute, inside the image) with '.', '..' and '//' resolved as
+ * the guest resolves them: '..' of / is /. */
+static void normalize(char *path)
+{
+	char out[PATH_MAX] = "";
+	size_t n = 0;
+	for (char *save = NULL, *c = strtok_r(path, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0) {
+			while (n > 0 && out[--n] != '/')
+				;
+			out[n] = '\0';
+			continue;
+		}
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "/%s", c);
+		if (n >= sizeof(out))
+			n = sizeof(out) - 1;
+	}
+	strcpy(path, n ? out : "/");
+}
+
 /* Whether root's /sbin/init leads to an executable inside root, its links
  * read as the guest will read them (an absolute target is root's). */
 static bool has_init(const char *root)
@@ -274,17 +299,15 @@ static bool has_init(const char *root)
 		if (n <= 0)
 			return false;
 		target[n] = '\0';
-		if (target[0] == '/') {
-			snprintf(rel, sizeof(rel), "%s", target);
-		} else {
+		if (target[0] != '/') {
 			*strrchr(rel, '/') = '\0';
 			char next[PATH_MAX];
 			if (snprintf(next, sizeof(next), "%s/%s", rel, target) >= (int)sizeof(next))
 				return false;
-			strcpy(rel, next);
+			strcpy(target, next);
 		}
-		if (strstr(rel, ".."))
-			return false;
+		normalize(target);
+		strcpy(rel, target);
 	}
 	return false;
 }
@@ -495,13 +518,23 @@ static int catalog_build(const struct image_options *o, const struct catalog_ent
 	return 0;
 }
 
+static int oci_get(const struct image_options *o, const char *source, bool pull,
+		   char path[PATH_MAX], char *why, size_t why_len);
+
 int image_build(const struct image_options *o, const char *name, bool force, char *why,
 		size_t why_len)
 {
 	const struct catalog_entry *c = catalog_find(name);
+	char key[17], path[PATH_MAX];
+	if (!c && image_source_of(name) == IMAGE_SOURCE_OCI) {
+		size_t n;
+		int e = force ? image_remove(o, name, &n, why, why_len) : 0;
+		if (!e && (e = oci_get(o, name, false, path, why, why_len)) == 0)
+			say(o, name, "cached: %s", path);
+		return e == -ENOENT ? oci_get(o, name, true, path, why, why_len) : e;
+	}
 	if (!c)
 		return image_check(name, why, why_len);
-	char key[17], path[PATH_MAX];
 	int e = catalog_key(o, c, key, why, why_len);
 	if (e)
 		return e;
@@ -516,6 +549,21 @@ int image_build(const struct image_options *o, const char *name, bool force, cha
 
 /* --- oci:// ----------------------------------------------------------------- */
 
+/* skopeo says what went wrong inside a log line: time="..." level=fatal
+ * msg="WHAT"; keep WHAT. */
+static int skopeo_failed(int e, const char *ref, char *why, size_t why_len)
+{
+	if (e == -ENOENT)
+		return fail(why, why_len, e, "skopeo is not installed: run scripts/install-deps.sh (skopeo)");
+	const char *msg = strstr(why, "msg=\"");
+	char what[IMAGE_WHY_MAX];
+	snprintf(what, sizeof(what), "%s", msg ? msg + 5 : why);
+	size_t n = strlen(what);
+	if (msg && n && what[n - 1] == '"')
+		what[n - 1] = '\0';
+	return fail(why, why_len, e, "cannot pull %s: %s", ref, what);
+}
+
 /* Loopback registries are spoken to in plain HTTP, as docker does. */
 static bool insecure(const struct image_oci_ref *r)
 {
@@ -523,21 +571,34 @@ static bool insecure(const struct image_oci_ref *r)
 	       strncmp(r->registry, "[::1]", 5) == 0;
 }
 
-static int oci_digest(const struct image_oci_ref *r, char digest[72], char *why, size_t why_len)
+/* The digest of the manifest ref names: its raw manifest, hashed by
+ * skopeo. No blob is fetched (an inspect without --raw fetches the
+ * config), so that asking costs the registry one manifest. */
+static int oci_digest(const struct image_options *o, const struct image_oci_ref *r,
+		      char digest[72], char *why, size_t why_len)
 {
 	if (r->digest[0]) {
 		strcpy(digest, r->digest);
 		return 0;
 	}
-	char ref[700], out[256];
+	char ref[700], out[256], tmp[PATH_MAX], file[PATH_MAX + 16];
 	snprintf(ref, sizeof(ref), "docker://%s/%s:%s", r->registry, r->repo, r->tag);
-	char *argv[] = { "skopeo", "inspect", "--retry-times=0", "--format", "{{.Digest}}",
-			 insecure(r) ? "--tls-verify=false" : "--tls-verify=true", ref, NULL };
-	int e = tool_output(argv, out, sizeof(out), why, why_len);
+	int e = work_dir(o, "manifest", tmp, why, why_len);
+	if (e)
+		return e;
+	snprintf(file, sizeof(file), "%s/manifest.json", tmp);
+	char *inspect[] = { "skopeo", "inspect", "--retry-times=0", "--raw",
+			    insecure(r) ? "--tls-verify=false" : "--tls-verify=true", ref, NULL };
+	char *hash[] = { "skopeo", "manifest-digest", file, NULL };
+	if ((e = tool_run_stdout(inspect, file, why, why_len)))
+		skopeo_failed(e, ref, why, why_len);
+	else
+		e = tool_output(hash, out, sizeof(out), why, why_len);
+	rm_rf(tmp);
 	if (e)
 		return e;
 	if (strncmp(out, "sha256:", 7) != 0 || strlen(out) != 71)
-		return fail(why, why_len, -EIO, "skopeo inspect gave no digest for %s: '%s'", ref, out);
+		return fail(why, why_len, -EIO, "skopeo gave no digest for %s: '%s'", ref, out);
 	strcpy(digest, out);
 	return 0;
 }
@@ -564,7 +625,8 @@ static int oci_pull(const struct image_options *o, const struct image_oci_ref *r
 	char *copy[] = { "skopeo", "copy", "--retry-times=0",
 			 insecure(r) ? "--src-tls-verify=false" : "--src-tls-verify=true", ref, layout, NULL };
 	char *unpack[] = { "umoci", "unpack", "--image", layout + 4, bundle, NULL };
-	e = tool_run(copy, log, why, why_len);
+	if ((e = tool_run(copy, log, why, why_len)))
+		skopeo_failed(e, ref, why, why_len);
 	if (!e) {
 		say(o, source, "unpacking with umoci");
 		e = tool_run(unpack, log, why, why_len);
@@ -583,20 +645,23 @@ static int oci_pull(const struct image_options *o, const struct image_oci_ref *r
 	return 0;
 }
 
-static int oci_get(const struct image_options *o, const char *source, char path[PATH_MAX],
-		   char *why, size_t why_len)
+/* The cached image of source, pulled first if pull (else -ENOENT). */
+static int oci_get(const struct image_options *o, const char *source, bool pull,
+		   char path[PATH_MAX], char *why, size_t why_len)
 {
 	struct image_oci_ref r;
 	char digest[72];
 	int e = image_oci_parse(source, &r, why, why_len);
 	if (!e)
-		e = oci_digest(&r, digest, why, why_len);
+		e = oci_digest(o, &r, digest, why, why_len);
 	if (e)
 		return e;
 	if (snprintf(path, PATH_MAX, "%s/oci/sha256-%s.ext4", o->dir, digest + 7) >= PATH_MAX)
 		return fail(why, why_len, -ENAMETOOLONG, "image dir path too long: %s", o->dir);
 	if (access(path, R_OK) == 0)
 		return 0;
+	if (!pull)
+		return -ENOENT;
 	return oci_pull(o, &r, digest, source, path, why, why_len);
 }
 
@@ -604,7 +669,7 @@ int image_get(const struct image_options *o, const char *source, char path[PATH_
 	      char *why, size_t why_len)
 {
 	if (image_source_of(source) == IMAGE_SOURCE_OCI)
-		return oci_get(o, source, path, why, why_len);
+		return oci_get(o, source, true, path, why, why_len);
 	const struct catalog_entry *c = catalog_find(source);
 	if (!c)
 		return image_check(source, why, why_len);

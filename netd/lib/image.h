@@ -48,7 +48,8 @@ int image_check(const char *source, char *why, size_t why_len);
 int image_get(const struct image_options *o, const char *source, char path[PATH_MAX],
 	      char *why, size_t why_len);
 
-/* Builds catalog image name (again, if force); 0 or -errno with why. */
+/* Builds catalog image name, or pulls an oci:// reference (again, if
+ * force); 0 or -errno with why. */
 int image_build(const struct image_options *o, const char *name, bool force, char *why,
 		size_t why_len);
 

@@ -110,6 +110,15 @@ int tool_run(char *const argv[], const char *log, char *why, size_t why_len)
 	return run(argv, -1, fd, why, why_len);
 }
 
+int tool_run_stdout(char *const argv[], const char *out_path, char *why, size_t why_len)
+{
+	cleanup_close int log = open_log(NULL);
+	cleanup_close int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || log < 0)
+		return -errno;
+	return run(argv, fd, log, why, why_len);
+}
+
 int tool_output(char *const argv[], char *out, size_t out_len, char *why, size_t why_len)
 {
 	cleanup_close int log = open_log(NULL);

@@ -14,6 +14,9 @@
  * ended and the last line it wrote. */
 int tool_run(char *const argv[], const char *log, char *why, size_t why_len);
 
+/* Like tool_run, its standard output into the file out_path. */
+int tool_run_stdout(char *const argv[], const char *out_path, char *why, size_t why_len);
+
 /* Like tool_run, its standard output (trailing newline cut) in out. */
 int tool_output(char *const argv[], char *out, size_t out_len, char *why, size_t why_len);
 

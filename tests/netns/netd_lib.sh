@@ -87,8 +87,8 @@ dhcp_lease() {
 		cat >"$script" <<'SCRIPT'
 #!/bin/sh
 [ "$1" = bound ] || exit 0
-printf 'ip=%s\nsubnet=%s\nrouter=%s\ndns=%s\nhostname=%s\nmtu=%s\nlease=%s\n' \
-	"$ip" "$subnet" "$router" "$dns" "$hostname" "$mtu" "$lease" >"$LEASE_FILE"
+printf 'ip=%s\nsubnet=%s\nrouter=%s\ndns=%s\nhostname=%s\nmtu=%s\nlease=%s\nserverid=%s\n' \
+	"$ip" "$subnet" "$router" "$dns" "$hostname" "$mtu" "$lease" "$serverid" >"$LEASE_FILE"
 SCRIPT
 		chmod +x "$script"
 	fi

@@ -47,6 +47,7 @@ lease_is "client-a DNS" "$T_TMP/a" dns 192.0.2.53
 lease_is "client-a hostname" "$T_TMP/a" hostname client-a
 lease_is "client-a MTU" "$T_TMP/a" mtu 1500
 lease_is "client-a lease is infinite" "$T_TMP/a" lease 4294967295
+lease_is "client-a: the server is the gateway" "$T_TMP/a" serverid 172.16.9.1
 
 if dhcp_lease "$B" eth0 "$T_TMP/b"; then pass "client-b gets a lease"; else fail "client-b gets a lease" "$(cat "$T_TMP/udhcpc.log")"; fi
 lease_is "client-b address (private network)" "$T_TMP/b" ip 10.9.0.30
@@ -54,6 +55,7 @@ lease_is "client-b mask" "$T_TMP/b" subnet 255.255.255.0
 lease_is "client-b: no router on a private network" "$T_TMP/b" router ""
 lease_is "client-b: no DNS on a private network" "$T_TMP/b" dns ""
 lease_is "client-b hostname" "$T_TMP/b" hostname client-b
+lease_is "client-b: a link-local server id (systemd-networkd wants one)" "$T_TMP/b" serverid 169.254.0.1
 
 # The address it got works: the machine on the egress network reaches its gateway.
 ip -n "$A" addr add 172.16.9.20/24 dev eth0

@@ -2,7 +2,10 @@
 # Real VMs on the fabric, as root: QEMU (microvm, TCG here) boots the test
 # guest of scripts/build-guest.sh on each machine's taps, through netd,
 # playnet and vmlaunch (sanitizer builds). The routing challenge with three
-# VMs, NAT egress and isolation from two more, a crash, graceful stops.
+# VMs, NAT egress and isolation from two more, the NAT-gateway challenge,
+# a crash, graceful stops; Debian 12 VMs from the image catalog with
+# copy-on-write disks and blank drives; VMs from oci:// images pulled from
+# a registry the test runs on loopback.
 # Everything runs in namespaces of the test's own; every VMM it started is
 # stopped by its pid, whatever happened.
 set -u
@@ -30,7 +33,14 @@ INET=pnv-i$ID
 P1=pv$ID-r
 P2=pv$ID-n
 P3=pv$ID-g
+P4=pv$ID-d
+P5=pv$ID-o
 VMDIR=$PLAYNET_STATE_DIR/vm
+# Catalog images are cached across runs in build/ (keyed by their inputs);
+# oci:// images in a cache of this run's own, to count the pulls.
+export PLAYNET_IMAGE_DIR=$PWD/build/images
+OCI_CACHE=$T_TMP/images
+REG_PID=
 
 cleanup() {
 	# playnet only while our netd lives: it would start another one.
@@ -38,7 +48,10 @@ cleanup() {
 		"$PLAYNET" down "$P1" >/dev/null 2>&1
 		"$PLAYNET" down "$P2" >/dev/null 2>&1
 		"$PLAYNET" down "$P3" >/dev/null 2>&1
+		"$PLAYNET" down "$P4" >/dev/null 2>&1
+		PLAYNET_IMAGE_DIR=$OCI_CACHE "$PLAYNET" down "$P5" >/dev/null 2>&1
 	fi
+	[ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null
 	stop_netd
 	local st pid
 	for st in "$VMDIR"/*/*.status; do
@@ -88,7 +101,7 @@ has() {
 
 # --- bad input changes nothing -------------------------------------------
 expect_status "up --vms with an image drive" 1 "$PLAYNET" up tests/netns/vm-bad-drive.yaml --name "pv$ID-x" --vms
-expect_stderr_has "the drive is named, with its line" "vm-bad-drive.yaml:8:11: machine vm-1: drives[0].source 'oci://"
+expect_stderr_has "the drive is named, with its line" "vm-bad-drive.yaml:11:19: machine vm-1: drives[0].source 'oci://ghcr.io/iximiuz/labs/Ubuntu:latest': 'iximiuz/labs/Ubuntu' is not a repository name"
 [ ! -e /run/netns/pg-pv$ID-x ] && pass "nothing made for it" || fail "nothing made for it"
 expect_status "up --vms, bad backend" 2 "$PLAYNET" up tests/netns/vm-nat.yaml --name "$P2" --vms --backend xen
 expect_stderr_has "the backend is named" "--backend: expected qemu, firecracker or cloud-hypervisor, got 'xen'"
@@ -230,6 +243,174 @@ grep -aE 'playnet:|MARK-|gateway:|nft|masquerade|ICMP' "$VMDIR/$P3/gateway.log" 
 	tr -d '\r' | sed 's/\x1b\[6n//g' >"$T_TMP/nat-console"
 echo "--- the gateway's console:"; sed 's/^/    /' "$T_TMP/nat-console"
 expect_status "down the NAT-gateway challenge" 0 "$PLAYNET" down "$P3"
+
+# --- Debian 12 from the image catalog: copy-on-write disks, blank drives -------
+expect_status "validate: an image not in the catalog" 1 "$PLAYNET" validate tests/netns/vm-bad-image.yaml
+expect_stderr_has "named at its line and column, with the catalog" \
+	"vm-bad-image.yaml:10:19: machine vm-1: drives[0].source: no image 'ubuntu-24-04' in the catalog (it has debian-12; \`playnet image build NAME\` builds one"
+expect_status "up --vms: an image not in the catalog" 1 "$PLAYNET" up tests/netns/vm-bad-image.yaml --name "pv$ID-x" --vms
+expect_stderr_has "refused at its line and column" "vm-bad-image.yaml:10:19: machine vm-1: drives[0].source 'ubuntu-24-04': no image 'ubuntu-24-04'"
+[ ! -e "/run/netns/pg-pv$ID-x" ] && pass "nothing made for it" || fail "nothing made for it"
+expect_status "image build debian-12" 0 "$PLAYNET" image build debian-12
+base=$(ls "$PLAYNET_IMAGE_DIR"/catalog/debian-12.*.ext4 2>/dev/null | head -n 1)
+[ -n "$base" ] && [ "$(stat -c %a "$base")" = 444 ] &&
+	pass "the base image is cached, read-only" || fail "the base image is cached, read-only" "$base"
+expect_status "image build again" 0 "$PLAYNET" image build debian-12
+expect_stderr_has "comes from the cache" "image debian-12: cached: $base"
+expect_status "image ls" 0 "$PLAYNET" image ls
+grep -qE "^debian-12 +[0-9]+ MiB  $base\$" "$T_TMP/out" && pass "image ls shows it with its size" ||
+	fail "image ls shows it with its size" "$(cat "$T_TMP/out")"
+sum0=$(sha256sum <"$base")
+expect_status "up --vms, two Debian VMs from one base" 0 "$PLAYNET" up tests/netns/vm-debian.yaml --name "$P4" --vms
+for m in deb-a deb-b; do
+	wait_log "$P4" "$m" "root@$m:~# " 300 && pass "$m boots to its console's root shell" ||
+		fail "$m boots to its console's root shell" "$(tail -c 800 "$VMDIR/$P4/$m.log")"
+done
+has "$P4" deb-a "playnet: /dev/vdb on /data (ext4)" "deb-a's ext4 drive mounted by the guest's init"
+has "$P4" deb-a "playnet: /dev/vdc on /logs (xfs)" "deb-a's xfs drive mounted by the guest's init"
+has "$P4" deb-a "playnet: root grown to its disk" "deb-a's root grown"
+[ "$(on "$P4" deb-a 'systemctl is-system-running --wait; systemctl is-active multi-user.target')" = 0 ] &&
+	pass "deb-a reached systemd's multi-user target" || fail "deb-a reached systemd's multi-user target"
+[ "$(on "$P4" deb-b 'systemctl is-system-running --wait; systemctl is-active multi-user.target')" = 0 ] &&
+	pass "deb-b reached systemd's multi-user target" || fail "deb-b reached systemd's multi-user target"
+for m in deb-a:172.16.5.10 deb-b:172.16.5.11; do
+	[ "$(on "$P4" "${m%%:*}" "for i in \$(seq 60); do ip -4 -o addr show eth0 | grep -q 'inet ${m#*:}/24' && break; sleep 1; done; ip -4 -o addr show eth0 | grep -q 'inet ${m#*:}/24'")" = 0 ] &&
+		pass "${m%%:*} has its planned address from netd's DHCP" || fail "${m%%:*} has its planned address from netd's DHCP"
+	[ "$(on "$P4" "${m%%:*}" "[ \"\$(hostname)\" = ${m%%:*} ]")" = 0 ] &&
+		pass "${m%%:*} has its hostname" || fail "${m%%:*} has its hostname"
+done
+[ "$(on "$P4" deb-a 'ping -c 1 -W 5 172.16.5.11')" = 0 ] && pass "deb-a reaches deb-b" || fail "deb-a reaches deb-b"
+[ "$(on "$P4" deb-a 'echo a > /root/written-by-a && sync')" = 0 ] && pass "deb-a writes to its disk" || fail "deb-a writes to its disk"
+[ "$(on "$P4" deb-b '[ ! -e /root/written-by-a ] && echo b > /root/written-by-b && sync')" = 0 ] &&
+	pass "deb-b does not see deb-a's write, and writes its own" || fail "deb-b does not see deb-a's write, and writes its own"
+[ "$(on "$P4" deb-a '[ -e /root/written-by-a ] && [ ! -e /root/written-by-b ]')" = 0 ] &&
+	pass "deb-a does not see deb-b's write" || fail "deb-a does not see deb-b's write"
+[ "$(on "$P4" deb-a '[ "$(findmnt -n -o FSTYPE /data)" = ext4 ] && [ "$(findmnt -n -o FSTYPE /logs)" = xfs ] && echo x > /data/x && echo y > /logs/y && sync')" = 0 ] &&
+	pass "the blank ext4 and xfs drives are mounted and written" || fail "the blank ext4 and xfs drives are mounted and written"
+[ "$(on "$P4" deb-a 's=$(df -B1M --output=size / | tail -1); f=$(df -B1M --output=avail / | tail -1); echo "root $s MiB, $f MiB free"; [ "$s" -ge 1900 ] && [ "$s" -le 2048 ] && [ "$f" -ge 1400 ]')" = 0 ] &&
+	pass "size: 2GiB gives a root of about 2 GiB" || fail "size: 2GiB gives a root of about 2 GiB" "$(grep -a 'MiB free' "$VMDIR/$P4/deb-a.log" | tail -1)"
+[ "$(on "$P4" deb-b 's=$(df -B1M --output=size / | tail -1); [ "$s" -lt 1000 ]')" = 0 ] &&
+	pass "deb-b's root is the image's size" || fail "deb-b's root is the image's size"
+ls "$VMDIR/$P4" >"$T_TMP/disks"
+grep -qx 'deb-a.d0.qcow2' "$T_TMP/disks" && grep -qx 'deb-a.d1.raw' "$T_TMP/disks" && grep -qx 'deb-b.d0.qcow2' "$T_TMP/disks" &&
+	pass "each VM has its own overlay and drives" || fail "each VM has its own overlay and drives" "$(cat "$T_TMP/disks")"
+expect_status "down the Debian VMs" 0 "$PLAYNET" down "$P4"
+[ ! -e "$VMDIR/$P4" ] && pass "down removes the overlays and drives" || fail "down removes the overlays and drives" "$(ls "$VMDIR/$P4")"
+[ -e "$base" ] && [ "$(sha256sum <"$base")" = "$sum0" ] && pass "the base is there, unchanged" ||
+	fail "the base is there, unchanged"
+
+# --- oci:// images from a registry on loopback --------------------------------------
+# Debian's docker-registry, on a free port of the loopback, its data in the
+# test's temp dir; the images are busybox with an init of the test's own
+# (tests/netns/oci-guest), packed with umoci and pushed with skopeo.
+REG_PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+REG=127.0.0.1:$REG_PORT
+mkdir -p "$T_TMP/registry"
+cat >"$T_TMP/registry/config.yml" <<CONF
+version: 0.1
+log:
+  accesslog:
+    disabled: false
+storage:
+  filesystem:
+    rootdirectory: $T_TMP/registry/data
+http:
+  addr: $REG
+CONF
+docker-registry serve "$T_TMP/registry/config.yml" >"$T_TMP/registry.log" 2>&1 &
+REG_PID=$!
+for i in $(seq 1 100); do curl -sf "http://$REG/v2/" >/dev/null && break; sleep 0.1; done
+curl -sf "http://$REG/v2/" >/dev/null && pass "the registry answers on $REG" || fail "the registry answers on $REG" "$(tail -5 "$T_TMP/registry.log")"
+
+# push_image NAME WITH_INIT: a busybox root file system as REG/pn/NAME:1.
+push_image() {
+	local lay=$T_TMP/oci-$1 r=$T_TMP/oci-$1/bundle/rootfs c
+	umoci init --layout "$lay/l" && umoci new --image "$lay/l:t" && umoci unpack --image "$lay/l:t" "$lay/bundle" || return 1
+	mkdir -p "$r/bin" "$r/etc" "$r/proc" "$r/sys" "$r/dev" "$r/tmp" "$r/root"
+	cp /bin/busybox "$r/bin/busybox"
+	for c in sh hostname ip udhcpc cttyhack mount; do ln -s busybox "$r/bin/$c"; done
+	install -m 0755 scripts/guest/udhcpc.script "$r/etc/udhcpc.script"
+	if [ "$2" = 1 ]; then
+		mkdir -p "$r/sbin"
+		ln -s ../bin/busybox "$r/sbin/init"
+		install -m 0755 tests/netns/oci-guest/rc "$r/etc/rc"
+		install -m 0644 tests/netns/oci-guest/inittab "$r/etc/inittab"
+	fi
+	umoci repack --image "$lay/l:t" "$lay/bundle" &&
+		skopeo copy -q --dest-tls-verify=false "oci:$lay/l:t" "docker://$REG/pn/$1:1"
+}
+push_image tiny 1 >"$T_TMP/push.log" 2>&1 && push_image noinit 0 >>"$T_TMP/push.log" 2>&1 &&
+	pass "two images pushed to the registry" || fail "two images pushed to the registry" "$(tail -5 "$T_TMP/push.log")"
+digest=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG/pn/tiny:1")
+
+# oci_manifest NAME SOURCE: a one-VM playground booting SOURCE.
+oci_manifest() {
+	cat >"$T_TMP/$1.yaml" <<YAML
+kind: playground
+playground:
+  networks:
+    - name: lan
+      subnet: 172.16.6.0/24
+  machines:
+    - name: vm-1
+      drives:
+        - source: $2
+          mount: /
+      network:
+        interfaces:
+          - network: lan
+            address: 172.16.6.10
+YAML
+}
+blob_gets() { grep -c 'GET /v2/pn/[a-z]*/blobs/' "$T_TMP/registry.log"; }
+export PLAYNET_IMAGE_DIR=$OCI_CACHE
+oci_manifest vm-oci "oci://$REG/pn/tiny:1"
+expect_status "up --vms from oci://" 0 "$PLAYNET" up "$T_TMP/vm-oci.yaml" --name "$P5" --vms
+expect_stderr_has "says it pulls, by digest" "pulling $digest with skopeo"
+wait_log "$P5" vm-1 "^oci-guest: up vm-1" 60 && pass "the oci:// VM boots into the image's own init" ||
+	fail "the oci:// VM boots into the image's own init" "$(tail -c 800 "$VMDIR/$P5/vm-1.log")"
+has "$P5" vm-1 "playnet: eth0 172.16.6.10/24" "with its planned address from netd's DHCP"
+ls "$OCI_CACHE/oci/sha256-${digest#sha256:}.ext4" >/dev/null 2>&1 && pass "cached by the manifest's digest" ||
+	fail "cached by the manifest's digest" "$(ls -R "$OCI_CACHE")"
+pulls=$(blob_gets)
+[ "$pulls" -gt 0 ] && pass "the registry served its blobs ($pulls)" || fail "the registry served its blobs"
+expect_status "down" 0 "$PLAYNET" down "$P5"
+expect_status "up --vms from oci:// again" 0 "$PLAYNET" up "$T_TMP/vm-oci.yaml" --name "$P5" --vms
+[ "$(blob_gets)" = "$pulls" ] && pass "the second up uses the cache: no blob pulled" ||
+	fail "the second up uses the cache: no blob pulled" "$pulls -> $(blob_gets)"
+grep -q 'pulling' "$T_TMP/err" && fail "nor says it pulls" || pass "nor says it pulls"
+wait_log "$P5" vm-1 "^oci-guest: up vm-1" 60 && pass "and boots" || fail "and boots"
+expect_status "down" 0 "$PLAYNET" down "$P5"
+oci_manifest vm-oci-digest "oci://$REG/pn/tiny:1@$digest"
+expect_status "a reference with its digest" 0 "$PLAYNET" validate "$T_TMP/vm-oci-digest.yaml"
+
+# Each bad reference: refused at its line and column, nothing made, nothing
+# half written in the cache.
+oci_bad() {
+	oci_manifest bad "$2"
+	expect_status "up --vms: $1" 1 "$PLAYNET" up "$T_TMP/bad.yaml" --name "pv$ID-x" --vms
+	expect_stderr_has "$1: said at its line and column" "bad.yaml:9:19: machine vm-1: drives[0].source '$2': $3"
+	[ ! -e "/run/netns/pg-pv$ID-x" ] && pass "$1: nothing made" || fail "$1: nothing made"
+	[ -z "$(ls "$OCI_CACHE/tmp")" ] && [ "$(ls "$OCI_CACHE/oci" | grep -c '\.ext4$')" = 1 ] &&
+		pass "$1: nothing half written in the cache" || fail "$1: nothing half written in the cache" "$(ls -R "$OCI_CACHE")"
+}
+zeros=sha256:0000000000000000000000000000000000000000000000000000000000000000
+oci_bad "a wrong digest" "oci://$REG/pn/tiny:1@$zeros" "cannot pull docker://$REG/pn/tiny@$zeros"
+expect_stderr_has "the registry says it has no such manifest" "manifest unknown"
+oci_bad "an unreachable registry" "oci://127.0.0.1:1/pn/tiny:1" "cannot pull docker://127.0.0.1:1/pn/tiny:1"
+expect_stderr_has "the connection is refused" "connection refused"
+oci_bad "an image without /sbin/init" "oci://$REG/pn/noinit:1" "the image has no /sbin/init to boot"
+oci_bad "a tag not there" "oci://$REG/pn/tiny:2" "cannot pull docker://$REG/pn/tiny:2"
+oci_bad "a malformed reference" "oci://$REG/pn/Tiny" "'pn/Tiny' is not a repository name"
+expect_status "image ls lists the pulled image" 0 "$PLAYNET" image ls
+expect_stdout_has "by its reference" "oci://$REG/pn/tiny:1"
+expect_status "image rm" 0 "$PLAYNET" image rm "oci://$REG/pn/tiny:1"
+expect_stderr_has "says so" "removed from the cache"
+[ -z "$(ls "$OCI_CACHE/oci" | grep '\.ext4$')" ] && pass "the image is gone" || fail "the image is gone" "$(ls "$OCI_CACHE/oci")"
+export PLAYNET_IMAGE_DIR=$PWD/build/images
+kill "$REG_PID" 2>/dev/null
+wait "$REG_PID" 2>/dev/null
+REG_PID=
 
 # --- a VMM that dies is reported -----------------------------------------------
 dbpid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$VMDIR/$P2/db.status")
