@@ -54,9 +54,15 @@ static void round_trip(const char *path)
 	for (size_t i = 0; i < p.n_machines; i++) {
 		assert_int_equal(q.machines[i].n_drives, p.machines[i].n_drives);
 		for (size_t j = 0; j < p.machines[i].n_drives; j++) {
-			assert_string_equal(q.machines[i].drives[j].source,
-					    p.machines[i].drives[j].source);
-			assert_int_equal(q.machines[i].drives[j].kind, p.machines[i].drives[j].kind);
+			const struct manifest_drive *x = &p.machines[i].drives[j], *y = &q.machines[i].drives[j];
+			if (x->source)
+				assert_string_equal(y->source, x->source);
+			else
+				assert_null(y->source);
+			assert_int_equal(y->kind, x->kind);
+			assert_string_equal(y->mount, x->mount);
+			assert_int_equal(y->size, x->size);
+			assert_int_equal(y->filesystem, x->filesystem);
 		}
 	}
 	free(text);
@@ -111,6 +117,7 @@ static const char *const base_yaml =
 	"    - name: gw\n"
 	"      drives:\n"
 	"        - source: /var/lib/playnet/disk.img\n"
+	"        - { mount: /data, size: 1G, filesystem: xfs }\n"
 	"      network:\n"
 	"        interfaces:\n"
 	"          - network: wan\n"

@@ -4,12 +4,16 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "plan.h"
 #include "vm.h"
 #include "vm_backend.h"
+#include "vm_disk.h"
+#include "vm_disk.h"
 
 /* Drive files live in a temp dir of the test's own (the drive directory its
  * specs are given); what the goldens show of it is DRIVES_SHOWN. */
@@ -478,6 +482,42 @@ static void t_image_and_blank_drives(void **state)
 	plan_free(&p);
 }
 
+/* The copy Firecracker and Cloud Hypervisor get of a base: the same bytes,
+ * its holes still holes (or shared extents, where the file system
+ * reflinks), grown to the size asked for; never over a file that is
+ * there. */
+static void t_disk_copy(void **state)
+{
+	(void)state;
+	char src[128], dst[128];
+	snprintf(src, sizeof(src), "%s/base.raw", DRIVES);
+	snprintf(dst, sizeof(dst), "%s/copy.raw", DRIVES);
+	int fd = open(src, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 64 << 20), 0);
+	assert_int_equal(pwrite(fd, "head", 4, 0), 4);
+	assert_int_equal(pwrite(fd, "middle", 6, 32 << 20), 6);
+	close(fd);
+	unlink(dst);
+	assert_int_equal(vm_disk_copy(src, dst, 128ULL << 20), 0);
+	struct stat st;
+	assert_int_equal(stat(dst, &st), 0);
+	assert_int_equal(st.st_size, 128 << 20);
+	assert_true(st.st_blocks * 512 < (1 << 20));
+	char buf[8] = { 0 };
+	fd = open(dst, O_RDONLY);
+	assert_int_equal(pread(fd, buf, 4, 0), 4);
+	assert_memory_equal(buf, "head", 4);
+	assert_int_equal(pread(fd, buf, 6, 32 << 20), 6);
+	assert_memory_equal(buf, "middle", 6);
+	assert_int_equal(pread(fd, buf, 4, 100 << 20), 4);
+	assert_memory_equal(buf, "\0\0\0\0", 4);
+	close(fd);
+	assert_int_equal(vm_disk_copy(src, dst, 0), -EEXIST);
+	unlink(dst);
+	unlink(src);
+}
+
 static void t_options(void **state)
 {
 	(void)state;
@@ -583,6 +623,7 @@ int main(void)
 		cmocka_unit_test(t_drive_confined),
 		cmocka_unit_test(t_options),
 		cmocka_unit_test(t_image_and_blank_drives),
+		cmocka_unit_test(t_disk_copy),
 		cmocka_unit_test(t_manifest_drives),
 	};
 	return cmocka_run_group_tests(tests, make_drives, remove_drives);
