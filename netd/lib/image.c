@@ -194,22 +194,6 @@ int image_check(const char *source, char *why, size_t why_len)
 
 /* --- files ------------------------------------------------------------------ */
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX];
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return mkdir(buf, mode) < 0 && errno != EEXIST ? -errno : 0;
-}
-
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -340,9 +324,12 @@ static int finish_image(const struct image_options *o, const char *name, const c
 	snprintf(dir, sizeof(dir), "%s", root);
 	/* Through a usr-merged /lib: a link to usr/lib, kept. */
 	char *tar[] = { "tar", "--keep-directory-symlink", "-xf", modules, "-C", dir, NULL };
-	int e = tool_run(tar, log, why, why_len);
+	char said[IMAGE_WHY_MAX];
+	int e = tool_run(tar, log, said, sizeof(said));
 	if (e)
-		return e == -ENOENT ? e : fail(why, why_len, e, "cannot add the kernel's modules from %s (build the guest with scripts/build-guest.sh): %s", modules, why);
+		return fail(why, why_len, e,
+			    "cannot add the kernel's modules from %s (build the guest with scripts/build-guest.sh): %s",
+			    modules, said);
 	if (!has_init(root))
 		return fail(why, why_len, -EINVAL, "the image has no /sbin/init to boot");
 	uint64_t size = (du(root) * 5 / 4 + (128ULL << 20) + (1ULL << 20) - 1) & ~((1ULL << 20) - 1);
@@ -358,6 +345,18 @@ static int finish_image(const struct image_options *o, const char *name, const c
 	if (rename(img, dest) < 0)
 		return fail(why, why_len, -errno, "%s: %s", dest, strerror(errno));
 	return 0;
+}
+
+/* A failed build's log, where the tools said what they did, kept beside
+ * the cache for a person, and named in why. */
+static void keep_log(const struct image_options *o, const char *name, const char *log,
+		     char *why, size_t why_len)
+{
+	char kept[PATH_MAX + 64];
+	snprintf(kept, sizeof(kept), "%s/%s.build.log", o->dir, name);
+	size_t n = strlen(why);
+	if (rename(log, kept) == 0 && n < why_len)
+		snprintf(why + n, why_len - n, " (the build's log: %s)", kept);
 }
 
 /* A fresh work dir under the cache, on the same file system as the image
@@ -501,12 +500,8 @@ static int catalog_build(const struct image_options *o, const struct catalog_ent
 	e = bootstrap(c, root, log, why, why_len);
 	if (!e)
 		e = finish_image(o, c->name, tmp, root, dest, why, why_len);
-	if (e) {
-		/* The tool's own words, kept beside the cache for a person. */
-		char kept[PATH_MAX + 64];
-		snprintf(kept, sizeof(kept), "%s/%s.build.log", o->dir, c->name);
-		rename(log, kept);
-	}
+	if (e)
+		keep_log(o, c->name, log, why, why_len);
 	rm_rf(tmp);
 	if (e)
 		return e;
@@ -633,6 +628,8 @@ static int oci_pull(const struct image_options *o, const struct image_oci_ref *r
 	}
 	if (!e)
 		e = finish_image(o, source, tmp, root, dest, why, why_len);
+	if (e && access(log, F_OK) == 0)
+		keep_log(o, "oci", log, why, why_len);
 	rm_rf(tmp);
 	if (e)
 		return e;

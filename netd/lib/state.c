@@ -29,24 +29,6 @@ const char *state_phase_name(enum state_phase p)
 	return p <= STATE_DELETING ? phase_names[p] : "unknown";
 }
 
-static int mkdir_p(const char *dir, mode_t mode)
-{
-	char buf[PATH_MAX];
-	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* A dir that someone else owns or may write to could hold links planted
  * to make us write elsewhere: refused (-EPERM), and said why in the log. */
 static int dir_trusted(const char *dir)

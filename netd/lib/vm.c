@@ -444,22 +444,35 @@ static int take_drives(struct vm_spec *s, const struct vm_options *o, struct dia
 	return 0;
 }
 
-/* What the guest's init does for the disks, and what only it can do:
- * an image, a mount or a size needs the default guest's kernel and
- * initramfs (the images carry that kernel's modules). */
-static int check_guest_init(struct vm_spec *s, struct diag *d)
+/* Why disk i cannot be what the manifest asks for, or NULL: an image, a
+ * mount or a size is the default guest's init's work (and the images
+ * carry its kernel's modules). */
+static const char *guest_init_problem(const struct vm_spec *s, size_t i)
+{
+	const struct vm_disk *dk = &s->disks[i];
+	const struct manifest_drive *dr = dk->drive;
+	bool root = (int)i == s->root_disk;
+	if (dk->image && !s->default_guest)
+		return "an image boots with the default guest's kernel: drop the kernel drive";
+	if (s->default_initrd)
+		return NULL;
+	if (dr->mount[0] && !root)
+		return "the default guest's initramfs mounts drives: drop the initrd drive, or the mount";
+	if (root && dr->size)
+		return "the default guest's initramfs grows the root: drop the initrd drive, or the size";
+	if (root && s->initrd)
+		return "the default guest's initramfs boots a root drive: drop the initrd drive";
+	return NULL;
+}
+
+static int check_guest_init(const struct vm_spec *s, struct diag *d)
 {
 	for (size_t i = 0; i < s->n_disks; i++) {
+		const char *why = guest_init_problem(s, i);
 		const struct vm_disk *dk = &s->disks[i];
-		const struct manifest_drive *dr = dk->drive;
-		const char *what = dk->image && !s->default_guest ? "an image boots with the default guest's kernel: drop the kernel drive" :
-				   s->default_initrd ? NULL :
-				   dr->mount[0] && strcmp(dr->mount, "/") != 0 ? "the default guest's initramfs mounts drives: drop the initrd drive, or the mount" :
-				   (int)i == s->root_disk && dr->size ? "the default guest's initramfs grows the root: drop the initrd drive, or the size" :
-				   (int)i == s->root_disk && s->initrd ? "the default guest's initramfs boots a root drive: drop the initrd drive" :
-									  NULL;
-		if (what)
-			return drive_err(dr, dr->source_pos, s->machine, dk->drive_index, d, "%s", what);
+		if (why)
+			return drive_err(dk->drive, dk->drive->source_pos, s->machine, dk->drive_index, d,
+					 "%s", why);
 	}
 	return 0;
 }
@@ -552,7 +565,9 @@ static bool disk_words(const struct vm_spec *s, char *out, size_t len)
 static int build_cmdline(struct vm_spec *s, struct diag *d)
 {
 	const char *fc = s->backend == VM_FIRECRACKER ? " reboot=k panic=1 pci=off" : "";
-	const char *root = s->n_disks && !s->initrd ? " root=/dev/vda rw" : "";
+	/* The root, or a first disk that is not blank when none is named. */
+	bool first_is_root = s->root_disk == 0 || (s->root_disk < 0 && s->n_disks && !s->disks[0].blank);
+	const char *root = first_is_root && !s->initrd ? " root=/dev/vda rw" : "";
 	char tsc[40] = "", disks[VM_CMDLINE_MAX];
 	if (s->backend == VM_QEMU && s->accel == VM_ACCEL_TCG && s->tsc_khz)
 		snprintf(tsc, sizeof(tsc), " tsc_early_khz=%u", s->tsc_khz);
