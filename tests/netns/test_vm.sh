@@ -251,6 +251,13 @@ expect_stderr_has "named at its line and column, with the catalog" \
 expect_status "up --vms: an image not in the catalog" 1 "$PLAYNET" up tests/netns/vm-bad-image.yaml --name "pv$ID-x" --vms
 expect_stderr_has "refused at its line and column" "vm-bad-image.yaml:10:19: machine vm-1: drives[0].source 'ubuntu-24-04': no image 'ubuntu-24-04'"
 [ ! -e "/run/netns/pg-pv$ID-x" ] && pass "nothing made for it" || fail "nothing made for it"
+sed 's/size: 512MiB/size: 256MiB/' tests/netns/vm-debian.yaml >"$T_TMP/vm-small-xfs.yaml"
+expect_status "up --vms: an xfs drive too small" 1 "$PLAYNET" up "$T_TMP/vm-small-xfs.yaml" --name "pv$ID-x" --vms
+expect_stderr_has "refused at its line and column" "vm-small-xfs.yaml:22:17: machine deb-a: drives[2]: an xfs file system needs at least 300MiB"
+[ ! -e "/run/netns/pg-pv$ID-x" ] && pass "nothing made for it" || fail "nothing made for it"
+sed 's/filesystem: xfs/filesystem: btrfs/' tests/netns/vm-debian.yaml >"$T_TMP/vm-btrfs.yaml"
+expect_status "validate: a file system playnet does not make" 1 "$PLAYNET" validate "$T_TMP/vm-btrfs.yaml"
+expect_stderr_has "refused at its line and column" "vm-btrfs.yaml:23:23: playground.machines[0].drives[2].filesystem: expected ext4 or xfs, got 'btrfs'"
 expect_status "image build debian-12" 0 "$PLAYNET" image build debian-12
 base=$(ls "$PLAYNET_IMAGE_DIR"/catalog/debian-12.*.ext4 2>/dev/null | head -n 1)
 [ -n "$base" ] && [ "$(stat -c %a "$base")" = 444 ] &&
@@ -291,6 +298,8 @@ done
 	pass "size: 2GiB gives a root of about 2 GiB" || fail "size: 2GiB gives a root of about 2 GiB" "$(grep -a 'MiB free' "$VMDIR/$P4/deb-a.log" | tail -1)"
 [ "$(on "$P4" deb-b 's=$(df -B1M --output=size / | tail -1); [ "$s" -lt 1000 ]')" = 0 ] &&
 	pass "deb-b's root is the image's size" || fail "deb-b's root is the image's size"
+[ "$(on "$P4" deb-b '[ "$(cat /sys/block/vdb/size)" = 131072 ] && ! grep -q "^/dev/vdb " /proc/mounts && ! blkid /dev/vdb')" = 0 ] &&
+	pass "deb-b's size-only drive is a raw blank disk of 64 MiB" || fail "deb-b's size-only drive is a raw blank disk of 64 MiB"
 ls "$VMDIR/$P4" >"$T_TMP/disks"
 grep -qx 'deb-a.d0.qcow2' "$T_TMP/disks" && grep -qx 'deb-a.d1.raw' "$T_TMP/disks" && grep -qx 'deb-b.d0.qcow2' "$T_TMP/disks" &&
 	pass "each VM has its own overlay and drives" || fail "each VM has its own overlay and drives" "$(cat "$T_TMP/disks")"
