@@ -616,20 +616,18 @@ const char *manifest_fs_name(enum manifest_fs f)
  * line: absolute, clean, and nothing the command line would split. */
 static const char *mount_problem(const char *s)
 {
+	size_t n = strlen(s);
 	if (s[0] != '/')
 		return "an absolute path such as /data";
-	if (strlen(s) > MANIFEST_MOUNT_MAX)
+	if (n > MANIFEST_MOUNT_MAX)
 		return "a path of at most 255 characters";
 	for (const char *c = s; *c; c++)
 		if (!isalnum((unsigned char)*c) && !strchr("/._-", *c))
 			return "a path of letters, digits and / . _ -";
-	if (strstr(s, "//") || strstr(s, "/./") || strstr(s, "/../") ||
-	    (strlen(s) > 1 && s[strlen(s) - 1] == '/'))
-		return "a path without '//', '.', '..' or a trailing '/'";
-	size_t n = strlen(s);
-	if ((n >= 2 && strcmp(s + n - 2, "/.") == 0) || (n >= 3 && strcmp(s + n - 3, "/..") == 0))
-		return "a path without '//', '.', '..' or a trailing '/'";
-	return NULL;
+	bool unclean = strstr(s, "//") || strstr(s, "/./") || strstr(s, "/../") ||
+		       (n > 1 && s[n - 1] == '/') || (n >= 2 && strcmp(s + n - 2, "/.") == 0) ||
+		       (n >= 3 && strcmp(s + n - 3, "/..") == 0);
+	return unclean ? "a path without '//', '.', '..' or a trailing '/'" : NULL;
 }
 
 static int read_drive_source(struct reader *r, const struct ytree_node *n,
@@ -704,12 +702,12 @@ static int read_drive(struct reader *r, const struct ytree_node *n,
 	bool blank = !yread_get_present(n, "source");
 	if (blank && !yread_get_present(n, "size"))
 		yread_err(r->d, n, path, "a drive needs a source (a kernel, initramfs, disk image, catalog image or oci://REF), or a size for a blank disk");
-	if (blank && dr->filesystem != MANIFEST_FS_NONE && !dr->mount[0] && yread_get_present(n, "filesystem"))
+	if (blank && dr->filesystem != MANIFEST_FS_NONE && !dr->mount[0])
 		yread_err(r->d, n, path, "a blank drive with a filesystem needs a mount point (mount: /data, say)");
 	if (blank && strcmp(dr->mount, "/") == 0)
 		yread_err(r->d, n, path, "a blank drive cannot be the root (mount: /): give the root a source");
 	if (blank && dr->mount[0] && dr->filesystem == MANIFEST_FS_NONE)
-		dr->filesystem = MANIFEST_FS_EXT4; /* labctl's default */
+		dr->filesystem = MANIFEST_FS_EXT4; /* unless it says otherwise */
 	char p[YREAD_PATH_LEN];
 	const struct ytree_node *v;
 	const char *s;

@@ -67,8 +67,9 @@ static int make_blank(const struct vm_disk *dk, const char *tmp, char *why, size
 {
 	cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 || ftruncate(fd, (off_t)dk->drive->size) < 0) {
-		snprintf(why, why_len, "%s: %s", tmp, strerror(errno));
-		return -errno;
+		int e = errno;
+		snprintf(why, why_len, "%s: %s", tmp, strerror(e));
+		return -e;
 	}
 	char file[PATH_MAX + 8];
 	snprintf(file, sizeof(file), "%s", tmp);
@@ -89,8 +90,9 @@ static int make_overlay(const struct vm_disk *dk, const char *tmp, char *why, si
 	char base[PATH_MAX], file[PATH_MAX + 8], size[32];
 	struct stat st;
 	if (stat(dk->base, &st) < 0) {
-		snprintf(why, why_len, "%s: %s", dk->base, strerror(errno));
-		return -errno;
+		int e = errno;
+		snprintf(why, why_len, "%s: %s", dk->base, strerror(e));
+		return -e;
 	}
 	unsigned long long bytes = dk->drive->size > (unsigned long long)st.st_size ?
 					   dk->drive->size : (unsigned long long)st.st_size;
@@ -120,7 +122,7 @@ int vm_disk_make(const struct vm_disk *dk, char *why, size_t why_len)
 		snprintf(why, why_len, "copying %s: %s", dk->base, strerror(-e));
 	if (!e && rename(tmp, dk->path) < 0) {
 		e = -errno;
-		snprintf(why, why_len, "%s: %s", dk->path, strerror(errno));
+		snprintf(why, why_len, "%s: %s", dk->path, strerror(-e));
 	}
 	if (e)
 		unlink(tmp);
