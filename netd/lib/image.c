@@ -34,13 +34,14 @@ struct catalog_entry {
 };
 
 /* Every interface asks netd's DHCP for its address (net.ifnames=0 names
- * them eth*); the serial console logs root in, as the toolkit guest's
- * shell does; no fstab: the guest's init mounts what the manifest says. */
+ * them eth*), and systemd-resolved takes the DNS servers it is given; the
+ * serial console logs root in, as the toolkit guest's shell does; no
+ * fstab: the guest's init mounts what the manifest says. */
 static const struct catalog_entry catalog[] = {
 	{
 		.name = "debian-12",
 		.suite = "bookworm",
-		.packages = "systemd,systemd-sysv,udev,dbus,libpam-systemd,kmod,"
+		.packages = "systemd,systemd-sysv,systemd-resolved,udev,dbus,libpam-systemd,kmod,"
 			    "openssh-server,iproute2,nftables,iptables,tcpdump,"
 			    "iputils-ping,traceroute,dnsutils,curl,ethtool,less,"
 			    "vim-tiny,e2fsprogs,xfsprogs,procps,frr,bird2",

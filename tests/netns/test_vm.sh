@@ -253,11 +253,11 @@ expect_stderr_has "refused at its line and column" "vm-bad-image.yaml:10:19: mac
 [ ! -e "/run/netns/pg-pv$ID-x" ] && pass "nothing made for it" || fail "nothing made for it"
 sed 's/size: 512MiB/size: 256MiB/' tests/netns/vm-debian.yaml >"$T_TMP/vm-small-xfs.yaml"
 expect_status "up --vms: an xfs drive too small" 1 "$PLAYNET" up "$T_TMP/vm-small-xfs.yaml" --name "pv$ID-x" --vms
-expect_stderr_has "refused at its line and column" "vm-small-xfs.yaml:22:17: machine deb-a: drives[2]: an xfs file system needs at least 300MiB"
+expect_stderr_has "refused at its line and column" "vm-small-xfs.yaml:26:17: machine deb-a: drives[2]: an xfs file system needs at least 300MiB"
 [ ! -e "/run/netns/pg-pv$ID-x" ] && pass "nothing made for it" || fail "nothing made for it"
 sed 's/filesystem: xfs/filesystem: btrfs/' tests/netns/vm-debian.yaml >"$T_TMP/vm-btrfs.yaml"
 expect_status "validate: a file system playnet does not make" 1 "$PLAYNET" validate "$T_TMP/vm-btrfs.yaml"
-expect_stderr_has "refused at its line and column" "vm-btrfs.yaml:23:23: playground.machines[0].drives[2].filesystem: expected ext4 or xfs, got 'btrfs'"
+expect_stderr_has "refused at its line and column" "vm-btrfs.yaml:27:23: playground.machines[0].drives[2].filesystem: expected ext4 or xfs, got 'btrfs'"
 expect_status "image build debian-12" 0 "$PLAYNET" image build debian-12
 base=$(ls "$PLAYNET_IMAGE_DIR"/catalog/debian-12.*.ext4 2>/dev/null | head -n 1)
 [ -n "$base" ] && [ "$(stat -c %a "$base")" = 444 ] &&
@@ -286,6 +286,9 @@ for m in deb-a:172.16.5.10 deb-b:172.16.5.11; do
 	[ "$(on "$P4" "${m%%:*}" "[ \"\$(hostname)\" = ${m%%:*} ]")" = 0 ] &&
 		pass "${m%%:*} has its hostname" || fail "${m%%:*} has its hostname"
 done
+[ "$(on "$P4" deb-a 'for i in $(seq 60); do ip -4 -o addr show eth1 | grep -q "inet 172.16.8.10/24" && break; sleep 1; done; ip route | grep -q "^default via 172.16.8.1 dev eth1" && resolvectl dns eth1 | grep -q 192.0.2.53')" = 0 ] &&
+	pass "deb-a's eth1: the gateway and DNS server of netd's DHCP, in systemd-resolved" ||
+	fail "deb-a's eth1: the gateway and DNS server of netd's DHCP, in systemd-resolved"
 [ "$(on "$P4" deb-a 'ping -c 1 -W 5 172.16.5.11')" = 0 ] && pass "deb-a reaches deb-b" || fail "deb-a reaches deb-b"
 [ "$(on "$P4" deb-a 'echo a > /root/written-by-a && sync')" = 0 ] && pass "deb-a writes to its disk" || fail "deb-a writes to its disk"
 [ "$(on "$P4" deb-b '[ ! -e /root/written-by-a ] && echo b > /root/written-by-b && sync')" = 0 ] &&
