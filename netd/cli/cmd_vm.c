@@ -49,7 +49,7 @@ int cmd_console(const struct options *o, int argc, char **argv)
 	int e = vm_console_machine(o->state_dir, argv[1], argv[2], &d);
 	diag_print(&d, stderr);
 	diag_free(&d);
-	if (e == -EINVAL)
+	if (e == -EINVAL || e == -EBUSY)
 		return EXIT_USER;
 	if (e == -ENOENT) {
 		fprintf(stderr, "playnet: %s/%s has no console: no such VM running (playnet show %s)\n",

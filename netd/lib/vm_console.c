@@ -1,10 +1,12 @@
 /* The console relay: two file descriptors each way, poll, and a raw tty. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -51,6 +53,8 @@ static int pump(int from, int to, bool tty_in)
 	return e < 0 ? e : 2;
 }
 
+/* 1 when the escape key came, 0 when the console's side ended (or, from
+ * a pipe, the input and then the answers), -errno on error. */
 static int relay(int sock, bool tty, unsigned linger_ms)
 {
 	bool in_open = true;
@@ -69,7 +73,7 @@ static int relay(int sock, bool tty, unsigned linger_ms)
 		if (in_open && p[1].revents) {
 			int e = pump(0, sock, tty);
 			if (e == 1 || e < 0)
-				return e < 0 ? e : 0;
+				return e;
 			/* No half-close: QEMU drops a client whose side reads EOF. */
 			if (e == 0)
 				in_open = false;
@@ -99,9 +103,11 @@ int vm_console_attach(const char *path, unsigned linger_ms)
 	int e = relay(sock, tty, linger_ms);
 	if (tty) {
 		tcsetattr(0, TCSANOW, &saved);
-		fputs("\n", stderr);
+		fputs(e == 1 ? "\nleft the console (Ctrl-]); the VM runs on\n" :
+		      e == 0 ? "\nthe console closed: its VM stopped or restarted\n" : "\n",
+		      stderr);
 	}
-	return e;
+	return e < 0 ? e : 0;
 }
 
 int vm_console_machine(const char *state_dir, const char *pg, const char *m,
@@ -111,6 +117,23 @@ int vm_console_machine(const char *state_dir, const char *pg, const char *m,
 	int e = vm_paths_for(state_dir, pg, m, &pa, d);
 	if (e < 0)
 		return e;
+	/* The VMM serves one client at a time and leaves the next waiting
+	 * unseen: a second session is refused, never queued. */
+	if (access(pa.console, F_OK) < 0)
+		return errno == ENOENT ? -ENOENT : -errno;
+	char lock[PATH_MAX];
+	snprintf(lock, sizeof(lock), "%s.lock", pa.console);
+	cleanup_close int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK)
+			return -errno;
+		diag_add(d, 0, 0,
+			 "the console of %s/%s is in use by another session: one at a time (Ctrl-] leaves a console)",
+			 pg, m);
+		return -EBUSY;
+	}
 	e = vm_console_attach(pa.console, VM_CONSOLE_LINGER_MS);
 	/* No socket, or one that nobody serves: a VM that is not running. */
 	return e == -ECONNREFUSED ? -ENOENT : e;

@@ -239,7 +239,7 @@ static int cmd_console(const char *state_dir, int argc, char **argv)
 	int e = vm_console_machine(state_dir, argv[1], argv[2], &d);
 	diag_print(&d, stderr);
 	diag_free(&d);
-	if (e == -EINVAL)
+	if (e == -EINVAL || e == -EBUSY)
 		return EXIT_USER;
 	if (e == -ENOENT) {
 		fprintf(stderr, "vmlaunch: %s/%s has no console (is its VM running?)\n", argv[1], argv[2]);

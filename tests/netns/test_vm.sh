@@ -169,6 +169,16 @@ for m in web db; do
 done
 has "$P2" web "playnet: eth0 172.16.0.10/24 router 172.16.0.1" "web has its address and the gateway by DHCP"
 wait_log "$P2" web "^RUN-42" 10 && pass "the command on the kernel command line ran" || fail "the command on the kernel command line ran"
+# One console session at a time: a second is refused, never queued.
+sleep 3 | "$PLAYNET" console "$P2" web >/dev/null 2>&1 &
+first=$!
+for i in $(seq 1 50); do [ -e "$VMDIR/$P2/web.console.lock" ] && break; sleep 0.1; done
+sleep 0.5
+expect_status "a second console session at once" 1 "$PLAYNET" console "$P2" web </dev/null
+expect_stderr_has "is refused, and says why" "the console of $P2/web is in use by another session: one at a time"
+wait "$first"
+[ "$(on "$P2" web 'true')" = 0 ] && pass "once the first has left, the console is free" ||
+	fail "once the first has left, the console is free"
 has "$P2" db "playnet: forwarding on" "forwarding asked for on the kernel command line"
 has "$P2" db "playnet: eth0 10.9.0.10/24 router - dns -" "db: address, no router"
 
