@@ -423,11 +423,16 @@ static int catalog_key(const struct image_options *o, const struct catalog_entry
 	return 0;
 }
 
-static int catalog_path(const struct image_options *o, const struct catalog_entry *c,
-			const char *key, char path[PATH_MAX])
+/* Where c's image of today's key is (or would be): path, and key. */
+static int catalog_locate(const struct image_options *o, const struct catalog_entry *c,
+			  char key[17], char path[PATH_MAX], char *why, size_t why_len)
 {
-	return snprintf(path, PATH_MAX, "%s/catalog/%s.%s.ext4", o->dir, c->name, key) >= PATH_MAX ?
-		       -ENAMETOOLONG : 0;
+	int e = catalog_key(o, c, key, why, why_len);
+	if (e)
+		return e;
+	if (snprintf(path, PATH_MAX, "%s/catalog/%s.%s.ext4", o->dir, c->name, key) >= PATH_MAX)
+		return fail(why, why_len, -ENAMETOOLONG, "image dir path too long: %s", o->dir);
+	return 0;
 }
 
 /* Removes every image of name in dir but keep (NULL: all); how many. */
@@ -531,11 +536,9 @@ int image_build(const struct image_options *o, const char *name, bool force, cha
 	}
 	if (!c)
 		return image_check(name, why, why_len);
-	int e = catalog_key(o, c, key, why, why_len);
+	int e = catalog_locate(o, c, key, path, why, why_len);
 	if (e)
 		return e;
-	if (catalog_path(o, c, key, path) < 0)
-		return fail(why, why_len, -ENAMETOOLONG, "image dir path too long: %s", o->dir);
 	if (!force && access(path, R_OK) == 0) {
 		say(o, name, "cached: %s", path);
 		return 0;
@@ -672,15 +675,26 @@ int image_get(const struct image_options *o, const char *source, char path[PATH_
 	if (!c)
 		return image_check(source, why, why_len);
 	char key[17];
-	int e = catalog_key(o, c, key, why, why_len);
-	if (!e && catalog_path(o, c, key, path) < 0)
-		e = fail(why, why_len, -ENAMETOOLONG, "image dir path too long: %s", o->dir);
+	int e = catalog_locate(o, c, key, path, why, why_len);
 	if (e || access(path, R_OK) == 0)
 		return e;
 	return catalog_build(o, c, key, path, why, why_len);
 }
 
 /* --- ls and rm ------------------------------------------------------------------ */
+
+/* The reference an oci:// image was pulled as: its .ref file's line. */
+static bool read_ref(const char *dir, const char *name, size_t stem, char *ref, size_t len)
+{
+	char path[PATH_MAX + NAME_MAX + 2];
+	snprintf(path, sizeof(path), "%s/%.*s.ref", dir, (int)stem, name);
+	cleanup_fclose FILE *f = fopen(path, "re");
+	ref[0] = '\0';
+	if (!f || !fgets(ref, (int)len, f))
+		return false;
+	ref[strcspn(ref, "\n")] = '\0';
+	return true;
+}
 
 static void list_size(FILE *out, const char *path)
 {
@@ -697,8 +711,7 @@ int image_list(const struct image_options *o, FILE *out)
 	for (size_t i = 0; i < ARRAY_SIZE(catalog); i++) {
 		char key[17], path[PATH_MAX], why[IMAGE_WHY_MAX];
 		fprintf(out, "%-40s ", catalog[i].name);
-		if (catalog_key(o, &catalog[i], key, why, sizeof(why)) < 0 ||
-		    catalog_path(o, &catalog[i], key, path) < 0)
+		if (catalog_locate(o, &catalog[i], key, path, why, sizeof(why)) < 0)
 			fprintf(out, "%10s  %s\n", "-", why);
 		else
 			list_size(out, path);
@@ -711,16 +724,9 @@ int image_list(const struct image_options *o, FILE *out)
 		size_t n = strlen(de->d_name);
 		if (n < 5 || strcmp(de->d_name + n - 5, ".ext4") != 0)
 			continue;
-		char path[PATH_MAX + NAME_MAX + 2], refpath[PATH_MAX + NAME_MAX + 2], ref[700] = "";
+		char path[PATH_MAX + NAME_MAX + 2], ref[700];
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		snprintf(refpath, sizeof(refpath), "%s/%.*s.ref", dir, (int)(n - 5), de->d_name);
-		FILE *f = fopen(refpath, "re");
-		if (f) {
-			if (fgets(ref, sizeof(ref), f))
-				ref[strcspn(ref, "\n")] = '\0';
-			fclose(f);
-		}
-		fprintf(out, "%-40s ", ref[0] ? ref : de->d_name);
+		fprintf(out, "%-40s ", read_ref(dir, de->d_name, n - 5, ref, sizeof(ref)) ? ref : de->d_name);
 		list_size(out, path);
 	}
 	if (dh)
@@ -753,15 +759,10 @@ int image_remove(const struct image_options *o, const char *name, size_t *remove
 		struct dirent *de;
 		while (dh && (de = readdir(dh))) {
 			size_t n = strlen(de->d_name);
-			char refpath[PATH_MAX + NAME_MAX + 2], ref[700] = "";
-			if (n < 4 || strcmp(de->d_name + n - 4, ".ref") != 0)
-				continue;
-			snprintf(refpath, sizeof(refpath), "%s/%s", dir, de->d_name);
-			FILE *f = fopen(refpath, "re");
-			if (f && fgets(ref, sizeof(ref), f) && (ref[strcspn(ref, "\n")] = '\0', strcmp(ref, name) == 0))
+			char ref[700];
+			if (n >= 4 && strcmp(de->d_name + n - 4, ".ref") == 0 &&
+			    read_ref(dir, de->d_name, n - 4, ref, sizeof(ref)) && strcmp(ref, name) == 0)
 				snprintf(digest, sizeof(digest), "sha256:%.64s", de->d_name + 7);
-			if (f)
-				fclose(f);
 		}
 		if (dh)
 			closedir(dh);

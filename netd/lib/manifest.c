@@ -612,6 +612,16 @@ const char *manifest_fs_name(enum manifest_fs f)
 	return fs_names[f];
 }
 
+int manifest_fs_parse(const char *s, enum manifest_fs *f)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fs_names); i++)
+		if (strcmp(s, fs_names[i]) == 0) {
+			*f = (enum manifest_fs)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 /* The guest mounts it by this path, and it travels on the kernel command
  * line: absolute, clean, and nothing the command line would split. */
 static const char *mount_problem(const char *s)
@@ -677,12 +687,11 @@ static void read_drive_disk(struct reader *r, const struct ytree_node *n,
 	}
 	yread_path(p, "%s.filesystem", path);
 	if ((v = yread_get_present(n, "filesystem")) && yread_string(r->d, v, p, "ext4 or xfs", &s)) {
-		if (strcmp(s, "ext4") == 0)
-			dr->filesystem = MANIFEST_FS_EXT4;
-		else if (strcmp(s, "xfs") == 0)
-			dr->filesystem = MANIFEST_FS_XFS;
-		else
+		/* "none" is the plan's word for a raw disk, not a manifest's. */
+		if (manifest_fs_parse(s, &dr->filesystem) < 0 || dr->filesystem == MANIFEST_FS_NONE) {
+			dr->filesystem = MANIFEST_FS_NONE;
 			yread_err(r->d, v, p, "expected ext4 or xfs, got '%s'", s);
+		}
 		if (dr->filesystem != MANIFEST_FS_NONE && yread_get_present(n, "source"))
 			yread_err(r->d, v, p, "a drive with a source has its own file system; filesystem is for a blank drive (no source)");
 	}

@@ -112,6 +112,8 @@ struct manifest_drive {
 };
 
 const char *manifest_fs_name(enum manifest_fs f);
+/* "none", "ext4" or "xfs"; -EINVAL for anything else. */
+int manifest_fs_parse(const char *s, enum manifest_fs *f);
 
 struct manifest_machine {
 	char name[MANIFEST_HOSTNAME_MAX + 1];

@@ -420,11 +420,7 @@ static int read_drive(struct reader *r, struct json_object *o, struct manifest_d
 		return bad(r, "mount", "expected an absolute path");
 	strcpy(dr->mount, mount);
 	dr->size = size;
-	if (strcmp(fs, manifest_fs_name(MANIFEST_FS_EXT4)) == 0)
-		dr->filesystem = MANIFEST_FS_EXT4;
-	else if (strcmp(fs, manifest_fs_name(MANIFEST_FS_XFS)) == 0)
-		dr->filesystem = MANIFEST_FS_XFS;
-	else if (strcmp(fs, manifest_fs_name(MANIFEST_FS_NONE)) != 0)
+	if (manifest_fs_parse(fs, &dr->filesystem) < 0)
 		return bad(r, "filesystem", "expected none, ext4 or xfs");
 	if (!src && !size)
 		return bad(r, "size", "a drive without a source needs a size");

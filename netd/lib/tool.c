@@ -122,11 +122,9 @@ int tool_run_stdout(char *const argv[], const char *out_path, char *why, size_t 
 int tool_output(char *const argv[], char *out, size_t out_len, char *why, size_t why_len)
 {
 	cleanup_close int log = open_log(NULL);
-	char tmp[] = "/tmp/playnet-tool.XXXXXX";
-	cleanup_close int fd = mkostemp(tmp, O_CLOEXEC);
+	cleanup_close int fd = open_log(NULL); /* as unnamed a file as the log */
 	if (fd < 0 || log < 0)
 		return -errno;
-	unlink(tmp);
 	int e = run(argv, fd, log, why, why_len);
 	if (e)
 		return e;

@@ -63,6 +63,24 @@ int vm_disk_copy(const char *src, const char *dst, unsigned long long size)
 	return e;
 }
 
+const char *vm_disk_tool(const struct vm_disk *dk, const char **package)
+{
+	if (dk->qcow2) {
+		*package = "qemu-utils";
+		return "qemu-img";
+	}
+	if (dk->blank && dk->drive->filesystem == MANIFEST_FS_EXT4) {
+		*package = "e2fsprogs";
+		return "mkfs.ext4";
+	}
+	if (dk->blank && dk->drive->filesystem == MANIFEST_FS_XFS) {
+		*package = "xfsprogs";
+		return "mkfs.xfs";
+	}
+	*package = NULL;
+	return NULL;
+}
+
 static int make_blank(const struct vm_disk *dk, const char *tmp, char *why, size_t why_len)
 {
 	cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -71,18 +89,15 @@ static int make_blank(const struct vm_disk *dk, const char *tmp, char *why, size
 		snprintf(why, why_len, "%s: %s", tmp, strerror(e));
 		return -e;
 	}
-	char file[PATH_MAX + 8];
+	const char *package, *mkfs = vm_disk_tool(dk, &package);
+	if (!mkfs)
+		return 0; /* a raw disk */
+	char prog[16], file[PATH_MAX + 8];
+	snprintf(prog, sizeof(prog), "%s", mkfs);
 	snprintf(file, sizeof(file), "%s", tmp);
-	char *ext4[] = { "mkfs.ext4", "-q", "-F", file, NULL };
-	char *xfs[] = { "mkfs.xfs", "-q", "-f", file, NULL };
-	switch (dk->drive->filesystem) {
-	case MANIFEST_FS_EXT4:
-		return tool_run(ext4, NULL, why, why_len);
-	case MANIFEST_FS_XFS:
-		return tool_run(xfs, NULL, why, why_len);
-	default:
-		return 0;
-	}
+	/* Both take -q; "force" is -F to mkfs.ext4, -f to mkfs.xfs. */
+	char *argv[] = { prog, "-q", dk->drive->filesystem == MANIFEST_FS_XFS ? "-f" : "-F", file, NULL };
+	return tool_run(argv, NULL, why, why_len);
 }
 
 static int make_overlay(const struct vm_disk *dk, const char *tmp, char *why, size_t why_len)

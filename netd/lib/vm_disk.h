@@ -13,6 +13,10 @@
 
 #include "vm.h"
 
+/* The program that makes dk's file (qemu-img, mkfs.ext4, mkfs.xfs; NULL
+ * when it takes none), and in package the Debian package it comes in. */
+const char *vm_disk_tool(const struct vm_disk *dk, const char **package);
+
 /* Makes disk dk unless its file is there already; 0 or -errno with why. */
 int vm_disk_make(const struct vm_disk *dk, char *why, size_t why_len);
 

@@ -412,12 +412,7 @@ static int check_file(const struct vm_spec *s, const char *what, const char *pat
  * file is installed. */
 static int check_disk(const struct vm_spec *s, const struct vm_disk *dk, struct diag *d)
 {
-	const char *tool = dk->qcow2 ? "qemu-img" :
-			   !dk->blank ? NULL :
-			   dk->drive->filesystem == MANIFEST_FS_EXT4 ? "mkfs.ext4" :
-			   dk->drive->filesystem == MANIFEST_FS_XFS ? "mkfs.xfs" : NULL;
-	const char *pkg = dk->qcow2 ? "qemu-utils" :
-			  dk->drive->filesystem == MANIFEST_FS_XFS ? "xfsprogs" : "e2fsprogs";
+	const char *pkg, *tool = vm_disk_tool(dk, &pkg);
 	if (tool && !tool_present(tool)) {
 		diag_add(d, 0, 0, "machine %s: %s is not installed: run scripts/install-deps.sh (%s)",
 			 s->machine, tool, pkg);
