@@ -38,26 +38,16 @@ read -r entries bytes mods < <(gzip -dcf "$guest/initrd.img" | cpio -it --quiet 
 echo "guest ($guest):"
 echo "  kernel $(stat -c %s "$guest/vmlinuz") bytes; initramfs $(stat -c %s "$guest/initrd.img") bytes ($entries entries, $bytes bytes of files), $mods kernel modules"
 
-# up MANIFEST MACHINE...: seconds from `up --vms` until each machine's
-# console says it is up.
-up_time() {
-	local manifest=$1 t0 m
-	shift
-	t0=$EPOCHREALTIME
-	"$playnet" up "$manifest" --name "$P" --vms >/dev/null 2>&1
-	for m in "$@"; do
-		for _ in $(seq 1 3000); do
-			grep -aqE "^playnet: up $m" "$PLAYNET_STATE_DIR/vm/$P/$m.log" 2>/dev/null && break
-			sleep 0.05
-		done
-	done
-	awk -v a="${t0/./}" -v b="${EPOCHREALTIME/./}" 'BEGIN { printf "%.2f\n", (b - a) / 1e6 }'
-	"$playnet" down "$P" >/dev/null 2>&1
-}
-stats() { sort -n | awk '{ a[NR] = $1 } END { printf "median %.2f s (min %.2f, max %.2f, %d rounds)\n", a[int((NR + 1) / 2)], a[1], a[NR], NR }'; }
+. scripts/bench-vm-lib.sh
 "$playnet" ls >/dev/null 2>&1 # netd started before the clock runs
-for _ in $(seq 1 "$ROUNDS"); do up_time manifests/single-vm.yaml box; done | stats |
+for _ in $(seq 1 "$ROUNDS"); do
+	up_time manifests/single-vm.yaml '^playnet: up %m' box
+	"$playnet" down "$P" >/dev/null 2>&1
+done | stats |
 	sed 's/^/  up --vms to its console saying up, one VM: /'
-for _ in $(seq 1 "$ROUNDS"); do up_time manifests/routing-challenge.yaml leaf-01 router leaf-02; done | stats |
+for _ in $(seq 1 "$ROUNDS"); do
+	up_time manifests/routing-challenge.yaml '^playnet: up %m' leaf-01 router leaf-02
+	"$playnet" down "$P" >/dev/null 2>&1
+done | stats |
 	sed 's/^/  up --vms to all three up, the routing challenge: /'
 echo "  ($(nproc) CPUs, kernel $(uname -r), $(qemu-system-x86_64 --version | head -1), --accel auto)"

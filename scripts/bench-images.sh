@@ -82,22 +82,7 @@ for i in $(seq 1 10); do
 done | sort -n | awk '{ a[NR] = $1 * 1000 } END { printf "per-VM overlay (qemu-img create, 2 GiB): median %.0f ms (min %.0f, max %.0f, %d runs)\n", a[int((NR + 1) / 2)], a[1], a[NR], NR }'
 rm -f "$work"/overlay-*.qcow2
 
-# up MANIFEST PATTERN MACHINE...: seconds from `up --vms` until each
-# machine's console shows PATTERN (MACHINE for %m); the playground is left up.
-up_time() {
-	local manifest=$1 pattern=$2 t0 m
-	shift 2
-	t0=$EPOCHREALTIME
-	"$playnet" up "$manifest" --name "$P" --vms >/dev/null 2>&1
-	for m in "$@"; do
-		for _ in $(seq 1 6000); do
-			grep -aqE "${pattern//%m/$m}" "$PLAYNET_STATE_DIR/vm/$P/$m.log" 2>/dev/null && break
-			sleep 0.05
-		done
-	done
-	awk -v a="${t0/./}" -v b="${EPOCHREALTIME/./}" 'BEGIN { printf "%.2f\n", (b - a) / 1e6 }'
-}
-stats() { sort -n | awk '{ a[NR] = $1 } END { printf "median %.2f s (min %.2f, max %.2f, %d rounds)\n", a[int((NR + 1) / 2)], a[1], a[NR], NR }'; }
+. scripts/bench-vm-lib.sh
 "$playnet" ls >/dev/null 2>&1 # netd started before the clock runs
 for _ in $(seq 1 "$ROUNDS"); do
 	up_time manifests/routing-challenge.yaml '^playnet: up %m' leaf-01 router leaf-02
