@@ -591,14 +591,21 @@ const char *manifest_drive_kind_name(enum manifest_drive_kind k)
 	return drive_kinds[k];
 }
 
+/* s's index in names, or -EINVAL. */
+static int name_index(const char *const *names, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
 int manifest_drive_kind_parse(const char *s, enum manifest_drive_kind *k)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(drive_kinds); i++)
-		if (strcmp(s, drive_kinds[i]) == 0) {
-			*k = (enum manifest_drive_kind)i;
-			return 0;
-		}
-	return -EINVAL;
+	int i = name_index(drive_kinds, ARRAY_SIZE(drive_kinds), s);
+	if (i >= 0)
+		*k = (enum manifest_drive_kind)i;
+	return i < 0 ? i : 0;
 }
 
 static const char *const fs_names[] = {
@@ -614,12 +621,10 @@ const char *manifest_fs_name(enum manifest_fs f)
 
 int manifest_fs_parse(const char *s, enum manifest_fs *f)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(fs_names); i++)
-		if (strcmp(s, fs_names[i]) == 0) {
-			*f = (enum manifest_fs)i;
-			return 0;
-		}
-	return -EINVAL;
+	int i = name_index(fs_names, ARRAY_SIZE(fs_names), s);
+	if (i >= 0)
+		*f = (enum manifest_fs)i;
+	return i < 0 ? i : 0;
 }
 
 /* The guest mounts it by this path, and it travels on the kernel command
