@@ -48,7 +48,14 @@ ABINS := $(A)/bin/playnet $(A)/bin/netd $(A)/bin/vmlaunch
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(A)/tests/%) $(KTEST_SRC:tests/netns/%.c=$(A)/tests/%)
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
-all: $(BINS)
+all: $(BINS) $(B)/bin/pnagent
+
+# The agent in every VM (agent_proto.h): static, libc only, for any guest.
+AGENT_SRC := netd/agent/pnagent.c $(addprefix netd/lib/,agent_serve.c agent_exec.c agent_wire.c agent_mux.c)
+$(B)/bin/pnagent: $(AGENT_SRC) netd/lib/agent_proto.h netd/lib/agent_mux.h
+	@mkdir -p $(@D)
+	@echo "  LD      $@ (static)"
+	$(Q)$(CC) -std=gnu11 $(WARN) -Inetd/lib $(CFLAGS) -static -o $@ $(AGENT_SRC)
 
 # BPF: vmlinux.h from the running kernel's BTF, .bpf.c -> .bpf.o -> .skel.h
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_x86 -I$(B)/ebpf -Iebpf

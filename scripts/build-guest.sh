@@ -6,8 +6,10 @@
 # with their shared libraries, the kernel modules they need with a
 # modules.dep for modprobe, and scripts/guest/. Its init also boots a
 # root disk (a catalog or oci:// image) and mounts the manifest's drives.
-# Cached: rebuilt only when one of those packages or the guest's scripts
-# change.
+# With them, playnet's agent (build/bin/pnagent, made by make), which
+# serves exec and ssh on a channel of its own (netd/lib/agent_proto.h).
+# Cached: rebuilt only when one of those packages, the agent or the guest's
+# scripts change.
 #
 #   scripts/build-guest.sh [OUTDIR]      (default build/guest)
 #
@@ -36,7 +38,8 @@ XTABLES="iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tab
 # conntrack and NAT for nft and iptables-nft; bridges, VLANs, VXLAN and
 # tunnels; the qdiscs of impairment labs. (AF_PACKET, for tcpdump, and
 # nft's counters are built into Debian's kernel.)
-MODULES="virtio_mmio virtio_net virtio_blk evdev button
+MODULES="virtio_mmio virtio_net virtio_blk virtio_console evdev button
+	vmw_vsock_virtio_transport
 	ext4 xfs
 	nf_tables nft_chain_nat nft_masq nft_nat nft_redir nft_ct nft_reject_inet
 	nft_reject_ipv4 nft_reject_ipv6 nft_fib_inet nft_fib_ipv4 nft_fib_ipv6
@@ -52,6 +55,8 @@ MODULES="virtio_mmio virtio_net virtio_blk evdev button
 for t in cpio depmod; do
 	command -v "$t" >/dev/null || die "$t is missing: run scripts/install-deps.sh"
 done
+agent=${PNAGENT:-$here/../build/bin/pnagent}
+[ -x "$agent" ] || die "$agent is missing: run make first"
 [ -x /bin/busybox ] || die "/bin/busybox is missing: run scripts/install-deps.sh (busybox-static)"
 pkgs="busybox-static"
 for t in $TOOLS; do
@@ -76,7 +81,7 @@ kver=$(apt-cache policy "$kpkg" | sed -n 's/^ *Candidate: //p')
 key=$( {
 	echo "$kpkg $kver"
 	dpkg-query -W -f '${Package} ${Version}\n' $(echo "$pkgs" | tr ' ' '\n' | sort -u)
-	cat "$0" "$here"/guest/*
+	cat "$0" "$here"/guest/* "$agent"
 } | sha256sum | cut -d' ' -f1)
 if [ -f "$out/key" ] && [ "$(cat "$out/key")" = "$key" ] &&
 	[ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] && [ -f "$out/modules.tar" ]; then
@@ -103,6 +108,7 @@ ln -s busybox "$root/bin/sh"
 # chains and expressions, crc32c, ...).
 ln -s ../bin/busybox "$root/sbin/modprobe"
 install -m 0755 "$here/guest/init" "$root/init"
+install -m 0755 "$agent" "$root/bin/pnagent"
 install -m 0755 "$here/guest/udhcpc.script" "$root/etc/udhcpc.script"
 install -m 0755 "$here/guest/power" "$root/etc/acpi/PWRF/00000080"
 install -m 0644 "$here/guest/inittab" "$root/etc/inittab"

@@ -198,23 +198,56 @@ int cmd_ls(const struct options *o, int argc, char **argv)
 	return get_and_print(o, "ls", "/v1/playgrounds", json, "playgrounds");
 }
 
+/* exec P MACHINE [--timeout S] [--user U] -- CMD...: the options, and the
+ * index of CMD. */
+static int parse_exec(int argc, char **argv, struct exec_opts *x, int *cmd)
+{
+	int i = 3;
+	for (; i < argc && strcmp(argv[i], "--") != 0; i += 2) {
+		if (i + 1 >= argc)
+			return usage_error("exec: %s needs a value", argv[i]);
+		char *end;
+		if (strcmp(argv[i], "--timeout") == 0) {
+			unsigned long t = strtoul(argv[i + 1], &end, 10);
+			if (*end || !argv[i + 1][0] || t == 0 || t > 86400)
+				return usage_error("exec: --timeout takes seconds, 1 to 86400, not '%s'",
+						   argv[i + 1]);
+			x->timeout_s = (unsigned)t;
+		} else if (strcmp(argv[i], "--user") == 0) {
+			x->user = argv[i + 1];
+		} else {
+			return usage_error("exec: unknown option %s", argv[i]);
+		}
+	}
+	if (i + 1 >= argc)
+		return usage_error("usage: exec P MACHINE [--timeout SECONDS] [--user USER] -- CMD [ARGS...]");
+	*cmd = i + 1;
+	return EXIT_OK;
+}
+
 int cmd_exec(const struct options *o, int argc, char **argv)
 {
-	if (argc < 5 || strcmp(argv[3], "--") != 0)
-		return usage_error("usage: exec P MACHINE -- CMD [ARGS...]");
+	struct exec_opts x = { 0 };
+	int at = 0;
+	int rc = argc < 3 ? usage_error("usage: exec P MACHINE [--timeout SECONDS] [--user USER] -- CMD [ARGS...]")
+			  : parse_exec(argc, argv, &x, &at);
+	if (rc)
+		return rc;
 	if (!naming_valid_playground(argv[1]))
 		return bad_name("exec", argv[1]);
 	char ns[NAMING_NETNS_MAX] = "";
 	bool is_vm = false, found = false;
-	int rc = machine_netns(o, argv[1], argv[2], ns, sizeof(ns), &is_vm, &found);
+	rc = machine_netns(o, argv[1], argv[2], ns, sizeof(ns), &is_vm, &found);
 	if (rc)
 		return rc;
 	if (!found) {
 		fprintf(stderr, "playnet: exec: %s has no machine named %s\n", argv[1], argv[2]);
 		return EXIT_USER;
 	}
-	if (is_vm) {
-		fprintf(stderr, "playnet: exec: %s is a VM; exec runs commands in netns machines (use its console)\n",
+	if (is_vm)
+		return exec_vm(o, argv[1], argv[2], &x, argv + at);
+	if (x.user || x.timeout_s) {
+		fprintf(stderr, "playnet: exec: %s is a netns machine: its commands run as you, with no timeout of playnet's (timeout(1) has one)\n",
 			argv[2]);
 		return EXIT_USER;
 	}
@@ -225,7 +258,7 @@ int cmd_exec(const struct options *o, int argc, char **argv)
 		return EXIT_SYSTEM;
 	}
 	close(fd);
-	execvp(argv[4], argv + 4);
-	fprintf(stderr, "playnet: exec: %s: %s\n", argv[4], strerror(errno));
+	execvp(argv[at], argv + at);
+	fprintf(stderr, "playnet: exec: %s: %s\n", argv[at], strerror(errno));
 	return EXIT_SYSTEM;
 }

@@ -1,14 +1,17 @@
-/* playnet console, and the VMs that up --vms starts: through the library
- * in this process, on the fabric netd made. */
+/* playnet console and exec in a VM, and the VMs that up --vms starts:
+ * through the library in this process, on the fabric netd made. */
 #define _GNU_SOURCE
 #include "playnet.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "diag.h"
+#include "agent_proto.h"
 #include "naming.h"
+#include "vm_agent.h"
 #include "vm_console.h"
 #include "vm_run.h"
 
@@ -61,4 +64,70 @@ int cmd_console(const struct options *o, int argc, char **argv)
 		return EXIT_SYSTEM;
 	}
 	return EXIT_OK;
+}
+
+/* How long exec and ssh wait for the agent of a VM still booting. */
+#define AGENT_WAIT_MS 180000
+
+/* A stream to port of the agent of VM m, or an exit code once said why. */
+int open_agent(const struct options *o, const char *what, const char *pg, const char *m,
+	       unsigned port, int *fd)
+{
+	struct vm_paths pa;
+	struct diag d;
+	diag_init(&d, pg);
+	int e = vm_paths_for(o->state_dir, pg, m, &pa, &d);
+	diag_print(&d, stderr);
+	diag_free(&d);
+	if (e < 0)
+		return EXIT_USER;
+	struct vm_status st;
+	if (vm_status_read(pa.status, &st) < 0 || !vm_state_live(st.state)) {
+		fprintf(stderr, "playnet: %s: the VM %s/%s is not running ('playnet show %s' says how it is)\n",
+			what, pg, m, pg);
+		return EXIT_USER;
+	}
+	if (st.backend == VM_QEMU && access(pa.agent, F_OK) < 0) {
+		fprintf(stderr, "playnet: %s: the VM %s/%s has no agent: it boots an initrd of its own, not playnet's guest init (use its console)\n",
+			what, pg, m);
+		return EXIT_USER;
+	}
+	char why[512];
+	*fd = vm_agent_connect(pa.agent, port, AGENT_WAIT_MS, why, sizeof(why));
+	if (*fd >= 0)
+		return EXIT_OK;
+	if (*fd == -ETIMEDOUT)
+		fprintf(stderr, "playnet: %s: %s/%s: %s (waited %d s)\n", what, pg, m, why,
+			AGENT_WAIT_MS / 1000);
+	else
+		fprintf(stderr, "playnet: %s: %s/%s: %s\n", what, pg, m, why);
+	return *fd == -ECONNREFUSED || *fd == -ETIMEDOUT ? EXIT_USER : EXIT_SYSTEM;
+}
+
+static void to_fd(void *ctx, int which, const char *p, size_t n)
+{
+	(void)ctx;
+	agent_write_all(which, p, n); /* a reader that went away loses the rest */
+}
+
+int exec_vm(const struct options *o, const char *pg, const char *m, const struct exec_opts *x,
+	    char *const *argv)
+{
+	int fd;
+	int rc = open_agent(o, "exec", pg, m, AGENT_PORT_EXEC, &fd);
+	if (rc)
+		return rc;
+	struct vm_agent_command c = { .argv = argv, .user = x->user, .timeout_s = x->timeout_s,
+				      .stdin_fd = STDIN_FILENO };
+	struct vm_agent_result r;
+	int e = vm_agent_exec(fd, &c, to_fd, NULL, &r);
+	close(fd);
+	if (e < 0 || r.how == VM_AGENT_FAILED) {
+		fprintf(stderr, "playnet: exec: %s/%s: %s\n", pg, m, r.error);
+		return e < 0 ? EXIT_SYSTEM : EXIT_USER;
+	}
+	if (r.how == VM_AGENT_TIMED_OUT)
+		fprintf(stderr, "playnet: exec: %s/%s: %s timed out after %u s and was killed\n", pg,
+			m, argv[0], x->timeout_s);
+	return vm_agent_exit_code(&r);
 }

@@ -35,9 +35,13 @@ static const char usage_text[] =
 	"  down P                               stop its VMs, remove it (also when half\n"
 	"                                       made or gone)\n"
 	"  console P MACHINE                    a VM's serial console (Ctrl-] leaves)\n"
+	"  ssh P MACHINE [--fresh] [-- CMD...]  OpenSSH into a VM, over its own channel\n"
+	"  ssh-config P                         Host blocks for ssh -F, scp, sftp, rsync\n"
+	"  cp P [MACHINE:]SRC [MACHINE:]DST     copy a file into or out of a VM\n"
 	"  ls [--json]                          list playgrounds\n"
 	"  show P [--json]                      what was made, checked against the kernel\n"
-	"  exec P MACHINE -- CMD...             run CMD in a netns machine\n"
+	"  exec P MACHINE [--timeout S] [--user U] -- CMD...\n"
+	"                                       run CMD in a machine (VM or netns)\n"
 	"  stats P [--json]                     guard counters per interface\n"
 	"  image ls | build NAME [--force] | rm NAME\n"
 	"                                       root file systems for VMs: the catalog\n"
@@ -86,6 +90,10 @@ static const struct command commands[] = {
 	{ "show", cmd_show },
 	{ "exec", cmd_exec },
 	{ "console", cmd_console },
+	{ "ssh", cmd_ssh },
+	{ "ssh-config", cmd_ssh_config },
+	{ "ssh-proxy", cmd_ssh_proxy },
+	{ "cp", cmd_cp },
 	{ "stats", cmd_stats },
 	{ "image", cmd_image },
 };

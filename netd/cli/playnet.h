@@ -73,6 +73,12 @@ int cmd_image(const struct options *o, int argc, char **argv);
 int cmd_plan(const struct options *o, int argc, char **argv);
 int cmd_graph(const struct options *o, int argc, char **argv);
 
+/* exec's options beyond the command */
+struct exec_opts {
+	unsigned timeout_s; /* 0: none */
+	const char *user;   /* NULL: root */
+};
+
 /* cmd_playground.c: up, down, ls, show, stats, exec */
 double ms_since(const struct timespec *t0);
 int parse_json_flag(int argc, char **argv, bool *json, int want_args);
@@ -87,5 +93,18 @@ int cmd_exec(const struct options *o, int argc, char **argv);
 /* cmd_vm.c: console, and the VMs of up --vms */
 int start_vms(const struct options *o, const struct plan *p, const struct vm_options *vo);
 int cmd_console(const struct options *o, int argc, char **argv);
+/* A stream to port of the agent of VM m (waiting while it boots), or an
+ * exit code once said why (what: the command, for messages). */
+int open_agent(const struct options *o, const char *what, const char *pg, const char *m,
+	       unsigned port, int *fd);
+/* cmd_ssh.c: ssh, ssh-config, ssh-proxy (ssh's ProxyCommand), cp */
+int cmd_ssh(const struct options *o, int argc, char **argv);
+int cmd_ssh_config(const struct options *o, int argc, char **argv);
+int cmd_ssh_proxy(const struct options *o, int argc, char **argv);
+int cmd_cp(const struct options *o, int argc, char **argv);
+/* exec in VM m: the command's exit status (124: timed out), or an exit
+ * code once said why. */
+int exec_vm(const struct options *o, const char *pg, const char *m, const struct exec_opts *x,
+	    char *const *argv);
 
 #endif

@@ -184,7 +184,9 @@ int vm_paths_for(const char *state_dir, const char *pg, const char *m,
 	}
 	/* Sockets have a short limit of their own, checked apart. */
 	if (!pathf(pa->console, sizeof(pa->console), "%s/%s.console", pa->dir, m) ||
-	    !pathf(pa->api, sizeof(pa->api), "%s/%s.api", pa->dir, m)) {
+	    !pathf(pa->api, sizeof(pa->api), "%s/%s.api", pa->dir, m) ||
+	    !pathf(pa->agent, sizeof(pa->agent), "%s/%s.agent", pa->dir, m) ||
+	    !pathf(pa->vport, sizeof(pa->vport), "%s/%s.vport", pa->dir, m)) {
 		diag_add(d, 0, 0,
 			 "machine %s: its console socket %s/%s.console would be longer than a unix socket path may be (%zu bytes): use a shorter --state-dir",
 			 m, pa->dir, m, VM_SOCK_MAX - 1);
@@ -193,7 +195,11 @@ int vm_paths_for(const char *state_dir, const char *pg, const char *m,
 	if (!pathf(pa->log, sizeof(pa->log), "%s/%s.log", pa->dir, m) ||
 	    !pathf(pa->vmm_log, sizeof(pa->vmm_log), "%s/%s.vmm.log", pa->dir, m) ||
 	    !pathf(pa->status, sizeof(pa->status), "%s/%s.status", pa->dir, m) ||
-	    !pathf(pa->config, sizeof(pa->config), "%s/%s.firecracker.json", pa->dir, m)) {
+	    !pathf(pa->config, sizeof(pa->config), "%s/%s.firecracker.json", pa->dir, m) ||
+	    !pathf(pa->config_disk, sizeof(pa->config_disk), "%s/%s.config.tar", pa->dir, m) ||
+	    !pathf(pa->host_key, sizeof(pa->host_key), "%s/%s.hostkey", pa->dir, m) ||
+	    !pathf(pa->known_hosts, sizeof(pa->known_hosts), "%s/known_hosts", pa->dir) ||
+	    !pathf(pa->ssh_key, sizeof(pa->ssh_key), "%s/ssh/id_ed25519", state_dir)) {
 		diag_add(d, 0, 0, "state dir path too long: %s", state_dir);
 		return -EINVAL;
 	}

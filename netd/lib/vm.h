@@ -66,10 +66,16 @@ struct vm_paths {
 	char dir[PATH_MAX];          /* STATE/vm/P */
 	char console[VM_SOCK_MAX];   /* serial console, a unix socket */
 	char api[VM_SOCK_MAX];       /* QMP, or the VMM's HTTP API */
+	char agent[VM_SOCK_MAX];     /* streams to the agent (vm_agent.h) */
+	char vport[VM_SOCK_MAX];     /* QEMU: the agent's virtio-serial port */
 	char log[PATH_MAX];          /* everything the serial console printed */
 	char vmm_log[PATH_MAX];      /* the VMM's own stdout and stderr */
 	char status[PATH_MAX];       /* STATE/vm/P/M.status */
 	char config[PATH_MAX];       /* Firecracker's config file */
+	char config_disk[PATH_MAX];  /* STATE/vm/P/M.config.tar (vm_config.h) */
+	char host_key[PATH_MAX];     /* STATE/vm/P/M.hostkey, its SSH host key */
+	char known_hosts[PATH_MAX];  /* STATE/vm/P/known_hosts */
+	char ssh_key[PATH_MAX];      /* STATE/ssh/id_ed25519, the client's */
 };
 
 /* A disk of a VM: its own file, which the VM writes, made at its first
@@ -103,7 +109,8 @@ struct vm_spec {
 	size_t n_disks;
 	int root_disk;        /* index in disks of the root (mount: /), -1: none */
 	bool default_guest;
-	bool default_initrd;  /* the guest's init: it mounts and grows disks */
+	bool default_initrd;  /* the guest's init: it mounts and grows disks,
+			       * and starts the agent (agent_proto.h) */
 	const char *extra;    /* the user's words for the command line */
 	unsigned tsc_khz;     /* told to a TCG guest, 0: not */
 	char cmdline[VM_CMDLINE_MAX];

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent_proto.h"
 #include "mac.h"
 #include "util.h"
 #include "vm_backend.h"
@@ -104,6 +105,15 @@ static int qemu_argv(const struct vm_spec *s, struct vm_argv *a)
 	e |= add(a, "chardev:console");
 	e |= add(a, "-qmp");
 	e |= add(a, "unix:%s,server=on,wait=off", pa->api);
+	if (s->default_initrd) {
+		/* The agent's port; the supervisor carries streams over it. */
+		e |= add(a, "-device");
+		e |= add(a, "virtio-serial-device");
+		e |= add(a, "-chardev");
+		e |= add(a, "socket,id=agent,path=%s,server=on,wait=off", pa->vport);
+		e |= add(a, "-device");
+		e |= add(a, "virtserialport,chardev=agent,name=" AGENT_SERIAL_NAME);
+	}
 	for (size_t i = 0; i < s->m->n_interfaces; i++) {
 		const struct plan_interface *ifc = &s->m->interfaces[i];
 		char mac[MAC_STRLEN];
@@ -125,6 +135,15 @@ static int qemu_argv(const struct vm_spec *s, struct vm_argv *a)
 			 s->disks[i].qcow2 ? "qcow2" : "raw");
 		e |= add(a, "-device");
 		e |= add(a, "virtio-blk-device,drive=d%zu,serial=pn%zu", i, i);
+	}
+	if (s->default_initrd) {
+		char file[2 * PATH_MAX];
+		if (!qemu_escape(s->paths.config_disk, file, sizeof(file)))
+			return -ENAMETOOLONG;
+		e |= add(a, "-drive");
+		e |= add(a, "id=config,file=%s,format=raw,if=none,readonly=on", file);
+		e |= add(a, "-device");
+		e |= add(a, "virtio-blk-device,drive=config,serial=pncfg");
 	}
 	return e ? -ENOMEM : 0;
 }
@@ -163,12 +182,20 @@ static int cloud_hypervisor_argv(const struct vm_spec *s, struct vm_argv *a)
 		e |= add(a, "--disk");
 		e |= add(a, "path=%s", s->disks[i].path);
 	}
+	if (s->default_initrd) {
+		e |= add(a, "--disk");
+		e |= add(a, "path=%s,readonly=on", s->paths.config_disk);
+	}
 	for (size_t i = 0; i < s->m->n_interfaces; i++) {
 		const struct plan_interface *ifc = &s->m->interfaces[i];
 		char mac[MAC_STRLEN];
 		mac_format(ifc->mac, mac);
 		e |= add(a, "--net");
 		e |= add(a, "tap=%s,mac=%s", ifc->device, mac);
+	}
+	if (s->default_initrd) {
+		e |= add(a, "--vsock");
+		e |= add(a, "cid=%u,socket=%s", VM_GUEST_CID, s->paths.agent);
 	}
 	e |= add(a, "--serial");
 	e |= add(a, "socket=%s", s->paths.console);
@@ -216,6 +243,14 @@ static struct json_object *fc_drives(const struct vm_spec *s)
 		json_object_object_add(d, "is_read_only", json_object_new_boolean(false));
 		json_object_array_add(arr, d);
 	}
+	if (arr && s->default_initrd) {
+		struct json_object *d = json_object_new_object();
+		json_object_object_add(d, "drive_id", json_object_new_string("config"));
+		json_object_object_add(d, "path_on_host", json_object_new_string(s->paths.config_disk));
+		json_object_object_add(d, "is_root_device", json_object_new_boolean(false));
+		json_object_object_add(d, "is_read_only", json_object_new_boolean(true));
+		json_object_array_add(arr, d);
+	}
 	return arr;
 }
 
@@ -256,6 +291,12 @@ int vm_backend_firecracker_config(const struct vm_spec *s, char **out)
 	json_object_object_add(mc, "mem_size_mib", json_object_new_int64((int64_t)s->mem_mib));
 	json_object_object_add(o, "machine-config", mc);
 	json_object_object_add(o, "network-interfaces", fc_interfaces(s));
+	if (s->default_initrd) {
+		struct json_object *v = json_object_new_object();
+		json_object_object_add(v, "guest_cid", json_object_new_int(VM_GUEST_CID));
+		json_object_object_add(v, "uds_path", json_object_new_string(s->paths.agent));
+		json_object_object_add(o, "vsock", v);
+	}
 	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							   JSON_C_TO_STRING_SPACED |
 							   JSON_C_TO_STRING_NOSLASHESCAPE);

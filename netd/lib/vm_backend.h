@@ -8,6 +8,10 @@
 
 #include "vm.h"
 
+/* The guest's vsock address under Firecracker and Cloud Hypervisor (each
+ * VM's vsock is its own device: the same number in every VM). */
+#define VM_GUEST_CID 3
+
 /* A NULL-terminated argv whose strings it owns. */
 struct vm_argv {
 	char **v;

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,7 +21,9 @@
 #include "tool.h"
 #include "util.h"
 #include "vm_disk.h"
+#include "vm_agent.h"
 #include "vm_backend.h"
+#include "vm_config.h"
 #include "vm_run.h"
 
 #define READY_TIMEOUT_MS 10000
@@ -205,6 +208,11 @@ supervise(const struct vm_spec *s, char *const *argv, int ready)
 	if (ns < 0 || setns(ns, CLONE_NEWNET) < 0)
 		_exit(1);
 	close(ns);
+	/* Under QEMU the supervisor carries the agent's streams; under the
+	 * others their vsock device listens itself. */
+	int agent = -1;
+	if (s->default_initrd && s->backend == VM_QEMU && (agent = vm_agent_listen(s->paths.agent)) < 0)
+		_exit(1);
 	pid_t vmm = fork();
 	if (vmm < 0)
 		_exit(1);
@@ -228,6 +236,14 @@ supervise(const struct vm_spec *s, char *const *argv, int ready)
 	(void)told;
 	close(ready);
 
+	if (agent >= 0) {
+		int pidfd = (int)syscall(SYS_pidfd_open, vmm, 0);
+		if (pidfd >= 0) {
+			vm_agent_serve(agent, s->paths.vport, pidfd);
+			close(pidfd);
+		}
+		close(agent);
+	}
 	int ws = 0;
 	while (waitpid(vmm, &ws, 0) < 0 && errno == EINTR)
 		;
@@ -240,6 +256,8 @@ supervise(const struct vm_spec *s, char *const *argv, int ready)
 	unlink(marker);
 	unlink(s->paths.console);
 	unlink(s->paths.api);
+	unlink(s->paths.agent);
+	unlink(s->paths.vport);
 	_exit(0);
 }
 
@@ -346,6 +364,14 @@ static int launch(const struct vm_spec *s, const char *vmm, struct diag *d)
 			return e;
 		}
 	}
+	if (s->default_initrd) {
+		char why[1024];
+		int e = vm_config_make(s, why, sizeof(why));
+		if (e < 0) {
+			diag_add(d, 0, 0, "machine %s: its config disk: %s", s->machine, why);
+			return e;
+		}
+	}
 	struct vm_argv a;
 	int e = vm_backend_argv(s, vmm, &a);
 	if (e < 0)
@@ -364,6 +390,8 @@ static int launch(const struct vm_spec *s, const char *vmm, struct diag *d)
 	unlink(marker);
 	unlink(s->paths.console);
 	unlink(s->paths.api);
+	unlink(s->paths.agent);
+	unlink(s->paths.vport);
 	unlink(s->paths.status);
 	int ready = -1;
 	if ((e = spawn_supervisor(s, a.v, &ready)) < 0) {
