@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "manifest.h"
 #include "naming.h"
 #include "util.h"
 
@@ -129,30 +130,34 @@ static int recv_frame(int fd, struct frame_head *h, char **s, uint8_t **buf)
 
 int channel_send_request(int fd, const struct channel_request *rq)
 {
+	/* An EXEC's machine goes where a PUT's manifest does. */
+	const char *second = rq->op == CHANNEL_EXEC ? rq->machine : rq->manifest;
+	size_t second_len = rq->op == CHANNEL_EXEC ? strlen(rq->machine) : rq->manifest_len;
 	const struct frame_head h = {
-		(uint32_t)strlen(rq->name), (uint32_t)rq->manifest_len, (uint32_t)rq->plan_len,
+		(uint32_t)strlen(rq->name), (uint32_t)second_len, (uint32_t)rq->plan_len,
 		(uint32_t)rq->op | (rq->text ? RQ_TEXT : 0) | (rq->refused ? RQ_REFUSED : 0),
 	};
-	return send_frame(fd, &h, rq->name, rq->manifest ? rq->manifest : "",
-			  rq->plan ? rq->plan : "");
+	return send_frame(fd, &h, rq->name, second ? second : "", rq->plan ? rq->plan : "");
 }
 
 static bool names_playground(enum channel_op op)
 {
 	return op == CHANNEL_GET || op == CHANNEL_PUT || op == CHANNEL_DELETE ||
-	       op == CHANNEL_STATS;
+	       op == CHANNEL_STATS || op == CHANNEL_EXEC;
 }
 
 /* What a frame must be to be a request. */
 static bool request_ok(const struct frame_head *h, char *const s[3])
 {
 	uint32_t op = h->flags & 0xff;
-	if (op < CHANNEL_HEALTH || op > CHANNEL_METRICS || (h->flags & ~(0xffu | RQ_TEXT | RQ_REFUSED)))
+	if (op < CHANNEL_HEALTH || op > CHANNEL_EXEC || (h->flags & ~(0xffu | RQ_TEXT | RQ_REFUSED)))
 		return false;
 	if (strlen(s[0]) != h->a || strlen(s[1]) != h->b)
 		return false;
 	if (names_playground(op) ? !naming_valid_playground(s[0]) : h->a != 0)
 		return false;
+	if (op == CHANNEL_EXEC)
+		return manifest_valid_hostname(s[1]) && h->c == 0 && !(h->flags & RQ_REFUSED);
 	if (op != CHANNEL_PUT)
 		return h->b == 0 && h->c == 0 && !(h->flags & RQ_REFUSED);
 	return h->b > 0 && h->b <= API_MAX_BODY && h->c > 0 && h->c <= CHANNEL_MAX_PLAN &&
@@ -175,8 +180,9 @@ int channel_recv_request(int fd, struct channel_request *rq)
 	rq->text = h.flags & RQ_TEXT;
 	rq->refused = h.flags & RQ_REFUSED;
 	rq->name = s[0];
-	rq->manifest = s[1];
-	rq->manifest_len = h.b;
+	rq->machine = rq->op == CHANNEL_EXEC ? s[1] : "";
+	rq->manifest = rq->op == CHANNEL_EXEC ? "" : s[1];
+	rq->manifest_len = rq->op == CHANNEL_EXEC ? 0 : h.b;
 	rq->plan = s[2];
 	rq->plan_len = h.c;
 	return 0;
@@ -223,4 +229,47 @@ int channel_recv_response(int fd, struct api_response *r, char **keep)
 	r->len = h.c;
 	*keep = (char *)buf;
 	return 0;
+}
+
+int channel_send_fd(int chan, int fd)
+{
+	char byte = 'F';
+	struct iovec iov = { &byte, 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} c = { 0 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf,
+			    .msg_controllen = sizeof(c.buf) };
+	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &fd, sizeof(int));
+	ssize_t n;
+	while ((n = sendmsg(chan, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	return n == 1 ? 0 : -EPIPE;
+}
+
+int channel_recv_fd(int chan)
+{
+	char byte;
+	struct iovec iov = { &byte, 1 };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} c;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf,
+			    .msg_controllen = sizeof(c.buf) };
+	ssize_t n;
+	while ((n = recvmsg(chan, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	struct cmsghdr *h = n == 1 ? CMSG_FIRSTHDR(&m) : NULL;
+	if (!h || h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS ||
+	    h->cmsg_len != CMSG_LEN(sizeof(int)) || byte != 'F')
+		return -EPROTO;
+	int fd;
+	memcpy(&fd, CMSG_DATA(h), sizeof(int));
+	return fd;
 }

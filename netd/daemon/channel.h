@@ -28,6 +28,8 @@ enum channel_op {
 	CHANNEL_DELETE,
 	CHANNEL_STATS,
 	CHANNEL_METRICS,
+	CHANNEL_EXEC,   /* name: the playground; machine: the machine. A 200
+			 * is followed by the stream's fd (channel_send_fd). */
 };
 
 struct channel_request {
@@ -42,6 +44,7 @@ struct channel_request {
 	const char *plan;
 	size_t plan_len;
 	bool refused;
+	const char *machine; /* EXEC only: a valid machine name (else "") */
 	uint8_t *buf; /* a received request's strings */
 };
 
@@ -54,6 +57,10 @@ int channel_recv_request(int fd, struct channel_request *rq);
 void channel_request_free(struct channel_request *rq);
 
 int channel_send_response(int fd, const struct api_response *r);
+/* One fd, after an EXEC's 200 (SCM_RIGHTS). */
+int channel_send_fd(int chan, int fd);
+/* The fd sent, or -errno. */
+int channel_recv_fd(int chan);
 /* r->content_type and r->allow point into *keep, which the caller frees
  * after r. */
 int channel_recv_response(int fd, struct api_response *r, char **keep);

@@ -2,6 +2,7 @@
 #include "frontend.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <microhttpd.h>
 #include <pwd.h>
@@ -14,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "api_exec.h"
 #include "channel.h"
 #include "log.h"
 #include "plan_wire.h"
@@ -21,8 +23,11 @@
 #include "util.h"
 
 
+struct exec_session;
+
 struct frontend {
 	struct MHD_Daemon *d;
+	int ep;            /* the loop's epoll set: MHD's, the channel, exec streams */
 	int chan;          /* to netd's parent */
 	uid_t owner;       /* netd's own user */
 	gid_t admin_gid;   /* netd's group when none was given */
@@ -30,6 +35,10 @@ struct frontend {
 	struct manifest_limits limits; /* netd's, for the manifests it plans */
 	struct api_backend backend;    /* the parent, over chan */
 	char *keep;        /* what the parent's last answer points into */
+	struct MHD_Connection *current; /* the request being routed */
+	struct pending *current_p;
+	struct exec_session *sessions;
+	size_t n_sessions;
 };
 
 enum role { ROLE_NONE, ROLE_READ, ROLE_ADMIN };
@@ -40,7 +49,26 @@ struct pending {
 	size_t len;
 	bool too_big;
 	enum role role;
+	bool answered;             /* a deferred answer is ready */
+	struct api_response answer;
 };
+
+/* An exec under way: the stream netd's parent opened to the machine,
+ * what is still to be written to it, what came back. Its connection is
+ * suspended until the command's end, or the deadline. */
+struct exec_session {
+	struct exec_session *next;
+	int fd;
+	struct MHD_Connection *c;
+	struct pending *p;
+	uint8_t *wire;
+	size_t wire_len, wire_off;
+	struct api_exec_result res;
+	double deadline;
+};
+
+#define EXEC_SESSIONS_MAX 64
+#define EXEC_GRACE_S 30 /* beyond the command's timeout, for the stream */
 
 static bool in_group(const struct ucred *cr, gid_t g)
 {
@@ -159,6 +187,89 @@ static void fwd_del(void *ctx, const char *name, struct api_response *r)
 	forward(ctx, &(struct channel_request){ .op = CHANNEL_DELETE, .name = name }, r);
 }
 
+static void session_end(struct frontend *h, struct exec_session *s, bool late)
+{
+	struct pending *p = s->p;
+	if (late)
+		api_error(&p->answer, 504, "machine_timeout",
+			  "the machine did not answer within the command's timeout", 0, 0);
+	else
+		api_exec_answer(&s->res, &p->answer);
+	p->answered = true;
+	MHD_resume_connection(s->c);
+	close(s->fd);
+	for (struct exec_session **at = &h->sessions; *at; at = &(*at)->next)
+		if (*at == s) {
+			*at = s->next;
+			break;
+		}
+	h->n_sessions--;
+	free(s->wire);
+	api_exec_result_free(&s->res);
+	free(s);
+}
+
+static void session_io(struct frontend *h, struct exec_session *s, uint32_t events)
+{
+	if ((events & EPOLLOUT) && s->wire_off < s->wire_len) {
+		ssize_t n = write(s->fd, s->wire + s->wire_off, s->wire_len - s->wire_off);
+		if (n > 0)
+			s->wire_off += (size_t)n;
+		if (s->wire_off == s->wire_len) {
+			struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
+			epoll_ctl(h->ep, EPOLL_CTL_MOD, s->fd, &ev);
+		}
+	}
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
+	uint8_t buf[65536];
+	ssize_t n = read(s->fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0 || api_exec_feed(&s->res, buf, (size_t)n))
+		session_end(h, s, false);
+}
+
+/* The stream to the machine from the parent, and the request written to
+ * it as the stream takes it; the answer is deferred (status 0). */
+static void fwd_exec(void *ctx, const char *name, const char *machine, const struct api_exec *x,
+		     struct api_response *r)
+{
+	struct frontend *h = ctx;
+	if (h->n_sessions == EXEC_SESSIONS_MAX)
+		return api_error(r, 503, "busy", "too many commands under way: try again", 0, 0);
+	forward(h, &(struct channel_request){ .op = CHANNEL_EXEC, .name = name, .machine = machine },
+		r);
+	if (r->status != 200)
+		return;
+	int fd = channel_recv_fd(h->chan);
+	if (fd < 0)
+		_exit(0); /* the parent wrote out of turn */
+	api_response_free(r);
+	struct exec_session *s = calloc(1, sizeof(*s));
+	if (!s || api_exec_wire(x, &s->wire, &s->wire_len) < 0) {
+		free(s);
+		close(fd);
+		return api_error(r, 500, "memory", "out of memory", 0, 0);
+	}
+	s->fd = fd;
+	s->c = h->current;
+	s->p = h->current_p;
+	s->deadline = now_seconds() + x->timeout_s + EXEC_GRACE_S;
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = s };
+	if (epoll_ctl(h->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		free(s->wire);
+		free(s);
+		close(fd);
+		return api_error(r, 500, "epoll", strerror(errno), 0, 0);
+	}
+	s->next = h->sessions;
+	h->sessions = s;
+	h->n_sessions++;
+	r->status = 0;
+}
+
 static void fwd_metrics(void *ctx, struct api_response *r)
 {
 	forward(ctx, &(struct channel_request){ .op = CHANNEL_METRICS, .name = "" }, r);
@@ -205,6 +316,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*state = p;
 		return MHD_YES;
 	}
+	if (p->answered) { /* resumed: the exec's answer */
+		enum MHD_Result ret = respond(c, &p->answer);
+		api_response_free(&p->answer);
+		p->answered = false;
+		return ret;
+	}
 	if (*upload_size) {
 		size_t n = *upload_size;
 		*upload_size = 0;
@@ -232,9 +349,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							 MHD_HTTP_HEADER_ACCEPT);
 	struct api_response r;
+	h->current = c;
+	h->current_p = p;
 	api_handle(&h->backend, method, url, p->body ? p->body : "", p->len,
 		   api_wants_text(accept), &r);
 	log_debug("%s %s -> %d", method, url, r.status);
+	if (r.status == 0) { /* an exec under way */
+		MHD_suspend_connection(c);
+		return MHD_YES;
+	}
 	enum MHD_Result ret = respond(c, &r);
 	api_response_free(&r);
 	free(h->keep);
@@ -249,6 +372,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
 	struct pending *p = *state;
 	if (p) {
 		free(p->body);
+		api_response_free(&p->answer);
 		free(p);
 		*state = NULL;
 	}
@@ -370,10 +494,11 @@ int frontend_main(int argc, char **argv)
 	h.backend = (struct api_backend){
 		.ctx = &h, .limits = &h.limits, .health = fwd_health, .list = fwd_list,
 		.get = fwd_get, .put = fwd_put, .del = fwd_del, .stats = fwd_stats,
-		.metrics = fwd_metrics,
+		.metrics = fwd_metrics, .exec = fwd_exec,
 	};
 	/* Started before it gives up its user, as it reads no request yet. */
-	h.d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, &h,
+	h.d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0,
+			       NULL, NULL, on_request, &h,
 			       MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, &h,
 			       MHD_OPTION_LISTEN_SOCKET, (int)v[0],
 			       MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
@@ -387,9 +512,9 @@ int frontend_main(int argc, char **argv)
 		log_err("libmicrohttpd did not start");
 		_exit(3);
 	}
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = i->epoll_fd };
-	struct epoll_event cev = { .events = EPOLLIN, .data.fd = h.chan };
+	int ep = h.ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &h.d };
+	struct epoll_event cev = { .events = EPOLLIN, .data.ptr = &h.chan };
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, i->epoll_fd, &ev) < 0 ||
 	    epoll_ctl(ep, EPOLL_CTL_ADD, h.chan, &cev) < 0) {
 		log_errno(LOG_LVL_ERR, errno, "epoll");
@@ -402,12 +527,28 @@ int frontend_main(int argc, char **argv)
 	}
 	for (;;) {
 		MHD_UNSIGNED_LONG_LONG ms;
-		int timeout = MHD_get_timeout(h.d, &ms) == MHD_YES ? (int)(ms > 60000 ? 60000 : ms) : -1;
-		struct epoll_event got[4];
-		int n = epoll_wait(ep, got, 4, timeout);
-		for (int k = 0; k < n; k++)
-			if (got[k].data.fd == h.chan)
+		double timeout = MHD_get_timeout(h.d, &ms) == MHD_YES ? (double)(ms > 60000 ? 60000 : ms) : -1;
+		double now = now_seconds();
+		for (struct exec_session *s = h.sessions; s; s = s->next) {
+			double left = s->deadline > now ? (s->deadline - now) * 1e3 : 0;
+			if (timeout < 0 || left < timeout)
+				timeout = left;
+		}
+		struct epoll_event got[16];
+		int n = epoll_wait(ep, got, 16, timeout < 0 ? -1 : (int)timeout + 1);
+		for (int k = 0; k < n; k++) {
+			void *who = got[k].data.ptr;
+			if (who == &h.chan)
 				_exit(0); /* netd's end closed, or it wrote out of turn */
+			if (who != &h.d)
+				session_io(&h, who, got[k].events);
+		}
+		now = now_seconds();
+		for (struct exec_session *s = h.sessions, *next; s; s = next) {
+			next = s->next;
+			if (now >= s->deadline)
+				session_end(&h, s, true);
+		}
 		run(&h);
 	}
 }

@@ -228,7 +228,28 @@ static void dispatch(struct http *h, const struct channel_request *rq, struct ap
 		return b->stats(b->ctx, rq->name, rq->text, r);
 	case CHANNEL_METRICS:
 		return b->metrics(b->ctx, r);
+	case CHANNEL_EXEC:
+		break; /* serve_one's: it sends an fd */
 	}
+}
+
+/* An EXEC: the answer, and with a 200 the stream to the machine. */
+static int exec_open(struct http *h, const struct channel_request *rq)
+{
+	struct api_response r = { 0 };
+	int fd = h->b.exec_open ? h->b.exec_open(h->b.ctx, rq->name, rq->machine, &r) : -ENOSYS;
+	if (fd == -ENOSYS)
+		api_error(&r, 501, "not_implemented", "this server runs no commands in machines", 0, 0);
+	if (fd >= 0)
+		api_json(&r, 200, json_object_new_object());
+	log_debug("exec %s/%s -> %d", rq->name, rq->machine, r.status);
+	int e = channel_send_response(h->chan, &r);
+	if (!e && fd >= 0)
+		e = channel_send_fd(h->chan, fd);
+	if (fd >= 0)
+		close(fd);
+	api_response_free(&r);
+	return e;
 }
 
 /* One request, answered; false when the front end is to be made anew. */
@@ -240,6 +261,11 @@ static bool serve_one(struct http *h)
 		if (e != -EPIPE)
 			log_warn("HTTP front end (pid %d) sent what is not a request", (int)h->pid);
 		return false;
+	}
+	if (rq.op == CHANNEL_EXEC) {
+		e = exec_open(h, &rq);
+		channel_request_free(&rq);
+		return e == 0;
 	}
 	struct api_response r;
 	dispatch(h, &rq, &r);

@@ -114,6 +114,11 @@ int agent_send(int fd, enum agent_exec_type type, const void *payload, size_t le
  * length). -EPIPE at the stream's end, -EPROTO for a frame too long. */
 int agent_recv(int fd, enum agent_exec_type *type, char **payload, size_t *len);
 
+/* A request's payload (malloc'd in *out): argv, and user, timeout and
+ * dir where given (NULL, 0: the agent's defaults). */
+int agent_request_encode(char *const *argv, const char *user, unsigned timeout_s,
+			 const char *dir, char **out, size_t *len);
+
 /* Copies in to sock and sock to out until sock ends (in's end is told to
  * sock as a half close): a relay to a stream, such as ssh's. */
 void agent_relay(int in, int out, int sock);

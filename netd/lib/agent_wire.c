@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -107,4 +108,26 @@ void agent_relay(int in, int out, int sock)
 				return;
 		}
 	}
+}
+
+int agent_request_encode(char *const *argv, const char *user, unsigned timeout_s,
+			 const char *dir, char **out, size_t *len)
+{
+	FILE *f = open_memstream(out, len);
+	if (!f)
+		return -ENOMEM;
+	for (char *const *a = argv; *a; a++)
+		fprintf(f, "a:%s%c", *a, 0);
+	if (user)
+		fprintf(f, "u:%s%c", user, 0);
+	if (timeout_s)
+		fprintf(f, "t:%u%c", timeout_s, 0);
+	if (dir)
+		fprintf(f, "d:%s%c", dir, 0);
+	if (fclose(f) != 0) {
+		free(*out);
+		*out = NULL;
+		return -ENOMEM;
+	}
+	return 0;
 }

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "api.h"
+#include "api_exec.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -131,6 +132,42 @@ static void method_not_allowed(struct api_response *r, const char *allow)
 	r->allow = allow;
 }
 
+/* /v1/playgrounds/P/machines/M/exec */
+static void route_machine(const struct api_backend *b, const char *method, const char *name,
+			  const char *rest, const char *body, size_t len, struct api_response *r)
+{
+	const char *slash = strchr(rest, '/');
+	size_t mlen = slash ? (size_t)(slash - rest) : strlen(rest);
+	if (!slash || strcmp(slash + 1, "exec") != 0) {
+		api_error(r, 404, "not_found", "no such resource (a machine has /exec)", 0, 0);
+		return;
+	}
+	char machine[MANIFEST_HOSTNAME_MAX + 1];
+	if (mlen == 0 || mlen > MANIFEST_HOSTNAME_MAX) {
+		api_error(r, 400, "invalid_name", "a machine name has 1 to 63 characters", 0, 0);
+		return;
+	}
+	memcpy(machine, rest, mlen);
+	machine[mlen] = '\0';
+	if (!manifest_valid_hostname(machine)) {
+		api_error(r, 400, "invalid_name",
+			  "a machine name is a hostname: a-z, 0-9 and '-', not starting or ending with '-'",
+			  0, 0);
+		return;
+	}
+	if (strcmp(method, "POST") != 0)
+		return method_not_allowed(r, "POST");
+	if (!b->exec) {
+		api_error(r, 501, "not_implemented", "this server runs no commands in machines", 0, 0);
+		return;
+	}
+	struct api_exec x;
+	if (api_exec_parse(body, len, &x, r) < 0)
+		return;
+	b->exec(b->ctx, name, machine, &x, r);
+	api_exec_free(&x);
+}
+
 static void route_playground(const struct api_backend *b, const char *method,
 			     const char *rest, const char *body, size_t len, bool text,
 			     struct api_response *r)
@@ -138,7 +175,8 @@ static void route_playground(const struct api_backend *b, const char *method,
 	const char *slash = strchr(rest, '/');
 	size_t nlen = slash ? (size_t)(slash - rest) : strlen(rest);
 	const char *sub = slash ? slash + 1 : NULL;
-	if (sub && strcmp(sub, "stats") != 0) {
+	bool machine = sub && strncmp(sub, "machines/", 9) == 0;
+	if (sub && strcmp(sub, "stats") != 0 && !machine) {
 		api_error(r, 404, "not_found", "no such resource", 0, 0);
 		return;
 	}
@@ -156,6 +194,8 @@ static void route_playground(const struct api_backend *b, const char *method,
 			  0, 0);
 		return;
 	}
+	if (machine)
+		return route_machine(b, method, name, sub + 9, body, len, r);
 	if (sub) {
 		if (strcmp(method, "GET") != 0)
 			return method_not_allowed(r, "GET");

@@ -26,6 +26,7 @@ struct api_response {
 };
 
 struct plan;
+struct api_exec;
 
 /* A PUT's manifest as api_handle read it: its text, which a backend keeps
  * and compares as it is (NUL-terminated, no NUL within when planned), and
@@ -52,6 +53,14 @@ struct api_backend {
 	void (*del)(void *ctx, const char *name, struct api_response *r);
 	void (*stats)(void *ctx, const char *name, bool text, struct api_response *r);
 	void (*metrics)(void *ctx, struct api_response *r);
+	/* POST .../machines/M/exec, its body read (api_exec.h). NULL: 501.
+	 * An answer of status 0 is deferred: the backend gives it later. */
+	void (*exec)(void *ctx, const char *name, const char *machine, const struct api_exec *x,
+		     struct api_response *r);
+	/* netd's parent, for its front end's exec: a stream to the exec
+	 * server of the machine (agent_proto.h), or -errno with r the answer
+	 * that refuses. */
+	int (*exec_open)(void *ctx, const char *name, const char *machine, struct api_response *r);
 };
 
 /* text: the request's Accept header asks for text/plain (see api_wants_text). */

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "backend.h"
+#include "machine_exec.h"
 #include "playground.h"
 
 #include <errno.h>
@@ -423,6 +424,16 @@ static void be_health(void *ctx, struct api_response *r)
 	api_json(r, 200, top);
 }
 
+static int be_exec_open(void *ctx, const char *name, const char *machine,
+			struct api_response *r)
+{
+	struct backend *b = ctx;
+	struct backend_entry *e;
+	if (lookup_or_respond(b, name, &e, r) < 0)
+		return -ENOENT;
+	return machine_exec_open(b->state_dir, &e->plan, machine, r);
+}
+
 struct api_backend backend_api(struct backend *b)
 {
 	return (struct api_backend){
@@ -435,5 +446,6 @@ struct api_backend backend_api(struct backend *b)
 		.del = be_del,
 		.stats = be_stats,
 		.metrics = be_metrics,
+		.exec_open = be_exec_open,
 	};
 }

@@ -289,24 +289,12 @@ int vm_agent_connect(const char *sock, unsigned port, unsigned wait_ms, char *wh
 
 static int send_request(int fd, const struct vm_agent_command *c)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return -ENOMEM;
-	for (char *const *a = c->argv; *a; a++)
-		fprintf(f, "a:%s%c", *a, 0);
-	if (c->user)
-		fprintf(f, "u:%s%c", c->user, 0);
-	if (c->timeout_s)
-		fprintf(f, "t:%u%c", c->timeout_s, 0);
-	if (c->dir)
-		fprintf(f, "d:%s%c", c->dir, 0);
-	if (fclose(f) != 0) {
-		free(buf);
-		return -ENOMEM;
-	}
-	int e = agent_send(fd, AGENT_REQUEST, buf, len);
+	char *buf;
+	size_t len;
+	int e = agent_request_encode(c->argv, c->user, c->timeout_s, c->dir, &buf, &len);
+	if (e < 0)
+		return e;
+	e = agent_send(fd, AGENT_REQUEST, buf, len);
 	free(buf);
 	return e;
 }

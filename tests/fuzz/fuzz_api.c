@@ -3,7 +3,9 @@
  * plan through the parent's reader of it (plan_wire): the parent must take
  * every plan the planner makes, and read it back as it was. The input is
  * "METHOD PATH\n" then the body; every answer must be a status netd can
- * send, with a body that parses as JSON where it says it is JSON. */
+ * send, with a body that parses as JSON where it says it is JSON. An
+ * exec's request is put on the wire, and its stdin read back as the
+ * machine's frames (what a hostile guest may send the front end). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "api_exec.h"
 #include "diag.h"
 #include "plan.h"
 #include "plan_wire.h"
@@ -78,9 +81,27 @@ static void metrics(void *ctx, struct api_response *r)
 	api_text(r, 200, "text/plain", strdup("x 1\n"), 4);
 }
 
+static void exec(void *ctx, const char *name, const char *machine, const struct api_exec *x,
+		 struct api_response *r)
+{
+	(void)ctx, (void)name, (void)machine;
+	uint8_t *wire;
+	size_t len;
+	if (api_exec_wire(x, &wire, &len) < 0)
+		return api_error(r, 500, "memory", "out of memory", 0, 0);
+	free(wire);
+	struct api_exec_result res = { 0 };
+	/* In two pieces, as a stream may bring them. */
+	size_t half = x->stdin_len / 2;
+	if (!api_exec_feed(&res, (const uint8_t *)x->stdin_data, half) && x->stdin_data)
+		api_exec_feed(&res, (const uint8_t *)x->stdin_data + half, x->stdin_len - half);
+	api_exec_answer(&res, r);
+	api_exec_result_free(&res);
+}
+
 static const struct api_backend backend = { .limits = &lim, .list = list, .get = get,
 					    .put = put, .del = del, .stats = stats,
-					    .metrics = metrics };
+					    .metrics = metrics, .exec = exec };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -143,6 +143,26 @@ expect_stdout_has "show lists the VMs" "VM       STATE    BACKEND  ACCEL"
 grep -aE 'playnet:|MARK-|ping|bytes from|packets' "$VMDIR/$P1/leaf-01.log" | tr -d '\r' >"$T_TMP/routing-console"
 echo "--- leaf-01's console:"; sed 's/^/    /' "$T_TMP/routing-console"
 
+# exec in a toolkit VM, over its agent's channel (not the lab's network).
+expect_status "exec in a VM: the command's own status (7)" 7 \
+	"$PLAYNET" exec "$P1" leaf-02 -- sh -c 'echo to-out; echo to-err >&2; exit 7'
+[ "$(cat "$T_TMP/out")" = to-out ] && pass "exec: stdout apart" || fail "exec: stdout apart" "$(cat "$T_TMP/out")"
+[ "$(cat "$T_TMP/err")" = to-err ] && pass "exec: stderr apart" || fail "exec: stderr apart" "$(cat "$T_TMP/err")"
+expect_status "exec in a VM: status 0" 0 "$PLAYNET" exec "$P1" leaf-02 -- ip -4 -o addr show eth0
+expect_stdout_has "exec runs in that VM" "inet 10.0.0.20/16"
+expect_status "exec with stdin" 0 sh -c "echo typed-in | '$PLAYNET' exec '$P1' leaf-02 -- cat"
+expect_stdout_has "exec passes stdin" "typed-in"
+expect_status "exec --timeout: killed, 124" 124 "$PLAYNET" exec "$P1" leaf-02 --timeout 1 -- sleep 30
+expect_stderr_has "exec says it timed out" "sleep timed out after 1 s and was killed"
+expect_status "exec as a user the VM lacks" 1 "$PLAYNET" exec "$P1" leaf-02 --user nosuch -- id
+expect_stderr_has "exec says there is no such user" "no user nosuch in the machine's /etc/passwd"
+expect_status "exec in a machine the playground lacks" 1 "$PLAYNET" exec "$P1" nosuch -- true
+expect_status "ssh into a toolkit VM, which runs no sshd" 255 "$PLAYNET" ssh "$P1" leaf-02 --fresh -- true
+expect_stderr_has "the proxy says why" "no sshd listens on port 22 in the machine"
+ip -n "pg-$P1" -br link >"$T_TMP/links"
+[ "$(grep -c '^t-' "$T_TMP/links")" = 4 ] && pass "the agent adds no port to the fabric (4 taps)" ||
+	fail "the agent adds no port to the fabric (4 taps)" "$(cat "$T_TMP/links")"
+
 expect_status "vmlaunch stop" 0 "$VMLAUNCH" stop "$P1" --timeout 30
 [ "$(grep -c ': stopped$' "$T_TMP/out")" = 3 ] && pass "three stopped" || fail "three stopped" "$(cat "$T_TMP/out")"
 for m in leaf-01 router leaf-02; do
@@ -313,6 +333,47 @@ done
 	pass "deb-b's root is the image's size" || fail "deb-b's root is the image's size"
 [ "$(on "$P4" deb-b '[ "$(cat /sys/block/vdb/size)" = 131072 ] && ! grep -q "^/dev/vdb " /proc/mounts && ! blkid /dev/vdb')" = 0 ] &&
 	pass "deb-b's size-only drive is a raw blank disk of 64 MiB" || fail "deb-b's size-only drive is a raw blank disk of 64 MiB"
+
+# Ways into a Debian VM on a private network only, none through it.
+expect_status "exec in a Debian VM" 3 "$PLAYNET" exec "$P4" deb-b -- sh -c 'hostname; echo oops >&2; exit 3'
+[ "$(cat "$T_TMP/out")" = deb-b ] && [ "$(cat "$T_TMP/err")" = oops ] &&
+	pass "exec in a Debian VM: stdout and stderr apart" || fail "exec in a Debian VM: stdout and stderr apart" "$(cat "$T_TMP/out" "$T_TMP/err")"
+expect_status "exec --timeout in a Debian VM" 124 "$PLAYNET" exec "$P4" deb-b --timeout 2 -- sleep 60
+expect_status "ssh into deb-b (private network only)" 0 "$PLAYNET" ssh "$P4" deb-b -- 'hostname; ip -br addr; ip -o link | wc -l'
+expect_stdout_has "ssh: the planned hostname" "deb-b"
+expect_stdout_has "ssh: the planned address" "172.16.5.11/24"
+[ "$(tail -1 "$T_TMP/out")" = 2 ] && pass "no interface beyond the manifest's in the guest (lo, eth0)" ||
+	fail "no interface beyond the manifest's in the guest (lo, eth0)" "$(cat "$T_TMP/out")"
+[ "$("$PLAYNET" exec "$P4" deb-b -- sh -c "ip -4 -o addr | grep -v ' lo ' | awk '{print \$4}'")" = 172.16.5.11/24 ] &&
+	pass "no address beyond the manifest's in the guest" || fail "no address beyond the manifest's in the guest"
+[ -z "$(ip -n "pg-$P4" -o addr show dev br-lan)" ] && pass "no address on the private network's bridge" ||
+	fail "no address on the private network's bridge" "$(ip -n "pg-$P4" -o addr show dev br-lan)"
+[ "$(ip -n "pg-$P4" -br link show master br-lan | awk '{print $1}' | sort | tr '\n' ' ')" = "t-deb-a-0 t-deb-b-0 " ] &&
+	pass "only the manifest's ports on the private bridge" ||
+	fail "only the manifest's ports on the private bridge" "$(ip -n "pg-$P4" -br link show master br-lan)"
+expect_status "ssh-config" 0 "$PLAYNET" ssh-config "$P4"
+cp "$T_TMP/out" "$T_TMP/ssh_config"
+expect_stdout_has "ssh-config: a Host block per VM" "Host deb-b.$P4"
+head -c 1048576 /dev/urandom >"$T_TMP/1mib"
+expect_status "scp of 1 MiB into deb-b" 0 scp -F "$T_TMP/ssh_config" "$T_TMP/1mib" "deb-b.$P4:/root/1mib"
+expect_status "scp of it back" 0 scp -F "$T_TMP/ssh_config" "deb-b.$P4:/root/1mib" "$T_TMP/1mib.back"
+[ "$(sha256sum <"$T_TMP/1mib")" = "$(sha256sum <"$T_TMP/1mib.back")" ] &&
+	[ "$("$PLAYNET" exec "$P4" deb-b -- sha256sum /root/1mib | cut -d' ' -f1)" = "$(sha256sum "$T_TMP/1mib" | cut -d' ' -f1)" ] &&
+	pass "the checksums match both ways" || fail "the checksums match both ways"
+expect_status "playnet cp into a VM" 0 "$PLAYNET" cp "$P4" "$T_TMP/1mib" deb-b:/tmp/
+expect_status "playnet cp out of it" 0 "$PLAYNET" cp "$P4" deb-b:/tmp/1mib "$T_TMP/1mib.cp"
+cmp -s "$T_TMP/1mib" "$T_TMP/1mib.cp" && pass "cp: the same bytes" || fail "cp: the same bytes"
+expect_status "cp of a file the VM lacks" 1 "$PLAYNET" cp "$P4" deb-b:/nonexistent "$T_TMP/x"
+[ ! -e "$T_TMP/x" ] && [ ! -e "$T_TMP/x.playnet-cp" ] && pass "leaves nothing behind" || fail "leaves nothing behind"
+expect_status "cp between two local paths" 2 "$PLAYNET" cp "$P4" "$T_TMP/1mib" "$T_TMP/y"
+# Three sessions at once: each waits until all three are in.
+for i in 1 2 3; do
+	"$PLAYNET" ssh "$P4" deb-b --fresh -- "touch /tmp/in-$i; for t in \$(seq 100); do [ -e /tmp/in-1 ] && [ -e /tmp/in-2 ] && [ -e /tmp/in-3 ] && break; sleep 0.2; done; ls /tmp/in-* | wc -l" \
+		>"$T_TMP/session-$i" 2>&1 &
+done
+wait
+[ "$(cat "$T_TMP"/session-1 "$T_TMP"/session-2 "$T_TMP"/session-3 | tr '\n' ' ')" = "3 3 3 " ] &&
+	pass "three ssh sessions at once" || fail "three ssh sessions at once" "$(cat "$T_TMP"/session-*)"
 ls "$VMDIR/$P4" >"$T_TMP/disks"
 grep -qx 'deb-a.d0.qcow2' "$T_TMP/disks" && grep -qx 'deb-a.d1.raw' "$T_TMP/disks" && grep -qx 'deb-b.d0.qcow2' "$T_TMP/disks" &&
 	pass "each VM has its own overlay and drives" || fail "each VM has its own overlay and drives" "$(cat "$T_TMP/disks")"

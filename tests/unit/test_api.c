@@ -4,7 +4,9 @@
 
 #include <stdlib.h>
 
+#include "agent_proto.h"
 #include "api.h"
+#include "api_exec.h"
 #include "plan.h"
 
 static char last[128];
@@ -57,12 +59,21 @@ static void f_stats(void *ctx, const char *n, bool text, struct api_response *r)
 	note(r, w);
 }
 static void f_metrics(void *ctx, struct api_response *r) { (void)ctx; note(r, "metrics"); }
+static void f_exec(void *ctx, const char *n, const char *m, const struct api_exec *x,
+		   struct api_response *r)
+{
+	(void)ctx;
+	char w[128];
+	snprintf(w, sizeof(w), "exec %s %s: %zu args, %s%s, %u s, %s, stdin %zu", n, m, x->argc,
+		 x->argv[0], x->argc > 1 ? " ..." : "", x->timeout_s, x->user, x->stdin_len);
+	note(r, w);
+}
 
 static const struct manifest_limits lim = { .max_machines = 2, .max_networks = 8,
 					    .max_interfaces = 8 };
 static const struct api_backend B = { .limits = &lim, .list = f_list, .get = f_get,
 				      .put = f_put, .del = f_del, .stats = f_stats,
-				      .metrics = f_metrics };
+				      .metrics = f_metrics, .exec = f_exec };
 
 /* Routes to the backend: status 299 and what it saw. */
 static void expect_route(const char *method, const char *path, const char *body,
@@ -105,6 +116,115 @@ static void t_routes(void **state)
 	expect_route("DELETE", "/v1/playgrounds/lab-1", NULL, "delete lab-1");
 	expect_route("GET", "/v1/playgrounds/lab-1/stats", NULL, "stats lab-1");
 	expect_route("GET", "/metrics", NULL, "metrics");
+}
+
+/* The exec route: the body read and checked before the backend runs. */
+static void expect_exec_error(const char *path, const char *body, int status, const char *msg)
+{
+	struct api_response r;
+	last[0] = '\0';
+	api_handle(&B, "POST", path, body, strlen(body), false, &r);
+	assert_int_equal(r.status, status);
+	assert_string_equal(last, "");
+	if (!strstr(r.body, msg))
+		fprintf(stderr, "%s\n", r.body);
+	assert_non_null(strstr(r.body, msg));
+	api_response_free(&r);
+}
+
+static void t_exec_route(void **state)
+{
+	(void)state;
+	const char *P = "/v1/playgrounds/lab-1/machines/router/exec";
+	expect_route("POST", P, "{\"command\": [\"ip\", \"route\"]}",
+		     "exec lab-1 router: 2 args, ip ..., 60 s, root, stdin 0");
+	expect_route("POST", P,
+		     "{\"command\": [\"cat\"], \"timeout_seconds\": 5, \"user\": \"laborant\", \"stdin\": \"abc\"}",
+		     "exec lab-1 router: 1 args, cat, 5 s, laborant, stdin 3");
+	expect_exec_error(P, "not json", 400, "the body is a JSON object");
+	expect_exec_error(P, "[\"ip\"]", 400, "the body is a JSON object");
+	expect_exec_error(P, "{}", 400, "command: missing");
+	expect_exec_error(P, "{\"command\": []}", 400, "command: 1 to 1024 strings");
+	expect_exec_error(P, "{\"command\": \"ip route\"}", 400, "command: a list of strings");
+	expect_exec_error(P, "{\"command\": [\"ip\", 7]}", 400, "command: a list of strings");
+	expect_exec_error(P, "{\"command\": [\"\"]}", 400, "the program's name is empty");
+	expect_exec_error(P, "{\"command\": [\"a\\u0000b\"]}", 400, "holds a NUL byte");
+	expect_exec_error(P, "{\"command\": [\"ip\"], \"timeout_seconds\": 0}", 400, "1 to 3600");
+	expect_exec_error(P, "{\"command\": [\"ip\"], \"timeout_seconds\": 3601}", 400, "1 to 3600");
+	expect_exec_error(P, "{\"command\": [\"ip\"], \"user\": \"../root\"}", 400, "user: a user name");
+	expect_exec_error(P, "{\"command\": [\"ip\"], \"cmd\": 1}", 400, "unknown field 'cmd'");
+	expect_exec_error("/v1/playgrounds/lab-1/machines/-bad/exec", "{}", 400, "a machine name is a hostname");
+	expect_exec_error("/v1/playgrounds/lab-1/machines/router/run", "{}", 404, "a machine has /exec");
+	expect_exec_error("/v1/playgrounds/lab-1/machines/router", "{}", 404, "a machine has /exec");
+	expect_error("GET", P, 405, "method_not_allowed");
+}
+
+static void frame(uint8_t **p, unsigned type, const char *s, size_t len)
+{
+	(*p)[0] = (uint8_t)type;
+	(*p)[1] = (*p)[2] = (*p)[3] = 0;
+	agent_put32(*p + 4, (uint32_t)len);
+	memcpy(*p + 8, s, len);
+	*p += 8 + len;
+}
+
+static struct json_object *answer_of(const uint8_t *buf, size_t len, size_t step, int status)
+{
+	struct api_exec_result x = { 0 };
+	for (size_t off = 0; off < len; off += step)
+		api_exec_feed(&x, buf + off, len - off < step ? len - off : step);
+	struct api_response r = { 0 };
+	api_exec_answer(&x, &r);
+	api_exec_result_free(&x);
+	assert_int_equal(r.status, status);
+	struct json_object *j = json_tokener_parse(r.body);
+	assert_non_null(j);
+	api_response_free(&r);
+	return j;
+}
+
+static const char *member(struct json_object *j, const char *k)
+{
+	struct json_object *v;
+	return json_object_object_get_ex(j, k, &v) ? json_object_to_json_string(v) : "absent";
+}
+
+/* The machine's frames, byte by byte or whole, make one answer. */
+static void t_exec_answer(void **state)
+{
+	(void)state;
+	uint8_t buf[256], *p = buf;
+	frame(&p, AGENT_STDOUT, "out", 3);
+	frame(&p, AGENT_STDERR, "err", 3);
+	frame(&p, AGENT_STDOUT, "put", 3);
+	frame(&p, AGENT_EXIT, "exit 7", 6);
+	for (size_t step = 1; step <= 64; step *= 4) {
+		struct json_object *j = answer_of(buf, (size_t)(p - buf), step, 200);
+		assert_string_equal(member(j, "exit_status"), "7");
+		assert_string_equal(member(j, "signal"), "null");
+		assert_string_equal(member(j, "timed_out"), "false");
+		assert_string_equal(member(j, "stdout"), "\"output\"");
+		assert_string_equal(member(j, "stderr"), "\"err\"");
+		json_object_put(j);
+	}
+	p = buf;
+	frame(&p, AGENT_STDOUT, "\xff\xfe", 2);
+	frame(&p, AGENT_EXIT, "timeout", 7);
+	struct json_object *j = answer_of(buf, (size_t)(p - buf), 100, 200);
+	assert_string_equal(member(j, "timed_out"), "true");
+	assert_string_equal(member(j, "exit_status"), "null");
+	assert_string_equal(member(j, "stdout_base64"), "\"\\/\\/4=\"");
+	json_object_put(j);
+	p = buf;
+	frame(&p, AGENT_EXIT, "error no user bob", 17);
+	j = answer_of(buf, (size_t)(p - buf), 100, 422);
+	json_object_put(j);
+	p = buf;
+	frame(&p, AGENT_STDOUT, "cut", 3); /* and no end */
+	j = answer_of(buf, (size_t)(p - buf), 100, 502);
+	json_object_put(j);
+	j = answer_of((const uint8_t *)"\x09garbage-frame", 15, 100, 502);
+	json_object_put(j);
 }
 
 static void t_healthz(void **state)
@@ -226,6 +346,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_routes),
+		cmocka_unit_test(t_exec_route),
+		cmocka_unit_test(t_exec_answer),
 		cmocka_unit_test(t_healthz),
 		cmocka_unit_test(t_not_found),
 		cmocka_unit_test(t_bad_names),

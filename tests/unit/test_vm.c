@@ -467,6 +467,23 @@ static void t_image_and_blank_drives(void **state)
 		fprintf(stderr, "%s\n", s.cmdline);
 	assert_non_null(strstr(s.cmdline, " pn_root=pn0 net.ifnames=0 pn_grow=1 pn_mounts=pn1:/data:ext4,pn2:/logs:xfs"));
 	assert_null(strstr(s.cmdline, "root=/dev/vda"));
+	/* The guest's init: the agent's port and the VM's config disk, last. */
+	assert_true(s.default_initrd);
+	assert_int_equal(vm_spec_set_accel(&s, VM_ACCEL_TCG, 0), 0);
+	char *args = argv_text(&s);
+	assert_non_null(strstr(args, "\nvirtio-serial-device\n-chardev\n"
+				     "socket,id=agent,path=/run/playnet/vm/golden/a.vport,server=on,wait=off\n"
+				     "-device\nvirtserialport,chardev=agent,name=org.playnet.agent\n"));
+	assert_non_null(strstr(args, "\nid=config,file=/run/playnet/vm/golden/a.config.tar,format=raw,if=none,readonly=on\n"
+				     "-device\nvirtio-blk-device,drive=config,serial=pncfg\n"));
+	free(args);
+	vm_spec_free(&s);
+	o.backend = VM_CLOUD_HYPERVISOR;
+	assert_int_equal(vm_spec_build("/run/playnet", &p, 0, &o, &s, &d), 0);
+	args = argv_text(&s);
+	assert_non_null(strstr(args, "\n--disk\npath=/run/playnet/vm/golden/a.config.tar,readonly=on\n"));
+	assert_non_null(strstr(args, "\n--vsock\ncid=3,socket=/run/playnet/vm/golden/a.agent\n"));
+	free(args);
 	vm_spec_free(&s);
 	o.backend = VM_FIRECRACKER;
 	assert_int_equal(vm_spec_build("/run/playnet", &p, 0, &o, &s, &d), 0);
@@ -476,6 +493,9 @@ static void t_image_and_blank_drives(void **state)
 	assert_int_equal(vm_backend_firecracker_config(&s, &cfg), 0);
 	assert_non_null(strstr(cfg, "\"path_on_host\": \"/run/playnet/vm/golden/a.d0.raw\",\n"
 				    "      \"is_root_device\": false,\n      \"is_read_only\": false"));
+	assert_non_null(strstr(cfg, "\"drive_id\": \"config\",\n      \"path_on_host\": \"/run/playnet/vm/golden/a.config.tar\",\n"
+				    "      \"is_root_device\": false,\n      \"is_read_only\": true"));
+	assert_non_null(strstr(cfg, "\"vsock\": {\n    \"guest_cid\": 3,\n    \"uds_path\": \"/run/playnet/vm/golden/a.agent\"\n  }"));
 	free(cfg);
 	vm_spec_free(&s);
 	diag_free(&d);
