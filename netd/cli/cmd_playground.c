@@ -4,10 +4,14 @@
 
 #include <errno.h>
 #include <json-c/json.h>
+#include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "naming.h"
@@ -198,6 +202,40 @@ int cmd_ls(const struct options *o, int argc, char **argv)
 	return get_and_print(o, "ls", "/v1/playgrounds", json, "playgrounds");
 }
 
+/* argv in a session of its own, killed (124, as timeout(1) says) when
+ * it runs longer than timeout_s; else its own status. */
+static int exec_timed(char *const *argv, unsigned timeout_s)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		setpgid(0, 0);
+		execvp(argv[0], argv);
+		fprintf(stderr, "playnet: exec: %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+	if (pidfd < 0) {
+		fprintf(stderr, "playnet: exec: cannot start %s: %s\n", argv[0], strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	struct pollfd p = { pidfd, POLLIN, 0 };
+	int r;
+	while ((r = poll(&p, 1, (int)timeout_s * 1000)) < 0 && errno == EINTR)
+		;
+	close(pidfd);
+	if (r == 0)
+		kill(-pid, SIGKILL);
+	int ws = 0;
+	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	if (r == 0) {
+		fprintf(stderr, "playnet: exec: %s timed out after %u s and was killed\n", argv[0],
+			timeout_s);
+		return 124;
+	}
+	return WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : WEXITSTATUS(ws);
+}
+
 /* exec P MACHINE [--timeout S] [--user U] -- CMD...: the options, and the
  * index of CMD. */
 static int parse_exec(int argc, char **argv, struct exec_opts *x, int *cmd)
@@ -246,8 +284,8 @@ int cmd_exec(const struct options *o, int argc, char **argv)
 	}
 	if (is_vm)
 		return exec_vm(o, argv[1], argv[2], &x, argv + at);
-	if (x.user || x.timeout_s) {
-		fprintf(stderr, "playnet: exec: %s is a netns machine: its commands run as you, with no timeout of playnet's (timeout(1) has one)\n",
+	if (x.user) {
+		fprintf(stderr, "playnet: exec: %s is a netns machine: its commands run as you (--user is for VMs)\n",
 			argv[2]);
 		return EXIT_USER;
 	}
@@ -258,6 +296,8 @@ int cmd_exec(const struct options *o, int argc, char **argv)
 		return EXIT_SYSTEM;
 	}
 	close(fd);
+	if (x.timeout_s)
+		return exec_timed(argv + at, x.timeout_s);
 	execvp(argv[at], argv + at);
 	fprintf(stderr, "playnet: exec: %s: %s\n", argv[at], strerror(errno));
 	return EXIT_SYSTEM;

@@ -64,6 +64,11 @@ expect_status "show bad name" 1 "$PLAYNET" show "../etc"
 
 expect_status "exec" 0 "$PLAYNET" exec "$P" a -- ping -c1 -W2 172.16.3.3
 expect_status "exec status passes through" 7 "$PLAYNET" exec "$P" a -- sh -c 'exit 7'
+expect_status "exec --timeout in a netns machine" 124 "$PLAYNET" exec "$P" a --timeout 1 -- sleep 30
+expect_stderr_has "says it timed out" "sleep timed out after 1 s and was killed"
+expect_status "exec --timeout, done in time" 3 "$PLAYNET" exec "$P" a --timeout 30 -- sh -c 'exit 3'
+expect_status "exec --user in a netns machine" 1 "$PLAYNET" exec "$P" a --user nobody -- true
+expect_status "exec with a bad timeout" 2 "$PLAYNET" exec "$P" a --timeout 0 -- true
 expect_status "exec on a VM" 1 "$PLAYNET" exec "$P" vm -- true
 expect_status "exec unknown machine" 1 "$PLAYNET" exec "$P" nope -- true
 expect_status "stats" 0 "$PLAYNET" stats "$P"

@@ -53,6 +53,41 @@ api GET "/v1/playgrounds/$P"; expect_code "get" 200; body_has "get has MACs" '"m
 api GET "/v1/playgrounds/$P/stats"; expect_code "stats" 200; body_has "stats total" '"total":'
 "$PLAYNET" exec "$P" web-1 -- ping -c1 -W1 172.16.0.3 >/dev/null 2>&1 &&
 	pass "the playground works" || fail "the playground works"
+
+# A command in a machine through the API, as a grader runs one.
+X=/v1/playgrounds/$P/machines
+api POST "$X/leaf-02/exec" --data-binary '{"command": ["sh", "-c", "ip -4 -o addr show eth0; echo warn >&2; exit 7"]}'
+expect_code "exec in a netns machine" 200
+body_has "its exit status" '"exit_status":7'
+body_has "its stdout, from its own netns" 'inet 10.0.0.20/16'
+body_has "its stderr apart" '"stderr":"warn\n"'
+api POST "$X/leaf-01/exec" --data-binary '{"command": ["cat"], "stdin": "given"}'
+expect_code "exec with stdin" 200; body_has "stdin reaches the command" '"stdout":"given"'
+api POST "$X/leaf-01/exec" --data-binary '{"command": ["sleep", "30"], "timeout_seconds": 1}'
+expect_code "exec that times out" 200; body_has "says it timed out" '"timed_out":true'
+api POST "$X/leaf-01/exec" --data-binary '{"command": ["no-such-program"]}'
+expect_code "exec of a program the machine lacks" 200; body_has "127, as a shell says" '"exit_status":127'
+api POST "$X/nosuch/exec" --data-binary '{"command": ["true"]}'
+expect_code "exec in a machine the playground lacks" 404; body_has "the usual error JSON" '"code":"not_found"'
+api POST "/v1/playgrounds/nosuch-$ID/machines/leaf-01/exec" --data-binary '{"command": ["true"]}'
+expect_code "exec in a playground that is not there" 404
+api POST "$X/vm/exec" --data-binary '{"command": ["true"]}'
+expect_code "exec in a VM that is not running" 409; body_has "says so" '"code":"not_running"'
+api POST "$X/leaf-01/exec" --data-binary '{"command": "true"}'
+expect_code "exec with a bad body" 400; body_has "says what is wrong" 'command: a list of strings'
+api POST "$X/leaf-01/exec" --data-binary '{"command": ["true"], "shell": true}'
+expect_code "exec with an unknown field" 400; body_has "names it" "unknown field 'shell'"
+api GET "$X/leaf-01/exec"
+expect_code "exec by GET" 405
+# A command under way holds up no other request.
+curl -s -o "$T_TMP/slow" --max-time 30 --unix-socket "$PLAYNET_SOCKET" -X POST \
+	--data-binary '{"command": ["sh", "-c", "sleep 6; echo slow-done"]}' "http://netd$X/leaf-01/exec" &
+SLOW=$!
+sleep 1
+api GET "/v1/playgrounds/$P"; expect_code "a GET while a command runs" 200
+kill -0 "$SLOW" 2>/dev/null && pass "answered while the command still ran" || fail "answered while the command still ran"
+wait "$SLOW"
+grep -q slow-done "$T_TMP/slow" && pass "the slow command's answer came after" || fail "the slow command's answer came after" "$(cat "$T_TMP/slow")"
 # netd's namespaces are made ahead by a thread: they must come set up alike
 [ "$(ip netns exec "pg-$P" cat /proc/sys/net/ipv6/conf/default/disable_ipv6)" = 1 ] &&
 	[ -z "$(ip -n "pg-$P" -6 -o addr show | awk '$2 != "lo"')" ] &&

@@ -157,6 +157,16 @@ expect_stderr_has "exec says it timed out" "sleep timed out after 1 s and was ki
 expect_status "exec as a user the VM lacks" 1 "$PLAYNET" exec "$P1" leaf-02 --user nosuch -- id
 expect_stderr_has "exec says there is no such user" "no user nosuch in the machine's /etc/passwd"
 expect_status "exec in a machine the playground lacks" 1 "$PLAYNET" exec "$P1" nosuch -- true
+api POST "/v1/playgrounds/$P1/machines/leaf-02/exec" --data-binary '{"command": ["sh", "-c", "hostname; echo e >&2; exit 7"]}'
+[ "$CODE" = 200 ] && grep -qF '"exit_status":7' "$T_TMP/body" && grep -qF '"stdout":"leaf-02\n"' "$T_TMP/body" &&
+	grep -qF '"stderr":"e\n"' "$T_TMP/body" && pass "exec in a VM through the API" ||
+	fail "exec in a VM through the API" "HTTP $CODE $(head -c 300 "$T_TMP/body")"
+api POST "/v1/playgrounds/$P1/machines/leaf-02/exec" --data-binary '{"command": ["sleep", "30"], "timeout_seconds": 1}'
+[ "$CODE" = 200 ] && grep -qF '"timed_out":true' "$T_TMP/body" && pass "the API's timeout in a VM" ||
+	fail "the API's timeout in a VM" "HTTP $CODE $(head -c 300 "$T_TMP/body")"
+api POST "/v1/playgrounds/$P1/machines/leaf-02/exec" --data-binary '{"command": ["id"], "user": "nosuch"}'
+[ "$CODE" = 422 ] && grep -qF '"code":"exec_failed"' "$T_TMP/body" && pass "the API: a user the VM lacks is a 422" ||
+	fail "the API: a user the VM lacks is a 422" "HTTP $CODE $(head -c 300 "$T_TMP/body")"
 expect_status "ssh into a toolkit VM, which runs no sshd" 255 "$PLAYNET" ssh "$P1" leaf-02 --fresh -- true
 expect_stderr_has "the proxy says why" "no sshd listens on port 22 in the machine"
 ip -n "pg-$P1" -br link >"$T_TMP/links"
@@ -367,11 +377,13 @@ expect_status "cp of a file the VM lacks" 1 "$PLAYNET" cp "$P4" deb-b:/nonexiste
 [ ! -e "$T_TMP/x" ] && [ ! -e "$T_TMP/x.playnet-cp" ] && pass "leaves nothing behind" || fail "leaves nothing behind"
 expect_status "cp between two local paths" 2 "$PLAYNET" cp "$P4" "$T_TMP/1mib" "$T_TMP/y"
 # Three sessions at once: each waits until all three are in.
+sessions=
 for i in 1 2 3; do
 	"$PLAYNET" ssh "$P4" deb-b --fresh -- "touch /tmp/in-$i; for t in \$(seq 100); do [ -e /tmp/in-1 ] && [ -e /tmp/in-2 ] && [ -e /tmp/in-3 ] && break; sleep 0.2; done; ls /tmp/in-* | wc -l" \
 		>"$T_TMP/session-$i" 2>&1 &
+	sessions="$sessions $!"
 done
-wait
+wait $sessions
 [ "$(cat "$T_TMP"/session-1 "$T_TMP"/session-2 "$T_TMP"/session-3 | tr '\n' ' ')" = "3 3 3 " ] &&
 	pass "three ssh sessions at once" || fail "three ssh sessions at once" "$(cat "$T_TMP"/session-*)"
 ls "$VMDIR/$P4" >"$T_TMP/disks"
