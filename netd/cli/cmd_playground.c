@@ -128,6 +128,8 @@ int cmd_up(const struct options *o, int argc, char **argv)
 	}
 	if (rc == EXIT_OK && c.vms)
 		rc = start_vms(o, &p, &c.vm);
+	if (rc == EXIT_OK)
+		rc = up_tasks(o, &p, text, status == 201, c.vms);
 	plan_free(&p);
 	return rc;
 }

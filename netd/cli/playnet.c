@@ -38,6 +38,8 @@ static const char usage_text[] =
 	"  ssh P MACHINE [--fresh] [-- CMD...]  OpenSSH into a VM, over its own channel\n"
 	"  ssh-config P                         Host blocks for ssh -F, scp, sftp, rsync\n"
 	"  cp P [MACHINE:]SRC [MACHINE:]DST     copy a file into or out of a VM\n"
+	"  tasks P [--run] [--json]             its init tasks and checks, with output\n"
+	"  check P                              run its checks: PASS/FAIL each\n"
 	"  ls [--json]                          list playgrounds\n"
 	"  show P [--json]                      what was made, checked against the kernel\n"
 	"  exec P MACHINE [--timeout S] [--user U] -- CMD...\n"
@@ -94,6 +96,8 @@ static const struct command commands[] = {
 	{ "ssh-config", cmd_ssh_config },
 	{ "ssh-proxy", cmd_ssh_proxy },
 	{ "cp", cmd_cp },
+	{ "tasks", cmd_tasks },
+	{ "check", cmd_check },
 	{ "stats", cmd_stats },
 	{ "image", cmd_image },
 };

@@ -97,6 +97,11 @@ int cmd_console(const struct options *o, int argc, char **argv);
  * exit code once said why (what: the command, for messages). */
 int open_agent(const struct options *o, const char *what, const char *pg, const char *m,
 	       unsigned port, int *fd);
+/* cmd_tasks.c: init tasks at up, tasks, check */
+int up_tasks(const struct options *o, const struct plan *p, const char *text, bool fresh,
+	     bool vms);
+int cmd_tasks(const struct options *o, int argc, char **argv);
+int cmd_check(const struct options *o, int argc, char **argv);
 /* cmd_ssh.c: ssh, ssh-config, ssh-proxy (ssh's ProxyCommand), cp */
 int cmd_ssh(const struct options *o, int argc, char **argv);
 int cmd_ssh_config(const struct options *o, int argc, char **argv);

@@ -182,9 +182,10 @@ static int port_read(struct agent_mux *m)
 static int port_write(struct agent_mux *m)
 {
 	ssize_t n = write(m->port, m->out.p, m->out.len);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	/* A virtio-serial port whose queue is full takes nothing (0): later. */
+	if (n == 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
 		return 0;
-	if (n <= 0)
+	if (n < 0)
 		return -EPIPE;
 	buf_drop(&m->out, (size_t)n);
 	return 0;
@@ -240,7 +241,9 @@ size_t agent_mux_poll(struct agent_mux *m, struct pollfd *p, struct agent_stream
 		short ev = s->out.len ? POLLOUT : 0;
 		if (!s->local_eof && s->credit && m->out.len < PORT_OUT_HIGH)
 			ev |= POLLIN;
-		p[n] = (struct pollfd){ s->fd, ev, 0 };
+		/* Nothing wanted of it: out of the set, or a hang-up poll
+		 * reports anyway would spin the loop. */
+		p[n] = (struct pollfd){ ev ? s->fd : -1, ev, 0 };
 		who[n++] = s;
 	}
 	return n;
@@ -256,7 +259,10 @@ int agent_mux_events(struct agent_mux *m, const struct pollfd *p, struct agent_s
 			continue;
 		if (p[i].revents & POLLOUT)
 			stream_write(m, s);
-		if (s->used && !s->local_eof && (p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+		/* Without credit a read of nothing would look like its end:
+		 * what is left (a command's end, say) waits for credit. */
+		if (s->used && !s->local_eof && s->credit &&
+		    (p[i].revents & (POLLIN | POLLHUP | POLLERR)))
 			stream_read(m, s);
 	}
 	if (n && !who[0] && p[0].fd == m->port) {

@@ -2,6 +2,7 @@
 #include "backend.h"
 #include "machine_exec.h"
 #include "playground.h"
+#include "tasks.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -186,9 +187,15 @@ static void respond(struct backend *b, const struct backend_entry *e, int status
 		api_error(r, 500, "kernel", err.msg, 0, 0);
 	} else if (text && text_begin(&t)) {
 		report_show_text(t.f, b->fabric, &e->rec, &e->plan, &rep);
+		if (tasks_print(b->state_dir, e->plan.name, false, t.f) == 0)
+			fputc('\n', t.f);
 		text_end(&t, status, r);
 	} else {
-		api_json(r, status, report_show_json(b->fabric, &e->rec, &e->plan, &rep));
+		struct json_object *j = report_show_json(b->fabric, &e->rec, &e->plan, &rep);
+		struct json_object *tasks = tasks_json(b->state_dir, e->plan.name);
+		if (tasks)
+			json_object_object_add(j, "tasks", tasks);
+		api_json(r, status, j);
 	}
 	fabric_report_free(&rep);
 }

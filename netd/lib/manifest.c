@@ -954,7 +954,7 @@ static int read_top(struct reader *r, const struct ytree_node *root)
 	}
 	if (!yread_kind(r->d, pg, "playground", YTREE_MAP, "a mapping with networks and machines"))
 		return 0;
-	static const char *const playground_keys[] = { "networks", "machines" };
+	static const char *const playground_keys[] = { "networks", "machines", "initTasks", "tasks" };
 	yread_keys(r->d, pg, "playground", playground_keys, ARRAY_SIZE(playground_keys), false);
 
 	int e = read_networks(r, pg);
@@ -979,7 +979,7 @@ static int read_top(struct reader *r, const struct ytree_node *root)
 	if ((e = resolve_interface_networks(r, had_networks)) < 0)
 		return e;
 	check_macs(r);
-	return 0;
+	return machines ? manifest_read_tasks(r->d, pg, r->m) : 0;
 }
 
 int manifest_parse(const char *buf, size_t len,
@@ -1081,6 +1081,7 @@ void manifest_free(struct manifest *m)
 		free(mc->drives);
 		free(mc->interfaces);
 	}
+	manifest_tasks_free(m);
 	free(m->machines);
 	free(m->networks);
 	free(m->title);

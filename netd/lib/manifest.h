@@ -127,6 +127,28 @@ struct manifest_machine {
 	size_t n_interfaces;
 };
 
+/* A task of labctl's playground.initTasks, or of playground.tasks as
+ * iximiuz challenges write them: a script run in a machine as a user.
+ * init: run once the machines are up (every initTasks entry, unless it
+ * says init: false); else a check, run by 'playnet check'. */
+#define MANIFEST_TASK_NAME_MAX 63
+#define MANIFEST_MAX_TASKS 64
+#define MANIFEST_TASK_TIMEOUT_DEFAULT 300
+#define MANIFEST_TASK_TIMEOUT_MAX 86400
+#define MANIFEST_USER_MAX 32
+
+struct manifest_task {
+	char name[MANIFEST_TASK_NAME_MAX + 1];
+	size_t machine;        /* index in machines */
+	char user[MANIFEST_USER_MAX + 1];
+	char *run;
+	size_t *needs;         /* indices in tasks */
+	size_t n_needs;
+	unsigned timeout_s;
+	bool init;
+	struct manifest_pos pos;
+};
+
 struct manifest {
 	char *title;
 	char *name; /* the top-level name: labctl's, a playground name; NULL: none */
@@ -135,6 +157,8 @@ struct manifest {
 	size_t n_networks;
 	struct manifest_machine *machines;
 	size_t n_machines;
+	struct manifest_task *tasks; /* in the order they are written */
+	size_t n_tasks;
 };
 
 /*
@@ -177,6 +201,16 @@ bool manifest_valid_hostname(const char *s);
 
 /* The gateway of a non-private network: given, or the first host address. */
 uint32_t manifest_gateway(const struct manifest_network *n);
+
+/* playground.initTasks and playground.tasks (manifest_tasks.c), which
+ * manifest_parse reads once the machines are: names, machines, needs and
+ * cycles checked, each problem at its line and column. -ENOMEM or 0. */
+struct ytree_node;
+int manifest_read_tasks(struct diag *d, const struct ytree_node *pg, struct manifest *m);
+/* The tasks in an order that runs each after what it needs: order[i]
+ * indices in m->tasks (m's tasks are checked: no cycle). */
+void manifest_task_order(const struct manifest *m, size_t *order);
+void manifest_tasks_free(struct manifest *m);
 
 /* The address pass (manifest_addr.c), which manifest_parse runs: each
  * interface's address written into it; -EINVAL with the problems in d. */

@@ -215,6 +215,63 @@ static void t_streams_at_once_and_refusal(void **state)
 	assert_string_equal(why, "no such port");
 }
 
+/* A reader slower than the command: the command ends while its stream
+ * has no credit left, and its end still comes, after all of its output. */
+static void t_end_waits_for_credit(void **state)
+{
+	(void)state;
+	char why[256];
+	int fd = vm_agent_connect(W.agent, AGENT_PORT_EXEC, 10000, why, sizeof(why));
+	assert_true(fd >= 0);
+	char *argv[] = { "head", "-c", "307200", "/dev/zero", NULL };
+	char *req;
+	size_t len;
+	assert_int_equal(agent_request_encode(argv, NULL, 0, NULL, &req, &len), 0);
+	assert_int_equal(agent_send(fd, AGENT_REQUEST, req, len), 0);
+	assert_int_equal(agent_send(fd, AGENT_STDIN_END, NULL, 0), 0);
+	free(req);
+	sleep(1); /* the window fills, the command ends, its server hangs up */
+	size_t out = 0;
+	bool ended = false;
+	while (!ended) {
+		enum agent_exec_type type;
+		char *p;
+		size_t n;
+		assert_int_equal(agent_recv(fd, &type, &p, &n), 0);
+		if (type == AGENT_STDOUT)
+			out += n;
+		if (type == AGENT_EXIT) {
+			assert_string_equal(p, "exit 0");
+			ended = true;
+		}
+		free(p);
+	}
+	assert_int_equal(out, 307200);
+	close(fd);
+}
+
+/* Three streams at once, each reading a few windows' worth in turns. */
+static void t_streams_in_parallel(void **state)
+{
+	(void)state;
+	pid_t kids[3];
+	for (int i = 0; i < 3; i++) {
+		if ((kids[i] = fork()) == 0) {
+			char *big[] = { "head", "-c", "1048576", "/dev/urandom", NULL };
+			struct vm_agent_command c = { .argv = big };
+			struct output o;
+			struct vm_agent_result r;
+			_exit(run(&c, &o, &r) == 0 && r.how == VM_AGENT_EXITED && r.code == 0 &&
+					      o.total == 1048576 ? 0 : 1);
+		}
+	}
+	for (int i = 0; i < 3; i++) {
+		int ws;
+		assert_int_equal(waitpid(kids[i], &ws, 0), kids[i]);
+		assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	}
+}
+
 /* A client that goes takes its command with it. */
 static void t_client_gone_kills(void **state)
 {
@@ -257,6 +314,8 @@ int main(void)
 		cmocka_unit_test(t_exec_stdin_and_volume),
 		cmocka_unit_test(t_exec_timeout_user_signal),
 		cmocka_unit_test(t_streams_at_once_and_refusal),
+		cmocka_unit_test(t_end_waits_for_credit),
+		cmocka_unit_test(t_streams_in_parallel),
 		cmocka_unit_test(t_client_gone_kills),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
