@@ -23,6 +23,9 @@ PACKAGES=(
 	# umoci; a registry on loopback for the tests), overlays (qemu-img),
 	# blank drives (mkfs.ext4, mkfs.xfs)
 	mmdebstrap skopeo umoci docker-registry qemu-utils xfsprogs
+	# ways into a VM: the static agent the guests carry (libc.a), and
+	# OpenSSH's client for playnet ssh and its keys
+	libc6-dev openssh-client
 )
 
 missing=()

@@ -61,10 +61,11 @@ int up_tasks(const struct options *o, const struct plan *p, const char *text, bo
 	return EXIT_OK;
 }
 
-/* tasks P [--run] [--json] */
+/* tasks P [--run] [--json]: with --run, 1 when an init task failed. */
 int cmd_tasks(const struct options *o, int argc, char **argv)
 {
 	bool run = false, json = false;
+	int failed = 0;
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--run") == 0)
 			run = true;
@@ -78,7 +79,7 @@ int cmd_tasks(const struct options *o, int argc, char **argv)
 	if (!naming_valid_playground(argv[1]))
 		return bad_name("tasks", argv[1]);
 	if (run) {
-		int failed = tasks_run(o->state_dir, argv[1], true, TASK_AGENT_WAIT_MS, stderr);
+		failed = tasks_run(o->state_dir, argv[1], true, TASK_AGENT_WAIT_MS, stderr);
 		if (failed == -ENOENT) {
 			fprintf(stderr, "playnet: tasks: %s has no tasks (none in its manifest, or not up with playnet up)\n",
 				argv[1]);
@@ -91,12 +92,13 @@ int cmd_tasks(const struct options *o, int argc, char **argv)
 		struct json_object *arr = tasks_json(o->state_dir, argv[1]);
 		if (arr) {
 			puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_SPACED |
 								 JSON_C_TO_STRING_NOSLASHESCAPE));
 			json_object_put(arr);
-			return EXIT_OK;
+			return failed ? EXIT_USER : EXIT_OK;
 		}
 	} else if (tasks_print(o->state_dir, argv[1], true, stdout) == 0) {
-		return EXIT_OK;
+		return failed ? EXIT_USER : EXIT_OK;
 	}
 	fprintf(stderr, "playnet: tasks: %s has no tasks (none in its manifest, or not up with playnet up)\n",
 		argv[1]);

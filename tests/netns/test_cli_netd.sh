@@ -71,6 +71,48 @@ expect_status "exec --user in a netns machine" 1 "$PLAYNET" exec "$P" a --user n
 expect_status "exec with a bad timeout" 2 "$PLAYNET" exec "$P" a --timeout 0 -- true
 expect_status "exec on a VM" 1 "$PLAYNET" exec "$P" vm -- true
 expect_status "exec unknown machine" 1 "$PLAYNET" exec "$P" nope -- true
+# Init tasks and checks (tests/netns/tasks.yaml), as a teacher runs them.
+T=$P-t
+expect_status "tasks of a playground without them" 1 "$PLAYNET" tasks "$P"
+expect_stderr_has "says there are none" "$P has no tasks"
+expect_status "check without checks" 1 "$PLAYNET" check "$P"
+expect_status "up runs the init tasks: three fail" 1 "$PLAYNET" up tests/netns/tasks.yaml --name "$T"
+expect_stderr_has "up says so" "3 init tasks of $T failed: 'playnet tasks $T' shows them"
+expect_status "tasks" 0 "$PLAYNET" tasks "$T"
+task_is() { # NAME STATUS EXIT TEXT
+	if grep -E "^$1 +init +[a-z]+ +$2 +$3 " "$T_TMP/out" | grep -qF -- "$4"; then pass "task $1: $2, $3"; else
+		fail "task $1: $2, $3" "$(cat "$T_TMP/out")"; fi
+}
+task_is init_server done 0 "exit status 0"
+task_is init_client done 0 "exit status 0"
+task_is init_broken failed 3 "exit status 3"
+task_is init_slow failed - "timed out after 1 s"
+task_is init_after_broken failed - "not run: it needs init_broken, which did not succeed"
+expect_stdout_has "tasks shows the whole output" "about to fail"
+expect_stdout_has "as the machine printed it" "inet 10.5.0.20/24"
+expect_status "tasks --json" 0 "$PLAYNET" tasks "$T" --json
+first=$(grep -o '"name": "init_[a-z_]*"' "$T_TMP/out" | head -2 | tr '\n' ' ')
+[ "$first" = '"name": "init_server" "name": "init_client" ' ] && pass "in needs order: init_server first" ||
+	fail "in needs order: init_server first" "$first"
+server_end=$(tr -d '\n ' <"$T_TMP/out" | grep -o '"name":"init_server"[^}]*' | sed -n 's/.*"ended":\([0-9.]*\).*/\1/p')
+client_start=$(tr -d '\n ' <"$T_TMP/out" | grep -o '"name":"init_client"[^}]*' | sed -n 's/.*"started":\([0-9.]*\).*/\1/p')
+[ -n "$server_end" ] && [ -n "$client_start" ] && awk -v a="$server_end" -v b="$client_start" 'BEGIN { exit !(b >= a) }' &&
+	pass "init_client started after init_server ended" || fail "init_client started after init_server ended" "$server_end $client_start"
+expect_status "show lists the tasks" 0 "$PLAYNET" show "$T"
+expect_stdout_has "with their status" "init_slow"
+expect_status "show --json has them" 0 "$PLAYNET" show --json "$T"
+expect_stdout_has "with status and exit status" '"status": "failed"'
+expect_status "check before the learner's fix" 1 "$PLAYNET" check "$T"
+expect_stdout_has "a check passes" "PASS verify_init_route"
+expect_stdout_has "a check fails" "FAIL verify_learner_route: exit status 1"
+expect_stdout_has "and the count" "2 checks, 1 failed"
+expect_status "the learner's fix, by exec" 0 "$PLAYNET" exec "$T" client -- ip route add 10.77.0.0/16 via 10.5.0.10
+expect_status "check after it" 0 "$PLAYNET" check "$T"
+expect_stdout_has "all pass" "2 checks, 0 failed"
+expect_status "tasks --run runs what did not succeed, again" 1 "$PLAYNET" tasks "$T" --run
+expect_status "down the tasks' playground" 0 "$PLAYNET" down "$T"
+expect_status "its tasks go with it" 1 "$PLAYNET" tasks "$T"
+
 expect_status "stats" 0 "$PLAYNET" stats "$P"
 expect_stdout_has "stats counts the pings" "a/eth0"
 expect_status "stats --json" 0 "$PLAYNET" stats --json "$P"

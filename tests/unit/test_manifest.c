@@ -2,6 +2,7 @@
  * the exact message and position. */
 #include "testutil.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include "ipam.h"
@@ -741,6 +742,93 @@ static void t_nul_in_string(void **state)
 			  "playground.machines[0].name: expected a host name, got a string with a NUL byte");
 }
 
+/* labctl's initTasks and a challenge's tasks: read, ordered, checked. */
+#define TASKS_HEAD "kind: playground\nplayground:\n  machines:\n    - name: a\n    - name: b\n"
+
+static void t_tasks(void **state)
+{
+	(void)state;
+	const char *yaml = TASKS_HEAD
+		"  initTasks:\n"
+		"    init_b:\n      machine: b\n      needs: [init_a]\n      run: echo b\n"
+		"      env: {X: 1}\n"
+		"    init_a:\n      machine: a\n      user: laborant\n      run: echo a\n"
+		"      timeout_seconds: 5\n"
+		"  tasks:\n"
+		"    verify:\n      machine: a\n      needs: [init_b]\n      run: true\n"
+		"      hintcheck: whatever\n"
+		"    setup_late:\n      init: true\n      machine: b\n      run: true\n";
+	struct manifest m;
+	struct diag d;
+	if (parse_with(yaml, &(struct manifest_limits)MANIFEST_LIMITS_DEFAULT, &m, &d))
+		dump_diag(&d);
+	assert_int_equal(m.n_tasks, 4);
+	assert_string_equal(m.tasks[0].name, "init_b");
+	assert_true(m.tasks[0].init);
+	assert_int_equal(m.tasks[0].machine, 1);
+	assert_int_equal(m.tasks[0].n_needs, 1);
+	assert_int_equal(m.tasks[0].needs[0], 1);
+	assert_int_equal(m.tasks[0].timeout_s, MANIFEST_TASK_TIMEOUT_DEFAULT);
+	assert_string_equal(m.tasks[0].user, "root");
+	assert_string_equal(m.tasks[1].user, "laborant");
+	assert_int_equal(m.tasks[1].timeout_s, 5);
+	assert_false(m.tasks[2].init);
+	assert_true(m.tasks[3].init);
+	assert_string_equal(m.tasks[2].run, "true");
+	size_t order[MANIFEST_MAX_TASKS];
+	manifest_task_order(&m, order);
+	assert_int_equal(order[0], 1); /* init_a before init_b, before verify */
+	assert_int_equal(order[1], 0);
+	assert_int_equal(order[2], 2);
+	assert_int_equal(order[3], 3);
+	manifest_free(&m);
+	diag_free(&d);
+}
+
+static void t_task_errors(void **state)
+{
+	(void)state;
+	expect_only_error(TASKS_HEAD "  initTasks:\n    t:\n      machine: c\n      run: x\n", 8, 16,
+			  "playground.initTasks.t.machine: no machine named 'c' (the machines: a, b)");
+	expect_only_error(TASKS_HEAD "  tasks:\n    t:\n      machine: a\n      needs: [u]\n      run: x\n",
+			  9, 15, "tasks.t.needs[0]: no task named 'u'");
+	expect_only_error(TASKS_HEAD "  tasks:\n    t:\n      machine: a\n", 8, 7,
+			  "playground.tasks.t: missing required key 'run' (the script it runs)");
+	expect_only_error(TASKS_HEAD "  tasks:\n    t:\n      run: x\n", 8, 7,
+			  "playground.tasks.t: missing required key 'machine' (the machine it runs in)");
+	expect_only_error(TASKS_HEAD "  tasks:\n    t:\n      machine: a\n      run: \"\"\n", 9, 12,
+			  "playground.tasks.t.run: expected a script, got an empty string");
+	expect_only_error(TASKS_HEAD "  tasks:\n    t:\n      machine: a\n      run: x\n      user: Root\n",
+			  10, 13, "playground.tasks.t.user: expected a user name (a-z, 0-9, '_' and '-', at most 32), got 'Root'");
+	expect_only_error(TASKS_HEAD "  tasks:\n    t:\n      machine: a\n      run: x\n      timeout_seconds: 0\n",
+			  10, 24, "playground.tasks.t.timeout_seconds: 0 is out of range (1 to 86400)");
+	expect_only_error(TASKS_HEAD "  initTasks:\n    t:\n      machine: a\n      run: x\n"
+			  "  tasks:\n    t:\n      machine: b\n      run: y\n", 11, 5,
+			  "playground.tasks.t: a second task named 't' (initTasks and tasks share their names)");
+	expect_only_error(TASKS_HEAD "  tasks:\n    a b:\n      machine: a\n      run: x\n", 7, 5,
+			  "playground.tasks.a b: expected a task name (1 to 63 of A-Z, a-z, 0-9, '_' and '-'), got 'a b'");
+	expect_only_error(TASKS_HEAD "  initTasks:\n    i:\n      machine: a\n      needs: [c]\n      run: x\n"
+			  "  tasks:\n    c:\n      machine: a\n      run: y\n", 9, 15,
+			  "tasks.i.needs[0]: init task 'i' needs 'c', a check: init tasks run at up, checks at 'playnet check'");
+	expect_only_error(TASKS_HEAD "  tasks:\n"
+			  "    x:\n      machine: a\n      needs: [y]\n      run: x\n"
+			  "    y:\n      machine: a\n      needs: [z]\n      run: y\n"
+			  "    z:\n      machine: a\n      needs: [x]\n      run: z\n", 8, 7,
+			  "playground tasks: 'x' needs itself, round a cycle: x -> y -> z -> x");
+	expect_only_error(TASKS_HEAD "  tasks: [a, b]\n", 6, 10,
+			  "playground.tasks: expected a mapping of task names to tasks, got a list");
+	/* labctl's other keys pass; a near miss of ours does not. */
+	struct manifest m;
+	struct diag d;
+	assert_int_equal(parse_with(TASKS_HEAD "  tasks:\n    t:\n      machnie: a\n      run: x\n",
+				    &(struct manifest_limits)MANIFEST_LIMITS_DEFAULT, &m, &d),
+			 -EINVAL);
+	assert_int_equal(d.count, 2);
+	assert_string_equal(d.entries[0].message,
+			    "playground.tasks.t: unknown key 'machnie' (did you mean 'machine'?)");
+	diag_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -811,6 +899,8 @@ int main(void)
 		cmocka_unit_test(t_many_errors_reported),
 		cmocka_unit_test(t_json_input),
 		cmocka_unit_test(t_nul_in_string),
+		cmocka_unit_test(t_tasks),
+		cmocka_unit_test(t_task_errors),
 	};
 	return cmocka_run_group_tests_name("manifest", tests, NULL, NULL);
 }
