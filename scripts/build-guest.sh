@@ -112,10 +112,13 @@ install -m 0755 "$agent" "$root/bin/pnagent"
 install -m 0755 "$here/guest/udhcpc.script" "$root/etc/udhcpc.script"
 install -m 0755 "$here/guest/power" "$root/etc/acpi/PWRF/00000080"
 install -m 0644 "$here/guest/inittab" "$root/etc/inittab"
+install -m 0755 "$here/guest/console" "$root/etc/console"
 install -m 0644 "$here/guest/profile" "$root/etc/profile"
 # iptables and getprotobyname read these; tcpdump drops to its own user.
 cp /etc/protocols /etc/services "$root/etc/"
-printf 'root:x:0:0:root:/root:/bin/sh\ntcpdump:x:100:100:tcpdump:/nonexistent:/bin/false\n' >"$root/etc/passwd"
+# root logs in at the console with no password (a lab's machine).
+printf 'root::0:0:root:/root:/bin/sh\ntcpdump:x:100:100:tcpdump:/nonexistent:/bin/false\n' >"$root/etc/passwd"
+printf "playnet's toolkit guest: log in as root (no password)\n\n" >"$root/etc/issue"
 printf 'root:x:0:\ntcpdump:x:100:\n' >"$root/etc/group"
 
 # A file copied to the same path in the guest, links followed.

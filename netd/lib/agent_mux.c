@@ -86,16 +86,37 @@ void agent_mux_drop(struct agent_mux *m, struct agent_stream *s, bool tell, cons
 	memset(s, 0, sizeof(*s));
 }
 
-void agent_mux_drop_all(struct agent_mux *m)
+/* Every stream dropped, no CLOSE told (the other end started anew). */
+static void drop_all(struct agent_mux *m)
 {
 	for (size_t i = 0; i < AGENT_MUX_STREAMS; i++)
 		if (m->s[i].used)
 			agent_mux_drop(m, &m->s[i], false, NULL);
 }
 
+enum { HELLO_GREETING, HELLO_ANSWER };
+
+void agent_mux_greet(struct agent_mux *m)
+{
+	uint8_t kind = HELLO_GREETING;
+	agent_mux_frame(m, AGENT_MUX_HELLO, 0, &kind, 1);
+}
+
+bool agent_mux_hello(struct agent_mux *m, const struct agent_mux_header *h, const uint8_t *p)
+{
+	if (h->type != AGENT_MUX_HELLO)
+		return false;
+	if (h->len == 1 && p[0] == HELLO_GREETING) {
+		uint8_t kind = HELLO_ANSWER;
+		drop_all(m);
+		agent_mux_frame(m, AGENT_MUX_HELLO, 0, &kind, 1);
+	}
+	return true;
+}
+
 void agent_mux_reset(struct agent_mux *m)
 {
-	agent_mux_drop_all(m);
+	drop_all(m);
 	m->in.len = m->out.len = 0;
 }
 
@@ -127,9 +148,14 @@ static void on_frame(struct agent_mux *m, const struct agent_mux_header *h, cons
 	switch (h->type) {
 	case AGENT_MUX_DATA:
 		/* Beyond the credit granted: the other end is broken. */
-		if (s->peer_eof || s->out.len + h->len > AGENT_WINDOW ||
-		    buf_add(&s->out, p, h->len) < 0)
+		if (s->peer_eof || s->out.len + h->len > AGENT_WINDOW) {
 			agent_mux_drop(m, s, true, "more data than granted");
+		} else if (s->write_dead) {
+			s->unacked += h->len;
+			credit(m, s);
+		} else if (buf_add(&s->out, p, h->len) < 0) {
+			agent_mux_drop(m, s, true, "out of memory");
+		}
 		break;
 	case AGENT_MUX_EOF:
 		s->peer_eof = true;
@@ -215,8 +241,16 @@ static void stream_write(struct agent_mux *m, struct agent_stream *s)
 		n = write(s->fd, s->out.p, s->out.len);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (n < 0)
-		return agent_mux_drop(m, s, true, NULL);
+	if (n < 0) {
+		/* Its reader went, but what it wrote before may still be
+		 * unread here (a command's end): read on, drop what comes. */
+		s->write_dead = true;
+		s->unacked += s->out.len;
+		s->out.len = 0;
+		credit(m, s);
+		maybe_done(m, s);
+		return;
+	}
 	buf_drop(&s->out, (size_t)n);
 	s->unacked += (size_t)n;
 	if (s->unacked >= AGENT_WINDOW / 4 || !s->out.len)

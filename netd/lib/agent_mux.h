@@ -34,6 +34,7 @@ struct agent_stream {
 	size_t unacked;    /* written to fd, not yet granted back */
 	struct agent_buf out; /* from the port, for fd */
 	bool peer_eof, local_eof;
+	bool write_dead;   /* fd takes no more: what comes is dropped, and granted */
 };
 
 struct agent_mux;
@@ -57,9 +58,12 @@ struct agent_stream *agent_mux_add(struct agent_mux *m, uint32_t id, int fd, boo
 struct agent_stream *agent_mux_find(struct agent_mux *m, uint32_t id);
 /* Closes its fd; tell: a CLOSE frame (with why, when not NULL) goes out. */
 void agent_mux_drop(struct agent_mux *m, struct agent_stream *s, bool tell, const char *why);
-/* Every stream dropped, no CLOSE told (the other end started anew: from
- * control, for a HELLO). */
-void agent_mux_drop_all(struct agent_mux *m);
+/* Says hello as one that started anew (each end, once its port is open). */
+void agent_mux_greet(struct agent_mux *m);
+/* For control: a HELLO handled (true). A greeting drops every stream and
+ * is answered; an answer only says the other end is there. Without the
+ * two kinds, an answer would drop the streams opened since the greeting. */
+bool agent_mux_hello(struct agent_mux *m, const struct agent_mux_header *h, const uint8_t *p);
 /* Every stream dropped, nothing queued either way (the other end went;
  * not from control). */
 void agent_mux_reset(struct agent_mux *m);

@@ -52,7 +52,8 @@ enum agent_exec_type {
 #define AGENT_MUX_MAX_PAYLOAD (32 * 1024)
 #define AGENT_WINDOW (256 * 1024)
 enum agent_mux_type {
-	AGENT_MUX_HELLO = 1, /* agent: started; every earlier stream is gone */
+	AGENT_MUX_HELLO = 1, /* payload 0: "I started: every earlier stream is
+			      * gone", answered with payload 1: "here" */
 	AGENT_MUX_OPEN,      /* host: payload the port, 4 bytes */
 	AGENT_MUX_OPENED,    /* agent: the stream is connected */
 	AGENT_MUX_DATA,

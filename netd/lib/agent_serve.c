@@ -87,13 +87,7 @@ int agent_open_port(uint32_t port, const char **why)
 
 static void control(struct agent_mux *m, const struct agent_mux_header *h, const uint8_t *p)
 {
-	if (h->type == AGENT_MUX_HELLO) {
-		/* The host started anew: what it had open is gone. */
-		agent_mux_drop_all(m);
-		agent_mux_frame(m, AGENT_MUX_HELLO, 0, NULL, 0);
-		return;
-	}
-	if (h->type != AGENT_MUX_OPEN)
+	if (agent_mux_hello(m, h, p) || h->type != AGENT_MUX_OPEN)
 		return;
 	const char *why = "no port";
 	int fd = -1;
@@ -117,7 +111,7 @@ void agent_serve_port(int fd, bool wait_for_host)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_IGN); /* handlers are reaped by the kernel: none is waited for */
 	struct agent_mux m = { .port = fd, .control = control };
-	agent_mux_frame(&m, AGENT_MUX_HELLO, 0, NULL, 0);
+	agent_mux_greet(&m);
 	for (;;) {
 		struct pollfd p[AGENT_MUX_POLLFDS];
 		struct agent_stream *who[AGENT_MUX_POLLFDS];

@@ -89,9 +89,7 @@ static void host_control(struct agent_mux *m, const struct agent_mux_header *h,
 {
 	struct host *H = m->ctx;
 	struct agent_stream *s = agent_mux_find(m, h->stream);
-	if (h->type == AGENT_MUX_HELLO) {
-		/* An agent that started anew has none of our streams. */
-		agent_mux_drop_all(m);
+	if (agent_mux_hello(m, h, p)) {
 		H->ready = true;
 		return;
 	}
@@ -189,7 +187,7 @@ void vm_agent_serve(int listen_fd, const char *vport, int pidfd)
 	for (;;) {
 		if (H.m.port < 0 && (H.m.port = connect_to(vport)) >= 0) {
 			fcntl(H.m.port, F_SETFL, O_NONBLOCK);
-			agent_mux_frame(&H.m, AGENT_MUX_HELLO, 0, NULL, 0);
+			agent_mux_greet(&H.m);
 		}
 		struct pollfd p[AGENT_MUX_POLLFDS + FIXED + PENDING_MAX];
 		struct agent_stream *who[AGENT_MUX_POLLFDS];

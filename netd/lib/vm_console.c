@@ -7,13 +7,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include "agent_proto.h"
 #include "util.h"
 #include "vm.h"
+#include "vm_agent.h"
 #include "vm_console.h"
 
 #define ESCAPE_KEY 0x1d /* Ctrl-] as telnet and virsh console use it */
@@ -110,6 +113,33 @@ int vm_console_attach(const char *path, unsigned linger_ms)
 	return e < 0 ? e : 0;
 }
 
+static void discard(void *ctx, int which, const char *p, size_t n)
+{
+	(void)ctx, (void)which, (void)p, (void)n;
+}
+
+/* The terminal's size, told to the guest's serial console (through its
+ * agent, when it is up) so that full-screen programs fit; a serial line
+ * carries no size of its own. */
+static void tell_size(const struct vm_paths *pa)
+{
+	struct winsize ws;
+	if (!isatty(STDIN_FILENO) || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) < 0 || !ws.ws_row ||
+	    !ws.ws_col)
+		return;
+	char why[128], rows[16], cols[16];
+	int fd = vm_agent_connect(pa->agent, AGENT_PORT_EXEC, 0, why, sizeof(why));
+	if (fd < 0)
+		return;
+	snprintf(rows, sizeof(rows), "%u", ws.ws_row);
+	snprintf(cols, sizeof(cols), "%u", ws.ws_col);
+	char *argv[] = { "stty", "-F", "/dev/ttyS0", "rows", rows, "cols", cols, NULL };
+	struct vm_agent_command c = { .argv = argv, .timeout_s = 5, .stdin_fd = -1 };
+	struct vm_agent_result r;
+	vm_agent_exec(fd, &c, discard, NULL, &r);
+	close(fd);
+}
+
 int vm_console_machine(const char *state_dir, const char *pg, const char *m,
 		       struct diag *d)
 {
@@ -134,6 +164,7 @@ int vm_console_machine(const char *state_dir, const char *pg, const char *m,
 			 pg, m);
 		return -EBUSY;
 	}
+	tell_size(&pa);
 	e = vm_console_attach(pa.console, VM_CONSOLE_LINGER_MS);
 	/* No socket, or one that nobody serves: a VM that is not running. */
 	return e == -ECONNREFUSED ? -ENOENT : e;

@@ -82,12 +82,17 @@ wait_log() {
 }
 
 # on P MACHINE CMD: types CMD at the console, as a person would, and
-# prints its exit status once the guest has run it.
+# prints its exit status once the guest has run it; at a login prompt (the
+# toolkit guest's after a logout) it logs in as root first.
 # (The count lives in a file: "$(on ...)" runs in a subshell.)
 on() {
-	local N
+	local N i log=$VMDIR/$1/$2.log
 	N=$(($(cat "$T_TMP/marks" 2>/dev/null || echo 0) + 1))
 	echo "$N" >"$T_TMP/marks"
+	if tail -c 200 "$log" | tr -d '\r' | tail -n 1 | grep -q 'login: $'; then
+		echo root | "$PLAYNET" console "$1" "$2" >/dev/null 2>&1
+		for i in $(seq 1 50); do tail -c 100 "$log" | grep -q '# ' && break; sleep 0.2; done
+	fi
 	echo "$3; echo MARK-$N-\$?" | "$PLAYNET" console "$1" "$2" >/dev/null 2>&1
 	wait_log "$1" "$2" "^MARK-$N-[0-9]+" 60 || { echo timeout; return; }
 	grep -aoE "^MARK-$N-[0-9]+" "$VMDIR/$1/$2.log" | tail -1 | sed 's/.*-//'
@@ -216,6 +221,16 @@ expect_stderr_has "is refused, and says why" "the console of $P2/web is in use b
 wait "$first"
 [ "$(on "$P2" web 'true')" = 0 ] && pass "once the first has left, the console is free" ||
 	fail "once the first has left, the console is free"
+# exit logs out to a fresh login prompt; a terminal's size reaches the
+# guest at attach; leaving on a terminal says how.
+prompts=$(grep -ac "web login: " "$VMDIR/$P2/web.log")
+echo exit | "$PLAYNET" console "$P2" web >/dev/null 2>&1
+for i in $(seq 1 50); do [ "$(grep -ac "web login: " "$VMDIR/$P2/web.log")" -gt "$prompts" ] && break; sleep 0.2; done
+[ "$(grep -ac "web login: " "$VMDIR/$P2/web.log")" -gt "$prompts" ] && pass "exit at the console: a fresh login prompt" ||
+	fail "exit at the console: a fresh login prompt" "$(tail -c 300 "$VMDIR/$P2/web.log")"
+expect_status "a console on a 40x123 terminal" 0 python3 tests/netns/console_tty.py "$PLAYNET" "$P2" web 40 123
+expect_stdout_has "the guest's terminal is 40x123" "40 123"
+expect_stdout_has "leaving says how" "left the console (Ctrl-]); the VM runs on"
 has "$P2" db "playnet: forwarding on" "forwarding asked for on the kernel command line"
 has "$P2" db "playnet: eth0 10.9.0.10/24 router - dns -" "db: address, no router"
 

@@ -185,6 +185,15 @@ static void t_exec_timeout_user_signal(void **state)
 	assert_int_equal(run(&u, &o, &r), 0);
 	assert_int_equal(r.how, VM_AGENT_FAILED);
 	assert_non_null(strstr(r.error, "no user no-such-user"));
+
+	/* Refused at once, while stdin still comes: the refusal still
+	 * arrives (its server hung up; what it said is read first). */
+	static char lots[512 * 1024];
+	u.stdin_data = lots;
+	u.stdin_len = sizeof(lots);
+	assert_int_equal(run(&u, &o, &r), 0);
+	assert_int_equal(r.how, VM_AGENT_FAILED);
+	assert_non_null(strstr(r.error, "no user no-such-user"));
 }
 
 /* Streams at once, each its own; a port nobody serves is refused. */
