@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The ways into a machine, timed as a user meets them: `playnet exec P M --
+# true` round trips for a VM (debian-12, its agent over virtio-serial) and
+# for a netns machine (median and p99 of ROUNDS), `playnet ssh P M -- true`
+# with connection reuse (ControlMaster, the default) and without
+# (--fresh), and scp of a 100 MiB file into the VM (under TCG here). A
+# benchmark: it prints figures and asserts nothing. Everything runs in a
+# host netns, state dir, socket and bpffs dir of its own, removed after;
+# the image cache is build/images, as the tests keep it.
+# usage: scripts/bench-access.sh [ROUNDS]   (default 100)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${1:-100}
+make -s all
+guest=$(scripts/build-guest.sh)
+
+work=$(mktemp -d /var/tmp/playnet-bench-access.XXXXXX)
+HOST=pnba-h$$
+export PLAYNET_HOST_NETNS=$HOST PLAYNET_STATE_DIR=$work/state PLAYNET_SOCKET=$work/netd.sock
+export PLAYNET_BPF_DIR=/sys/fs/bpf/playnet-bench-access-$$ PLAYNET_GUEST_DIR=$guest
+export PLAYNET_IMAGE_DIR=$PWD/build/images
+playnet=build/bin/playnet
+P=ba$$
+cleanup() {
+	"$playnet" down "$P" >/dev/null 2>&1 || true
+	local pid
+	pid=$(cat "$PLAYNET_STATE_DIR/netd.pid" 2>/dev/null) || true
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+	for _ in $(seq 1 100); do [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	ip netns del "$HOST" 2>/dev/null || true
+	rm -rf "$work" "$PLAYNET_BPF_DIR"
+}
+trap cleanup EXIT
+ip netns add "$HOST"
+
+# ms: the milliseconds each run of a command takes, one a line.
+ms() {
+	local n=$1 t0
+	shift
+	for _ in $(seq 1 "$n"); do
+		t0=$EPOCHREALTIME
+		"$@" >/dev/null 2>&1
+		awk -v a="${t0/./}" -v b="${EPOCHREALTIME/./}" 'BEGIN { printf "%.1f\n", (b - a) / 1e3 }'
+	done
+}
+# pct: median and p99 of the milliseconds on stdin.
+pct() { sort -n | awk '{ a[NR] = $1 } END { printf "median %.1f ms, p99 %.1f ms (%d runs)\n", a[int((NR + 1) / 2)], a[int(NR * 0.99 + 0.999)], NR }'; }
+
+"$playnet" up scripts/bench-access.yaml --name "$P" --vms >/dev/null
+"$playnet" exec "$P" deb -- systemctl is-system-running --wait >/dev/null 2>&1 || true
+echo "machine: $(nproc) CPUs, $(uname -r), $(grep -c . /dev/null 2>/dev/null; [ -w /dev/kvm ] && echo kvm || echo 'no kvm: TCG')"
+echo "exec round trip, VM (debian-12, virtio-serial):   $(ms "$ROUNDS" "$playnet" exec "$P" deb -- true | pct)"
+echo "exec round trip, netns machine:                   $(ms "$ROUNDS" "$playnet" exec "$P" ns -- true | pct)"
+echo "ssh -- true, a connection each (--fresh):          $(ms 20 "$playnet" ssh "$P" deb --fresh -- true | pct)"
+"$playnet" ssh "$P" deb -- true >/dev/null 2>&1 # the shared connection, made once
+echo "ssh -- true, the shared connection (ControlMaster): $(ms "$ROUNDS" "$playnet" ssh "$P" deb -- true | pct)"
+"$playnet" ssh-config "$P" >"$work/ssh_config"
+head -c $((100 * 1024 * 1024)) /dev/urandom >"$work/100mib"
+t0=$EPOCHREALTIME
+scp -F "$work/ssh_config" "$work/100mib" "deb.$P:/root/100mib"
+secs=$(awk -v a="${t0/./}" -v b="${EPOCHREALTIME/./}" 'BEGIN { printf "%.2f", (b - a) / 1e6 }')
+echo "scp of 100 MiB into the VM: $secs s, $(awk -v s="$secs" 'BEGIN { printf "%.1f", 100 / s }') MiB/s"
+t0=$EPOCHREALTIME
+"$playnet" cp "$P" "$work/100mib" deb:/root/100mib.cp
+secs=$(awk -v a="${t0/./}" -v b="${EPOCHREALTIME/./}" 'BEGIN { printf "%.2f", (b - a) / 1e6 }')
+echo "playnet cp of 100 MiB into the VM (exec, no sshd): $secs s, $(awk -v s="$secs" 'BEGIN { printf "%.1f", 100 / s }') MiB/s"
