@@ -33,13 +33,18 @@ cleanup() {
 trap cleanup EXIT
 ip netns add "$HOST"
 
-# ms: the milliseconds each run of a command takes, one a line.
+# ms: the milliseconds each run of a command takes, one a line; a run
+# that fails stops the benchmark, saying why (a figure of failures is no
+# figure).
 ms() {
 	local n=$1 t0
 	shift
 	for _ in $(seq 1 "$n"); do
 		t0=$EPOCHREALTIME
-		"$@" >/dev/null 2>&1
+		if ! "$@" >/dev/null 2>"$work/err"; then
+			echo "failed: $*: $(cat "$work/err")" >&2
+			exit 1
+		fi
 		awk -v a="${t0/./}" -v b="${EPOCHREALTIME/./}" 'BEGIN { printf "%.1f\n", (b - a) / 1e3 }'
 	done
 }
@@ -47,8 +52,10 @@ ms() {
 pct() { sort -n | awk '{ a[NR] = $1 } END { printf "median %.1f ms, p99 %.1f ms (%d runs)\n", a[int((NR + 1) / 2)], a[int(NR * 0.99 + 0.999)], NR }'; }
 
 "$playnet" up scripts/bench-access.yaml --name "$P" --vms >/dev/null
-"$playnet" exec "$P" deb -- systemctl is-system-running --wait >/dev/null 2>&1 || true
-echo "machine: $(nproc) CPUs, $(uname -r), $(grep -c . /dev/null 2>/dev/null; [ -w /dev/kvm ] && echo kvm || echo 'no kvm: TCG')"
+# Booted: ssh waits for the VM's own init (as tasks do).
+"$playnet" ssh "$P" deb --fresh -- true >/dev/null
+accel=$(sed -n 's/.*"accel": *"\([a-z]*\)".*/\1/p' "$PLAYNET_STATE_DIR/vm/$P/deb.status")
+echo "machine: $(nproc) CPUs, kernel $(uname -r), the VM under ${accel:-?}"
 echo "exec round trip, VM (debian-12, virtio-serial):   $(ms "$ROUNDS" "$playnet" exec "$P" deb -- true | pct)"
 echo "exec round trip, netns machine:                   $(ms "$ROUNDS" "$playnet" exec "$P" ns -- true | pct)"
 echo "ssh -- true, a connection each (--fresh):          $(ms 20 "$playnet" ssh "$P" deb --fresh -- true | pct)"

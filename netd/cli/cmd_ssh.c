@@ -26,6 +26,7 @@
 #include "vm_run.h"
 
 #define SSH_OPTS_MAX 32
+#define SSH_BOOT_WAIT_MS 300000 /* a Debian VM under TCG boots in most of a minute */
 
 struct ssh_opts {
 	char *v[SSH_OPTS_MAX];
@@ -100,11 +101,14 @@ static int ssh_settings(const struct options *o, const char *pg, const char *m, 
 	e |= opt(s, "HostKeyAlias=%s", alias);
 	e |= opt(s, "ProxyCommand=%s --state-dir %s ssh-proxy %s %s", q_self, q_state, pg, m);
 	e |= opt(s, "LogLevel=ERROR");
-	if (reuse) {
-		char dir[PATH_MAX];
-		snprintf(dir, sizeof(dir), "%s", pa.ssh_key);
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", pa.ssh_key);
+	dirname(dir);
+	/* The control socket is a unix socket: a path of 108 bytes at most,
+	 * and %C is 40 of them. A state dir too deep shares no connection. */
+	if (reuse && strlen(dir) + sizeof("/cm-") + 40 <= VM_SOCK_MAX) {
 		e |= opt(s, "ControlMaster=auto");
-		e |= opt(s, "ControlPath=%s/cm-%%C", dirname(dir));
+		e |= opt(s, "ControlPath=%s/cm-%%C", dir);
 		e |= opt(s, "ControlPersist=60");
 	}
 	return e ? -ENOMEM : 0;
@@ -236,14 +240,30 @@ int cmd_ssh_config(const struct options *o, int argc, char **argv)
 	return e < 0 ? EXIT_SYSTEM : c.rc;
 }
 
+/* The VM's own init up: its sshd is one of the services it starts. */
+static int wait_booted(const struct options *o, const char *pg, const char *m)
+{
+	struct vm_paths pa;
+	struct diag d;
+	diag_init(&d, pg);
+	int e = vm_paths_for(o->state_dir, pg, m, &pa, &d);
+	diag_free(&d);
+	char why[512];
+	if (e == 0 && (e = vm_agent_wait_booted(pa.agent, SSH_BOOT_WAIT_MS, why, sizeof(why))) < 0)
+		fprintf(stderr, "playnet: ssh: %s/%s: %s\n", pg, m, why);
+	return e < 0 ? EXIT_USER : EXIT_OK;
+}
+
 /* ssh-proxy P MACHINE: stdin and stdout to the VM's sshd (ssh's
- * ProxyCommand). */
+ * ProxyCommand), once the VM has booted. */
 int cmd_ssh_proxy(const struct options *o, int argc, char **argv)
 {
 	if (argc != 3)
 		return usage_error("usage: ssh-proxy P MACHINE");
 	int rc = check_vm(o, "ssh", argv[1], argv[2]);
 	int fd;
+	if (!rc)
+		rc = wait_booted(o, argv[1], argv[2]);
 	if (!rc)
 		rc = open_agent(o, "ssh", argv[1], argv[2], AGENT_PORT_SSH, &fd);
 	if (rc)

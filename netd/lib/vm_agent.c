@@ -392,3 +392,38 @@ int vm_agent_exit_code(const struct vm_agent_result *r)
 		return 255;
 	}
 }
+
+static void discard(void *ctx, int which, const char *p, size_t n)
+{
+	(void)ctx, (void)which, (void)p, (void)n;
+}
+
+int vm_agent_wait_booted(const char *sock, unsigned wait_ms, char *why, size_t why_len)
+{
+	static char probe[] =
+		"while case \"$(readlink /proc/1/exe)\" in */systemd) true ;; *) false ;; esac; do\n"
+		"	case \"$(systemctl is-system-running 2>/dev/null)\" in\n"
+		"	offline|initializing|starting|'') sleep 0.5 ;;\n"
+		"	*) exit 0 ;;\n"
+		"	esac\n"
+		"done\n";
+	long until = now_ms() + wait_ms;
+	int fd = vm_agent_connect(sock, AGENT_PORT_EXEC, wait_ms, why, why_len);
+	if (fd < 0)
+		return fd;
+	long left = until - now_ms();
+	char *argv[] = { "sh", "-c", probe, NULL };
+	struct vm_agent_command c = { .argv = argv, .timeout_s = left > 1000 ? (unsigned)(left / 1000) : 1,
+				      .stdin_fd = -1 };
+	struct vm_agent_result r;
+	int e = vm_agent_exec(fd, &c, discard, NULL, &r);
+	close(fd);
+	if (e < 0)
+		snprintf(why, why_len, "%s", r.error);
+	else if (r.how == VM_AGENT_TIMED_OUT)
+		snprintf(why, why_len, "the machine's init has not finished booting (waited %u s)",
+			 wait_ms / 1000);
+	else if (r.how == VM_AGENT_FAILED)
+		snprintf(why, why_len, "%s", r.error);
+	return e < 0 ? e : r.how == VM_AGENT_TIMED_OUT ? -ETIMEDOUT : r.how == VM_AGENT_FAILED ? -EIO : 0;
+}

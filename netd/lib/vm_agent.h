@@ -23,6 +23,13 @@ void vm_agent_serve(int listen_fd, const char *vport, int pidfd);
 int vm_agent_connect(const char *sock, unsigned port, unsigned wait_ms, char *why,
 		     size_t why_len);
 
+/* Waits, through the agent at sock, until the guest's own init has booted:
+ * systemd done starting (in any state but offline, initializing or
+ * starting), or PID 1 another init. The agent answers from the first
+ * moment, before the image's services run: tasks and ssh wait for this.
+ * 0, or -errno with why (-ETIMEDOUT after wait_ms). */
+int vm_agent_wait_booted(const char *sock, unsigned wait_ms, char *why, size_t why_len);
+
 /* One command to run (agent_proto.h's request). */
 struct vm_agent_command {
 	char *const *argv;
