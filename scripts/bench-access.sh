@@ -14,24 +14,10 @@ ROUNDS=${1:-100}
 make -s all
 guest=$(scripts/build-guest.sh)
 
-work=$(mktemp -d /var/tmp/playnet-bench-access.XXXXXX)
-HOST=pnba-h$$
-export PLAYNET_HOST_NETNS=$HOST PLAYNET_STATE_DIR=$work/state PLAYNET_SOCKET=$work/netd.sock
-export PLAYNET_BPF_DIR=/sys/fs/bpf/playnet-bench-access-$$ PLAYNET_GUEST_DIR=$guest
-export PLAYNET_IMAGE_DIR=$PWD/build/images
-playnet=build/bin/playnet
-P=ba$$
-cleanup() {
-	"$playnet" down "$P" >/dev/null 2>&1 || true
-	local pid
-	pid=$(cat "$PLAYNET_STATE_DIR/netd.pid" 2>/dev/null) || true
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-	for _ in $(seq 1 100); do [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-	ip netns del "$HOST" 2>/dev/null || true
-	rm -rf "$work" "$PLAYNET_BPF_DIR"
-}
-trap cleanup EXIT
-ip netns add "$HOST"
+. scripts/bench-vm-lib.sh
+bench_playnet /var/tmp access
+export PLAYNET_GUEST_DIR=$guest PLAYNET_IMAGE_DIR=$PWD/build/images
+trap bench_cleanup EXIT
 
 # ms: the milliseconds each run of a command takes, one a line; a run
 # that fails stops the benchmark, saying why (a figure of failures is no

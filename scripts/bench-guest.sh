@@ -14,23 +14,10 @@ ROUNDS=${1:-3}
 make -s all
 guest=${BENCH_GUEST_DIR:-$(scripts/build-guest.sh)}
 
-work=$(mktemp -d /dev/shm/playnet-bench-guest.XXXXXX)
-HOST=pnbg-h$$
-export PLAYNET_HOST_NETNS=$HOST PLAYNET_STATE_DIR=$work/state PLAYNET_SOCKET=$work/netd.sock
-export PLAYNET_BPF_DIR=/sys/fs/bpf/playnet-bench-guest-$$ PLAYNET_GUEST_DIR=$guest
-playnet=build/bin/playnet
-P=bg$$
-cleanup() {
-	"$playnet" down "$P" >/dev/null 2>&1 || true
-	local pid
-	pid=$(cat "$PLAYNET_STATE_DIR/netd.pid" 2>/dev/null) || true
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-	for _ in $(seq 1 100); do [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-	ip netns del "$HOST" 2>/dev/null || true
-	rm -rf "$work" "$PLAYNET_BPF_DIR"
-}
-trap cleanup EXIT
-ip netns add "$HOST"
+. scripts/bench-vm-lib.sh
+bench_playnet /dev/shm guest
+export PLAYNET_GUEST_DIR=$guest
+trap bench_cleanup EXIT
 
 # (gzip -f: an older guest's initramfs was compressed.)
 read -r entries bytes mods < <(gzip -dcf "$guest/initrd.img" | cpio -it --quiet -v |
@@ -38,7 +25,6 @@ read -r entries bytes mods < <(gzip -dcf "$guest/initrd.img" | cpio -it --quiet 
 echo "guest ($guest):"
 echo "  kernel $(stat -c %s "$guest/vmlinuz") bytes; initramfs $(stat -c %s "$guest/initrd.img") bytes ($entries entries, $bytes bytes of files), $mods kernel modules"
 
-. scripts/bench-vm-lib.sh
 "$playnet" ls >/dev/null 2>&1 # netd started before the clock runs
 for _ in $(seq 1 "$ROUNDS"); do
 	up_time manifests/single-vm.yaml '^playnet: up %m' box

@@ -1,5 +1,30 @@
-# What bench-guest.sh and bench-images.sh share: sourced, with playnet, P
-# and PLAYNET_STATE_DIR set.
+# What the VM benchmarks (bench-guest.sh, bench-images.sh,
+# bench-access.sh) share: sourced.
+
+# bench_playnet DIR TAG: a host netns, state dir, socket and bpffs dir of
+# the benchmark's own (work dir $work under DIR), and P, a playground name;
+# bench_cleanup (on EXIT: the caller's trap may add to it) removes them.
+bench_playnet() {
+	work=$(mktemp -d "$1/playnet-bench-$2.XXXXXX")
+	HOST=pnb$2-h$$
+	export PLAYNET_HOST_NETNS=$HOST PLAYNET_STATE_DIR=$work/state PLAYNET_SOCKET=$work/netd.sock
+	export PLAYNET_BPF_DIR=/sys/fs/bpf/playnet-bench-$2-$$
+	playnet=build/bin/playnet
+	P=b$2$$
+	ip netns add "$HOST"
+}
+
+bench_cleanup() {
+	"$playnet" down "$P" >/dev/null 2>&1 || true
+	local pid
+	pid=$(cat "$PLAYNET_STATE_DIR/netd.pid" 2>/dev/null) || true
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+	for _ in $(seq 1 100); do [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	ip netns del "$HOST" 2>/dev/null || true
+	rm -rf "$work" "$PLAYNET_BPF_DIR"
+}
+
+# up_time: with playnet, P and PLAYNET_STATE_DIR set (bench_playnet).
 
 # up_time MANIFEST PATTERN MACHINE...: seconds from `playnet up --vms`
 # until each machine's console shows PATTERN (an extended regex; %m stands

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "agent_proto.h"
+#include "machine_exec.h"
 #include "naming.h"
 #include "util.h"
 #include "vm_agent.h"
@@ -77,13 +78,8 @@ static int ssh_settings(const struct options *o, const char *pg, const char *m, 
 			struct ssh_opts *s, char *alias, size_t alias_len)
 {
 	struct vm_paths pa;
-	struct diag d;
-	diag_init(&d, pg);
-	int e = vm_paths_for(o->state_dir, pg, m, &pa, &d);
-	diag_print(&d, stderr);
-	diag_free(&d);
-	if (e < 0)
-		return e;
+	if (vm_paths_said(o, pg, m, &pa))
+		return -EINVAL;
 	char self[PATH_MAX], q_self[2 * PATH_MAX], q_state[2 * PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n < 0)
@@ -92,7 +88,7 @@ static int ssh_settings(const struct options *o, const char *pg, const char *m, 
 	shell_quote(self, q_self, sizeof(q_self));
 	shell_quote(o->state_dir, q_state, sizeof(q_state));
 	vm_config_alias(pg, m, alias, alias_len);
-	e = 0;
+	int e = 0;
 	e |= opt(s, "User=root");
 	e |= opt(s, "IdentityFile=%s", pa.ssh_key);
 	e |= opt(s, "IdentitiesOnly=yes");
@@ -120,13 +116,8 @@ static int check_vm(const struct options *o, const char *what, const char *pg, c
 	if (!naming_valid_playground(pg))
 		return bad_name(what, pg);
 	struct vm_paths pa;
-	struct diag d;
-	diag_init(&d, pg);
-	int e = vm_paths_for(o->state_dir, pg, m, &pa, &d);
-	diag_print(&d, stderr);
-	diag_free(&d);
 	struct vm_status st;
-	if (e < 0)
+	if (vm_paths_said(o, pg, m, &pa))
 		return EXIT_USER;
 	if (vm_status_read(pa.status, &st) < 0 || !vm_state_live(st.state)) {
 		fprintf(stderr, "playnet: %s: no VM %s is running in %s ('playnet show %s' says what there is; netns machines: playnet exec)\n",
@@ -243,15 +234,11 @@ int cmd_ssh_config(const struct options *o, int argc, char **argv)
 /* The VM's own init up: its sshd is one of the services it starts. */
 static int wait_booted(const struct options *o, const char *pg, const char *m)
 {
-	struct vm_paths pa;
-	struct diag d;
-	diag_init(&d, pg);
-	int e = vm_paths_for(o->state_dir, pg, m, &pa, &d);
-	diag_free(&d);
 	char why[512];
-	if (e == 0 && (e = vm_agent_wait_booted(pa.agent, SSH_BOOT_WAIT_MS, why, sizeof(why))) < 0)
-		fprintf(stderr, "playnet: ssh: %s/%s: %s\n", pg, m, why);
-	return e < 0 ? EXIT_USER : EXIT_OK;
+	if (machine_wait_booted(o->state_dir, pg, m, SSH_BOOT_WAIT_MS, why, sizeof(why)) == 0)
+		return EXIT_OK;
+	fprintf(stderr, "playnet: ssh: %s/%s: %s\n", pg, m, why);
+	return EXIT_USER;
 }
 
 /* ssh-proxy P MACHINE: stdin and stdout to the VM's sshd (ssh's

@@ -10,6 +10,7 @@
 
 #include "diag.h"
 #include "agent_proto.h"
+#include "machine_exec.h"
 #include "naming.h"
 #include "vm_agent.h"
 #include "vm_console.h"
@@ -73,35 +74,28 @@ int cmd_console(const struct options *o, int argc, char **argv)
 int open_agent(const struct options *o, const char *what, const char *pg, const char *m,
 	       unsigned port, int *fd)
 {
-	struct vm_paths pa;
-	struct diag d;
-	diag_init(&d, pg);
-	int e = vm_paths_for(o->state_dir, pg, m, &pa, &d);
-	diag_print(&d, stderr);
-	diag_free(&d);
-	if (e < 0)
-		return EXIT_USER;
-	struct vm_status st;
-	if (vm_status_read(pa.status, &st) < 0 || !vm_state_live(st.state)) {
-		fprintf(stderr, "playnet: %s: the VM %s/%s is not running ('playnet show %s' says how it is)\n",
-			what, pg, m, pg);
-		return EXIT_USER;
-	}
-	if (st.backend == VM_QEMU && access(pa.agent, F_OK) < 0) {
-		fprintf(stderr, "playnet: %s: the VM %s/%s has no agent: it boots an initrd of its own, not playnet's guest init (use its console)\n",
-			what, pg, m);
-		return EXIT_USER;
-	}
-	char why[512];
-	*fd = vm_agent_connect(pa.agent, port, AGENT_WAIT_MS, why, sizeof(why));
+	enum machine_refusal why;
+	char msg[512];
+	*fd = machine_stream(o->state_dir, pg, m, true, NULL, port, AGENT_WAIT_MS, &why, msg,
+			     sizeof(msg));
 	if (*fd >= 0)
 		return EXIT_OK;
-	if (*fd == -ETIMEDOUT)
-		fprintf(stderr, "playnet: %s: %s/%s: %s (waited %d s)\n", what, pg, m, why,
-			AGENT_WAIT_MS / 1000);
-	else
-		fprintf(stderr, "playnet: %s: %s/%s: %s\n", what, pg, m, why);
-	return *fd == -ECONNREFUSED || *fd == -ETIMEDOUT ? EXIT_USER : EXIT_SYSTEM;
+	fprintf(stderr, "playnet: %s: %s/%s: %s%s\n", what, pg, m, msg,
+		why == MACHINE_NOT_RUNNING ? " ('playnet show' says how it is)" :
+		why == MACHINE_NO_AGENT	   ? " (use its console)" :
+					     "");
+	return why == MACHINE_FAILED ? EXIT_SYSTEM : EXIT_USER;
+}
+
+/* The paths of VM m, or an exit code once said why. */
+int vm_paths_said(const struct options *o, const char *pg, const char *m, struct vm_paths *pa)
+{
+	struct diag d;
+	diag_init(&d, pg);
+	int e = vm_paths_for(o->state_dir, pg, m, pa, &d);
+	diag_print(&d, stderr);
+	diag_free(&d);
+	return e < 0 ? EXIT_USER : EXIT_OK;
 }
 
 static void to_fd(void *ctx, int which, const char *p, size_t n)

@@ -93,6 +93,8 @@ int cmd_exec(const struct options *o, int argc, char **argv);
 /* cmd_vm.c: console, and the VMs of up --vms */
 int start_vms(const struct options *o, const struct plan *p, const struct vm_options *vo);
 int cmd_console(const struct options *o, int argc, char **argv);
+/* The paths of VM m of pg, or an exit code once said why. */
+int vm_paths_said(const struct options *o, const char *pg, const char *m, struct vm_paths *pa);
 /* A stream to port of the agent of VM m (waiting while it boots), or an
  * exit code once said why (what: the command, for messages). */
 int open_agent(const struct options *o, const char *what, const char *pg, const char *m,

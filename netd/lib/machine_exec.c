@@ -56,19 +56,26 @@ static int netns_server(const char *netns, char *msg, size_t msg_len)
 	return sv[0];
 }
 
-static int vm_stream(const char *state_dir, const char *pg, const char *m, unsigned wait_ms,
-		     enum machine_refusal *why, char *msg, size_t msg_len)
+static int paths_of(const char *state_dir, const char *pg, const char *m, struct vm_paths *pa,
+		    char *msg, size_t msg_len)
 {
-	struct vm_paths pa;
 	struct diag d;
 	diag_init(&d, pg);
-	int e = vm_paths_for(state_dir, pg, m, &pa, &d);
+	int e = vm_paths_for(state_dir, pg, m, pa, &d);
 	diag_free(&d);
-	*why = MACHINE_FAILED;
-	if (e < 0) {
+	if (e < 0)
 		snprintf(msg, msg_len, "the VM's files have no path (a state dir too long?)");
+	return e;
+}
+
+static int vm_stream(const char *state_dir, const char *pg, const char *m, unsigned port,
+		     unsigned wait_ms, enum machine_refusal *why, char *msg, size_t msg_len)
+{
+	struct vm_paths pa;
+	*why = MACHINE_FAILED;
+	int e = paths_of(state_dir, pg, m, &pa, msg, msg_len);
+	if (e < 0)
 		return e;
-	}
 	struct vm_status st;
 	if (vm_status_read(pa.status, &st) < 0 || !vm_state_live(st.state)) {
 		*why = MACHINE_NOT_RUNNING;
@@ -80,7 +87,7 @@ static int vm_stream(const char *state_dir, const char *pg, const char *m, unsig
 		snprintf(msg, msg_len, "the VM boots an initrd of its own, without playnet's agent");
 		return -ENOENT;
 	}
-	int fd = vm_agent_connect(pa.agent, AGENT_PORT_EXEC, wait_ms, msg, msg_len);
+	int fd = vm_agent_connect(pa.agent, port, wait_ms, msg, msg_len);
 	if (fd == -ETIMEDOUT)
 		*why = MACHINE_BOOTING;
 	else if (fd == -ECONNREFUSED)
@@ -89,13 +96,25 @@ static int vm_stream(const char *state_dir, const char *pg, const char *m, unsig
 }
 
 int machine_stream(const char *state_dir, const char *pg, const char *m, bool vm,
-		   const char *netns, unsigned wait_ms, enum machine_refusal *why, char *msg,
-		   size_t msg_len)
+		   const char *netns, unsigned port, unsigned wait_ms, enum machine_refusal *why,
+		   char *msg, size_t msg_len)
 {
 	if (vm)
-		return vm_stream(state_dir, pg, m, wait_ms, why, msg, msg_len);
+		return vm_stream(state_dir, pg, m, port, wait_ms, why, msg, msg_len);
 	*why = MACHINE_FAILED;
+	if (port != AGENT_PORT_EXEC) {
+		snprintf(msg, msg_len, "a netns machine serves commands only (it shares this host's files: no ssh, no cp)");
+		return -EINVAL;
+	}
 	return netns_server(netns, msg, msg_len);
+}
+
+int machine_wait_booted(const char *state_dir, const char *pg, const char *m, unsigned wait_ms,
+			char *msg, size_t msg_len)
+{
+	struct vm_paths pa;
+	int e = paths_of(state_dir, pg, m, &pa, msg, msg_len);
+	return e < 0 ? e : vm_agent_wait_booted(pa.agent, wait_ms, msg, msg_len);
 }
 
 int machine_exec_open(const char *state_dir, const struct plan *p, const char *m,
@@ -118,7 +137,7 @@ int machine_exec_open(const char *state_dir, const struct plan *p, const char *m
 		enum machine_refusal why;
 		char msg[256];
 		int fd = machine_stream(state_dir, p->name, m, pm->runtime == MANIFEST_RUNTIME_VM,
-					pm->netns, 0, &why, msg, sizeof(msg));
+					pm->netns, AGENT_PORT_EXEC, 0, &why, msg, sizeof(msg));
 		if (fd < 0)
 			api_error(r, answers[why].status, answers[why].code, msg, 0, 0);
 		return fd;

@@ -21,11 +21,16 @@ enum machine_refusal {
 	MACHINE_FAILED,
 };
 
-/* The stream to machine m of playground pg (a VM, or a netns machine in
- * netns), or -errno with *why and msg saying why. */
+/* A stream to port (agent_proto.h) of machine m of playground pg (a VM,
+ * or a netns machine in netns: commands only), waiting up to wait_ms for a
+ * VM's agent, or -errno with *why and msg saying why. */
 int machine_stream(const char *state_dir, const char *pg, const char *m, bool vm,
-		   const char *netns, unsigned wait_ms, enum machine_refusal *why, char *msg,
-		   size_t msg_len);
+		   const char *netns, unsigned port, unsigned wait_ms, enum machine_refusal *why,
+		   char *msg, size_t msg_len);
+
+/* VM m's own init has booted (vm_agent_wait_booted): 0, or -errno with msg. */
+int machine_wait_booted(const char *state_dir, const char *pg, const char *m, unsigned wait_ms,
+			char *msg, size_t msg_len);
 
 /* The stream to machine m of p at once, or -errno with r the answer: 404
  * no such machine, 409 a VM that is not running or has no agent, 503 one

@@ -178,19 +178,6 @@ static void set_end(struct json_object *t, const char *status, const struct vm_a
 			       json_object_new_string_len(o ? o->tail : "", o ? (int)o->n : 0));
 }
 
-/* A VM's own init up (vm_agent_wait_booted), so that a task finds its
- * services: 0 or -errno with msg. */
-static int machine_booted(const char *state_dir, const char *pg, const char *m, unsigned wait_ms,
-			  char *msg, size_t msg_len)
-{
-	struct vm_paths pa;
-	struct diag d;
-	diag_init(&d, pg);
-	int e = vm_paths_for(state_dir, pg, m, &pa, &d);
-	diag_free(&d);
-	return e < 0 ? e : vm_agent_wait_booted(pa.agent, wait_ms, msg, msg_len);
-}
-
 /* One task, its record updated as it starts and ends; true when done. */
 static bool run_one(const char *state_dir, const char *pg, struct json_object *j,
 		    struct json_object *t, unsigned wait_ms, FILE *out)
@@ -207,10 +194,11 @@ static bool run_one(const char *state_dir, const char *pg, struct json_object *j
 		o.log = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	enum machine_refusal why;
 	bool vm = strcmp(str(t, "runtime"), "vm") == 0;
-	int fd = vm ? machine_booted(state_dir, pg, machine, wait_ms, msg, sizeof(msg)) : 0;
+	/* A VM's own init up first, so that a task finds its services. */
+	int fd = vm ? machine_wait_booted(state_dir, pg, machine, wait_ms, msg, sizeof(msg)) : 0;
 	if (fd == 0)
-		fd = machine_stream(state_dir, pg, machine, vm, str(t, "netns"), wait_ms, &why, msg,
-				    sizeof(msg));
+		fd = machine_stream(state_dir, pg, machine, vm, str(t, "netns"), AGENT_PORT_EXEC,
+				    wait_ms, &why, msg, sizeof(msg));
 	struct vm_agent_result r = { .how = VM_AGENT_FAILED };
 	if (fd >= 0) {
 		cleanup_free char *script = strdup(str(t, "run"));

@@ -211,7 +211,8 @@ supervise(const struct vm_spec *s, char *const *argv, int ready)
 	/* Under QEMU the supervisor carries the agent's streams; under the
 	 * others their vsock device listens itself. */
 	int agent = -1;
-	if (s->default_initrd && s->backend == VM_QEMU && (agent = vm_agent_listen(s->paths.agent)) < 0)
+	if (s->default_initrd && s->backend == VM_QEMU &&
+	    (agent = vm_agent_listen(s->paths.agent)) < 0)
 		_exit(1);
 	pid_t vmm = fork();
 	if (vmm < 0)
