@@ -88,8 +88,15 @@ static int ssh_settings(const struct options *o, const char *pg, const char *m, 
 	shell_quote(self, q_self, sizeof(q_self));
 	shell_quote(o->state_dir, q_state, sizeof(q_state));
 	vm_config_alias(pg, m, alias, alias_len);
+	/* The manifest's default user, as vmlaunch recorded it at start. */
+	char user[MANIFEST_USER_MAX + 2] = "root";
+	FILE *f = fopen(pa.login, "re");
+	if (f && (!fgets(user, sizeof(user), f) || !manifest_valid_user(user)))
+		strcpy(user, "root");
+	if (f)
+		fclose(f);
 	int e = 0;
-	e |= opt(s, "User=root");
+	e |= opt(s, "User=%s", user);
 	e |= opt(s, "IdentityFile=%s", pa.ssh_key);
 	e |= opt(s, "IdentitiesOnly=yes");
 	e |= opt(s, "UserKnownHostsFile=%s", pa.known_hosts);

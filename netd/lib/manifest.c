@@ -80,6 +80,18 @@ bool manifest_valid_hostname(const char *s)
 	return true;
 }
 
+bool manifest_valid_user(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > MANIFEST_USER_MAX || !((*s >= 'a' && *s <= 'z') || *s == '_'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' ||
+		      *s == '-'))
+			return false;
+	return true;
+}
+
 ssize_t manifest_find_network(const struct manifest *m, const char *name)
 {
 	for (size_t i = 0; i < m->n_networks; i++)
@@ -757,6 +769,41 @@ static int read_drives(struct reader *r, const struct ytree_node *v,
 	return 0;
 }
 
+/* labctl's users: each a mapping with a name (and welcome, ...: theirs);
+ * the one with default: true is whom ssh logs in as. */
+static void read_users(struct reader *r, const struct ytree_node *v, const char *path,
+		       struct manifest_machine *mc)
+{
+	if (!yread_kind(r->d, v, path, YTREE_SEQ, "a list of users"))
+		return;
+	for (size_t i = 0; i < v->n; i++) {
+		char p[YREAD_PATH_LEN], q[YREAD_PATH_LEN];
+		const struct ytree_node *u = v->items[i], *x;
+		const char *name = NULL;
+		bool dflt = false;
+		yread_path(p, "%s[%zu]", path, i);
+		if (!yread_kind(r->d, u, p, YTREE_MAP, "a user (a mapping with name)"))
+			continue;
+		static const char *const keys[] = { "name", "default" };
+		yread_keys(r->d, u, p, keys, ARRAY_SIZE(keys), false);
+		yread_path(q, "%s.name", p);
+		if (!(x = yread_get_present(u, "name")))
+			yread_err(r->d, u, p, "missing required key 'name' (a user name)");
+		else if (yread_string(r->d, x, q, "a user name", &name) && !manifest_valid_user(name))
+			yread_err(r->d, x, q, "expected a user name (a-z, 0-9, '_' and '-', at most %d), got '%.40s'",
+				  MANIFEST_USER_MAX, name);
+		yread_path(q, "%s.default", p);
+		if (!(x = yread_get_present(u, "default")) || !yread_bool(r->d, x, q, &dflt) || !dflt ||
+		    !name || !manifest_valid_user(name))
+			continue;
+		if (mc->default_user[0])
+			yread_err(r->d, x, q, "a second default user ('%s' is one): ssh logs in as one",
+				  mc->default_user);
+		else
+			strcpy(mc->default_user, name);
+	}
+}
+
 static int read_machine(struct reader *r, const struct ytree_node *n, size_t idx,
 			struct manifest_machine *mc)
 {
@@ -800,6 +847,10 @@ static int read_machine(struct reader *r, const struct ytree_node *n, size_t idx
 	yread_path(p, "%s.resources", path);
 	if ((v = yread_get_present(n, "resources")))
 		read_resources(r, v, p, mc);
+
+	yread_path(p, "%s.users", path);
+	if ((v = yread_get_present(n, "users")))
+		read_users(r, v, p, mc);
 
 	yread_path(p, "%s.drives", path);
 	if ((v = yread_get_present(n, "drives")) && read_drives(r, v, p, mc) < 0)

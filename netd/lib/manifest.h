@@ -115,9 +115,14 @@ const char *manifest_fs_name(enum manifest_fs f);
 /* "none", "ext4" or "xfs"; -EINVAL for anything else. */
 int manifest_fs_parse(const char *s, enum manifest_fs *f);
 
+#define MANIFEST_USER_MAX 32
+
 struct manifest_machine {
 	char name[MANIFEST_HOSTNAME_MAX + 1];
 	struct manifest_pos pos;
+	/* labctl's users: the one with default: true, whom ssh logs in as
+	 * ("": root). */
+	char default_user[MANIFEST_USER_MAX + 1];
 	enum manifest_runtime runtime;
 	unsigned cpu_count;    /* 0: backend default */
 	uint64_t ram_bytes;    /* 0: backend default */
@@ -135,7 +140,6 @@ struct manifest_machine {
 #define MANIFEST_MAX_TASKS 64
 #define MANIFEST_TASK_TIMEOUT_DEFAULT 300
 #define MANIFEST_TASK_TIMEOUT_MAX 86400
-#define MANIFEST_USER_MAX 32
 
 struct manifest_task {
 	char name[MANIFEST_TASK_NAME_MAX + 1];
@@ -197,6 +201,8 @@ ssize_t manifest_find_network(const struct manifest *m, const char *name);
 bool manifest_parse_rate(const char *s, uint64_t *bps);
 
 bool manifest_valid_network_name(const char *s);
+/* A user name as useradd takes it: [a-z_][a-z0-9_-]*, at most 32. */
+bool manifest_valid_user(const char *s);
 bool manifest_valid_hostname(const char *s);
 
 /* The gateway of a non-private network: given, or the first host address. */

@@ -33,18 +33,6 @@ static bool valid_task_name(const char *s)
 	return true;
 }
 
-static bool valid_user(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > MANIFEST_USER_MAX || !((*s >= 'a' && *s <= 'z') || *s == '_'))
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' ||
-		      *s == '-'))
-			return false;
-	return true;
-}
-
 static void read_machine_ref(struct diag *d, const struct ytree_node *n, const char *path,
 			     struct manifest *m, struct manifest_task *t)
 {
@@ -95,7 +83,7 @@ static int read_task(struct diag *d, const struct ytree_node *n, const char *pat
 	}
 	yread_path(p, "%s.user", path);
 	if ((v = yread_get_present(n, "user")) && yread_string(d, v, p, "a user name", &s)) {
-		if (!valid_user(s))
+		if (!manifest_valid_user(s))
 			yread_err(d, v, p, "expected a user name (a-z, 0-9, '_' and '-', at most %d), got '%.40s'",
 				  MANIFEST_USER_MAX, s);
 		else

@@ -95,6 +95,7 @@ static int plan_machines(const struct manifest *m, struct plan *p)
 		mc->runtime = src->runtime;
 		mc->cpu_count = src->cpu_count;
 		mc->ram_bytes = src->ram_bytes;
+		strcpy(mc->user, src->default_user);
 		if (plan_drives(src, mc) < 0)
 			return -ENOMEM;
 		mc->interfaces = calloc(src->n_interfaces ? src->n_interfaces : 1,

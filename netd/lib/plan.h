@@ -54,6 +54,7 @@ struct plan_machine {
 	uint32_t default_gateway;
 	unsigned cpu_count;
 	uint64_t ram_bytes;
+	char user[MANIFEST_USER_MAX + 1]; /* ssh's: the manifest's default user, "" root */
 	struct manifest_drive *drives; /* for vmlaunch; sources are copies */
 	size_t n_drives;
 	struct plan_interface *interfaces;

@@ -69,6 +69,8 @@ static struct json_object *machine_json(const struct plan_machine *mc)
 	json_object_object_add(o, "runtime", json_object_new_string(plan_runtime_name(mc->runtime)));
 	json_object_object_add(o, "cpuCount", json_object_new_int((int)mc->cpu_count));
 	json_object_object_add(o, "ramBytes", json_object_new_int64((int64_t)mc->ram_bytes));
+	if (mc->user[0])
+		json_object_object_add(o, "user", json_object_new_string(mc->user));
 	struct json_object *drives = json_object_new_array();
 	for (size_t i = 0; i < mc->n_drives; i++) {
 		const struct manifest_drive *dr = &mc->drives[i];
@@ -430,18 +432,28 @@ static int read_drive(struct reader *r, struct json_object *o, struct manifest_d
 static int read_machine(struct reader *r, struct json_object *o, struct plan *p, size_t mi,
 			const struct manifest_limits *lim)
 {
+	/* user only when the manifest names a default user (and not in
+	 * records from before there was one). */
 	static const char *const k[] = { "name", "runtime", "cpuCount", "ramBytes", "drives",
-					 "interfaces" };
+					 "interfaces", "user" };
 	struct plan_machine *mc = &p->machines[mi];
 	path_set(r, "machines[%zu]", mi);
-	const char *name, *runtime;
+	const char *name, *runtime, *user;
 	uint64_t cpu, ram;
 	struct json_object *drives, *ifs;
 	size_t n_drives, n_ifs;
+	bool has_user = json_object_is_type(o, json_type_object) && field(o, "user");
 	int e;
-	if ((e = keys(r, o, k, ARRAY_SIZE(k))) < 0 ||
+	if ((e = keys(r, o, k, ARRAY_SIZE(k) - !has_user)) < 0 ||
 	    (e = get_str(r, o, "name", MANIFEST_HOSTNAME_MAX, &name)) < 0)
 		return e;
+	if (has_user) {
+		if ((e = get_str(r, o, "user", MANIFEST_USER_MAX, &user)) < 0)
+			return e;
+		if (!manifest_valid_user(user))
+			return bad(r, "user", "is not a user name");
+		strcpy(mc->user, user);
+	}
 	if (!manifest_valid_hostname(name))
 		return bad(r, "name", "is not a machine name");
 	strcpy(mc->name, name);

@@ -199,7 +199,8 @@ int vm_paths_for(const char *state_dir, const char *pg, const char *m,
 	    !pathf(pa->config_disk, sizeof(pa->config_disk), "%s/%s.config.tar", pa->dir, m) ||
 	    !pathf(pa->host_key, sizeof(pa->host_key), "%s/%s.hostkey", pa->dir, m) ||
 	    !pathf(pa->known_hosts, sizeof(pa->known_hosts), "%s/known_hosts", pa->dir) ||
-	    !pathf(pa->ssh_key, sizeof(pa->ssh_key), "%s/ssh/id_ed25519", state_dir)) {
+	    !pathf(pa->ssh_key, sizeof(pa->ssh_key), "%s/ssh/id_ed25519", state_dir) ||
+	    !pathf(pa->login, sizeof(pa->login), "%s/%s.login", pa->dir, m)) {
 		diag_add(d, 0, 0, "state dir path too long: %s", state_dir);
 		return -EINVAL;
 	}

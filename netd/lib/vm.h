@@ -76,6 +76,7 @@ struct vm_paths {
 	char host_key[PATH_MAX];     /* STATE/vm/P/M.hostkey, its SSH host key */
 	char known_hosts[PATH_MAX];  /* STATE/vm/P/known_hosts */
 	char ssh_key[PATH_MAX];      /* STATE/ssh/id_ed25519, the client's */
+	char login[PATH_MAX];        /* STATE/vm/P/M.login: whom ssh logs in as */
 };
 
 /* A disk of a VM: its own file, which the VM writes, made at its first

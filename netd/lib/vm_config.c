@@ -115,6 +115,8 @@ static int stage(const struct vm_spec *s, const char *dir, char *why, size_t why
 		snprintf(why, why_len, "cannot read the SSH keys: %s", strerror(-e));
 		return e;
 	}
+	char user[MANIFEST_USER_MAX + 2];
+	snprintf(user, sizeof(user), "%s\n", s->m->user[0] ? s->m->user : "root");
 	struct {
 		const char *name, *text;
 		mode_t mode;
@@ -122,6 +124,7 @@ static int stage(const struct vm_spec *s, const char *dir, char *why, size_t why
 		{ "authorized_keys", pub, 0600 },
 		{ "ssh_host_ed25519_key", key, 0600 },
 		{ "ssh_host_ed25519_key.pub", pubkey, 0644 },
+		{ "user", user, 0644 },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i].name);
@@ -136,7 +139,7 @@ static int stage(const struct vm_spec *s, const char *dir, char *why, size_t why
 static void unstage(const char *dir)
 {
 	static const char *const names[] = { "authorized_keys", "ssh_host_ed25519_key",
-					     "ssh_host_ed25519_key.pub" };
+					     "ssh_host_ed25519_key.pub", "user" };
 	char path[PATH_MAX + 32];
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
@@ -154,6 +157,8 @@ int vm_config_make(const struct vm_spec *s, char *why, size_t why_len)
 		e = keygen(s->paths.host_key, alias, why, why_len);
 	if (!e)
 		e = record_host_key(s, alias, why, why_len);
+	if (!e && (e = write_small(s->paths.login, s->m->user[0] ? s->m->user : "root", 0644)) < 0)
+		snprintf(why, why_len, "cannot write %s: %s", s->paths.login, strerror(-e));
 	if (e < 0)
 		return e;
 	char dir[PATH_MAX + 8];

@@ -3,7 +3,9 @@
  * writing into the base it shares with others: a small config disk of its
  * own (a tar archive, read-only, serial pncfg, the last disk) that the
  * toolkit guest's init reads and applies to the machine's root. It holds
- * the playground's SSH public key for root and the VM's own SSH host key.
+ * the playground's SSH public key for root and for the manifest's default
+ * user (made in the guest when missing), and the VM's own SSH host key;
+ * STATE/vm/P/M.login says whom ssh logs in as.
  *
  * Keys: one client key pair per state dir (STATE/ssh/id_ed25519, made on
  * first use, mode 0600) and one host key per VM (STATE/vm/P/M.hostkey,

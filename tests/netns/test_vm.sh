@@ -331,6 +331,7 @@ grep -qE "^debian-12 +[0-9]+ MiB  $base\$" "$T_TMP/out" && pass "image ls shows 
 	fail "image ls shows it with its size" "$(cat "$T_TMP/out")"
 sum0=$(sha256sum <"$base")
 expect_status "up --vms, two Debian VMs from one base" 0 "$PLAYNET" up tests/netns/vm-debian.yaml --name "$P4" --vms
+expect_stderr_has "up runs the init task once deb-b has booted" "task init_deb_b: done (exit status 0)"
 for m in deb-a deb-b; do
 	wait_log "$P4" "$m" "root@$m:~# " 300 && pass "$m boots to its console's root shell" ||
 		fail "$m boots to its console's root shell" "$(tail -c 800 "$VMDIR/$P4/$m.log")"
@@ -367,6 +368,10 @@ done
 	pass "deb-b's size-only drive is a raw blank disk of 64 MiB" || fail "deb-b's size-only drive is a raw blank disk of 64 MiB"
 
 # Ways into a Debian VM on a private network only, none through it.
+expect_status "the init task's work is there" 0 "$PLAYNET" exec "$P4" deb-b -- cat /root/init-ran
+expect_stdout_has "done as root" "init ran as root"
+expect_status "show lists it" 0 "$PLAYNET" show "$P4"
+expect_stdout_has "done" "init_deb_b"
 expect_status "exec in a Debian VM" 3 "$PLAYNET" exec "$P4" deb-b -- sh -c 'hostname; echo oops >&2; exit 3'
 [ "$(cat "$T_TMP/out")" = deb-b ] && [ "$(cat "$T_TMP/err")" = oops ] &&
 	pass "exec in a Debian VM: stdout and stderr apart" || fail "exec in a Debian VM: stdout and stderr apart" "$(cat "$T_TMP/out" "$T_TMP/err")"
@@ -383,6 +388,9 @@ expect_stdout_has "ssh: the planned address" "172.16.5.11/24"
 [ "$(ip -n "pg-$P4" -br link show master br-lan | awk '{print $1}' | sort | tr '\n' ' ')" = "t-deb-a-0 t-deb-b-0 " ] &&
 	pass "only the manifest's ports on the private bridge" ||
 	fail "only the manifest's ports on the private bridge" "$(ip -n "pg-$P4" -br link show master br-lan)"
+expect_status "ssh logs in as the manifest's default user" 0 "$PLAYNET" ssh "$P4" deb-a -- 'id -un; ls -ld ~/.ssh'
+expect_stdout_has "laborant, made at first boot" "laborant"
+expect_stdout_has "with the key in their home" "drwx------ 2 laborant laborant"
 expect_status "ssh-config" 0 "$PLAYNET" ssh-config "$P4"
 cp "$T_TMP/out" "$T_TMP/ssh_config"
 expect_stdout_has "ssh-config: a Host block per VM" "Host deb-b.$P4"

@@ -785,6 +785,32 @@ static void t_tasks(void **state)
 	diag_free(&d);
 }
 
+/* labctl's users: the default one is whom ssh logs in as. */
+static void t_users(void **state)
+{
+	(void)state;
+	struct manifest m;
+	struct diag d;
+	assert_int_equal(parse_with("kind: playground\nplayground:\n  machines:\n    - name: a\n"
+				    "      users:\n        - name: root\n        - name: laborant\n"
+				    "          default: true\n          welcome: hi\n",
+				    &(struct manifest_limits)MANIFEST_LIMITS_DEFAULT, &m, &d),
+			 0);
+	assert_string_equal(m.machines[0].default_user, "laborant");
+	manifest_free(&m);
+	diag_free(&d);
+	expect_only_error("kind: playground\nplayground:\n  machines:\n    - name: a\n"
+			  "      users:\n        - name: x\n          default: true\n"
+			  "        - name: y\n          default: true\n",
+			  9, 20, "playground.machines[0].users[1].default: a second default user ('x' is one): ssh logs in as one");
+	expect_only_error("kind: playground\nplayground:\n  machines:\n    - name: a\n"
+			  "      users:\n        - name: Bob\n",
+			  6, 17, "playground.machines[0].users[0].name: expected a user name (a-z, 0-9, '_' and '-', at most 32), got 'Bob'");
+	expect_only_error("kind: playground\nplayground:\n  machines:\n    - name: a\n"
+			  "      users:\n        - default: true\n",
+			  6, 11, "playground.machines[0].users[0]: missing required key 'name' (a user name)");
+}
+
 static void t_task_errors(void **state)
 {
 	(void)state;
@@ -901,6 +927,7 @@ int main(void)
 		cmocka_unit_test(t_nul_in_string),
 		cmocka_unit_test(t_tasks),
 		cmocka_unit_test(t_task_errors),
+		cmocka_unit_test(t_users),
 	};
 	return cmocka_run_group_tests_name("manifest", tests, NULL, NULL);
 }
