@@ -193,7 +193,7 @@ unset PLAYNET_TRANSIT_POOL
 # --- exec ------------------------------------------------------------------
 expect_status "exec status passes through" 7 "$PLAYNET" exec "$P1" web-1 -- sh -c 'exit 7'
 expect_status "exec on a VM" 1 "$PLAYNET" exec "$P1" vm -- true
-expect_stderr_has "exec on a VM message" "vm is a VM"
+expect_stderr_has "exec on a VM that is not running says so" "/vm: the VM is not running"
 expect_status "exec unknown machine" 1 "$PLAYNET" exec "$P1" nope -- true
 expect_status "exec unknown playground" 1 "$PLAYNET" exec "pt$ID-zz" web-1 -- true
 expect_status "exec usage" 2 "$PLAYNET" exec "$P1" web-1 true
