@@ -315,11 +315,11 @@ expect_stderr_has "refused at its line and column" "vm-bad-image.yaml:10:19: mac
 [ ! -e "/run/netns/pg-pv$ID-x" ] && pass "nothing made for it" || fail "nothing made for it"
 sed 's/size: 512MiB/size: 256MiB/' tests/netns/vm-debian.yaml >"$T_TMP/vm-small-xfs.yaml"
 expect_status "up --vms: an xfs drive too small" 1 "$PLAYNET" up "$T_TMP/vm-small-xfs.yaml" --name "pv$ID-x" --vms
-expect_stderr_has "refused at its line and column" "vm-small-xfs.yaml:26:17: machine deb-a: drives[2]: an xfs file system needs at least 300MiB"
+expect_stderr_has "refused at its line and column" "vm-small-xfs.yaml:29:17: machine deb-a: drives[2]: an xfs file system needs at least 300MiB"
 [ ! -e "/run/netns/pg-pv$ID-x" ] && pass "nothing made for it" || fail "nothing made for it"
 sed 's/filesystem: xfs/filesystem: btrfs/' tests/netns/vm-debian.yaml >"$T_TMP/vm-btrfs.yaml"
 expect_status "validate: a file system playnet does not make" 1 "$PLAYNET" validate "$T_TMP/vm-btrfs.yaml"
-expect_stderr_has "refused at its line and column" "vm-btrfs.yaml:27:23: playground.machines[0].drives[2].filesystem: expected ext4 or xfs, got 'btrfs'"
+expect_stderr_has "refused at its line and column" "vm-btrfs.yaml:30:23: playground.machines[0].drives[2].filesystem: expected ext4 or xfs, got 'btrfs'"
 expect_status "image build debian-12" 0 "$PLAYNET" image build debian-12
 base=$(ls "$PLAYNET_IMAGE_DIR"/catalog/debian-12.*.ext4 2>/dev/null | head -n 1)
 [ -n "$base" ] && [ "$(stat -c %a "$base")" = 444 ] &&
