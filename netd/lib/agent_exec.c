@@ -1,7 +1,7 @@
 /* One command for an exec stream (agent_proto.h): run in a session of its
  * own as the user asked, its stdin fed from the stream, its stdout and
  * stderr streamed back apart, its end told last. Built into pnagent, so it
- * needs nothing but libc: users are read from /etc/passwd and /etc/group
+ * needs nothing but libc (and util.h's inline helpers): users are read from /etc/passwd and /etc/group
  * themselves (a static binary has no NSS). */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "agent_proto.h"
+#include "util.h"
 
 #define MAX_ARGS 4096
 #define MAX_ENV 256
@@ -162,13 +163,6 @@ run_child(const struct request *rq, const struct account *a, int in, int out, in
 	execvp(rq->argv[0], rq->argv);
 	dprintf(2, "pnagent: %s: %s\n", rq->argv[0], strerror(errno));
 	_exit(errno == ENOENT ? 127 : 126);
-}
-
-static long now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 struct session {

@@ -15,18 +15,6 @@ static int bad(struct api_response *r, const char *msg)
 	return -EINVAL;
 }
 
-static bool valid_user(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 32 || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' ||
-		      *s == '-'))
-			return false;
-	return true;
-}
-
 static int take_command(struct json_object *v, struct api_exec *x, struct api_response *r)
 {
 	if (!json_object_is_type(v, json_type_array))
@@ -64,7 +52,7 @@ static int take_field(const char *key, struct json_object *v, struct api_exec *x
 		return 0;
 	}
 	if (strcmp(key, "user") == 0) {
-		if (!json_object_is_type(v, json_type_string) || !valid_user(json_object_get_string(v)))
+		if (!json_object_is_type(v, json_type_string) || !manifest_valid_user(json_object_get_string(v)))
 			return bad(r, "user: a user name (a-z, 0-9, '_' and '-', at most 32)");
 		snprintf(x->user, sizeof(x->user), "%s", json_object_get_string(v));
 		return 0;

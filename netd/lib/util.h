@@ -41,6 +41,13 @@ static inline double now_seconds(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+static inline long now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 /* mkdir -p: dir and every missing parent, with mode. */
 static inline int mkdir_p(const char *dir, mode_t mode)
 {

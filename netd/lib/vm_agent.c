@@ -220,13 +220,6 @@ void vm_agent_serve(int listen_fd, const char *vport, int pidfd)
 
 /* --- clients --- */
 
-static long now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* The answer to CONNECT, a byte at a time: what follows is the stream's. */
 static int read_line(int fd, char *line, size_t len)
 {
@@ -393,7 +386,7 @@ int vm_agent_exit_code(const struct vm_agent_result *r)
 	}
 }
 
-static void discard(void *ctx, int which, const char *p, size_t n)
+void vm_agent_discard(void *ctx, int which, const char *p, size_t n)
 {
 	(void)ctx, (void)which, (void)p, (void)n;
 }
@@ -416,7 +409,7 @@ int vm_agent_wait_booted(const char *sock, unsigned wait_ms, char *why, size_t w
 	struct vm_agent_command c = { .argv = argv, .timeout_s = left > 1000 ? (unsigned)(left / 1000) : 1,
 				      .stdin_fd = -1 };
 	struct vm_agent_result r;
-	int e = vm_agent_exec(fd, &c, discard, NULL, &r);
+	int e = vm_agent_exec(fd, &c, vm_agent_discard, NULL, &r);
 	close(fd);
 	if (e < 0)
 		snprintf(why, why_len, "%s", r.error);

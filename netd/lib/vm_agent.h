@@ -52,6 +52,9 @@ struct vm_agent_result {
 /* Where output goes: which is 1 (stdout) or 2 (stderr). */
 typedef void vm_agent_sink(void *ctx, int which, const char *p, size_t n);
 
+/* A sink for output nobody reads. */
+void vm_agent_discard(void *ctx, int which, const char *p, size_t n);
+
 /* Runs c over stream fd (from vm_agent_connect to AGENT_PORT_EXEC). 0 with
  * r filled, or -errno when the stream broke (r->error says how). */
 int vm_agent_exec(int fd, const struct vm_agent_command *c, vm_agent_sink *sink, void *ctx,

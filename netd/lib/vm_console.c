@@ -113,11 +113,6 @@ int vm_console_attach(const char *path, unsigned linger_ms)
 	return e < 0 ? e : 0;
 }
 
-static void discard(void *ctx, int which, const char *p, size_t n)
-{
-	(void)ctx, (void)which, (void)p, (void)n;
-}
-
 /* The terminal's size, told to the guest's serial console (through its
  * agent, when it is up) so that full-screen programs fit; a serial line
  * carries no size of its own. */
@@ -136,7 +131,7 @@ static void tell_size(const struct vm_paths *pa)
 	char *argv[] = { "stty", "-F", "/dev/ttyS0", "rows", rows, "cols", cols, NULL };
 	struct vm_agent_command c = { .argv = argv, .timeout_s = 5, .stdin_fd = -1 };
 	struct vm_agent_result r;
-	vm_agent_exec(fd, &c, discard, NULL, &r);
+	vm_agent_exec(fd, &c, vm_agent_discard, NULL, &r);
 	close(fd);
 }
 
