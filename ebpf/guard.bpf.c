@@ -137,6 +137,9 @@ static __always_inline int pass(struct guard_port *p, struct __sk_buff *skb)
 {
 	p->pass_packets++;
 	p->pass_bytes += skb->len;
+	/* The ifb sends it back in on this port, past tc (tc_skip_classify). */
+	if (p->redirect)
+		return bpf_redirect(p->redirect, 0);
 	return TC_ACT_OK;
 }
 

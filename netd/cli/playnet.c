@@ -45,6 +45,12 @@ static const char usage_text[] =
 	"  exec P MACHINE [--timeout S] [--user U] -- CMD...\n"
 	"                                       run CMD in a machine (VM or netns)\n"
 	"  stats P [--json]                     guard counters per interface\n"
+	"  impair P MACHINE/ethN [delay D] [jitter J] [loss L%] [rate R]\n"
+	"         [duplicate P%] [reorder P%] [corrupt P%] | --clear\n"
+	"                                       impair an interface, both ways\n"
+	"  link P MACHINE/ethN down|up          take its link down (the guest sees\n"
+	"                                       its carrier go) or up again\n"
+	"  restart P MACHINE                    power-cycle a VM on the same taps\n"
 	"  image ls | build NAME [--force] | rm NAME\n"
 	"                                       root file systems for VMs: the catalog\n"
 	"                                       (debian-12) and pulled oci:// images\n"
@@ -99,6 +105,9 @@ static const struct command commands[] = {
 	{ "tasks", cmd_tasks },
 	{ "check", cmd_check },
 	{ "stats", cmd_stats },
+	{ "impair", cmd_impair },
+	{ "link", cmd_link },
+	{ "restart", cmd_restart },
 	{ "image", cmd_image },
 };
 

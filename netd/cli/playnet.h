@@ -109,6 +109,10 @@ int cmd_ssh(const struct options *o, int argc, char **argv);
 int cmd_ssh_config(const struct options *o, int argc, char **argv);
 int cmd_ssh_proxy(const struct options *o, int argc, char **argv);
 int cmd_cp(const struct options *o, int argc, char **argv);
+/* cmd_port.c: impair, link, restart */
+int cmd_impair(const struct options *o, int argc, char **argv);
+int cmd_link(const struct options *o, int argc, char **argv);
+int cmd_restart(const struct options *o, int argc, char **argv);
 /* exec in VM m: the command's exit status (124: timed out), or an exit
  * code once said why. */
 int exec_vm(const struct options *o, const char *pg, const char *m, const struct exec_opts *x,

@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "api_machine.h"
 #include "manifest.h"
 #include "naming.h"
 #include "util.h"
@@ -130,27 +131,32 @@ static int recv_frame(int fd, struct frame_head *h, char **s, uint8_t **buf)
 
 int channel_send_request(int fd, const struct channel_request *rq)
 {
-	/* An EXEC's machine goes where a PUT's manifest does. */
-	const char *second = rq->op == CHANNEL_EXEC ? rq->machine : rq->manifest;
-	size_t second_len = rq->op == CHANNEL_EXEC ? strlen(rq->machine) : rq->manifest_len;
+	/* A machine goes where a PUT's manifest does, an action where its
+	 * plan does. */
+	bool machine = rq->op == CHANNEL_EXEC || rq->op == CHANNEL_MACHINE;
+	const char *second = machine ? rq->machine : rq->manifest;
+	size_t second_len = machine ? strlen(rq->machine) : rq->manifest_len;
+	const char *third = rq->op == CHANNEL_MACHINE ? rq->action : rq->plan;
+	size_t third_len = rq->op == CHANNEL_MACHINE ? strlen(rq->action) : rq->plan_len;
 	const struct frame_head h = {
-		(uint32_t)strlen(rq->name), (uint32_t)second_len, (uint32_t)rq->plan_len,
+		(uint32_t)strlen(rq->name), (uint32_t)second_len, (uint32_t)third_len,
 		(uint32_t)rq->op | (rq->text ? RQ_TEXT : 0) | (rq->refused ? RQ_REFUSED : 0),
 	};
-	return send_frame(fd, &h, rq->name, second ? second : "", rq->plan ? rq->plan : "");
+	return send_frame(fd, &h, rq->name, second ? second : "", third ? third : "");
 }
 
 static bool names_playground(enum channel_op op)
 {
 	return op == CHANNEL_GET || op == CHANNEL_PUT || op == CHANNEL_DELETE ||
-	       op == CHANNEL_STATS || op == CHANNEL_EXEC;
+	       op == CHANNEL_STATS || op == CHANNEL_EXEC || op == CHANNEL_MACHINE;
 }
 
 /* What a frame must be to be a request. */
 static bool request_ok(const struct frame_head *h, char *const s[3])
 {
 	uint32_t op = h->flags & 0xff;
-	if (op < CHANNEL_HEALTH || op > CHANNEL_EXEC || (h->flags & ~(0xffu | RQ_TEXT | RQ_REFUSED)))
+	if (op < CHANNEL_HEALTH || op > CHANNEL_MACHINE ||
+	    (h->flags & ~(0xffu | RQ_TEXT | RQ_REFUSED)))
 		return false;
 	if (strlen(s[0]) != h->a || strlen(s[1]) != h->b)
 		return false;
@@ -158,6 +164,9 @@ static bool request_ok(const struct frame_head *h, char *const s[3])
 		return false;
 	if (op == CHANNEL_EXEC)
 		return manifest_valid_hostname(s[1]) && h->c == 0 && !(h->flags & RQ_REFUSED);
+	if (op == CHANNEL_MACHINE)
+		return manifest_valid_hostname(s[1]) && h->c > 0 && h->c < API_MACHINE_OP_MAX &&
+		       strlen(s[2]) == h->c && !(h->flags & RQ_REFUSED);
 	if (op != CHANNEL_PUT)
 		return h->b == 0 && h->c == 0 && !(h->flags & RQ_REFUSED);
 	return h->b > 0 && h->b <= API_MAX_BODY && h->c > 0 && h->c <= CHANNEL_MAX_PLAN &&
@@ -180,11 +189,13 @@ int channel_recv_request(int fd, struct channel_request *rq)
 	rq->text = h.flags & RQ_TEXT;
 	rq->refused = h.flags & RQ_REFUSED;
 	rq->name = s[0];
-	rq->machine = rq->op == CHANNEL_EXEC ? s[1] : "";
-	rq->manifest = rq->op == CHANNEL_EXEC ? "" : s[1];
-	rq->manifest_len = rq->op == CHANNEL_EXEC ? 0 : h.b;
-	rq->plan = s[2];
-	rq->plan_len = h.c;
+	bool machine = rq->op == CHANNEL_EXEC || rq->op == CHANNEL_MACHINE;
+	rq->machine = machine ? s[1] : "";
+	rq->manifest = machine ? "" : s[1];
+	rq->manifest_len = machine ? 0 : h.b;
+	rq->action = rq->op == CHANNEL_MACHINE ? s[2] : "";
+	rq->plan = rq->op == CHANNEL_MACHINE ? "" : s[2];
+	rq->plan_len = rq->op == CHANNEL_MACHINE ? 0 : h.c;
 	return 0;
 }
 

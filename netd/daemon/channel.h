@@ -30,6 +30,8 @@ enum channel_op {
 	CHANNEL_METRICS,
 	CHANNEL_EXEC,   /* name: the playground; machine: the machine. A 200
 			 * is followed by the stream's fd (channel_send_fd). */
+	CHANNEL_MACHINE, /* name, machine, and what to do as one line (action:
+			  * api_machine_op_format) */
 };
 
 struct channel_request {
@@ -44,7 +46,8 @@ struct channel_request {
 	const char *plan;
 	size_t plan_len;
 	bool refused;
-	const char *machine; /* EXEC only: a valid machine name (else "") */
+	const char *machine; /* EXEC, MACHINE: a valid machine name (else "") */
+	const char *action;  /* MACHINE only: what to do (else "") */
 	uint8_t *buf; /* a received request's strings */
 };
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api_exec.h"
+#include "api_machine.h"
 #include "channel.h"
 #include "log.h"
 #include "plan_wire.h"
@@ -270,6 +271,18 @@ static void fwd_exec(void *ctx, const char *name, const char *machine, const str
 	r->status = 0;
 }
 
+static void fwd_machine(void *ctx, const char *name, const char *machine,
+			const struct api_machine_op *op, struct api_response *r)
+{
+	char action[API_MACHINE_OP_MAX];
+	if (api_machine_op_format(op, action, sizeof(action)) < 0)
+		return api_error(r, 500, "action", "the action does not fit the channel", 0, 0);
+	forward(ctx,
+		&(struct channel_request){ .op = CHANNEL_MACHINE, .name = name, .machine = machine,
+					   .action = action },
+		r);
+}
+
 static void fwd_metrics(void *ctx, struct api_response *r)
 {
 	forward(ctx, &(struct channel_request){ .op = CHANNEL_METRICS, .name = "" }, r);
@@ -494,7 +507,7 @@ int frontend_main(int argc, char **argv)
 	h.backend = (struct api_backend){
 		.ctx = &h, .limits = &h.limits, .health = fwd_health, .list = fwd_list,
 		.get = fwd_get, .put = fwd_put, .del = fwd_del, .stats = fwd_stats,
-		.metrics = fwd_metrics, .exec = fwd_exec,
+		.metrics = fwd_metrics, .exec = fwd_exec, .machine = fwd_machine,
 	};
 	/* Started before it gives up its user, as it reads no request yet. */
 	h.d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0,

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api_machine.h"
 #include "channel.h"
 #include "frontend.h"
 #include "log.h"
@@ -209,6 +210,19 @@ static void put(struct http *h, const struct channel_request *rq, struct api_res
 		plan_free(&p);
 }
 
+/* The front end's action, read again as distrustfully as a plan. */
+static void machine_op(struct http *h, const struct channel_request *rq, struct api_response *r)
+{
+	struct api_machine_op op;
+	if (api_machine_op_parse(rq->action, &op) < 0) {
+		log_warn("HTTP front end (pid %d) sent an action netd refuses", (int)h->pid);
+		return api_error(r, 500, "invalid_action", "the front end sent a bad action", 0, 0);
+	}
+	if (!h->b.machine)
+		return api_error(r, 501, "not_implemented", "this server changes no machines", 0, 0);
+	h->b.machine(h->b.ctx, rq->name, rq->machine, &op, r);
+}
+
 static void dispatch(struct http *h, const struct channel_request *rq, struct api_response *r)
 {
 	const struct api_backend *b = &h->b;
@@ -230,6 +244,8 @@ static void dispatch(struct http *h, const struct channel_request *rq, struct ap
 		return b->metrics(b->ctx, r);
 	case CHANNEL_EXEC:
 		break; /* serve_one's: it sends an fd */
+	case CHANNEL_MACHINE:
+		return machine_op(h, rq, r);
 	}
 }
 

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "api.h"
 #include "api_exec.h"
+#include "api_machine.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -132,14 +133,29 @@ static void method_not_allowed(struct api_response *r, const char *allow)
 	r->allow = allow;
 }
 
-/* /v1/playgrounds/P/machines/M/exec */
+static void route_machine_op(const struct api_backend *b, const char *method,
+			     const char *name, const char *machine, const char *rest,
+			     const char *body, size_t len, struct api_response *r)
+{
+	struct api_machine_op op;
+	if (api_machine_route(method, rest, body, len, &op, r) < 0)
+		return;
+	if (!b->machine) {
+		api_error(r, 501, "not_implemented", "this server changes no machines", 0, 0);
+		return;
+	}
+	b->machine(b->ctx, name, machine, &op, r);
+}
+
+/* /v1/playgrounds/P/machines/M/exec, and what api_machine.h routes */
 static void route_machine(const struct api_backend *b, const char *method, const char *name,
 			  const char *rest, const char *body, size_t len, struct api_response *r)
 {
 	const char *slash = strchr(rest, '/');
 	size_t mlen = slash ? (size_t)(slash - rest) : strlen(rest);
-	if (!slash || strcmp(slash + 1, "exec") != 0) {
-		api_error(r, 404, "not_found", "no such resource (a machine has /exec)", 0, 0);
+	if (!slash) {
+		api_error(r, 404, "not_found",
+			  "no such resource (a machine has /exec and /interfaces/I/...)", 0, 0);
 		return;
 	}
 	char machine[MANIFEST_HOSTNAME_MAX + 1];
@@ -155,6 +171,8 @@ static void route_machine(const struct api_backend *b, const char *method, const
 			  0, 0);
 		return;
 	}
+	if (strcmp(slash + 1, "exec") != 0)
+		return route_machine_op(b, method, name, machine, slash + 1, body, len, r);
 	if (strcmp(method, "POST") != 0)
 		return method_not_allowed(r, "POST");
 	if (!b->exec) {

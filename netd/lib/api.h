@@ -27,6 +27,7 @@ struct api_response {
 
 struct plan;
 struct api_exec;
+struct api_machine_op;
 
 /* A PUT's manifest as api_handle read it: its text, which a backend keeps
  * and compares as it is (NUL-terminated, no NUL within when planned), and
@@ -61,6 +62,10 @@ struct api_backend {
 	 * server of the machine (agent_proto.h), or -errno with r the answer
 	 * that refuses. */
 	int (*exec_open)(void *ctx, const char *name, const char *machine, struct api_response *r);
+	/* An impairment, a link or a restart of one machine (api_machine.h).
+	 * NULL: 501. */
+	void (*machine)(void *ctx, const char *name, const char *machine,
+			const struct api_machine_op *op, struct api_response *r);
 };
 
 /* text: the request's Accept header asks for text/plain (see api_wants_text). */

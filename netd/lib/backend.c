@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "backend.h"
+#include "api_machine.h"
 #include "machine_exec.h"
 #include "playground.h"
 #include "tasks.h"
@@ -265,6 +266,8 @@ static void create_failed(struct backend *b, const char *name, int e, const char
 		return api_error(r, 503, "exhausted", why, 0, 0);
 	if (e == -EDOM)
 		return api_error(r, 422, "invalid_manifest", why, 0, 0);
+	if (e == -EOPNOTSUPP)
+		return api_error(r, 422, "kernel_lacks", why, 0, 0);
 	if (e == -ENOSPC)
 		return api_error(r, 503, "no_space", why, 0, 0);
 	api_error(r, 500, "kernel", why, 0, 0);
@@ -441,6 +444,53 @@ static int be_exec_open(void *ctx, const char *name, const char *machine,
 	return machine_exec_open(b->state_dir, &e->plan, machine, r);
 }
 
+/* Indexes of machine and of its interface iface in p; -1 with r the 404. */
+static int find_port(const struct plan *p, const char *machine, const char *iface, size_t *mi,
+		     size_t *ii, struct api_response *r)
+{
+	char msg[160];
+	for (*mi = 0; *mi < p->n_machines; (*mi)++) {
+		const struct plan_machine *mc = &p->machines[*mi];
+		if (strcmp(mc->name, machine) != 0)
+			continue;
+		for (*ii = 0; *ii < mc->n_interfaces; (*ii)++)
+			if (strcmp(mc->interfaces[*ii].name, iface) == 0)
+				return 0;
+		snprintf(msg, sizeof(msg), "machine %s has no interface %s (it has %zu)", machine,
+			 iface, mc->n_interfaces);
+		api_error(r, 404, "not_found", msg, 0, 0);
+		return -1;
+	}
+	snprintf(msg, sizeof(msg), "playground %s has no machine %s", p->name, machine);
+	api_error(r, 404, "not_found", msg, 0, 0);
+	return -1;
+}
+
+static void be_machine(void *ctx, const char *name, const char *machine,
+		       const struct api_machine_op *op, struct api_response *r)
+{
+	struct backend *b = ctx;
+	struct backend_entry *en;
+	size_t mi, ii;
+	if (lookup_or_respond(b, name, &en, r) < 0 ||
+	    find_port(&en->plan, machine, op->iface, &mi, &ii, r) < 0)
+		return;
+	struct pn_error err = PN_ERROR_INIT;
+	int e = op->verb == API_MACHINE_IMPAIR
+			? playground_impair(b->fabric, &en->plan, mi, ii, &op->impair, &err)
+			: playground_link(b->fabric, &en->plan, mi, ii, op->up, &err);
+	if (e == -EOPNOTSUPP)
+		return api_error(r, 422, "kernel_lacks", err.msg, 0, 0);
+	if (e < 0) {
+		log_err("playground %s: %s", name, err.msg);
+		return api_error(r, 500, "kernel", err.msg, 0, 0);
+	}
+	const struct plan_interface *ifc = &en->plan.machines[mi].interfaces[ii];
+	log_info("playground %s: %s %s: %s", name, machine, ifc->name,
+		 op->verb == API_MACHINE_IMPAIR ? "impairment set" : op->up ? "link up" : "link down");
+	api_machine_iface_answer(r, machine, ifc->name, &ifc->impair, ifc->link_down);
+}
+
 struct api_backend backend_api(struct backend *b)
 {
 	return (struct api_backend){
@@ -454,5 +504,6 @@ struct api_backend backend_api(struct backend *b)
 		.stats = be_stats,
 		.metrics = be_metrics,
 		.exec_open = be_exec_open,
+		.machine = be_machine,
 	};
 }

@@ -93,6 +93,22 @@ void fabric_transit_taken(struct fabric *f, long index);
 
 /* -EDOM: a subnet of P lies in the transit pool. */
 int fabric_check_subnets(struct fabric *f, const struct plan *p, struct pn_error *err);
+/* -EOPNOTSUPP: an interface's impairment needs what this kernel lacks,
+ * named in err. */
+int fabric_check_shape(const struct plan *p, struct pn_error *err);
+/* Whether any interface of P is impaired (its ports then have ifbs, and
+ * no other playground takes over its namespace). */
+bool fabric_shaped(const struct plan *p);
+/* Sets the impairment of P's machine's interface (indexes into P) to im,
+ * both directions, on the running playground. P is what is built; its
+ * record is the caller's to change. */
+int fabric_impair(struct fabric *f, const struct plan *p, size_t machine, size_t iface,
+		  const struct manifest_impair *im, struct pn_error *err);
+/* Brings the port of P's machine's interface up or down: a netns
+ * machine's veth loses its carrier; a VM's tap stops carrying frames (its
+ * guest is told by its VMM: vm_link). */
+int fabric_link(struct fabric *f, const struct plan *p, size_t machine, size_t iface, bool up,
+		struct pn_error *err);
 /* -EEXIST: P's namespace or uplink is in the kernel already. */
 int fabric_check_free(struct fabric *f, const struct plan *p, struct pn_error *err);
 /* P's objects, its uplink on the /31 whose host end is transit. On

@@ -21,6 +21,7 @@
 #include "netns.h"
 #include "nft.h"
 #include "nspool.h"
+#include "shape.h"
 #include "util.h"
 
 
@@ -186,12 +187,13 @@ static int build_tap(struct build *b, const struct plan_machine *mc,
 	if (e < 0)
 		return e;
 	uint32_t slot;
-	if ((e = build_port_guard(b, ifc, &slot)) < 0)
+	if ((e = build_port_guard(b, ifc, &slot)) < 0 ||
+	    (shape_any(&ifc->impair) && (e = fab_shape_port(b, ifc, &ifc->impair)) < 0))
 		return e;
 	char alias[FAB_PORT_ALIAS_MAX];
 	fab_port_alias(mc, ifc, alias);
 	const struct link_conf conf = { .master = b->bridges[ifc->network], .alias = alias,
-					.mtu = n->mtu, .group = slot };
+					.mtu = n->mtu, .group = slot, .down = ifc->link_down };
 	return FAB_DO(f, err, link_configure(b->sk, ifc->device, &conf),
 		      "attach tap %s to bridge %s", ifc->device, n->bridge);
 }
@@ -225,8 +227,10 @@ static int build_netns_machine(struct build *b, const struct plan_machine *mc)
 			break;
 		uint32_t slot;
 		if ((e = build_port_guard(b, ifc, &slot)) < 0 ||
+		    (shape_any(&ifc->impair) && (e = fab_shape_port(b, ifc, &ifc->impair)) < 0) ||
 		    (e = FAB_DO(f, err, link_configure(b->sk, ifc->device,
-						  &(struct link_conf){ .group = slot }),
+						  &(struct link_conf){ .group = slot,
+								       .down = ifc->link_down }),
 				"bring up %s", ifc->device)) < 0 ||
 		    (e = FAB_DO(f, err, link_set_up(msk, ifc->name), "bring up %s in %s",
 				ifc->name, mc->netns)) < 0)

@@ -15,6 +15,7 @@
 
 #include "link.h"
 #include "netns.h"
+#include "shape.h"
 #include "nft.h"
 #include "util.h"
 
@@ -51,7 +52,8 @@ enum inspect_guard { INSPECT_NO_GUARD, INSPECT_PORT_GUARD, INSPECT_UPLINK_GUARD 
 /* bridge_idx: 0 for a link that has no bridge, negative when it should have
  * one but the bridge is gone. */
 static void inspect_port(struct nl_sock *sk, const char *dev, int bridge_idx,
-			 enum inspect_guard guard, const char *what, struct fabric_report *r)
+			 enum inspect_guard guard, bool want_up, const char *what,
+			 struct fabric_report *r)
 {
 	struct rtnl_link *l = NULL;
 	if (rtnl_link_get_kernel(sk, 0, dev, &l) < 0) {
@@ -60,8 +62,11 @@ static void inspect_port(struct nl_sock *sk, const char *dev, int bridge_idx,
 	}
 	if (bridge_idx != 0 && rtnl_link_get_master(l) != bridge_idx)
 		report_add(r, "%s %s is not attached to its bridge", what, dev);
-	if (!(rtnl_link_get_flags(l) & IFF_UP))
+	bool up = rtnl_link_get_flags(l) & IFF_UP;
+	if (want_up && !up)
 		report_add(r, "%s %s is down", what, dev);
+	if (!want_up && up)
+		report_add(r, "%s %s is up, though its link was taken down", what, dev);
 	if (guard != INSPECT_NO_GUARD &&
 	    !guard_attached(sk, rtnl_link_get_ifindex(l), guard == INSPECT_UPLINK_GUARD))
 		report_add(r, "%s %s has lost its guard", what, dev);
@@ -93,11 +98,16 @@ int fabric_inspect(struct fabric *f, const struct plan *p,
 		for (size_t j = 0; j < mc->n_interfaces; j++) {
 			const struct plan_interface *ifc = &mc->interfaces[j];
 			inspect_port(sk, ifc->device, br[ifc->network], INSPECT_PORT_GUARD,
-				     ifc->kind == PLAN_PORT_TAP ? "tap" : "veth", r);
+				     !ifc->link_down, ifc->kind == PLAN_PORT_TAP ? "tap" : "veth", r);
+			char ifb[IFNAMSIZ];
+			shape_ifb_name(ifc->device, ifb);
+			if (shape_any(&ifc->impair) && link_ifindex(sk, ifb) < 0)
+				report_add(r, "ifb %s (what %s sends, impaired) is missing", ifb,
+					   ifc->device);
 		}
 	}
 	free(br);
-	inspect_port(sk, NAMING_UPLINK_INSIDE, 0, INSPECT_NO_GUARD, "uplink", r);
+	inspect_port(sk, NAMING_UPLINK_INSIDE, 0, INSPECT_NO_GUARD, true, "uplink", r);
 	link_sock_close(sk);
 	int hfd = fab_host_netns_fd(f, rec->host_netns);
 	if (hfd < 0) {
@@ -105,7 +115,8 @@ int fabric_inspect(struct fabric *f, const struct plan *p,
 	} else {
 		struct nl_sock *hsk = NULL;
 		if (link_sock_open(hfd, &hsk) == 0) {
-			inspect_port(hsk, p->uplink_host, 0, INSPECT_UPLINK_GUARD, "uplink host end", r);
+			inspect_port(hsk, p->uplink_host, 0, INSPECT_UPLINK_GUARD, true,
+				     "uplink host end", r);
 			link_sock_close(hsk);
 		}
 		if (nft_table_exists(hfd) == 0)
@@ -118,6 +129,17 @@ int fabric_inspect(struct fabric *f, const struct plan *p,
 }
 
 /* A machine port that exists: on its bridge, up, and guarded. */
+/* The port's impairment as recorded; one left behind by a change that a
+ * crash cut short (its ifb is there) taken off. */
+static int repair_shape(struct build *b, const struct plan_interface *ifc)
+{
+	char ifb[IFNAMSIZ];
+	shape_ifb_name(ifc->device, ifb);
+	if (!shape_any(&ifc->impair) && link_ifindex(b->sk, ifb) < 0)
+		return 0;
+	return fab_shape_port(b, ifc, &ifc->impair);
+}
+
 static int repair_port(struct build *b, const struct plan_interface *ifc, bool *guards)
 {
 	struct fabric *f = b->f;
@@ -142,8 +164,11 @@ static int repair_port(struct build *b, const struct plan_interface *ifc, bool *
 	}
 	const struct link_conf conf = { .master = b->bridges[ifc->network] };
 	if ((e = FAB_DO(f, err, link_configure(b->sk, ifc->device, &conf),
-			"attach %s to its bridge", ifc->device)) < 0)
+			"attach %s to its bridge", ifc->device)) < 0 ||
+	    (e = repair_shape(b, ifc)) < 0)
 		return e;
+	if (ifc->link_down)
+		return FAB_DO(f, err, link_set_down(b->sk, ifc->device), "keep %s down", ifc->device);
 	return FAB_DO(f, err, link_set_up(b->sk, ifc->device), "bring up %s", ifc->device);
 }
 

@@ -91,6 +91,12 @@ int fab_prep_spare(int nsfd);
 
 unsigned fab_port_guard_flags(const struct plan_interface *ifc);
 
+/* fabric_port.c */
+int fab_shape_check(const struct plan_machine *mc, const struct plan_interface *ifc,
+		    const struct manifest_impair *im, struct pn_error *err);
+int fab_shape_port(struct build *b, const struct plan_interface *ifc,
+		   const struct manifest_impair *im);
+
 /* A machine port's alias, "machine/interface": the same whether the port
  * is built or refitted. */
 void fab_port_alias(const struct plan_machine *mc, const struct plan_interface *ifc,

@@ -56,6 +56,10 @@ static bool frame_next(struct frame *fr, uint64_t *w)
 
 bool fabric_same_frame(const struct plan *a, const struct plan *b)
 {
+	/* An impaired port has an ifb named after it, and qdiscs a refit
+	 * would have to take apart: such a namespace is not worth keeping. */
+	if (fabric_shaped(a) || fabric_shaped(b))
+		return false;
 	struct frame x = { .p = a }, y = { .p = b };
 	uint64_t u, v;
 	for (;;) {

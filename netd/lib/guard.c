@@ -280,6 +280,26 @@ int guard_reset_port(struct guard *g, const struct guard_key *k, uint32_t slot,
 	return guard_put_owned(g, k, slot, &p);
 }
 
+int guard_port_redirect(struct guard *g, const struct guard_key *k, uint32_t redirect)
+{
+	uint32_t slot;
+	int e = guard_slot_of(g, k, &slot);
+	if (e < 0)
+		return e;
+	cleanup_free char *vals = calloc((size_t)g->ncpus, GUARD_PERCPU_SIZE);
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(slots_fd(g), &slot, vals) < 0)
+		return -errno;
+	for (int i = 0; i < g->ncpus; i++) {
+		struct guard_port *p = (struct guard_port *)(vals + (size_t)i * GUARD_PERCPU_SIZE);
+		if (p->key.ifindex != k->ifindex || p->key.netns_cookie != k->netns_cookie)
+			return -ESTALE;
+		p->redirect = redirect;
+	}
+	return bpf_map_update_elem(slots_fd(g), &slot, vals, BPF_EXIST) < 0 ? -errno : 0;
+}
+
 bool guard_attached(struct nl_sock *sk, int ifindex, bool uplink)
 {
 	uint32_t id = link_tc_bpf_prog(sk, ifindex);

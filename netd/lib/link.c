@@ -218,6 +218,21 @@ int link_set_up(struct nl_sock *sk, const char *name)
 	return link_configure(sk, name, NULL);
 }
 
+int link_set_down(struct nl_sock *sk, const char *name)
+{
+	struct rtnl_link *orig = rtnl_link_alloc(), *change = rtnl_link_alloc();
+	int e = -NLE_NOMEM;
+	if (orig && change) {
+		rtnl_link_set_name(orig, name);
+		rtnl_link_set_name(change, name);
+		rtnl_link_unset_flags(change, IFF_UP);
+		e = rtnl_link_change(sk, orig, change, 0);
+	}
+	rtnl_link_put(orig);
+	rtnl_link_put(change);
+	return link_nlerr(e);
+}
+
 int link_each(struct nl_sock *sk,
 	      int (*fn)(const char *name, const char *alias, void *arg), void *arg)
 {

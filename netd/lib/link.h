@@ -75,6 +75,7 @@ int link_neigh_flush(struct nl_sock *sk);
 int link_delete(struct nl_sock *sk, const char *name);
 
 int link_set_up(struct nl_sock *sk, const char *name);
+int link_set_down(struct nl_sock *sk, const char *name);
 
 /* Calls fn for each link of sk's namespace, with its alias ("" if none);
  * a non-zero return stops the walk and is returned. */

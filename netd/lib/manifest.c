@@ -348,7 +348,8 @@ static const char *const interface_keys[] = {
 	"network", "address", "mac", "guard", "impair",
 };
 static const char *const guard_keys[] = { "ipSource", "dhcpServer" };
-static const char *const impair_keys[] = { "delay", "jitter", "loss", "rate" };
+static const char *const impair_keys[] = { "delay",	  "jitter",  "loss",   "rate",
+					    "duplicate", "reorder", "corrupt" };
 
 static void read_interface_mac(struct reader *r, const struct ytree_node *v,
 			       const char *path, struct manifest_interface *ifc)
@@ -395,7 +396,7 @@ static void read_guard(struct reader *r, const struct ytree_node *v,
 static void read_impair(struct reader *r, const struct ytree_node *v,
 			const char *path, struct manifest_impair *im)
 {
-	if (!yread_kind(r->d, v, path, YTREE_MAP, "a mapping (delay, jitter, loss, rate)"))
+	if (!yread_kind(r->d, v, path, YTREE_MAP, "a mapping (delay, jitter, loss, rate, duplicate, reorder, corrupt)"))
 		return;
 	yread_keys(r->d, v, path, impair_keys, ARRAY_SIZE(impair_keys), true);
 	char p[YREAD_PATH_LEN];
@@ -415,11 +416,26 @@ static void read_impair(struct reader *r, const struct ytree_node *v,
 		if (!yread_get_present(v, "delay"))
 			yread_err(r->d, x, p, "jitter needs a delay to vary around");
 	}
-	yread_path(p, "%s.loss", path);
-	if ((x = yread_get_present(v, "loss")) &&
-	    yread_unit(r->d, x, p, percent_units, ARRAY_SIZE(percent_units),
-		       "a percentage such as 1%", 1e6, &d))
-		im->loss_ppm = (uint32_t)d;
+	struct {
+		const char *key;
+		uint32_t *out;
+	} const shares[] = {
+		{ "loss", &im->loss_ppm },
+		{ "duplicate", &im->duplicate_ppm },
+		{ "reorder", &im->reorder_ppm },
+		{ "corrupt", &im->corrupt_ppm },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(shares); i++) {
+		yread_path(p, "%s.%s", path, shares[i].key);
+		if ((x = yread_get_present(v, shares[i].key)) &&
+		    yread_unit(r->d, x, p, percent_units, ARRAY_SIZE(percent_units),
+			       "a percentage such as 1%", 1e6, &d))
+			*shares[i].out = (uint32_t)d;
+	}
+	if ((x = yread_get_present(v, "reorder")) && !yread_get_present(v, "delay")) {
+		yread_path(p, "%s.reorder", path);
+		yread_err(r->d, x, p, "reorder needs a delay: the packets it picks overtake the delayed rest");
+	}
 	yread_path(p, "%s.rate", path);
 	if ((x = yread_get_present(v, "rate")) &&
 	    yread_unit(r->d, x, p, rate_units, ARRAY_SIZE(rate_units),
@@ -1059,6 +1075,24 @@ int manifest_parse(const char *buf, size_t len,
 	if (e < 0)
 		manifest_free(m);
 	return e;
+}
+
+int manifest_parse_impair(const char *buf, size_t len, struct manifest_impair *im,
+			  struct diag *d)
+{
+	memset(im, 0, sizeof(*im));
+	struct ytree t;
+	const struct ytree_limits ylim = { .max_depth = 4, .max_nodes = 64, .max_anchors = 0 };
+	int e = ytree_parse(buf, len, &ylim, &t, d);
+	if (e < 0)
+		return e;
+	struct reader r = { .d = d };
+	if (!t.root)
+		diag_add(d, 0, 0, "impair: expected a mapping (delay, jitter, loss, rate, duplicate, reorder, corrupt)");
+	else
+		read_impair(&r, t.root, "impair", im);
+	ytree_free(&t);
+	return diag_failed(d) ? -EINVAL : 0;
 }
 
 int manifest_read_file(const char *path, char **out, size_t *out_len,

@@ -59,6 +59,9 @@ struct manifest_impair {
 	uint32_t jitter_us;
 	uint32_t loss_ppm;   /* parts per million */
 	uint64_t rate_bps;   /* bits per second, 0: unlimited */
+	uint32_t duplicate_ppm;
+	uint32_t reorder_ppm; /* sent at once, ahead of the delayed rest */
+	uint32_t corrupt_ppm; /* one bit flipped */
 };
 
 struct manifest_guard {
@@ -180,6 +183,10 @@ int manifest_load(const char *path, const struct manifest_limits *lim,
 		  struct manifest *m, struct diag *d);
 
 /* The file's text, NUL-terminated, for keeping next to a playground. */
+/* One interface's impair mapping on its own, as the API's impair route
+ * takes it (YAML or JSON, the manifest's keys and units). */
+int manifest_parse_impair(const char *buf, size_t len, struct manifest_impair *im,
+			  struct diag *d);
 int manifest_read_file(const char *path, char **buf, size_t *len,
 		       struct diag *d);
 

@@ -43,7 +43,8 @@ struct plan_interface {
 	uint8_t prefix;
 	struct manifest_guard guard;
 	bool vlans; /* its network's: one VLAN tag allowed */
-	struct manifest_impair impair;
+	struct manifest_impair impair; /* changed by `playnet impair` */
+	bool link_down; /* taken down by `playnet link` */
 };
 
 struct plan_machine {

@@ -37,7 +37,7 @@ static struct json_object *network_to_json(const struct plan_network *n)
 	return o;
 }
 
-static struct json_object *impair_to_json(const struct manifest_impair *im)
+struct json_object *plan_impair_json(const struct manifest_impair *im)
 {
 	if (!im->set)
 		return NULL;
@@ -46,6 +46,9 @@ static struct json_object *impair_to_json(const struct manifest_impair *im)
 	json_object_object_add(o, "jitterUs", json_object_new_int64(im->jitter_us));
 	json_object_object_add(o, "lossPpm", json_object_new_int64(im->loss_ppm));
 	json_object_object_add(o, "rateBps", json_object_new_int64((int64_t)im->rate_bps));
+	json_object_object_add(o, "duplicatePpm", json_object_new_int64(im->duplicate_ppm));
+	json_object_object_add(o, "reorderPpm", json_object_new_int64(im->reorder_ppm));
+	json_object_object_add(o, "corruptPpm", json_object_new_int64(im->corrupt_ppm));
 	return o;
 }
 
@@ -72,7 +75,8 @@ static struct json_object *interface_to_json(const struct plan *p,
 	json_object_object_add(g, "ipSource", json_object_new_boolean(ifc->guard.ip_source));
 	json_object_object_add(g, "dhcpServer", json_object_new_boolean(ifc->guard.dhcp_server));
 	json_object_object_add(o, "guard", g);
-	json_object_object_add(o, "impair", impair_to_json(&ifc->impair));
+	json_object_object_add(o, "impair", plan_impair_json(&ifc->impair));
+	json_object_object_add(o, "link", json_object_new_string(ifc->link_down ? "down" : "up"));
 	return o;
 }
 

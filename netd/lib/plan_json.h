@@ -12,4 +12,8 @@
 /* A new object (caller puts it), or NULL when out of memory. */
 struct json_object *plan_to_json(const struct plan *p);
 
+/* An interface's impairment as show --json, the API and plan_wire give
+ * it (delayUs, lossPpm, ...); NULL when it has none. */
+struct json_object *plan_impair_json(const struct manifest_impair *im);
+
 #endif

@@ -1,6 +1,9 @@
 #include "plan_text.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "ipam.h"
 #include "mac.h"
@@ -62,6 +65,78 @@ static int print_machines(const struct plan *p, FILE *out)
 	return e;
 }
 
+/* A duration in us as a person writes it: 50ms, 1.5ms, 2s, 300us. */
+static void add_duration(char *buf, size_t len, size_t *at, const char *what, uint32_t us)
+{
+	const char *unit = us >= 1000000 && us % 100000 == 0 ? "s" : us >= 1000 ? "ms" : "us";
+	double v = us >= 1000000 && us % 100000 == 0 ? us / 1e6 : us >= 1000 ? us / 1e3 : us;
+	int n = snprintf(buf + *at, len - *at, "%s%s %g%s", *at ? " " : "", what, v, unit);
+	if (n > 0 && (size_t)n < len - *at)
+		*at += (size_t)n;
+}
+
+static void add_share(char *buf, size_t len, size_t *at, const char *what, uint32_t ppm)
+{
+	int n = snprintf(buf + *at, len - *at, "%s%s %g%%", *at ? " " : "", what, ppm / 1e4);
+	if (n > 0 && (size_t)n < len - *at)
+		*at += (size_t)n;
+}
+
+void plan_impair_text(const struct manifest_impair *im, char *buf, size_t len)
+{
+	size_t at = 0;
+	buf[0] = '\0';
+	if (im->delay_us)
+		add_duration(buf, len, &at, "delay", im->delay_us);
+	if (im->jitter_us)
+		add_duration(buf, len, &at, "jitter", im->jitter_us);
+	if (im->loss_ppm)
+		add_share(buf, len, &at, "loss", im->loss_ppm);
+	if (im->rate_bps) {
+		static const struct { const char *unit; uint64_t per; } u[] = {
+			{ "gbit", 1000000000 }, { "mbit", 1000000 }, { "kbit", 1000 }, { "bit", 1 } };
+		size_t k = 0;
+		while (u[k].per > 1 && im->rate_bps % u[k].per)
+			k++;
+		int n = snprintf(buf + at, len - at, "%srate %llu%s", at ? " " : "",
+				 (unsigned long long)(im->rate_bps / u[k].per), u[k].unit);
+		if (n > 0 && (size_t)n < len - at)
+			at += (size_t)n;
+	}
+	if (im->duplicate_ppm)
+		add_share(buf, len, &at, "duplicate", im->duplicate_ppm);
+	if (im->reorder_ppm)
+		add_share(buf, len, &at, "reorder", im->reorder_ppm);
+	if (im->corrupt_ppm)
+		add_share(buf, len, &at, "corrupt", im->corrupt_ppm);
+	if (!at)
+		snprintf(buf, len, "none");
+}
+
+/* What differs from a plain wire: impairments, links taken down. */
+static void print_ports(const struct plan *p, FILE *out)
+{
+	bool first = true;
+	for (size_t i = 0; i < p->n_machines; i++) {
+		const struct plan_machine *mc = &p->machines[i];
+		for (size_t j = 0; j < mc->n_interfaces; j++) {
+			const struct plan_interface *ifc = &mc->interfaces[j];
+			char im[256];
+			plan_impair_text(&ifc->impair, im, sizeof(im));
+			bool impaired = strcmp(im, "none") != 0;
+			if (!impaired && !ifc->link_down)
+				continue;
+			fprintf(out, "%s%s/%s:", first ? "\n" : "", mc->name, ifc->name);
+			if (ifc->link_down)
+				fputs(" link down", out);
+			if (impaired)
+				fprintf(out, "%s impaired each way: %s", ifc->link_down ? "," : "", im);
+			fputc('\n', out);
+			first = false;
+		}
+	}
+}
+
 /* A title is anyone's text: control characters (a terminal's escapes
  * among them) are shown as \xNN, never sent to the terminal. */
 static void print_text(FILE *out, const char *s)
@@ -88,5 +163,7 @@ int plan_print_text(const struct plan *p, FILE *out)
 	if (e < 0)
 		return e;
 	fputc('\n', out);
-	return print_machines(p, out);
+	if ((e = print_machines(p, out)) == 0)
+		print_ports(p, out);
+	return e;
 }

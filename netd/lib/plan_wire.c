@@ -10,6 +10,7 @@
 
 #include "ipam.h"
 #include "mac.h"
+#include "plan_json.h"
 #include "util.h"
 
 /* --- Writing ------------------------------------------------------------ */
@@ -49,16 +50,8 @@ static struct json_object *interface_json(const struct plan_interface *ifc)
 	json_object_object_add(o, "address", addr_json(ifc->address));
 	json_object_object_add(o, "ipSource", json_object_new_boolean(ifc->guard.ip_source));
 	json_object_object_add(o, "dhcpServer", json_object_new_boolean(ifc->guard.dhcp_server));
-	struct json_object *im = NULL;
-	if (ifc->impair.set) {
-		im = json_object_new_object();
-		json_object_object_add(im, "delayUs", json_object_new_int64(ifc->impair.delay_us));
-		json_object_object_add(im, "jitterUs", json_object_new_int64(ifc->impair.jitter_us));
-		json_object_object_add(im, "lossPpm", json_object_new_int64(ifc->impair.loss_ppm));
-		json_object_object_add(im, "rateBps",
-				       json_object_new_int64((int64_t)ifc->impair.rate_bps));
-	}
-	json_object_object_add(o, "impair", im);
+	json_object_object_add(o, "linkDown", json_object_new_boolean(ifc->link_down));
+	json_object_object_add(o, "impair", plan_impair_json(&ifc->impair));
 	return o;
 }
 
@@ -315,26 +308,33 @@ static int read_network(struct reader *r, struct json_object *o, struct plan *p,
 
 static int read_impair(struct reader *r, struct json_object *o, struct manifest_impair *im)
 {
-	static const char *const k[] = { "delayUs", "jitterUs", "lossPpm", "rateBps" };
+	static const char *const k[] = { "delayUs",	 "jitterUs",	 "lossPpm",   "rateBps",
+					 "duplicatePpm", "reorderPpm", "corruptPpm" };
 	struct json_object *v = field(o, "impair");
 	if (!v)
 		return 0;
-	uint64_t delay, jitter, loss, rate;
+	uint64_t delay, jitter, rate, share[4];
 	size_t at = strlen(r->path);
 	snprintf(r->path + at, sizeof(r->path) - at, ".impair");
 	int e;
 	if ((e = keys(r, v, k, ARRAY_SIZE(k))) < 0 ||
 	    (e = get_uint(r, v, "delayUs", 0, 60000000, &delay)) < 0 ||
 	    (e = get_uint(r, v, "jitterUs", 0, 60000000, &jitter)) < 0 ||
-	    (e = get_uint(r, v, "lossPpm", 0, 1000000, &loss)) < 0 ||
 	    (e = get_uint(r, v, "rateBps", 0, 1000000000000ull, &rate)) < 0)
 		return e;
+	for (size_t i = 0; i < 4; i++) {
+		const char *key = k[i ? 3 + i : 2];
+		if ((e = get_uint(r, v, key, 0, 1000000, &share[i])) < 0)
+			return e;
+	}
 	if (rate && rate < 8000)
 		return bad(r, "rateBps", "must be 0 or at least 8000");
 	r->path[at] = '\0';
 	*im = (struct manifest_impair){ .set = true, .delay_us = (uint32_t)delay,
-					.jitter_us = (uint32_t)jitter, .loss_ppm = (uint32_t)loss,
-					.rate_bps = rate };
+					.jitter_us = (uint32_t)jitter, .loss_ppm = (uint32_t)share[0],
+					.rate_bps = rate, .duplicate_ppm = (uint32_t)share[1],
+					.reorder_ppm = (uint32_t)share[2],
+					.corrupt_ppm = (uint32_t)share[3] };
 	return 0;
 }
 
@@ -370,8 +370,8 @@ static int check_unique(struct reader *r, const struct plan *p, size_t mi, size_
 static int read_interface(struct reader *r, struct json_object *o, struct plan *p, size_t mi,
 			  size_t ii)
 {
-	static const char *const k[] = { "network", "mac", "address", "ipSource", "dhcpServer",
-					 "impair" };
+	static const char *const k[] = { "network",    "mac",	 "address", "ipSource",
+					 "dhcpServer", "linkDown", "impair" };
 	struct plan_interface *ifc = &p->machines[mi].interfaces[ii];
 	path_set(r, "machines[%zu].interfaces[%zu]", mi, ii);
 	uint64_t net;
@@ -397,6 +397,7 @@ static int read_interface(struct reader *r, struct json_object *o, struct plan *
 		return bad(r, "address", "is not a free host address of networks[%zu]", (size_t)net);
 	if ((e = get_bool(r, o, "ipSource", &ifc->guard.ip_source)) < 0 ||
 	    (e = get_bool(r, o, "dhcpServer", &ifc->guard.dhcp_server)) < 0 ||
+	    (e = get_bool(r, o, "linkDown", &ifc->link_down)) < 0 ||
 	    (e = read_impair(r, o, &ifc->impair)) < 0)
 		return e;
 	return check_unique(r, p, mi, ii);

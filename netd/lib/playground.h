@@ -36,6 +36,16 @@ int playground_create(struct fabric *f, const struct plan *p, const char *manife
 /* 0 also when the playground does not exist. */
 int playground_delete(struct fabric *f, const char *name, struct pn_error *err);
 
+/* The impairment of interface ii of machine mi of P, which is built, set
+ * to im: recorded, then put on both directions of its port (p changes
+ * with it; on failure neither p nor the record does). -EOPNOTSUPP: the
+ * kernel lacks what im needs, err names it. */
+int playground_impair(struct fabric *f, struct plan *p, size_t mi, size_t ii,
+		      const struct manifest_impair *im, struct pn_error *err);
+/* The same for its link: its port up or down, and a VM's guest told. */
+int playground_link(struct fabric *f, struct plan *p, size_t mi, size_t ii, bool up,
+		    struct pn_error *err);
+
 /*
  * A delete in three calls, for a caller that paces the kernel's work:
  * playground_mark_deleting records the intent and stops the VMs (1; 0

@@ -90,7 +90,8 @@ static int qmp_answer(int fd)
 	}
 }
 
-static int qmp_command(const char *path, const char *command)
+/* line: one command, a JSON object and its newline. */
+static int qmp_execute(const char *path, const char *line)
 {
 	cleanup_close int fd = sock_connect(path);
 	if (fd < 0)
@@ -104,11 +105,54 @@ static int qmp_command(const char *path, const char *command)
 	int e = qmp_answer(fd);
 	if (e < 0)
 		return e;
-	char cmd[128];
-	int n = snprintf(cmd, sizeof(cmd), "{\"execute\":\"%s\"}\n", command);
-	if (write(fd, cmd, (size_t)n) < 0)
+	if (write(fd, line, strlen(line)) < 0)
 		return -errno;
 	return qmp_answer(fd);
+}
+
+static int qmp_command(const char *path, const char *command)
+{
+	char line[128];
+	snprintf(line, sizeof(line), "{\"execute\":\"%s\"}\n", command);
+	return qmp_execute(path, line);
+}
+
+/* The guest's carrier on its interface iface (netdev n<iface>). */
+static int qmp_set_link(const char *path, size_t iface, bool up)
+{
+	char line[128];
+	snprintf(line, sizeof(line),
+		 "{\"execute\":\"set_link\",\"arguments\":{\"name\":\"n%zu\",\"up\":%s}}\n",
+		 iface, up ? "true" : "false");
+	return qmp_execute(path, line);
+}
+
+int vm_link(const char *state_dir, const char *pg, const char *machine, size_t iface, bool up)
+{
+	struct vm_paths pa;
+	struct diag d = { 0 };
+	int e = vm_paths_for(state_dir, pg, machine, &pa, &d);
+	diag_free(&d);
+	struct vm_status st;
+	if (e < 0 || vm_status_read(pa.status, &st) < 0 || !vm_state_live(st.state))
+		return 0; /* not running: told as it starts */
+	return st.backend == VM_QEMU ? qmp_set_link(pa.api, iface, up) : 0;
+}
+
+/* The links the plan has down, told to a guest just started. */
+static int tell_links(const struct vm_spec *s, struct diag *d)
+{
+	for (size_t i = 0; s->backend == VM_QEMU && i < s->m->n_interfaces; i++) {
+		if (!s->m->interfaces[i].link_down)
+			continue;
+		int e = qmp_set_link(s->paths.api, i, false);
+		if (e < 0) {
+			diag_add(d, 0, 0, "machine %s: cannot take its eth%zu down over QMP: %s",
+				 s->machine, i, strerror(-e));
+			return e;
+		}
+	}
+	return 0;
 }
 
 static size_t discard(void *p, size_t size, size_t n, void *arg)
@@ -408,7 +452,8 @@ static int launch(const struct vm_spec *s, const char *vmm, struct diag *d)
 		e = -EIO;
 		goto out;
 	}
-	e = wait_ready(s, d);
+	if ((e = wait_ready(s, d)) == 0)
+		e = tell_links(s, d);
 out:
 	vm_argv_free(&a);
 	return e;
@@ -782,6 +827,18 @@ static int stop_vms(const char *state_dir, const char *playground, unsigned grac
 int vm_stop(const char *state_dir, const char *playground, unsigned grace_ms, FILE *out)
 {
 	return stop_vms(state_dir, playground, grace_ms, out, NULL, 0);
+}
+
+int vm_restart(const char *state_dir, const struct plan *p, const struct vm_options *o,
+	       const char *machine, FILE *out, struct diag *d)
+{
+	const char *const only[] = { machine };
+	int e = stop_vms(state_dir, p->name, 0, NULL, only, 1);
+	if (e < 0) {
+		diag_add(d, 0, 0, "machine %s: cannot stop it: %s", machine, strerror(-e));
+		return e;
+	}
+	return vm_start(state_dir, p, o, only, 1, out, d);
 }
 
 int vm_remove(const char *state_dir, const char *playground)

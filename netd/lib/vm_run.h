@@ -28,6 +28,18 @@ int vm_check(const char *state_dir, const struct plan *p, const struct vm_option
  * the guests to power off, then SIGTERM and SIGKILL. The number stopped. */
 int vm_stop(const char *state_dir, const char *playground, unsigned grace_ms, FILE *out);
 
+/* Tells machine's guest that its interface iface (eth<iface>) has lost or
+ * found its carrier: QEMU's set_link. 0 when it is not running (vm_start
+ * tells it) or runs under a VMM that has no such call (Firecracker, Cloud
+ * Hypervisor: the tap alone goes down). */
+int vm_link(const char *state_dir, const char *pg, const char *machine, size_t iface, bool up);
+
+/* Restarts machine: its VMM stopped at once (the power cord, not the
+ * button) and started again on the same taps, which keep their MACs,
+ * addresses, impairments and links; the VM's disk stays. */
+int vm_restart(const char *state_dir, const struct plan *p, const struct vm_options *o,
+	       const char *machine, FILE *out, struct diag *d);
+
 /* Stops what still runs at once and removes STATE/vm/P. */
 int vm_remove(const char *state_dir, const char *playground);
 

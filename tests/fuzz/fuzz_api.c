@@ -14,6 +14,7 @@
 
 #include "api.h"
 #include "api_exec.h"
+#include "api_machine.h"
 #include "diag.h"
 #include "plan.h"
 #include "plan_wire.h"
@@ -99,9 +100,25 @@ static void exec(void *ctx, const char *name, const char *machine, const struct 
 	api_exec_result_free(&res);
 }
 
+/* What the front end sends the parent must read back the same there. */
+static void machine(void *ctx, const char *name, const char *m, const struct api_machine_op *op,
+		    struct api_response *r)
+{
+	(void)ctx, (void)name;
+	char line[API_MACHINE_OP_MAX], again[API_MACHINE_OP_MAX];
+	struct api_machine_op back;
+	if (api_machine_op_format(op, line, sizeof(line)) < 0 ||
+	    api_machine_op_parse(line, &back) < 0 ||
+	    api_machine_op_format(&back, again, sizeof(again)) < 0 || strcmp(line, again) != 0) {
+		fprintf(stderr, "an op read back differs: %s\n", line);
+		__builtin_trap();
+	}
+	api_machine_iface_answer(r, m, back.iface, &back.impair, !back.up);
+}
+
 static const struct api_backend backend = { .limits = &lim, .list = list, .get = get,
 					    .put = put, .del = del, .stats = stats,
-					    .metrics = metrics, .exec = exec };
+					    .metrics = metrics, .exec = exec, .machine = machine };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -2,11 +2,13 @@
  * checked before any backend runs, and the error shape. */
 #include "testutil.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include "agent_proto.h"
 #include "api.h"
 #include "api_exec.h"
+#include "api_machine.h"
 #include "plan.h"
 
 static char last[128];
@@ -249,6 +251,61 @@ static void t_not_found(void **state)
 	expect_error("GET", "/v1/playgrounds/lab/stats/x", 404, "not_found");
 }
 
+/* .../machines/M/interfaces/I/impair and /link: read, and carried to the
+ * parent as a line it reads back the same. */
+static void t_machine_routes(void **state)
+{
+	(void)state;
+	struct api_machine_op op;
+	struct api_response r = { 0 };
+	const char *body = "{\"delay\": \"50ms\", \"rate\": \"10mbit\", \"reorder\": \"25%\"}";
+	assert_int_equal(api_machine_route("PUT", "interfaces/eth1/impair", body, strlen(body), &op, &r), 0);
+	assert_int_equal(op.verb, API_MACHINE_IMPAIR);
+	assert_string_equal(op.iface, "eth1");
+	assert_int_equal(op.impair.delay_us, 50000);
+	assert_int_equal(op.impair.rate_bps, 10000000);
+	char line[API_MACHINE_OP_MAX];
+	assert_int_equal(api_machine_op_format(&op, line, sizeof(line)), 0);
+	assert_string_equal(line, "impair eth1 1 50000 0 0 10000000 0 250000 0");
+	struct api_machine_op back;
+	assert_int_equal(api_machine_op_parse(line, &back), 0);
+	assert_int_equal(back.impair.reorder_ppm, 250000);
+	/* what format would not write is refused */
+	assert_int_equal(api_machine_op_parse("impair eth1 1 50000 0 2000000 0 0 0 0", &back), -EINVAL);
+	assert_int_equal(api_machine_op_parse("impair eth1 1 050000 0 0 0 0 0 0", &back), -EINVAL);
+	assert_int_equal(api_machine_op_parse("impair eth1 1 1 0 0 100 0 0 0", &back), -EINVAL);
+	assert_int_equal(api_machine_op_parse("link eth0 sideways", &back), -EINVAL);
+	assert_int_equal(api_machine_op_parse("link ../x up", &back), -EINVAL);
+	assert_int_equal(api_machine_op_parse("link eth0 up", &back), 0);
+	assert_true(back.up);
+	assert_int_equal(api_machine_route("DELETE", "interfaces/eth0/impair", NULL, 0, &op, &r), 0);
+	assert_false(op.impair.set);
+	assert_int_equal(api_machine_route("PUT", "interfaces/eth0/link", "{\"state\": \"down\"}", 17,
+					   &op, &r), 0);
+	assert_false(op.up);
+	expect_error("PUT", "/v1/playgrounds/lab/machines/r/interfaces/eth0/link", 422, "invalid_link");
+	expect_error("PUT", "/v1/playgrounds/lab/machines/r/interfaces/eth01/impair", 400,
+		     "invalid_interface");
+	expect_error("PUT", "/v1/playgrounds/lab/machines/r/interfaces/eth0/speed", 404, "not_found");
+	expect_error("PUT", "/v1/playgrounds/lab/machines/r/interfaces/eth0/impair", 422,
+		     "invalid_impair"); /* "x" */
+	assert_int_equal(api_machine_route("PUT", "interfaces/eth0/impair", "", 0, &op, &r), -1);
+	assert_int_equal(r.status, 400);
+	api_response_free(&r);
+	expect_error("GET", "/v1/playgrounds/lab/machines/r/interfaces/eth0/impair", 405,
+		     "method_not_allowed");
+	expect_error("PUT", "/v1/playgrounds/lab/machines/r/restart", 404, "not_found");
+	api_handle(&B, "PUT", "/v1/playgrounds/lab/machines/r/interfaces/eth0/impair", "{loss: 2}", 9,
+		   false, &r);
+	assert_int_equal(r.status, 501); /* B changes no machines */
+	api_response_free(&r);
+	api_handle(&B, "PUT", "/v1/playgrounds/lab/machines/r/interfaces/eth0/impair", "{lost: 2}", 9,
+		   false, &r);
+	assert_int_equal(r.status, 422);
+	assert_non_null(strstr(r.body, "unknown key 'lost'"));
+	api_response_free(&r);
+}
+
 static void t_bad_names(void **state)
 {
 	(void)state;
@@ -348,6 +405,7 @@ int main(void)
 		cmocka_unit_test(t_routes),
 		cmocka_unit_test(t_exec_route),
 		cmocka_unit_test(t_exec_answer),
+		cmocka_unit_test(t_machine_routes),
 		cmocka_unit_test(t_healthz),
 		cmocka_unit_test(t_not_found),
 		cmocka_unit_test(t_bad_names),

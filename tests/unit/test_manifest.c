@@ -540,6 +540,24 @@ static void t_impair(void **state)
 	expect_only_error(HEAD ONE_NET("") ONE_MACHINE("            impair: {loss: 150%}\n"),
 			  11, 28,
 			  "playground.machines[0].network.interfaces[0].impair.loss: '150%' is too large");
+	expect_ok(HEAD ONE_NET("") ONE_MACHINE("            impair: {delay: 10ms, duplicate: 1%, reorder: 25%, corrupt: 0.1%}\n"), &m);
+	im = &m.machines[0].interfaces[0].impair;
+	assert_int_equal(im->duplicate_ppm, 10000);
+	assert_int_equal(im->reorder_ppm, 250000);
+	assert_int_equal(im->corrupt_ppm, 1000);
+	manifest_free(&m);
+	expect_only_error(HEAD ONE_NET("") ONE_MACHINE("            impair: {reorder: 5%}\n"),
+			  11, 31,
+			  "playground.machines[0].network.interfaces[0].impair.reorder: reorder needs a delay: the packets it picks overtake the delayed rest");
+	/* the runtime route reads the same mapping alone */
+	struct manifest_impair one;
+	struct diag d;
+	diag_init(&d, "impair");
+	assert_int_equal(manifest_parse_impair("{\"delay\": \"50ms\", \"loss\": \"1%\"}", 31, &one, &d), 0);
+	assert_int_equal(one.delay_us, 50000);
+	assert_int_equal(one.loss_ppm, 10000);
+	assert_int_equal(manifest_parse_impair("[1]", 3, &one, &d), -EINVAL);
+	diag_free(&d);
 }
 
 /* Limits */

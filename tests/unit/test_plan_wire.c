@@ -287,10 +287,18 @@ static void t_interfaces(void **state)
 	refused(AT("address"), "\"172.16.0.255\"", "is not a free host address");
 	refused(AT("ipSource"), "\"yes\"", "ipSource: expected true or false");
 	refused(AT("impair"), "{\"delayUs\":1}", "interfaces[0].impair.jitterUs: missing");
-	refused(AT("impair"), "{\"delayUs\":1,\"jitterUs\":0,\"lossPpm\":2000000,\"rateBps\":0}",
+#define SHARES "\"duplicatePpm\":0,\"reorderPpm\":0,\"corruptPpm\":0"
+	refused(AT("impair"),
+		"{\"delayUs\":1,\"jitterUs\":0,\"lossPpm\":2000000,\"rateBps\":0," SHARES "}",
 		"lossPpm: 2000000 is out of range");
-	refused(AT("impair"), "{\"delayUs\":1,\"jitterUs\":0,\"lossPpm\":0,\"rateBps\":100}",
+	refused(AT("impair"), "{\"delayUs\":1,\"jitterUs\":0,\"lossPpm\":0,\"rateBps\":100," SHARES "}",
 		"rateBps: must be 0 or at least 8000");
+	refused(AT("impair"),
+		"{\"delayUs\":1,\"jitterUs\":0,\"lossPpm\":0,\"rateBps\":0,\"duplicatePpm\":0,"
+		"\"reorderPpm\":1000001,\"corruptPpm\":0}",
+		"reorderPpm: 1000001 is out of range");
+#undef SHARES
+	refused(AT("linkDown"), "1", "linkDown: expected true or false");
 	refused(AT("device"), "\"eth0\"", "holds keys other than network");
 #undef AT
 	/* what another interface holds already */

@@ -1,0 +1,178 @@
+#define _GNU_SOURCE
+#include "api_machine.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "diag.h"
+#include "plan_json.h"
+
+bool api_valid_iface(const char *s)
+{
+	if (strncmp(s, "eth", 3) != 0)
+		return false;
+	size_t n = strspn(s + 3, "0123456789");
+	return n >= 1 && n <= 3 && s[3 + n] == '\0' && (n == 1 || s[3] != '0');
+}
+
+static int refuse(struct api_response *r, int status, const char *code, const char *msg)
+{
+	api_error(r, status, code, msg, 0, 0);
+	return -1;
+}
+
+static int read_impair(const char *method, const char *body, size_t len,
+		       struct api_machine_op *op, struct api_response *r)
+{
+	op->verb = API_MACHINE_IMPAIR;
+	if (strcmp(method, "DELETE") == 0)
+		return 0;
+	if (strcmp(method, "PUT") != 0) {
+		refuse(r, 405, "method_not_allowed", "PUT or DELETE an impairment");
+		r->allow = "PUT, DELETE";
+		return -1;
+	}
+	if (len == 0 || memchr(body, '\0', len))
+		return refuse(r, 400, "empty_body",
+			      "PUT an impair mapping, such as {\"delay\": \"50ms\", \"loss\": \"1%\"}");
+	struct diag d;
+	diag_init(&d, "impair");
+	int e = manifest_parse_impair(body, len, &op->impair, &d);
+	if (e == -ENOMEM) {
+		api_error(r, 500, "memory", "out of memory", 0, 0);
+	} else if (e < 0) {
+		const struct diag_entry *x = d.count ? &d.entries[0] : NULL;
+		api_error(r, 422, "invalid_impair", x ? x->message : "not an impair mapping",
+			  x ? x->line : 0, x ? x->column : 0);
+	}
+	diag_free(&d);
+	return e < 0 ? -1 : 0;
+}
+
+static int read_link(const char *method, const char *body, size_t len,
+		     struct api_machine_op *op, struct api_response *r)
+{
+	op->verb = API_MACHINE_LINK;
+	if (strcmp(method, "PUT") != 0) {
+		api_error(r, 405, "method_not_allowed", "PUT a link's state", 0, 0);
+		r->allow = "PUT";
+		return -1;
+	}
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *o = tok ? json_tokener_parse_ex(tok, body, (int)len) : NULL;
+	bool whole = tok && json_tokener_get_error(tok) == json_tokener_success &&
+		     json_tokener_get_parse_end(tok) == len;
+	json_tokener_free(tok);
+	struct json_object *state = NULL;
+	const char *s = whole && json_object_is_type(o, json_type_object) &&
+					json_object_object_length(o) == 1 &&
+					json_object_object_get_ex(o, "state", &state) &&
+					json_object_is_type(state, json_type_string)
+				? json_object_get_string(state)
+				: "";
+	op->up = strcmp(s, "up") == 0;
+	bool ok = op->up || strcmp(s, "down") == 0;
+	json_object_put(o);
+	if (!ok)
+		return refuse(r, 422, "invalid_link", "PUT {\"state\": \"up\"} or {\"state\": \"down\"}");
+	return 0;
+}
+
+int api_machine_route(const char *method, const char *rest, const char *body, size_t len,
+		      struct api_machine_op *op, struct api_response *r)
+{
+	memset(op, 0, sizeof(*op));
+	const char *what;
+	if (strncmp(rest, "interfaces/", 11) != 0 || !(what = strchr(rest + 11, '/')))
+		return refuse(r, 404, "not_found",
+			      "no such resource (a machine has /exec and /interfaces/I/impair or /link)");
+	size_t n = (size_t)(what - (rest + 11));
+	if (n >= sizeof(op->iface))
+		return refuse(r, 400, "invalid_interface", "an interface is eth0, eth1, ...");
+	memcpy(op->iface, rest + 11, n);
+	op->iface[n] = '\0';
+	if (!api_valid_iface(op->iface))
+		return refuse(r, 400, "invalid_interface", "an interface is eth0, eth1, ...");
+	if (strcmp(what + 1, "impair") == 0)
+		return read_impair(method, body, len, op, r);
+	if (strcmp(what + 1, "link") == 0)
+		return read_link(method, body, len, op, r);
+	return refuse(r, 404, "not_found", "no such resource (an interface has /impair and /link)");
+}
+
+int api_machine_op_format(const struct api_machine_op *op, char *buf, size_t len)
+{
+	const struct manifest_impair *im = &op->impair;
+	int n;
+	switch (op->verb) {
+	case API_MACHINE_IMPAIR:
+		n = snprintf(buf, len,
+			     "impair %s %d %" PRIu32 " %" PRIu32 " %" PRIu32 " %" PRIu64 " %" PRIu32
+			     " %" PRIu32 " %" PRIu32,
+			     op->iface, im->set, im->delay_us, im->jitter_us, im->loss_ppm,
+			     im->rate_bps, im->duplicate_ppm, im->reorder_ppm, im->corrupt_ppm);
+		break;
+	case API_MACHINE_LINK:
+		n = snprintf(buf, len, "link %s %s", op->iface, op->up ? "up" : "down");
+		break;
+	default:
+		return -EINVAL;
+	}
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+static int parse_impair(const char *s, struct api_machine_op *op)
+{
+	struct manifest_impair *im = &op->impair;
+	int set, end = 0;
+	if (sscanf(s, "impair %15s %d %" SCNu32 " %" SCNu32 " %" SCNu32 " %" SCNu64 " %" SCNu32
+		      " %" SCNu32 " %" SCNu32 "%n",
+		   op->iface, &set, &im->delay_us, &im->jitter_us, &im->loss_ppm, &im->rate_bps,
+		   &im->duplicate_ppm, &im->reorder_ppm, &im->corrupt_ppm, &end) != 9 ||
+	    s[end] != '\0')
+		return -EINVAL;
+	im->set = set == 1;
+	bool share_ok = im->loss_ppm <= 1000000 && im->duplicate_ppm <= 1000000 &&
+			im->reorder_ppm <= 1000000 && im->corrupt_ppm <= 1000000;
+	if ((set != 0 && set != 1) || !api_valid_iface(op->iface) || !share_ok ||
+	    im->delay_us > 60000000 || im->jitter_us > 60000000 ||
+	    (im->rate_bps && (im->rate_bps < 8000 || im->rate_bps > 1000000000000ull)))
+		return -EINVAL;
+	/* format wrote what the route read: so it reads again the same */
+	char again[API_MACHINE_OP_MAX];
+	op->verb = API_MACHINE_IMPAIR;
+	if (api_machine_op_format(op, again, sizeof(again)) < 0 || strcmp(again, s) != 0)
+		return -EINVAL;
+	return 0;
+}
+
+int api_machine_op_parse(const char *s, struct api_machine_op *op)
+{
+	memset(op, 0, sizeof(*op));
+	if (strncmp(s, "impair ", 7) == 0)
+		return parse_impair(s, op);
+	char state[8];
+	int end = 0;
+	if (sscanf(s, "link %15s %7s%n", op->iface, state, &end) != 2 || s[end] != '\0' ||
+	    !api_valid_iface(op->iface) || (strcmp(state, "up") != 0 && strcmp(state, "down") != 0))
+		return -EINVAL;
+	op->verb = API_MACHINE_LINK;
+	op->up = strcmp(state, "up") == 0;
+	char again[API_MACHINE_OP_MAX];
+	return api_machine_op_format(op, again, sizeof(again)) == 0 && strcmp(again, s) == 0
+		       ? 0
+		       : -EINVAL;
+}
+
+void api_machine_iface_answer(struct api_response *r, const char *machine, const char *iface,
+			      const struct manifest_impair *im, bool link_down)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "machine", json_object_new_string(machine));
+	json_object_object_add(o, "interface", json_object_new_string(iface));
+	json_object_object_add(o, "impair", plan_impair_json(im));
+	json_object_object_add(o, "link", json_object_new_string(link_down ? "down" : "up"));
+	api_json(r, 200, o);
+}
