@@ -69,12 +69,18 @@ $(B)/ebpf/%.bpf.o: ebpf/%.bpf.c ebpf/guard_abi.h $(B)/ebpf/vmlinux.h
 	@echo "  BPF     $@"
 	$(Q)clang $(BPF_CFLAGS) -c $< -o $@
 
+# The same programs for kernels before 6.2 (guard.bpf.c says why).
+$(B)/ebpf/guard_compat.bpf.o: ebpf/guard.bpf.c ebpf/guard_abi.h $(B)/ebpf/vmlinux.h
+	@echo "  BPF     $@"
+	$(Q)clang $(BPF_CFLAGS) -DGUARD_PROBE_READ -c $< -o $@
+
 $(B)/ebpf/%.skel.h: $(B)/ebpf/%.bpf.o
 	@echo "  SKEL    $@"
 	$(Q)bpftool gen skeleton $< name $*_bpf > $@
 
 # Everything that includes the skeleton waits for it.
-$(B)/obj/netd/lib/guard.o $(A)/obj/netd/lib/guard.o: $(B)/ebpf/guard.skel.h
+$(B)/obj/netd/lib/guard.o $(A)/obj/netd/lib/guard.o: $(B)/ebpf/guard.skel.h \
+	$(B)/ebpf/guard_compat.skel.h
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -146,7 +152,7 @@ $(A)/tests/test_channel: $(A)/obj/tests/unit/test_channel.o $(A)/obj/netd/daemon
 $(A)/obj/tests/unit/test_channel.o: BASE_CFLAGS += -Inetd/daemon
 
 # libFuzzer targets build the library sources in, with clang.
-$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(B)/ebpf/guard.skel.h
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(B)/ebpf/guard.skel.h $(B)/ebpf/guard_compat.skel.h
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(BASE_CFLAGS) -Wno-unused-command-line-argument -O1 -g \

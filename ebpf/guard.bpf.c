@@ -8,13 +8,18 @@
  * NAT. Policy and counters live in one per-CPU array, at the slot the
  * interface's netdev group names (guard_abi.h): one array lookup per packet,
  * which the verifier inlines, decides and counts.
+ *
+ * Built twice: as it is, for kernels from 6.2, and with GUARD_PROBE_READ
+ * (guard_compat), for older ones such as Debian 12's 6.1.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 
 #include "guard_abi.h"
 
+#define TC_ACT_UNSPEC (-1)
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
 #define ETH_P_IP 0x0800
@@ -87,7 +92,9 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } guard_allow SEC(".maps");
 
+#ifndef GUARD_PROBE_READ
 extern void *bpf_cast_to_kern_ctx(void *) __ksym;
+#endif
 
 /*
  * Only the fields we read, as CO-RE flavors of the kernel's structs: naming
@@ -117,12 +124,22 @@ struct sk_buff___guard {
  * never a (cookie, ifindex) pair). */
 static __always_inline struct guard_port *guard_of(struct __sk_buff *ctx)
 {
+#ifdef GUARD_PROBE_READ
+	/* A tc program's context is the kernel's sk_buff: before Linux 6.2,
+	 * which brought bpf_cast_to_kern_ctx, its fields are read through
+	 * bpf_probe_read_kernel (CO-RE), at ~90 ns a packet more. */
+	struct sk_buff___guard *skb = (void *)ctx;
+	struct net_device___guard *dev = BPF_CORE_READ(skb, dev);
+	__u32 slot = BPF_CORE_READ(dev, group);
+	__u64 cookie = BPF_CORE_READ(dev, nd_net.net, net_cookie);
+#else
 	struct sk_buff___guard *skb = bpf_cast_to_kern_ctx(ctx);
 	struct net_device___guard *dev = skb->dev;
 	__u32 slot = dev->group;
+	__u64 cookie = dev->nd_net.net->net_cookie;
+#endif
 	struct guard_port *p = bpf_map_lookup_elem(&guard_slots, &slot);
-	if (!p || p->key.ifindex != ctx->ifindex ||
-	    p->key.netns_cookie != dev->nd_net.net->net_cookie)
+	if (!p || p->key.ifindex != ctx->ifindex || p->key.netns_cookie != cookie)
 		return NULL;
 	return p;
 }
@@ -137,10 +154,10 @@ static __always_inline int pass(struct guard_port *p, struct __sk_buff *skb)
 {
 	p->pass_packets++;
 	p->pass_bytes += skb->len;
-	/* The ifb sends it back in on this port, past tc (tc_skip_classify). */
-	if (p->redirect)
-		return bpf_redirect(p->redirect, 0);
-	return TC_ACT_OK;
+	/* On to the block's next filter, which sends it to the port's ifb
+	 * (tc's mirred, as every kernel's ifb takes it); the ifb sends it back
+	 * in on this port, past tc. */
+	return p->shaped ? TC_ACT_UNSPEC : TC_ACT_OK;
 }
 
 static __always_inline int mac_eq(const __u8 *a, const __u8 *b)

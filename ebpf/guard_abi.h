@@ -59,8 +59,9 @@ struct guard_port {
 	__u8 mac[6];   /* port: the machine's MAC */
 	__u16 flags;
 	__u32 ipv4;    /* network order: port's address, or uplink's transit source */
-	__u32 redirect; /* port: the ifindex of its ifb (shape.h), where what
-			 * passes goes to be impaired; 0: on to the bridge */
+	__u32 shaped;  /* port: what passes goes on to the block's next filter,
+			* which sends it to the port's ifb (shape.h); 0: on to
+			* the bridge at once */
 	__u64 pass_packets;
 	__u64 pass_bytes;
 	__u64 drops[GUARD_REASONS];

@@ -64,24 +64,13 @@ for t in $TOOLS; do
 	pkgs="$pkgs ${t%%:*}"
 done
 
-# The kernel package linux-image-amd64 stands for, and its version.
-kernel_package() {
-	apt-cache depends linux-image-amd64 2>/dev/null |
-		sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n 1
-}
-kpkg=$(kernel_package)
-if [ -z "$kpkg" ]; then
-	# A machine whose package lists were cleaned knows no kernel package yet.
-	apt-get update -qq >/dev/null 2>&1 || true
-	kpkg=$(kernel_package)
-fi
-[ -n "$kpkg" ] || die "apt knows no linux-image-amd64 (apt-get update failed?)"
-kver=$(apt-cache policy "$kpkg" | sed -n 's/^ *Candidate: //p')
+. "$here/debian-kernel.sh"
+kernel_resolve
 
 key=$( {
 	echo "$kpkg $kver"
 	dpkg-query -W -f '${Package} ${Version}\n' $(echo "$pkgs" | tr ' ' '\n' | sort -u)
-	cat "$0" "$here"/guest/* "$agent"
+	cat "$0" "$here/debian-kernel.sh" "$here"/guest/* "$agent"
 } | sha256sum | cut -d' ' -f1)
 if [ -f "$out/key" ] && [ "$(cat "$out/key")" = "$key" ] &&
 	[ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] && [ -f "$out/modules.tar" ]; then
@@ -92,11 +81,7 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "build-guest: $kpkg $kver, the toolkit from $(echo "$pkgs" | tr ' ' '\n' | sort -u | tr '\n' ' ')" >&2
-(cd "$work" && apt-get download "$kpkg=$kver" >/dev/null 2>&1) ||
-	die "apt-get download $kpkg=$kver failed"
-deb=$(ls "$work"/"$kpkg"_*.deb)
-dpkg-deb -x "$deb" "$work/k"
-release=$(ls "$work/k/lib/modules")
+kernel_unpack "$work"
 
 root=$work/root
 mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" "$root/etc/acpi/PWRF" \
@@ -152,24 +137,7 @@ while read -r o; do libs_of "$o"; done <"$objs" | sort -u | while read -r lib; d
 # then modules.dep and modules.alias of just those.
 kmods=$work/k/lib/modules/$release
 depmod -b "$work/k" "$release"
-awk -v want="$(echo $MODULES | tr ' ' '\n' | tr - _)" '
-	BEGIN { n = split(want, w, "\n"); for (i = 1; i <= n; i++) wanted[w[i]] = 1 }
-	{
-		path = $1; sub(/:$/, "", path)
-		name = path; sub(/.*\//, "", name); sub(/\.ko.*$/, "", name); gsub(/-/, "_", name)
-		file[name] = path
-		deps[name] = ""
-		for (i = 2; i <= NF; i++) { d = $i; sub(/.*\//, "", d); sub(/\.ko.*$/, "", d); gsub(/-/, "_", d); deps[name] = deps[name] " " d }
-	}
-	function take(m,   k, n, a) {
-		if (m in taken || !(m in file)) return
-		taken[m] = 1; print file[m]
-		n = split(deps[m], a, " ")
-		for (k = 1; k <= n; k++) take(a[k])
-	}
-	END { for (m in wanted) { if (!(m in file)) missing = missing " " m; take(m) }
-	      if (missing != "") print "build-guest: not modules of this kernel (built in?):" missing > "/dev/stderr" }
-' "$kmods/modules.dep" | sort -u >"$work/modules"
+kernel_closure "$kmods" $MODULES >"$work/modules"
 [ -s "$work/modules" ] || die "no modules found in $kpkg"
 # crc32c for libcrc32c (ext4, nf_conntrack's SCTP, ...), which the kernel
 # asks for by its crypto alias.

@@ -56,9 +56,9 @@ bool fabric_shaped(const struct plan *p)
 }
 
 /* Both directions of the guarded port ifc->device (in b's namespace) set to
- * im: its own root qdisc, and its ifb's, which its guard sends what passes
- * to. Nothing asked: both taken off, the ifb gone, the guard sending on to
- * the bridge again. */
+ * im: its own root qdisc, and its ifb's, which the filter after its guard
+ * steers what it sends to. Nothing asked: the guard sends on to the bridge
+ * again, the filter and the ifb go, the port's qdisc is the default. */
 int fab_shape_port(struct build *b, const struct plan_interface *ifc,
 		   const struct manifest_impair *im)
 {
@@ -71,15 +71,20 @@ int fab_shape_port(struct build *b, const struct plan_interface *ifc,
 	int e = fab_port_key(b->sk, b->cookie, ifc->device, &k);
 	if (e < 0)
 		return pn_fail(err, e, "find %s", ifc->device);
-	int idx = (int)k.ifindex, ifb_idx = 0;
+	int idx = (int)k.ifindex, ifb_idx = link_ifindex(b->sk, ifb);
 	if (!shape_any(im)) {
-		/* The guard first: a packet sent to an ifb that is gone is lost. */
-		if ((e = FAB_DO(f, err, guard_port_redirect(b->guard, &k, 0),
-				"send what %s sends to its bridge again", ifc->device)) < 0 ||
-		    (e = FAB_DO(f, err, link_delete(b->sk, ifb), "delete ifb %s", ifb)) < 0)
-			return e;
-		return FAB_DO(f, err, shape_egress(b->sk, idx, im), "clear the qdisc of %s",
-			      ifc->device);
+		/* The guard first: a frame steered to an ifb that is gone is lost. */
+		e = FAB_DO(f, err, guard_port_shaped(b->guard, &k, false),
+			   "send what %s sends to its bridge again", ifc->device);
+		if (e == 0 && ifb_idx > 0)
+			e = FAB_DO(f, err, shape_steer_del(b->sk, GUARD_PORT_BLOCK, ifb_idx),
+				   "stop steering what %s sends to %s", ifc->device, ifb);
+		if (e == 0)
+			e = FAB_DO(f, err, link_delete(b->sk, ifb), "delete ifb %s", ifb);
+		if (e == 0)
+			e = FAB_DO(f, err, shape_egress(b->sk, idx, im), "clear the qdisc of %s",
+				   ifc->device);
+		return e;
 	}
 	e = FAB_DO(f, err, (ifb_idx = shape_ifb_add(b->sk, ifb, mtu)) < 0 ? ifb_idx : 0,
 		   "create ifb %s for what %s sends", ifb, ifc->device);
@@ -90,8 +95,11 @@ int fab_shape_port(struct build *b, const struct plan_interface *ifc,
 		e = FAB_DO(f, err, shape_egress(b->sk, idx, im), "impair what %s receives",
 			   ifc->device);
 	if (e == 0)
-		e = FAB_DO(f, err, guard_port_redirect(b->guard, &k, (uint32_t)ifb_idx),
-			   "send what %s sends through %s", ifc->device, ifb);
+		e = FAB_DO(f, err, shape_steer_add(b->sk, GUARD_PORT_BLOCK, ifc->mac, ifb_idx),
+			   "steer what %s sends to %s", ifc->device, ifb);
+	if (e == 0)
+		e = FAB_DO(f, err, guard_port_shaped(b->guard, &k, true),
+			   "pass what %s sends on to its steering", ifc->device);
 	return e;
 }
 

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,7 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wcast-qual"
 #include "guard.skel.h"
+#include "guard_compat.skel.h"
 #pragma GCC diagnostic pop
 #include "link.h"
 #include "log.h"
@@ -51,39 +53,65 @@ const char *guard_reason_name(enum guard_reason r)
 }
 
 struct guard {
-	struct guard_bpf *skel;
+	/* One build of guard.bpf.c, by what the kernel has: fast from Linux
+	 * 6.2, compat before (Debian 12's 6.1). */
+	struct guard_bpf *fast;
+	struct guard_compat_bpf *compat;
+	struct bpf_object *obj; /* the one's */
 	int ncpus;
 	uint32_t next_slot; /* where the search for a free slot starts */
 };
 
+static int prog_fd(const struct guard *g, const char *name)
+{
+	return bpf_program__fd(bpf_object__find_program_by_name(g->obj, name));
+}
+
+static int map_fd(const struct guard *g, const char *name)
+{
+	return bpf_object__find_map_fd_by_name(g->obj, name);
+}
+
 int guard_port_fd(const struct guard *g)
 {
-	return bpf_program__fd(g->skel->progs.guard_port);
+	return prog_fd(g, "guard_port");
 }
 
 int guard_uplink_fd(const struct guard *g)
 {
-	return bpf_program__fd(g->skel->progs.guard_uplink);
+	return prog_fd(g, "guard_uplink");
 }
 
 static int slots_fd(const struct guard *g)
 {
-	return bpf_map__fd(g->skel->maps.guard_slots);
+	return map_fd(g, "guard_slots");
 }
 
 static int index_fd(const struct guard *g)
 {
-	return bpf_map__fd(g->skel->maps.guard_index);
+	return map_fd(g, "guard_index");
 }
 
 static int owner_fd(const struct guard *g)
 {
-	return bpf_map__fd(g->skel->maps.guard_owner);
+	return map_fd(g, "guard_owner");
 }
 
 int guard_rates_map_fd(const struct guard *g)
 {
-	return bpf_map__fd(g->skel->maps.guard_rates);
+	return map_fd(g, "guard_rates");
+}
+
+/* Whether the kernel has the kfunc bpf_cast_to_kern_ctx (Linux 6.2 on),
+ * which the fast build calls. */
+static bool has_kern_ctx(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	if (!btf)
+		return false;
+	bool have = btf__find_by_name_kind(btf, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC) >= 0;
+	btf__free(btf);
+	return have;
 }
 
 /* libbpf's messages go through our log, warnings and errors only. */
@@ -125,13 +153,16 @@ int guard_open(const char *pin_dir, struct guard **out, struct pn_error *err)
 	g->ncpus = libbpf_num_possible_cpus();
 	g->next_slot = 1;
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
-	g->skel = guard_bpf__open_opts(&opts);
-	if (!g->skel) {
+	if (has_kern_ctx() && (g->fast = guard_bpf__open_opts(&opts)))
+		g->obj = g->fast->obj;
+	else if (!g->fast && (g->compat = guard_compat_bpf__open_opts(&opts)))
+		g->obj = g->compat->obj;
+	if (!g->obj) {
 		e = pn_fail(err, -errno, "open BPF object");
 		free(g);
 		return e;
 	}
-	e = guard_bpf__load(g->skel);
+	e = g->fast ? guard_bpf__load(g->fast) : guard_compat_bpf__load(g->compat);
 	if (e < 0) {
 		pn_fail(err, e, "load BPF programs (verifier or pinned maps)");
 		guard_close(g);
@@ -145,7 +176,8 @@ void guard_close(struct guard *g)
 {
 	if (!g)
 		return;
-	guard_bpf__destroy(g->skel);
+	guard_bpf__destroy(g->fast);
+	guard_compat_bpf__destroy(g->compat);
 	free(g);
 }
 
@@ -280,7 +312,7 @@ int guard_reset_port(struct guard *g, const struct guard_key *k, uint32_t slot,
 	return guard_put_owned(g, k, slot, &p);
 }
 
-int guard_port_redirect(struct guard *g, const struct guard_key *k, uint32_t redirect)
+int guard_port_shaped(struct guard *g, const struct guard_key *k, bool shaped)
 {
 	uint32_t slot;
 	int e = guard_slot_of(g, k, &slot);
@@ -295,7 +327,7 @@ int guard_port_redirect(struct guard *g, const struct guard_key *k, uint32_t red
 		struct guard_port *p = (struct guard_port *)(vals + (size_t)i * GUARD_PERCPU_SIZE);
 		if (p->key.ifindex != k->ifindex || p->key.netns_cookie != k->netns_cookie)
 			return -ESTALE;
-		p->redirect = redirect;
+		p->shaped = shaped;
 	}
 	return bpf_map_update_elem(slots_fd(g), &slot, vals, BPF_EXIST) < 0 ? -errno : 0;
 }
@@ -476,12 +508,12 @@ static int guard_lpm_put(int fd, uint32_t net, uint8_t prefix)
 
 int guard_deny(struct guard *g, uint32_t net, uint8_t prefix)
 {
-	return guard_lpm_put(bpf_map__fd(g->skel->maps.guard_deny), net, prefix);
+	return guard_lpm_put(map_fd(g, "guard_deny"), net, prefix);
 }
 
 int guard_allow(struct guard *g, uint32_t net, uint8_t prefix)
 {
-	return guard_lpm_put(bpf_map__fd(g->skel->maps.guard_allow), net, prefix);
+	return guard_lpm_put(map_fd(g, "guard_allow"), net, prefix);
 }
 
 static int pinned(const char *pin_dir, const char *map)

@@ -48,9 +48,10 @@ int guard_slot_of(struct guard *g, const struct guard_key *k, uint32_t *slot);
  * socket in k's namespace. */
 int guard_attach_port(struct guard *g, struct nl_sock *sk, const struct guard_key *k,
 		      uint32_t slot, const uint8_t mac[6], uint32_t ipv4, unsigned flags);
-/* What passes k's port guard (in its slot) goes to the ifb of index
- * redirect from now on (0: to the bridge, as before); its counters stay. */
-int guard_port_redirect(struct guard *g, const struct guard_key *k, uint32_t redirect);
+/* What passes k's port guard (in its slot) goes on to the next filter of
+ * its block from now on (shaped), or to the bridge at once; its counters
+ * stay. */
+int guard_port_shaped(struct guard *g, const struct guard_key *k, bool shaped);
 /* Whether a guard program (the uplink's, or the port's) runs at ingress of
  * the link ifindex in sk's namespace: by the name of the program there,
  * since a netd started again loads its programs anew. */

@@ -4,12 +4,19 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/if.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
+#include <linux/tc_act/tc_mirred.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include <netlink/route/qdisc.h>
 #include <netlink/route/qdisc/netem.h>
 #include <netlink/route/qdisc/tbf.h>
+#include <netlink/route/act/mirred.h>
+#include <netlink/route/action.h>
+#include <netlink/route/classifier.h>
+#include <netlink/route/cls/u32.h>
 #include <netlink/route/tc.h>
 #include <stdio.h>
 #include <string.h>
@@ -170,6 +177,74 @@ int shape_ifb_add(struct nl_sock *sk, const char *name, unsigned mtu)
 	if ((e = link_nlerr(e)) < 0)
 		return e;
 	return link_ifindex(sk, name);
+}
+
+#define STEER_PRIO 2 /* after the guard's filter, priority 1 */
+#define STEER_HT 0x800 /* the root hash table u32 makes at a priority */
+
+/* The u32 filter of node ifb on block: what a delete needs, and an add
+ * fills in. */
+static int steer_new(uint32_t block, int ifb, struct rtnl_cls **out)
+{
+	if (ifb <= 0 || ifb > 0xfff)
+		return -ERANGE;
+	struct rtnl_cls *c = rtnl_cls_alloc();
+	if (!c)
+		return -ENOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(c), (int)TCM_IFINDEX_MAGIC_BLOCK);
+	rtnl_tc_set_parent(TC_CAST(c), block);
+	rtnl_cls_set_prio(c, STEER_PRIO);
+	rtnl_cls_set_protocol(c, ETH_P_ALL);
+	int e = rtnl_tc_set_kind(TC_CAST(c), "u32");
+	if (e == 0)
+		rtnl_u32_set_handle(c, STEER_HT, 0, ifb);
+	if (e < 0) {
+		rtnl_cls_put(c);
+		return link_nlerr(e);
+	}
+	*out = c;
+	return 0;
+}
+
+int shape_steer_add(struct nl_sock *sk, uint32_t block, const uint8_t mac[6], int ifb)
+{
+	struct rtnl_cls *c;
+	int e = steer_new(block, ifb, &c);
+	if (e < 0)
+		return e;
+	struct rtnl_act *a = rtnl_act_alloc();
+	if (!a) {
+		rtnl_cls_put(c);
+		return -ENOMEM;
+	}
+	/* At ingress the frame starts at its network header: its source MAC
+	 * is the 6 bytes 8 before, in two keys of 4 (u32's unit). */
+	uint32_t hi, lo, lo_mask;
+	memcpy(&hi, mac, 4);
+	memcpy(&lo, (const uint8_t[4]){ mac[4], mac[5], 0, 0 }, 4);
+	memcpy(&lo_mask, (const uint8_t[4]){ 0xff, 0xff, 0, 0 }, 4);
+	if ((e = rtnl_tc_set_kind(TC_CAST(a), "mirred")) == 0 &&
+	    (e = rtnl_mirred_set_action(a, TCA_EGRESS_REDIR)) == 0 &&
+	    (e = rtnl_mirred_set_ifindex(a, (uint32_t)ifb)) == 0 &&
+	    (e = rtnl_mirred_set_policy(a, TC_ACT_STOLEN)) == 0 &&
+	    (e = rtnl_u32_add_key(c, hi, 0xffffffff, -8, 0)) == 0 &&
+	    (e = rtnl_u32_add_key(c, lo, lo_mask, -4, 0)) == 0 &&
+	    (e = rtnl_u32_set_cls_terminal(c)) == 0 && (e = rtnl_u32_add_action(c, a)) == 0)
+		e = rtnl_cls_add(sk, c, NLM_F_CREATE | NLM_F_REPLACE);
+	rtnl_act_put(a);
+	rtnl_cls_put(c);
+	return link_nlerr(e);
+}
+
+int shape_steer_del(struct nl_sock *sk, uint32_t block, int ifb)
+{
+	struct rtnl_cls *c;
+	int e = steer_new(block, ifb, &c);
+	if (e < 0)
+		return e;
+	e = link_nlerr(rtnl_cls_delete(sk, c, 0));
+	rtnl_cls_put(c);
+	return e == -ENODEV ? 0 : e;
 }
 
 /* Each need tried for real on the lo of a namespace of its own: a module

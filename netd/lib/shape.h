@@ -2,9 +2,11 @@
  * Impairments of a machine's port (manifest `impair:`, `playnet impair`),
  * through the kernel's qdiscs, built with libnl's tc support. Both
  * directions get the same: what goes to the machine meets the port's own
- * root qdisc; what comes from it is redirected by the port's guard
- * (guard.bpf.c) to an ifb device of its own, whose root qdisc holds the
- * same impairment, and comes back in on the port as if nothing happened.
+ * root qdisc; what comes from it passes the port's guard (guard.bpf.c),
+ * which then lets the next filter of the namespace's shared block see it:
+ * a u32 filter matching the port's MAC (which the guard has checked) sends
+ * it with mirred to an ifb device of the port's own, whose root qdisc holds
+ * the same impairment; the ifb sends it back in on the port, past tc.
  *
  * netem carries delay, jitter, loss, duplicate, reorder and corrupt, with
  * a tbf under it for a rate; a rate alone is a tbf, which needs no netem.
@@ -14,6 +16,7 @@
 
 #include <net/if.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "manifest.h"
 
@@ -50,5 +53,12 @@ int shape_egress(struct nl_sock *sk, int ifindex, const struct manifest_impair *
 /* The ifb named name, made if missing, with mtu (0: the default), up; its
  * ifindex, or -errno. */
 int shape_ifb_add(struct nl_sock *sk, const char *name, unsigned mtu);
+
+/* On shared tc block block, after its guard: frames from source MAC mac go
+ * to the ifb of index ifb (mirred), by a u32 filter whose node is ifb's
+ * ifindex (unique in the namespace; -ERANGE past u32's 4095). */
+int shape_steer_add(struct nl_sock *sk, uint32_t block, const uint8_t mac[6], int ifb);
+/* That filter gone; 0 also when it was not there. */
+int shape_steer_del(struct nl_sock *sk, uint32_t block, int ifb);
 
 #endif
