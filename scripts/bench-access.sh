@@ -19,24 +19,6 @@ bench_playnet /var/tmp access
 export PLAYNET_GUEST_DIR=$guest PLAYNET_IMAGE_DIR=$PWD/build/images
 trap bench_cleanup EXIT
 
-# ms: the milliseconds each run of a command takes, one a line; a run
-# that fails stops the benchmark, saying why (a figure of failures is no
-# figure).
-ms() {
-	local n=$1 t0
-	shift
-	for _ in $(seq 1 "$n"); do
-		t0=$EPOCHREALTIME
-		if ! "$@" >/dev/null 2>"$work/err"; then
-			echo "failed: $*: $(cat "$work/err")" >&2
-			exit 1
-		fi
-		awk -v a="${t0/./}" -v b="${EPOCHREALTIME/./}" 'BEGIN { printf "%.1f\n", (b - a) / 1e3 }'
-	done
-}
-# pct: median and p99 of the milliseconds on stdin.
-pct() { sort -n | awk '{ a[NR] = $1 } END { printf "median %.1f ms, p99 %.1f ms (%d runs)\n", a[int((NR + 1) / 2)], a[int(NR * 0.99 + 0.999)], NR }'; }
-
 "$playnet" up scripts/bench-access.yaml --name "$P" --vms >/dev/null
 # Booted: ssh waits for the VM's own init (as tasks do).
 "$playnet" ssh "$P" deb --fresh -- true >/dev/null

@@ -1,5 +1,5 @@
-# What the VM benchmarks (bench-guest.sh, bench-images.sh,
-# bench-access.sh) share: sourced.
+# What the benchmarks of playgrounds (bench-guest.sh, bench-images.sh,
+# bench-access.sh, bench-impair.sh) share: sourced.
 
 # bench_playnet DIR TAG: a host netns, state dir, socket and bpffs dir of
 # the benchmark's own (work dir $work under DIR), and P, a playground name;
@@ -45,3 +45,22 @@ up_time() {
 
 # stats: median, min and max of the seconds on stdin, one a line.
 stats() { sort -n | awk '{ a[NR] = $1 } END { printf "median %.2f s (min %.2f, max %.2f, %d rounds)\n", a[int((NR + 1) / 2)], a[1], a[NR], NR }'; }
+
+# ms: the milliseconds each run of a command takes, one a line; a run
+# that fails stops the benchmark, saying why (a figure of failures is no
+# figure).
+ms() {
+	local n=$1 t0
+	shift
+	for _ in $(seq 1 "$n"); do
+		t0=$EPOCHREALTIME
+		if ! "$@" >/dev/null 2>"$work/err"; then
+			echo "failed: $*: $(cat "$work/err")" >&2
+			exit 1
+		fi
+		awk -v a="${t0/./}" -v b="${EPOCHREALTIME/./}" 'BEGIN { printf "%.1f\n", (b - a) / 1e3 }'
+	done
+}
+# pct: median and p99 of the milliseconds on stdin.
+pct() { sort -n | awk '{ a[NR] = $1 } END { printf "median %.1f ms, p99 %.1f ms (%d runs)\n", a[int((NR + 1) / 2)], a[int(NR * 0.99 + 0.999)], NR }'; }
+

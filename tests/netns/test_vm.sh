@@ -185,6 +185,39 @@ ip -n "pg-$P1" -br link >"$T_TMP/links"
 [ "$(grep -c '^t-' "$T_TMP/links")" = 4 ] && pass "the agent adds no port to the fabric (4 taps)" ||
 	fail "the agent adds no port to the fabric (4 taps)" "$(cat "$T_TMP/links")"
 
+# A link down and up: the guest sees its carrier go (QEMU's set_link) and
+# its pings fail; show says so. An impairment and a restart: the VM comes
+# back on the same tap, MAC, address and impairment.
+expect_status "link leaf-01/eth0 down" 0 "$PLAYNET" link "$P1" leaf-01/eth0 down
+expect_status "read leaf-01's carrier" 0 "$PLAYNET" exec "$P1" leaf-01 -- cat /sys/class/net/eth0/carrier
+[ "$(cat "$T_TMP/out")" = 0 ] && pass "the guest sees its carrier go" || fail "the guest sees its carrier go" "$(cat "$T_TMP/out")"
+expect_status "no ping while the link is down" 1 "$PLAYNET" exec "$P1" leaf-01 -- ping -c 1 -W 2 10.0.0.20
+expect_status "show" 0 "$PLAYNET" show "$P1"
+expect_stdout_has "show says the link is down" "leaf-01/eth0: link down"
+expect_status "link leaf-01/eth0 up" 0 "$PLAYNET" link "$P1" leaf-01/eth0 up
+expect_status "read leaf-01's carrier again" 0 "$PLAYNET" exec "$P1" leaf-01 -- cat /sys/class/net/eth0/carrier
+[ "$(cat "$T_TMP/out")" = 1 ] && pass "the carrier comes back" || fail "the carrier comes back" "$(cat "$T_TMP/out")"
+back=1
+for i in $(seq 1 10); do
+	"$PLAYNET" exec "$P1" leaf-01 -- ping -c 1 -W 2 10.0.0.20 >/dev/null 2>&1 && { back=0; break; }
+done
+[ "$back" = 0 ] && pass "pings come back after up" || fail "pings come back after up"
+expect_status "impair leaf-01/eth0" 0 "$PLAYNET" impair "$P1" leaf-01/eth0 rate 20mbit
+mac=$("$PLAYNET" exec "$P1" leaf-01 -- cat /sys/class/net/eth0/address)
+expect_status "restart leaf-01" 0 "$PLAYNET" restart "$P1" leaf-01
+expect_stderr_has "restart says so" "leaf-01 of $P1 restarted, on the same taps"
+# exec waits for the agent; the address comes with the guest's DHCP after.
+for i in $(seq 1 30); do
+	"$PLAYNET" exec "$P1" leaf-01 -- sh -c 'cat /sys/class/net/eth0/address; ip -4 -o addr show eth0' \
+		>"$T_TMP/out" 2>"$T_TMP/err" && grep -q "inet " "$T_TMP/out" && break
+	sleep 1
+done
+[ "$(head -n 1 "$T_TMP/out")" = "$mac" ] && pass "restart keeps the MAC ($mac)" || fail "restart keeps the MAC" "$mac -> $(cat "$T_TMP/out")"
+expect_stdout_has "restart keeps the address" "inet 192.168.178.10/24"
+tc -n "pg-$P1" qdisc show dev t-leaf-01-0 | grep -q "rate 20Mbit" && pass "restart keeps the impairment" ||
+	fail "restart keeps the impairment" "$(tc -n "pg-$P1" qdisc show dev t-leaf-01-0)"
+expect_status "restart a machine the playground lacks" 1 "$PLAYNET" restart "$P1" nosuch
+
 expect_status "vmlaunch stop" 0 "$VMLAUNCH" stop "$P1" --timeout 30
 [ "$(grep -c ': stopped$' "$T_TMP/out")" = 3 ] && pass "three stopped" || fail "three stopped" "$(cat "$T_TMP/out")"
 for m in leaf-01 router leaf-02; do
