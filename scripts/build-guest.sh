@@ -143,14 +143,7 @@ kernel_closure "$kmods" $MODULES >"$work/modules"
 # asks for by its crypto alias.
 ls "$kmods"/kernel/crypto/crc32c_generic.ko* "$kmods"/kernel/arch/x86/crypto/crc32c-intel.ko* 2>/dev/null |
 	sed "s|^$kmods/||" >>"$work/modules"
-while read -r m; do
-	mkdir -p "$root/lib/modules/$release/$(dirname "$m")"
-	cp "$kmods/$m" "$root/lib/modules/$release/$m"
-done <"$work/modules"
-for f in modules.builtin modules.builtin.modinfo modules.order; do
-	cp "$kmods/$f" "$root/lib/modules/$release/"
-done
-depmod -b "$root" "$release"
+kernel_install "$kmods" "$work/modules" "$root" "$release"
 
 # Not compressed: under TCG the guest's kernel takes longer to unpack
 # it (12 MB by gzip: 2.5 s more, zstd 2.5 s, lz4 1 s) than QEMU takes to

@@ -69,14 +69,7 @@ for d in $MODULE_DIRS; do
 done
 kernel_closure "$kmods" $names >"$work/modules"
 [ -s "$work/modules" ] || die "no modules found in $kpkg"
-while read -r m; do
-	mkdir -p "$root/lib/modules/$release/$(dirname "$m")"
-	cp "$kmods/$m" "$root/lib/modules/$release/$m"
-done <"$work/modules"
-for f in modules.builtin modules.builtin.modinfo modules.order; do
-	cp "$kmods/$f" "$root/lib/modules/$release/"
-done
-depmod -b "$root" "$release"
+kernel_install "$kmods" "$work/modules" "$root" "$release"
 (cd "$root" && find . | cpio -o -H newc --quiet -R 0:0) >"$work/initrd.img"
 
 cp "$work"/k/boot/vmlinuz-* "$out/vmlinuz.new"

@@ -52,3 +52,17 @@ kernel_closure() {
 	      if (missing != "") print "not modules of this kernel (built in?):" missing > "/dev/stderr" }
 ' "$_dir/modules.dep" | sort -u
 }
+
+# The modules listed in FILE (paths under MODDIR) copied into ROOT's
+# lib/modules/RELEASE, with the kernel's lists of built-in modules, and
+# their modules.dep and modules.alias written for modprobe.
+kernel_install() {
+	while read -r _m; do
+		mkdir -p "$3/lib/modules/$4/$(dirname "$_m")"
+		cp "$1/$_m" "$3/lib/modules/$4/$_m"
+	done <"$2"
+	for _f in modules.builtin modules.builtin.modinfo modules.order; do
+		cp "$1/$_f" "$3/lib/modules/$4/"
+	done
+	depmod -b "$3" "$4"
+}

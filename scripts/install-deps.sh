@@ -26,6 +26,10 @@ PACKAGES=(
 	# ways into a VM: the static agent the guests carry (libc.a), and
 	# OpenSSH's client for playnet ssh and its keys
 	libc6-dev openssh-client
+	# impairments: iperf3 measures a rate limit; Debian's python3 reads
+	# its JSON; the stock-kernel machine (scripts/build-stock.sh) is QEMU
+	# with 9p, busybox and that kernel's modules, as above
+	iperf3 python3
 )
 
 missing=()
