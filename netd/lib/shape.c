@@ -138,16 +138,18 @@ int shape_egress(struct nl_sock *sk, int ifindex, const struct manifest_impair *
 	if (!shape_any(im))
 		return root_clear(sk, ifindex);
 	struct rtnl_qdisc *q;
-	int e;
+	/* A root of one kind is not replaced by one of another in place
+	 * (netem by tbf, say): the old one goes first. */
+	int e = root_clear(sk, ifindex);
+	if (e < 0)
+		return e;
 	if (!wants_netem(im)) {
 		if ((e = qdisc_new(ifindex, TC_H_ROOT, NETEM_HANDLE, "tbf", &q)) < 0)
 			return e;
 		tbf_fill(q, im->rate_bps);
 		return qdisc_put(sk, q);
 	}
-	/* A root of another kind cannot be changed into netem in place. */
-	if ((e = root_clear(sk, ifindex)) < 0 ||
-	    (e = qdisc_new(ifindex, TC_H_ROOT, NETEM_HANDLE, "netem", &q)) < 0)
+	if ((e = qdisc_new(ifindex, TC_H_ROOT, NETEM_HANDLE, "netem", &q)) < 0)
 		return e;
 	netem_fill(q, im);
 	if ((e = qdisc_put(sk, q)) < 0 || !im->rate_bps)

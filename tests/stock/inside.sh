@@ -62,6 +62,13 @@ echo "loss 20% each way: $lost of $sent round trips lost ($(awk -v l="$lost" -v 
 	pass "20% each way loses 36% of round trips, within the binomial bounds ($lost of 500)" ||
 	fail "20% each way loses 36% of round trips" "$lost of $sent"
 
+# netem with a tbf under it, then a tbf alone: the root changes kind.
+expect_status "impair delay 10ms rate 5mbit" 0 "$PLAYNET" impair "$P" a/eth0 delay 10ms rate 5mbit
+tc -n "pg-$P" qdisc show dev v-a-0 | grep -q "qdisc tbf .* parent 1:1" && pass "a tbf under the netem" ||
+	fail "a tbf under the netem" "$(tc -n "pg-$P" qdisc show dev v-a-0)"
+expect_status "impair rate 5mbit alone" 0 "$PLAYNET" impair "$P" a/eth0 rate 5mbit
+tc -n "pg-$P" qdisc show dev v-a-0 | grep -q netem && fail "netem goes for a rate alone" "$(tc -n "pg-$P" qdisc show dev v-a-0)" ||
+	pass "netem goes for a rate alone"
 expect_status "impair --clear" 0 "$PLAYNET" impair "$P" a/eth0 --clear
 read -r sent got avg mdev <<<"$(ping_stats -c 50 -i 0.02)"
 echo "cleared: $got/$sent answered, rtt avg $avg ms"
