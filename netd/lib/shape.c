@@ -46,7 +46,8 @@ unsigned shape_needs(const struct manifest_impair *im)
 {
 	if (!shape_any(im))
 		return 0;
-	return SHAPE_IFB | (wants_netem(im) ? SHAPE_NETEM : 0) | (im->rate_bps ? SHAPE_TBF : 0);
+	return SHAPE_IFB | SHAPE_STEER | (wants_netem(im) ? SHAPE_NETEM : 0) |
+	       (im->rate_bps ? SHAPE_TBF : 0);
 }
 
 void shape_ifb_name(const char *port, char out[IFNAMSIZ])
@@ -270,6 +271,10 @@ static unsigned probe(void)
 		lacks |= SHAPE_TBF;
 	if (shape_ifb_add(sk, "ifb-probe", 0) < 0)
 		lacks |= SHAPE_IFB;
+	/* lo on a block of its own, and a steering filter there back to lo */
+	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 };
+	if (link_ingress_add(sk, 1, 1) < 0 || shape_steer_add(sk, 1, mac, 1) < 0)
+		lacks |= SHAPE_STEER;
 	link_sock_close(sk);
 	close(ns);
 	return lacks;
@@ -289,5 +294,7 @@ const char *shape_missing(unsigned needs)
 		return "the tbf qdisc (sch_tbf)";
 	if (l & SHAPE_IFB)
 		return "ifb devices (ifb)";
+	if (l & SHAPE_STEER)
+		return "the u32 classifier and the mirred action (cls_u32, act_mirred)";
 	return NULL;
 }

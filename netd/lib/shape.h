@@ -26,6 +26,7 @@ enum shape_need {
 	SHAPE_NETEM = 1u << 0,
 	SHAPE_TBF = 1u << 1,
 	SHAPE_IFB = 1u << 2,
+	SHAPE_STEER = 1u << 3, /* the u32 classifier and the mirred action */
 };
 
 /* What im needs of the kernel (0: nothing, im is empty). */
