@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "plan_text.h"
 #include "report.h"
 #include "util.h"
 
@@ -486,8 +487,12 @@ static void be_machine(void *ctx, const char *name, const char *machine,
 		return api_error(r, 500, "kernel", err.msg, 0, 0);
 	}
 	const struct plan_interface *ifc = &en->plan.machines[mi].interfaces[ii];
-	log_info("playground %s: %s %s: %s", name, machine, ifc->name,
-		 op->verb == API_MACHINE_IMPAIR ? "impairment set" : op->up ? "link up" : "link down");
+	char im[256];
+	plan_impair_text(&ifc->impair, im, sizeof(im));
+	if (op->verb == API_MACHINE_IMPAIR)
+		log_info("playground %s: %s/%s impaired each way: %s", name, machine, ifc->name, im);
+	else
+		log_info("playground %s: %s/%s link %s", name, machine, ifc->name, op->up ? "up" : "down");
 	api_machine_iface_answer(r, machine, ifc->name, &ifc->impair, ifc->link_down);
 }
 

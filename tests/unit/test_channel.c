@@ -5,9 +5,11 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "api_machine.h"
 #include "channel.h"
 
 static int sv[2];
@@ -109,6 +111,34 @@ static void t_hostile_frames(void **state)
 	refused(put, S("lab"), S("kind: x"), "{}\0", 3);      /* ... or in the plan */
 }
 
+/* An impair or link: the machine and the action (api_machine_op_format's
+ * line) arrive as sent; a frame that is not one is refused. */
+static void t_machine(void **state)
+{
+	(void)state;
+	const struct channel_request rq = { .op = CHANNEL_MACHINE, .name = "lab-1",
+					    .machine = "router", .action = "link eth0 down" };
+	struct channel_request got;
+	assert_int_equal(channel_send_request(sv[0], &rq), 0);
+	assert_int_equal(channel_recv_request(sv[1], &got), 0);
+	assert_int_equal(got.op, CHANNEL_MACHINE);
+	assert_string_equal(got.name, "lab-1");
+	assert_string_equal(got.machine, "router");
+	assert_string_equal(got.action, "link eth0 down");
+	assert_int_equal(got.plan_len, 0);
+	channel_request_free(&got);
+	const uint32_t op = CHANNEL_MACHINE;
+	char long_action[API_MACHINE_OP_MAX + 1];
+	memset(long_action, 'x', sizeof(long_action));
+	refused(op, S("lab"), S("router"), NONE);                     /* no action */
+	refused(op, S("lab"), NONE, S("link eth0 up"));               /* no machine */
+	refused(op, S("lab"), S("-router"), S("link eth0 up"));       /* not a hostname */
+	refused(op, S("lab"), S("router"), "link\0eth0", 9);         /* a NUL in the action */
+	refused(op, S("lab"), S("router"), long_action, sizeof(long_action));
+	refused(op | 1u << 9, S("lab"), S("router"), S("link eth0 up")); /* "refused" */
+	refused(CHANNEL_MACHINE + 1, S("lab"), S("router"), S("link eth0 up"));
+}
+
 static void t_bad_lengths(void **state)
 {
 	(void)state;
@@ -158,6 +188,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(t_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_hostile_frames, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_machine, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_bad_lengths, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_await, setup, teardown),
 	};
