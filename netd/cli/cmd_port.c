@@ -86,9 +86,6 @@ static int port_request(const struct options *o, const char *cmd, const char *pg
 	return EXIT_OK;
 }
 
-static const char *const impair_words[] = { "delay",	 "jitter",  "loss",   "rate",
-					    "duplicate", "reorder", "corrupt" };
-
 int cmd_impair(const struct options *o, int argc, char **argv)
 {
 	if (argc < 4)
@@ -101,8 +98,8 @@ int cmd_impair(const struct options *o, int argc, char **argv)
 	struct json_object *body = json_object_new_object();
 	for (int i = 3; i + 1 < argc; i += 2) {
 		bool known = false;
-		for (size_t k = 0; k < ARRAY_SIZE(impair_words); k++)
-			known |= strcmp(argv[i], impair_words[k]) == 0;
+		for (size_t k = 0; k < MANIFEST_IMPAIR_KEYS; k++)
+			known |= strcmp(argv[i], manifest_impair_keys[k]) == 0;
 		if (!known || json_object_object_get_ex(body, argv[i], NULL)) {
 			json_object_put(body);
 			return usage_error("impair: %s '%s' (expected delay, jitter, loss, rate, "

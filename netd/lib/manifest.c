@@ -348,8 +348,9 @@ static const char *const interface_keys[] = {
 	"network", "address", "mac", "guard", "impair",
 };
 static const char *const guard_keys[] = { "ipSource", "dhcpServer" };
-static const char *const impair_keys[] = { "delay",	  "jitter",  "loss",   "rate",
-					    "duplicate", "reorder", "corrupt" };
+const char *const manifest_impair_keys[MANIFEST_IMPAIR_KEYS] = {
+	"delay", "jitter", "loss", "rate", "duplicate", "reorder", "corrupt",
+};
 
 static void read_interface_mac(struct reader *r, const struct ytree_node *v,
 			       const char *path, struct manifest_interface *ifc)
@@ -398,7 +399,7 @@ static void read_impair(struct reader *r, const struct ytree_node *v,
 {
 	if (!yread_kind(r->d, v, path, YTREE_MAP, "a mapping (delay, jitter, loss, rate, duplicate, reorder, corrupt)"))
 		return;
-	yread_keys(r->d, v, path, impair_keys, ARRAY_SIZE(impair_keys), true);
+	yread_keys(r->d, v, path, manifest_impair_keys, MANIFEST_IMPAIR_KEYS, true);
 	char p[YREAD_PATH_LEN];
 	const struct ytree_node *x;
 	double d;

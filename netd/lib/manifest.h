@@ -64,6 +64,11 @@ struct manifest_impair {
 	uint32_t corrupt_ppm; /* one bit flipped */
 };
 
+/* The keys of an interface's impair mapping, as the manifest and
+ * `playnet impair` spell them. */
+#define MANIFEST_IMPAIR_KEYS 7
+extern const char *const manifest_impair_keys[MANIFEST_IMPAIR_KEYS];
+
 struct manifest_guard {
 	bool ip_source;   /* drop IPv4/ARP with a sender address not assigned */
 	bool dhcp_server; /* drop DHCP server replies sent by the machine */

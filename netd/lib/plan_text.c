@@ -1,5 +1,6 @@
 #include "plan_text.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -65,21 +66,32 @@ static int print_machines(const struct plan *p, FILE *out)
 	return e;
 }
 
+/* One "name value" word more in buf, after a space unless it is the
+ * first; at moves past it when it fits. */
+static void __attribute__((format(printf, 4, 5)))
+add_word(char *buf, size_t len, size_t *at, const char *fmt, ...)
+{
+	char word[64];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(word, sizeof(word), fmt, ap);
+	va_end(ap);
+	int n = snprintf(buf + *at, len - *at, "%s%s", *at ? " " : "", word);
+	if (n > 0 && (size_t)n < len - *at)
+		*at += (size_t)n;
+}
+
 /* A duration in us as a person writes it: 50ms, 1.5ms, 2s, 300us. */
 static void add_duration(char *buf, size_t len, size_t *at, const char *what, uint32_t us)
 {
 	const char *unit = us >= 1000000 && us % 100000 == 0 ? "s" : us >= 1000 ? "ms" : "us";
 	double v = us >= 1000000 && us % 100000 == 0 ? us / 1e6 : us >= 1000 ? us / 1e3 : us;
-	int n = snprintf(buf + *at, len - *at, "%s%s %g%s", *at ? " " : "", what, v, unit);
-	if (n > 0 && (size_t)n < len - *at)
-		*at += (size_t)n;
+	add_word(buf, len, at, "%s %g%s", what, v, unit);
 }
 
 static void add_share(char *buf, size_t len, size_t *at, const char *what, uint32_t ppm)
 {
-	int n = snprintf(buf + *at, len - *at, "%s%s %g%%", *at ? " " : "", what, ppm / 1e4);
-	if (n > 0 && (size_t)n < len - *at)
-		*at += (size_t)n;
+	add_word(buf, len, at, "%s %g%%", what, ppm / 1e4);
 }
 
 void plan_impair_text(const struct manifest_impair *im, char *buf, size_t len)
@@ -98,10 +110,8 @@ void plan_impair_text(const struct manifest_impair *im, char *buf, size_t len)
 		size_t k = 0;
 		while (u[k].per > 1 && im->rate_bps % u[k].per)
 			k++;
-		int n = snprintf(buf + at, len - at, "%srate %llu%s", at ? " " : "",
-				 (unsigned long long)(im->rate_bps / u[k].per), u[k].unit);
-		if (n > 0 && (size_t)n < len - at)
-			at += (size_t)n;
+		add_word(buf, len, &at, "rate %llu%s", (unsigned long long)(im->rate_bps / u[k].per),
+			 u[k].unit);
 	}
 	if (im->duplicate_ppm)
 		add_share(buf, len, &at, "duplicate", im->duplicate_ppm);
