@@ -4,7 +4,7 @@
 PREFIX ?= /usr/local
 CC ?= gcc
 FUZZ_CC ?= clang
-PKGS := yaml-0.1 json-c libnl-3.0 libnl-route-3.0 libmnl libnftnl libbpf libmicrohttpd libcurl libseccomp
+PKGS := yaml-0.1 json-c libnl-3.0 libnl-route-3.0 libmnl libnftnl libbpf libmicrohttpd libcurl libseccomp libpcap
 
 ifeq ($(V),1)
 Q :=

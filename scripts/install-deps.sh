@@ -8,7 +8,7 @@ PACKAGES=(
 	gcc make pkg-config clang llvm libclang-rt-14-dev
 	libyaml-dev libjson-c-dev libnl-3-dev libnl-route-3-dev libmnl-dev
 	libnftnl-dev libbpf-dev bpftool libelf-dev zlib1g-dev
-	libmicrohttpd-dev libcmocka-dev libcurl4-openssl-dev libseccomp-dev
+	libmicrohttpd-dev libcmocka-dev libcurl4-openssl-dev libseccomp-dev libpcap-dev
 	# run time and tests
 	iproute2 nftables iputils-ping graphviz curl procps busybox-static
 	# the hostile-input suite: crafted frames, and netd confined as its

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -191,6 +192,101 @@ int client_call(const struct client *c, const char *method, const char *path,
 		client_response_free(r);
 		e = request(c, method, path, body, len, text, r);
 	}
+	if (e != CURLE_OK) {
+		client_response_free(r);
+		return pn_failx(err, -EIO, "netd on %s: %s", c->socket, curl_easy_strerror(e));
+	}
+	return 0;
+}
+
+struct stream_ctx {
+	CURL *h;
+	const struct client_stream *s;
+	struct client_response *r;
+	bool stopped;
+};
+
+static size_t on_stream_data(char *data, size_t size, size_t n, void *arg)
+{
+	struct stream_ctx *x = arg;
+	long status = 0;
+	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200)
+		return on_data(data, size, n, x->r);
+	if (x->s->data(data, size * n, x->s->arg))
+		return size * n;
+	x->stopped = true;
+	return 0;
+}
+
+static size_t on_stream_header(char *line, size_t size, size_t n, void *arg)
+{
+	struct stream_ctx *x = arg;
+	size_t len = size * n;
+	char buf[256];
+	if (len >= sizeof(buf) || strncasecmp(line, "Playnet-", 8) != 0 || !x->s->trailer)
+		return len;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	char *colon = strchr(buf, ':');
+	if (colon) {
+		*colon = '\0';
+		x->s->trailer(buf, colon + 1 + strspn(colon + 1, " \t"), x->s->arg);
+	}
+	return len;
+}
+
+static int on_stream_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+	(void)a, (void)b, (void)c, (void)d;
+	struct stream_ctx *x = arg;
+	if (x->s->stop && x->s->stop(x->s->arg))
+		x->stopped = true;
+	return x->stopped;
+}
+
+static CURLcode stream_request(const struct client *c, const char *path,
+			       const struct client_stream *s, struct client_response *r,
+			       bool *stopped)
+{
+	struct stream_ctx x = { .h = curl_easy_init(), .s = s, .r = r };
+	if (!x.h)
+		return CURLE_OUT_OF_MEMORY;
+	char url[2048];
+	snprintf(url, sizeof(url), "http://netd%s", path);
+	curl_easy_setopt(x.h, CURLOPT_UNIX_SOCKET_PATH, c->socket);
+	curl_easy_setopt(x.h, CURLOPT_URL, url);
+	curl_easy_setopt(x.h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(x.h, CURLOPT_WRITEFUNCTION, on_stream_data);
+	curl_easy_setopt(x.h, CURLOPT_WRITEDATA, &x);
+	curl_easy_setopt(x.h, CURLOPT_HEADERFUNCTION, on_stream_header);
+	curl_easy_setopt(x.h, CURLOPT_HEADERDATA, &x);
+	curl_easy_setopt(x.h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(x.h, CURLOPT_XFERINFOFUNCTION, on_stream_progress);
+	curl_easy_setopt(x.h, CURLOPT_XFERINFODATA, &x);
+	CURLcode e = curl_easy_perform(x.h);
+	curl_easy_getinfo(x.h, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_cleanup(x.h);
+	*stopped = x.stopped;
+	return e;
+}
+
+int client_stream(const struct client *c, const char *path, const struct client_stream *s,
+		  struct client_response *r, struct pn_error *err)
+{
+	memset(r, 0, sizeof(*r));
+	bool stopped = false;
+	CURLcode e = stream_request(c, path, s, r, &stopped);
+	if (e == CURLE_COULDNT_CONNECT) {
+		int se = start_netd(c, err);
+		if (se < 0)
+			return se;
+		client_response_free(r);
+		e = stream_request(c, path, s, r, &stopped);
+	}
+	if (stopped)
+		return -ECANCELED;
 	if (e != CURLE_OK) {
 		client_response_free(r);
 		return pn_failx(err, -EIO, "netd on %s: %s", c->socket, curl_easy_strerror(e));

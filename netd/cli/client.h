@@ -35,4 +35,20 @@ int client_call(const struct client *c, const char *method, const char *path,
 		struct pn_error *err);
 void client_response_free(struct client_response *r);
 
+/* A GET whose answer is a stream (a capture): a 200's body goes to data
+ * as it comes, never into r (which gets the status, and any other
+ * answer's body); trailers (and headers) named Playnet-* go to trailer.
+ * No time limit: the transfer ends with the stream, when data returns
+ * false, or when stop (asked at least once a second) returns true. */
+struct client_stream {
+	bool (*data)(const void *buf, size_t len, void *arg);
+	void (*trailer)(const char *name, const char *value, void *arg);
+	bool (*stop)(void *arg);
+	void *arg;
+};
+
+/* -ECANCELED when data or stop ended it; else as client_call. */
+int client_stream(const struct client *c, const char *path, const struct client_stream *s,
+		  struct client_response *r, struct pn_error *err);
+
 #endif

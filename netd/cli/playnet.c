@@ -51,6 +51,9 @@ static const char usage_text[] =
 	"  link P MACHINE/ethN down|up          take its link down (the guest sees\n"
 	"                                       its carrier go) or up again\n"
 	"  restart P MACHINE                    power-cycle a VM on the same taps\n"
+	"  capture P NETWORK|MACHINE/ethN [-w FILE] [-c COUNT] [FILTER...]\n"
+	"                                       its frames as pcap (tcpdump's filters),\n"
+	"                                       into FILE or a pipe (| tshark -r -)\n"
 	"  image ls | build NAME [--force] | rm NAME\n"
 	"                                       root file systems for VMs: the catalog\n"
 	"                                       (debian-12) and pulled oci:// images\n"
@@ -108,6 +111,7 @@ static const struct command commands[] = {
 	{ "impair", cmd_impair },
 	{ "link", cmd_link },
 	{ "restart", cmd_restart },
+	{ "capture", cmd_capture },
 	{ "image", cmd_image },
 };
 

@@ -52,6 +52,10 @@ struct file_cmd {
  * status, or an exit code once the reason is said. */
 int call(const struct options *o, const char *what, const char *method, const char *path,
 	 const char *body, size_t len, bool text, struct client_response *r);
+/* A stream from netd (a capture): an exit code once an error is said;
+ * stopped by the caller (a signal) is a success. */
+int stream_netd(const struct options *o, const char *what, const char *path,
+		const struct client_stream *s);
 /* The same, for an answer of success: an exit code once an error is said. */
 int ask_netd(const struct options *o, const char *what, const char *method, const char *path,
 	     const char *body, size_t len, bool text, struct client_response *r);
@@ -113,6 +117,8 @@ int cmd_cp(const struct options *o, int argc, char **argv);
 int cmd_impair(const struct options *o, int argc, char **argv);
 int cmd_link(const struct options *o, int argc, char **argv);
 int cmd_restart(const struct options *o, int argc, char **argv);
+/* cmd_capture.c */
+int cmd_capture(const struct options *o, int argc, char **argv);
 /* exec in VM m: the command's exit status (124: timed out), or an exit
  * code once said why. */
 int exec_vm(const struct options *o, const char *pg, const char *m, const struct exec_opts *x,

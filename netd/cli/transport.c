@@ -142,6 +142,33 @@ int call(const struct options *o, const char *what, const char *method,
 	return EXIT_OK;
 }
 
+/* A stream from netd (it alone streams): an exit code once an error is
+ * said; stopped by the caller (a signal) is a success. */
+int stream_netd(const struct options *o, const char *what, const char *path,
+		const struct client_stream *s)
+{
+	if (o->direct) {
+		fprintf(stderr, "playnet: %s: netd streams it: not with --direct\n", what);
+		return EXIT_USER;
+	}
+	const struct client c = { o->socket, o->state_dir, o->netd_argv };
+	int rc = fabric_check(o, &c);
+	if (rc)
+		return rc;
+	struct client_response r;
+	struct pn_error err = PN_ERROR_INIT;
+	int e = client_stream(&c, path, s, &r, &err);
+	if (e < 0 && e != -ECANCELED) {
+		fprintf(stderr, "playnet: %s: %s\n", what, err.msg);
+		return EXIT_SYSTEM;
+	}
+	rc = e == -ECANCELED ? EXIT_OK : exit_for_status(r.status, NULL);
+	if (rc != EXIT_OK)
+		rc = print_api_error(what, &r);
+	client_response_free(&r);
+	return rc;
+}
+
 /* The same, for an answer of success: an exit code once an error is said. */
 int ask_netd(const struct options *o, const char *what, const char *method,
 		    const char *path, const char *body, size_t len, bool text,

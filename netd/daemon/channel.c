@@ -133,7 +133,8 @@ int channel_send_request(int fd, const struct channel_request *rq)
 {
 	/* A machine goes where a PUT's manifest does, an action where its
 	 * plan does. */
-	bool machine = rq->op == CHANNEL_EXEC || rq->op == CHANNEL_MACHINE;
+	bool machine = rq->op == CHANNEL_EXEC || rq->op == CHANNEL_MACHINE ||
+		       rq->op == CHANNEL_CAPTURE;
 	const char *second = machine ? rq->machine : rq->manifest;
 	size_t second_len = machine ? strlen(rq->machine) : rq->manifest_len;
 	const char *third = rq->op == CHANNEL_MACHINE ? rq->action : rq->plan;
@@ -148,14 +149,15 @@ int channel_send_request(int fd, const struct channel_request *rq)
 static bool names_playground(enum channel_op op)
 {
 	return op == CHANNEL_GET || op == CHANNEL_PUT || op == CHANNEL_DELETE ||
-	       op == CHANNEL_STATS || op == CHANNEL_EXEC || op == CHANNEL_MACHINE;
+	       op == CHANNEL_STATS || op == CHANNEL_EXEC || op == CHANNEL_MACHINE ||
+	       op == CHANNEL_CAPTURE;
 }
 
 /* What a frame must be to be a request. */
 static bool request_ok(const struct frame_head *h, char *const s[3])
 {
 	uint32_t op = h->flags & 0xff;
-	if (op < CHANNEL_HEALTH || op > CHANNEL_MACHINE ||
+	if (op < CHANNEL_HEALTH || op > CHANNEL_CAPTURE ||
 	    (h->flags & ~(0xffu | RQ_TEXT | RQ_REFUSED)))
 		return false;
 	if (strlen(s[0]) != h->a || strlen(s[1]) != h->b)
@@ -164,6 +166,8 @@ static bool request_ok(const struct frame_head *h, char *const s[3])
 		return false;
 	if (op == CHANNEL_EXEC)
 		return manifest_valid_hostname(s[1]) && h->c == 0 && !(h->flags & RQ_REFUSED);
+	if (op == CHANNEL_CAPTURE)
+		return api_valid_capture_target(s[1]) && h->c == 0 && !(h->flags & RQ_REFUSED);
 	if (op == CHANNEL_MACHINE)
 		return manifest_valid_hostname(s[1]) && h->c > 0 && h->c < API_MACHINE_OP_MAX &&
 		       strlen(s[2]) == h->c && !(h->flags & RQ_REFUSED);
@@ -189,7 +193,8 @@ int channel_recv_request(int fd, struct channel_request *rq)
 	rq->text = h.flags & RQ_TEXT;
 	rq->refused = h.flags & RQ_REFUSED;
 	rq->name = s[0];
-	bool machine = rq->op == CHANNEL_EXEC || rq->op == CHANNEL_MACHINE;
+	bool machine = rq->op == CHANNEL_EXEC || rq->op == CHANNEL_MACHINE ||
+		       rq->op == CHANNEL_CAPTURE;
 	rq->machine = machine ? s[1] : "";
 	rq->manifest = machine ? "" : s[1];
 	rq->manifest_len = machine ? 0 : h.b;

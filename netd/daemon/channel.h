@@ -32,6 +32,9 @@ enum channel_op {
 			 * is followed by the stream's fd (channel_send_fd). */
 	CHANNEL_MACHINE, /* name, machine, and what to do as one line (action:
 			  * api_machine_op_format) */
+	CHANNEL_CAPTURE, /* name, and in machine what to capture ("N" or
+			  * "M/ethN"). A 200 is followed by two fds: the packet
+			  * socket and the pipe that ends it (capture.h). */
 };
 
 struct channel_request {
@@ -46,7 +49,8 @@ struct channel_request {
 	const char *plan;
 	size_t plan_len;
 	bool refused;
-	const char *machine; /* EXEC, MACHINE: a valid machine name (else "") */
+	const char *machine; /* EXEC, MACHINE: a valid machine name; CAPTURE: a
+			      * target (api_valid_capture_target); else "" */
 	const char *action;  /* MACHINE only: what to do (else "") */
 	uint8_t *buf; /* a received request's strings */
 };
@@ -60,7 +64,7 @@ int channel_recv_request(int fd, struct channel_request *rq);
 void channel_request_free(struct channel_request *rq);
 
 int channel_send_response(int fd, const struct api_response *r);
-/* One fd, after an EXEC's 200 (SCM_RIGHTS). */
+/* One fd, after an EXEC's or a CAPTURE's 200 (SCM_RIGHTS). */
 int channel_send_fd(int chan, int fd);
 /* The fd sent, or -errno. */
 int channel_recv_fd(int chan);

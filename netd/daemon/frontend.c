@@ -17,8 +17,11 @@
 
 #include "api_exec.h"
 #include "api_machine.h"
+#include "capture.h"
+#include "capture_stream.h"
 #include "channel.h"
 #include "log.h"
+#include "pcapio.h"
 #include "plan_wire.h"
 #include "privdrop.h"
 #include "util.h"
@@ -40,6 +43,7 @@ struct frontend {
 	struct pending *current_p;
 	struct exec_session *sessions;
 	size_t n_sessions;
+	struct MHD_Response *stream; /* a capture the request being routed opened */
 };
 
 enum role { ROLE_NONE, ROLE_READ, ROLE_ADMIN };
@@ -58,6 +62,7 @@ struct pending {
  * what is still to be written to it, what came back. Its connection is
  * suspended until the command's end, or the deadline. */
 struct exec_session {
+	enum fe_watch kind; /* FE_EXEC: first, as epoll's data points here */
 	struct exec_session *next;
 	int fd;
 	struct MHD_Connection *c;
@@ -253,6 +258,7 @@ static void fwd_exec(void *ctx, const char *name, const char *machine, const str
 		close(fd);
 		return api_error(r, 500, "memory", "out of memory", 0, 0);
 	}
+	s->kind = FE_EXEC;
 	s->fd = fd;
 	s->c = h->current;
 	s->p = h->current_p;
@@ -281,6 +287,45 @@ static void fwd_machine(void *ctx, const char *name, const char *machine,
 		&(struct channel_request){ .op = CHANNEL_MACHINE, .name = name, .machine = machine,
 					   .action = action },
 		r);
+}
+
+/* The client's filter is compiled here, never in the parent, which opens
+ * the packet socket and hands it over with the pipe that ends it. */
+static void fwd_capture(void *ctx, const char *name, const char *target,
+			struct api_response *r)
+{
+	struct frontend *h = ctx;
+	if (capture_stream_count() >= CAPTURE_MAX)
+		return api_error(r, 503, "busy", "too many captures under way: try again later", 0,
+				 0);
+	const char *expr = MHD_lookup_connection_value(h->current, MHD_GET_ARGUMENT_KIND, "filter");
+	const char *cnt = MHD_lookup_connection_value(h->current, MHD_GET_ARGUMENT_KIND, "count");
+	uint64_t count = 0;
+	if (cnt && !api_capture_count(cnt, &count))
+		return api_error(r, 400, "invalid_count",
+				 "count is a number of frames from 1 to 1000000000", 0, 0);
+	struct sock_fprog prog;
+	char msg[600], why[512];
+	if (pcapio_filter(expr, &prog, why, sizeof(why)) < 0) {
+		snprintf(msg, sizeof(msg), "filter: %s", why);
+		return api_error(r, 400, "invalid_filter", msg, 0, 0);
+	}
+	forward(h, &(struct channel_request){ .op = CHANNEL_CAPTURE, .name = name, .machine = target },
+		r);
+	if (r->status != 200) {
+		pcapio_filter_free(&prog);
+		return;
+	}
+	int sock = channel_recv_fd(h->chan);
+	int ctl = sock >= 0 ? channel_recv_fd(h->chan) : -1;
+	if (ctl < 0)
+		_exit(0); /* the parent wrote out of turn */
+	api_response_free(r);
+	h->stream = capture_stream_start(h->ep, h->current, sock, ctl, &prog, count);
+	pcapio_filter_free(&prog);
+	if (!h->stream)
+		return api_error(r, 500, "capture", strerror(errno), 0, 0);
+	r->status = 0;
 }
 
 static void fwd_metrics(void *ctx, struct api_response *r)
@@ -367,6 +412,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	api_handle(&h->backend, method, url, p->body ? p->body : "", p->len,
 		   api_wants_text(accept), &r);
 	log_debug("%s %s -> %d", method, url, r.status);
+	if (r.status == 0 && h->stream) { /* a capture, streamed */
+		enum MHD_Result ret = MHD_queue_response(c, 200, h->stream);
+		MHD_destroy_response(h->stream);
+		h->stream = NULL;
+		return ret;
+	}
 	if (r.status == 0) { /* an exec under way */
 		MHD_suspend_connection(c);
 		return MHD_YES;
@@ -508,6 +559,7 @@ int frontend_main(int argc, char **argv)
 		.ctx = &h, .limits = &h.limits, .health = fwd_health, .list = fwd_list,
 		.get = fwd_get, .put = fwd_put, .del = fwd_del, .stats = fwd_stats,
 		.metrics = fwd_metrics, .exec = fwd_exec, .machine = fwd_machine,
+		.capture = fwd_capture,
 	};
 	/* Started before it gives up its user, as it reads no request yet. */
 	h.d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0,
@@ -553,8 +605,12 @@ int frontend_main(int argc, char **argv)
 			void *who = got[k].data.ptr;
 			if (who == &h.chan)
 				_exit(0); /* netd's end closed, or it wrote out of turn */
-			if (who != &h.d)
+			if (who == &h.d)
+				continue;
+			if (*(enum fe_watch *)who == FE_EXEC)
 				session_io(&h, who, got[k].events);
+			else
+				capture_stream_event(who, got[k].events);
 		}
 		now = now_seconds();
 		for (struct exec_session *s = h.sessions, *next; s; s = next) {

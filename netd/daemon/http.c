@@ -243,7 +243,8 @@ static void dispatch(struct http *h, const struct channel_request *rq, struct ap
 	case CHANNEL_METRICS:
 		return b->metrics(b->ctx, r);
 	case CHANNEL_EXEC:
-		break; /* serve_one's: it sends an fd */
+	case CHANNEL_CAPTURE:
+		break; /* serve_one's: they send fds */
 	case CHANNEL_MACHINE:
 		return machine_op(h, rq, r);
 	}
@@ -268,6 +269,30 @@ static int exec_open(struct http *h, const struct channel_request *rq)
 	return e;
 }
 
+/* A CAPTURE: the answer, and with a 200 the packet socket and the pipe
+ * that ends it. */
+static int capture_open(struct http *h, const struct channel_request *rq)
+{
+	struct api_response r = { 0 };
+	int ctl = -1;
+	int fd = h->b.capture_open ? h->b.capture_open(h->b.ctx, rq->name, rq->machine, &ctl, &r)
+				   : -ENOSYS;
+	if (fd == -ENOSYS)
+		api_error(&r, 501, "not_implemented", "this server captures no packets", 0, 0);
+	if (fd >= 0)
+		api_json(&r, 200, json_object_new_object());
+	log_debug("capture %s/%s -> %d", rq->name, rq->machine, r.status);
+	int e = channel_send_response(h->chan, &r);
+	if (!e && fd >= 0 && !(e = channel_send_fd(h->chan, fd)))
+		e = channel_send_fd(h->chan, ctl);
+	if (fd >= 0) {
+		close(fd);
+		close(ctl);
+	}
+	api_response_free(&r);
+	return e;
+}
+
 /* One request, answered; false when the front end is to be made anew. */
 static bool serve_one(struct http *h)
 {
@@ -278,8 +303,8 @@ static bool serve_one(struct http *h)
 			log_warn("HTTP front end (pid %d) sent what is not a request", (int)h->pid);
 		return false;
 	}
-	if (rq.op == CHANNEL_EXEC) {
-		e = exec_open(h, &rq);
+	if (rq.op == CHANNEL_EXEC || rq.op == CHANNEL_CAPTURE) {
+		e = rq.op == CHANNEL_EXEC ? exec_open(h, &rq) : capture_open(h, &rq);
 		channel_request_free(&rq);
 		return e == 0;
 	}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "capture.h"
 #include "log.h"
 #include "naming.h"
 #include "netns.h"
@@ -158,6 +159,8 @@ struct api_backend service_backend(struct service *s)
 {
 	s->backend.hooks = &hooks;
 	s->backend.hooks_ctx = s;
+	if (!s->backend.captures)
+		s->backend.captures = capture_set_new(); /* NULL: captures get a 501 */
 	s->reaper.fabric = fabric_of(s);
 	return backend_api(&s->backend);
 }

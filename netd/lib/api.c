@@ -133,6 +133,61 @@ static void method_not_allowed(struct api_response *r, const char *allow)
 	r->allow = allow;
 }
 
+bool api_valid_capture_target(const char *s)
+{
+	const char *slash = strchr(s, '/');
+	if (!slash)
+		return manifest_valid_network_name(s);
+	char machine[MANIFEST_HOSTNAME_MAX + 1];
+	size_t n = (size_t)(slash - s);
+	if (n == 0 || n > MANIFEST_HOSTNAME_MAX)
+		return false;
+	memcpy(machine, s, n);
+	machine[n] = '\0';
+	return manifest_valid_hostname(machine) && api_valid_iface(slash + 1);
+}
+
+bool api_capture_count(const char *s, uint64_t *count)
+{
+	size_t n = strspn(s, "0123456789");
+	if (n == 0 || n > 10 || s[n] != '\0')
+		return false;
+	*count = strtoull(s, NULL, 10);
+	return *count >= 1 && *count <= API_CAPTURE_COUNT_MAX;
+}
+
+static void capture(const struct api_backend *b, const char *name, const char *target,
+		    struct api_response *r)
+{
+	if (!b->capture)
+		return api_error(r, 501, "not_implemented",
+				 "this server captures no packets (netd does; playnet --direct does not)",
+				 0, 0);
+	b->capture(b->ctx, name, target, r);
+}
+
+/* .../networks/N/capture */
+static void route_network(const struct api_backend *b, const char *method, const char *name,
+			  const char *rest, struct api_response *r)
+{
+	const char *slash = strchr(rest, '/');
+	if (!slash || strcmp(slash + 1, "capture") != 0)
+		return api_error(r, 404, "not_found", "no such resource (a network has /capture)", 0,
+				 0);
+	char net[MANIFEST_NAME_MAX + 1];
+	size_t n = (size_t)(slash - rest);
+	if (n > MANIFEST_NAME_MAX)
+		n = 0;
+	memcpy(net, rest, n);
+	net[n] = '\0';
+	if (!manifest_valid_network_name(net))
+		return api_error(r, 400, "invalid_name",
+				 "a network name has 1 to 32 characters of a-z, 0-9 and '-'", 0, 0);
+	if (strcmp(method, "GET") != 0)
+		return method_not_allowed(r, "GET");
+	capture(b, name, net, r);
+}
+
 static void route_machine_op(const struct api_backend *b, const char *method,
 			     const char *name, const char *machine, const char *rest,
 			     const char *body, size_t len, struct api_response *r)
@@ -140,6 +195,11 @@ static void route_machine_op(const struct api_backend *b, const char *method,
 	struct api_machine_op op;
 	if (api_machine_route(method, rest, body, len, &op, r) < 0)
 		return;
+	if (op.verb == API_MACHINE_CAPTURE) {
+		char target[MANIFEST_HOSTNAME_MAX + 1 + IFNAMSIZ];
+		snprintf(target, sizeof(target), "%s/%s", machine, op.iface);
+		return capture(b, name, target, r);
+	}
 	if (!b->machine) {
 		api_error(r, 501, "not_implemented", "this server changes no machines", 0, 0);
 		return;
@@ -194,7 +254,8 @@ static void route_playground(const struct api_backend *b, const char *method,
 	size_t nlen = slash ? (size_t)(slash - rest) : strlen(rest);
 	const char *sub = slash ? slash + 1 : NULL;
 	bool machine = sub && strncmp(sub, "machines/", 9) == 0;
-	if (sub && strcmp(sub, "stats") != 0 && !machine) {
+	bool network = sub && strncmp(sub, "networks/", 9) == 0;
+	if (sub && strcmp(sub, "stats") != 0 && !machine && !network) {
 		api_error(r, 404, "not_found", "no such resource", 0, 0);
 		return;
 	}
@@ -214,6 +275,8 @@ static void route_playground(const struct api_backend *b, const char *method,
 	}
 	if (machine)
 		return route_machine(b, method, name, sub + 9, body, len, r);
+	if (network)
+		return route_network(b, method, name, sub + 9, r);
 	if (sub) {
 		if (strcmp(method, "GET") != 0)
 			return method_not_allowed(r, "GET");

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "manifest.h"
 
@@ -66,7 +67,22 @@ struct api_backend {
 	 * NULL: 501. */
 	void (*machine)(void *ctx, const char *name, const char *machine,
 			const struct api_machine_op *op, struct api_response *r);
+	/* GET .../networks/N/capture or .../machines/M/interfaces/I/capture:
+	 * TARGET is "N" or "M/I" (api_valid_capture_target). NULL: 501. An
+	 * answer of status 0 is a pcap stream under way (netd's front end). */
+	void (*capture)(void *ctx, const char *name, const char *target, struct api_response *r);
+	/* netd's parent, for its front end's capture: a packet socket on the
+	 * target's device (capture.h) and in *ctl the pipe whose closing ends
+	 * it, or -errno with r the answer that refuses. */
+	int (*capture_open)(void *ctx, const char *name, const char *target, int *ctl,
+			    struct api_response *r);
 };
+
+/* A network's name, or MACHINE/ethN. */
+bool api_valid_capture_target(const char *s);
+/* A capture's ?count=: 1 to API_CAPTURE_COUNT_MAX frames. */
+#define API_CAPTURE_COUNT_MAX 1000000000
+bool api_capture_count(const char *s, uint64_t *count);
 
 /* text: the request's Accept header asks for text/plain (see api_wants_text). */
 void api_handle(const struct api_backend *b, const char *method, const char *path,

@@ -87,7 +87,7 @@ int api_machine_route(const char *method, const char *rest, const char *body, si
 	const char *what;
 	if (strncmp(rest, "interfaces/", 11) != 0 || !(what = strchr(rest + 11, '/')))
 		return refuse(r, 404, "not_found",
-			      "no such resource (a machine has /exec and /interfaces/I/impair or /link)");
+			      "no such resource (a machine has /exec and /interfaces/I/impair, /link or /capture)");
 	size_t n = (size_t)(what - (rest + 11));
 	if (n >= sizeof(op->iface))
 		return refuse(r, 400, "invalid_interface", "an interface is eth0, eth1, ...");
@@ -99,7 +99,16 @@ int api_machine_route(const char *method, const char *rest, const char *body, si
 		return read_impair(method, body, len, op, r);
 	if (strcmp(what + 1, "link") == 0)
 		return read_link(method, body, len, op, r);
-	return refuse(r, 404, "not_found", "no such resource (an interface has /impair and /link)");
+	if (strcmp(what + 1, "capture") == 0) {
+		op->verb = API_MACHINE_CAPTURE;
+		if (strcmp(method, "GET") == 0)
+			return 0;
+		refuse(r, 405, "method_not_allowed", "GET a capture");
+		r->allow = "GET";
+		return -1;
+	}
+	return refuse(r, 404, "not_found",
+		      "no such resource (an interface has /impair, /link and /capture)");
 }
 
 int api_machine_op_format(const struct api_machine_op *op, char *buf, size_t len)

@@ -19,7 +19,11 @@
 #include "api.h"
 #include "manifest.h"
 
-enum api_machine_verb { API_MACHINE_IMPAIR = 1, API_MACHINE_LINK };
+enum api_machine_verb {
+	API_MACHINE_IMPAIR = 1,
+	API_MACHINE_LINK,
+	API_MACHINE_CAPTURE, /* GET .../interfaces/I/capture: the router's, never an op */
+};
 
 struct api_machine_op {
 	enum api_machine_verb verb;

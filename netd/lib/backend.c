@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "backend.h"
 #include "api_machine.h"
+#include "capture.h"
 #include "machine_exec.h"
 #include "playground.h"
 #include "tasks.h"
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "netns.h"
 #include "plan_text.h"
 #include "report.h"
 #include "util.h"
@@ -147,6 +149,8 @@ void backend_free(struct backend *b)
 	free(b->entries);
 	b->entries = NULL;
 	b->n_entries = b->cap_entries = 0;
+	capture_set_free(b->captures);
+	b->captures = NULL;
 }
 
 static void observe(struct backend *b, enum backend_event ev, double seconds)
@@ -336,6 +340,8 @@ static void be_del(void *ctx, const char *name, struct api_response *r)
 	const struct backend_hooks *h = b->hooks;
 	double t0 = now_seconds();
 	backend_forget(b, name);
+	/* Before the namespace goes, which a capture's socket would hold. */
+	capture_set_end(b->captures, name);
 	/* Whatever serves it stops once the delete is under way: a delete
 	 * that fails leaves the playground served as it was. */
 	bool queued = h && h->queue_delete && h->queue_delete(b->hooks_ctx, name) == 0;
@@ -417,6 +423,10 @@ static void be_metrics(void *ctx, struct api_response *r)
 	state_list(b->state_dir, count_one, &n);
 	fprintf(f, "# HELP playnet_playgrounds Playgrounds recorded.\n# TYPE playnet_playgrounds gauge\n"
 		   "playnet_playgrounds %zu\n", n);
+	if (b->captures)
+		fprintf(f, "# HELP playnet_captures Packet captures under way.\n"
+			   "# TYPE playnet_captures gauge\nplaynet_captures %zu\n",
+			capture_set_count(b->captures));
 	if (b->hooks && b->hooks->metrics)
 		b->hooks->metrics(b->hooks_ctx, f);
 	fclose(f);
@@ -496,6 +506,66 @@ static void be_machine(void *ctx, const char *name, const char *machine,
 	api_machine_iface_answer(r, machine, ifc->name, &ifc->impair, ifc->link_down);
 }
 
+/* TARGET's device in P's namespace: a network's bridge, or a port. */
+static int capture_device(const struct plan *p, const char *target, char dev[IFNAMSIZ],
+			  bool *bridge, struct api_response *r)
+{
+	const char *slash = strchr(target, '/');
+	if (slash) {
+		char machine[MANIFEST_HOSTNAME_MAX + 1];
+		snprintf(machine, sizeof(machine), "%.*s", (int)(slash - target), target);
+		size_t mi, ii;
+		if (find_port(p, machine, slash + 1, &mi, &ii, r) < 0)
+			return -ENOENT;
+		snprintf(dev, IFNAMSIZ, "%s", p->machines[mi].interfaces[ii].device);
+		*bridge = false;
+		return 0;
+	}
+	for (size_t i = 0; i < p->n_networks; i++)
+		if (strcmp(p->networks[i].name, target) == 0) {
+			snprintf(dev, IFNAMSIZ, "%s", p->networks[i].bridge);
+			*bridge = true;
+			return 0;
+		}
+	char msg[160];
+	snprintf(msg, sizeof(msg), "playground %s has no network %s", p->name, target);
+	api_error(r, 404, "not_found", msg, 0, 0);
+	return -ENOENT;
+}
+
+static int be_capture_open(void *ctx, const char *name, const char *target, int *ctl,
+			   struct api_response *r)
+{
+	struct backend *b = ctx;
+	struct backend_entry *en;
+	char dev[IFNAMSIZ];
+	bool bridge;
+	if (!b->captures)
+		return -ENOSYS;
+	if (lookup_or_respond(b, name, &en, r) < 0 ||
+	    capture_device(&en->plan, target, dev, &bridge, r) < 0)
+		return -ENOENT;
+	int nsfd = netns_open(en->plan.netns);
+	int fd = nsfd >= 0 ? capture_socket(nsfd, dev, bridge) : nsfd;
+	if (nsfd >= 0)
+		close(nsfd);
+	int e = fd >= 0 ? capture_set_add(b->captures, name, fd, ctl) : fd;
+	if (e == -EBUSY) {
+		api_error(r, 503, "busy", "too many captures under way: try again later", 0, 0);
+	} else if (e < 0) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "a packet socket on %s in %s: %s", dev, en->plan.netns,
+			 strerror(-e));
+		log_err("playground %s: capture of %s: %s", name, target, msg);
+		api_error(r, 500, "kernel", msg, 0, 0);
+	}
+	if (e < 0 && fd >= 0)
+		close(fd);
+	if (e == 0)
+		log_info("playground %s: capture of %s (%s) begins", name, target, dev);
+	return e < 0 ? e : fd;
+}
+
 struct api_backend backend_api(struct backend *b)
 {
 	return (struct api_backend){
@@ -510,5 +580,6 @@ struct api_backend backend_api(struct backend *b)
 		.metrics = be_metrics,
 		.exec_open = be_exec_open,
 		.machine = be_machine,
+		.capture_open = be_capture_open,
 	};
 }

@@ -56,6 +56,7 @@ struct backend_hooks {
 };
 
 struct backend_entry;
+struct capture_set;
 
 struct backend {
 	struct fabric *fabric;
@@ -64,6 +65,7 @@ struct backend {
 	struct manifest_limits limits;
 	const char *guard_config; /* its file, said in /healthz; NULL: none */
 	const struct backend_hooks *hooks; /* NULL: none */
+	struct capture_set *captures;       /* NULL: no capture (capture.h) */
 	void *hooks_ctx;
 	/* Every recorded playground not being deleted is in entries (netd,
 	 * which holds the state dir's lock, after backend_load_all): a name

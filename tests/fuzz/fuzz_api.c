@@ -116,9 +116,21 @@ static void machine(void *ctx, const char *name, const char *m, const struct api
 	api_machine_iface_answer(r, m, back.iface, &back.impair, !back.up);
 }
 
+/* As the channel does: the target must be one the parent takes. */
+static void capture(void *ctx, const char *name, const char *target, struct api_response *r)
+{
+	(void)ctx, (void)name;
+	if (!api_valid_capture_target(target)) {
+		fprintf(stderr, "the router passed capture target '%s'\n", target);
+		abort();
+	}
+	api_json(r, 200, json_object_new_object());
+}
+
 static const struct api_backend backend = { .limits = &lim, .list = list, .get = get,
 					    .put = put, .del = del, .stats = stats,
-					    .metrics = metrics, .exec = exec, .machine = machine };
+					    .metrics = metrics, .exec = exec, .machine = machine,
+					    .capture = capture };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -71,11 +71,19 @@ static void f_exec(void *ctx, const char *n, const char *m, const struct api_exe
 	note(r, w);
 }
 
+static void f_capture(void *ctx, const char *n, const char *target, struct api_response *r)
+{
+	(void)ctx;
+	char w[128];
+	snprintf(w, sizeof(w), "capture %s %s", n, target);
+	note(r, w);
+}
+
 static const struct manifest_limits lim = { .max_machines = 2, .max_networks = 8,
 					    .max_interfaces = 8 };
 static const struct api_backend B = { .limits = &lim, .list = f_list, .get = f_get,
 				      .put = f_put, .del = f_del, .stats = f_stats,
-				      .metrics = f_metrics, .exec = f_exec };
+				      .metrics = f_metrics, .exec = f_exec, .capture = f_capture };
 
 /* Routes to the backend: status 299 and what it saw. */
 static void expect_route(const char *method, const char *path, const char *body,
@@ -306,6 +314,49 @@ static void t_machine_routes(void **state)
 	api_response_free(&r);
 }
 
+/* A network's or an interface's frames: GET only, and what it names
+ * checked before the backend sees it. */
+static void t_capture_routes(void **state)
+{
+	(void)state;
+	expect_route("GET", "/v1/playgrounds/lab/networks/net-1/capture", NULL,
+		     "capture lab net-1");
+	expect_route("GET", "/v1/playgrounds/lab/machines/r/interfaces/eth2/capture", NULL,
+		     "capture lab r/eth2");
+	expect_error("POST", "/v1/playgrounds/lab/networks/net-1/capture", 405,
+		     "method_not_allowed");
+	expect_error("PUT", "/v1/playgrounds/lab/machines/r/interfaces/eth0/capture", 405,
+		     "method_not_allowed");
+	expect_error("GET", "/v1/playgrounds/lab/networks/Net_1/capture", 400, "invalid_name");
+	expect_error("GET", "/v1/playgrounds/lab/networks//capture", 400, "invalid_name");
+	expect_error("GET", "/v1/playgrounds/lab/networks/net-1", 404, "not_found");
+	expect_error("GET", "/v1/playgrounds/lab/networks/net-1/stats", 404, "not_found");
+	expect_error("GET", "/v1/playgrounds/lab/machines/r/interfaces/wlan0/capture", 400,
+		     "invalid_interface");
+	struct api_backend none = B;
+	none.capture = NULL;
+	struct api_response r;
+	api_handle(&none, "GET", "/v1/playgrounds/lab/networks/lan/capture", "", 0, false, &r);
+	assert_int_equal(r.status, 501);
+	api_response_free(&r);
+	assert_true(api_valid_capture_target("net-1"));
+	assert_true(api_valid_capture_target("router/eth0"));
+	assert_false(api_valid_capture_target("router/"));
+	assert_false(api_valid_capture_target("/eth0"));
+	assert_false(api_valid_capture_target("router/eth0/x"));
+	assert_false(api_valid_capture_target("-bad/eth0"));
+	assert_false(api_valid_capture_target(""));
+	uint64_t n;
+	assert_true(api_capture_count("1", &n) && n == 1);
+	assert_true(api_capture_count("1000000000", &n));
+	assert_false(api_capture_count("0", &n));
+	assert_false(api_capture_count("1000000001", &n));
+	assert_false(api_capture_count("99999999999", &n));
+	assert_false(api_capture_count("-1", &n));
+	assert_false(api_capture_count("1e3", &n));
+	assert_false(api_capture_count("", &n));
+}
+
 static void t_bad_names(void **state)
 {
 	(void)state;
@@ -406,6 +457,7 @@ int main(void)
 		cmocka_unit_test(t_exec_route),
 		cmocka_unit_test(t_exec_answer),
 		cmocka_unit_test(t_machine_routes),
+		cmocka_unit_test(t_capture_routes),
 		cmocka_unit_test(t_healthz),
 		cmocka_unit_test(t_not_found),
 		cmocka_unit_test(t_bad_names),

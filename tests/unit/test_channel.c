@@ -136,7 +136,33 @@ static void t_machine(void **state)
 	refused(op, S("lab"), S("router"), "link\0eth0", 9);         /* a NUL in the action */
 	refused(op, S("lab"), S("router"), long_action, sizeof(long_action));
 	refused(op | 1u << 9, S("lab"), S("router"), S("link eth0 up")); /* "refused" */
-	refused(CHANNEL_MACHINE + 1, S("lab"), S("router"), S("link eth0 up"));
+	refused(CHANNEL_CAPTURE + 1, S("lab"), S("router"), S("link eth0 up"));
+}
+
+/* A capture: its target arrives as sent; anything that is not a network
+ * or MACHINE/ethN, or carries more, is refused. */
+static void t_capture(void **state)
+{
+	(void)state;
+	const char *const targets[] = { "net-1", "router/eth3" };
+	for (size_t i = 0; i < 2; i++) {
+		const struct channel_request rq = { .op = CHANNEL_CAPTURE, .name = "lab",
+						    .machine = targets[i] };
+		struct channel_request got;
+		assert_int_equal(channel_send_request(sv[0], &rq), 0);
+		assert_int_equal(channel_recv_request(sv[1], &got), 0);
+		assert_int_equal(got.op, CHANNEL_CAPTURE);
+		assert_string_equal(got.machine, targets[i]);
+		assert_string_equal(got.action, "");
+		channel_request_free(&got);
+	}
+	const uint32_t op = CHANNEL_CAPTURE;
+	refused(op, S("lab"), NONE, NONE);                     /* no target */
+	refused(op, S("lab"), S("../eth0"), NONE);
+	refused(op, S("lab"), S("router/eth0/x"), NONE);
+	refused(op, S("lab"), S("router/wlan0"), NONE);
+	refused(op, S("lab"), S("net-1"), S("icmp"));          /* a filter: never the parent's */
+	refused(op, NONE, S("net-1"), NONE);                   /* no playground */
 }
 
 static void t_bad_lengths(void **state)
@@ -189,6 +215,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_hostile_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_machine, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_capture, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_bad_lengths, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_await, setup, teardown),
 	};
