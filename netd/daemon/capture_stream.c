@@ -78,15 +78,21 @@ static void wake(struct capture_stream *s)
 	MHD_resume_connection(s->c);
 }
 
+/* What the kernel dropped for want of room, as libpcap's ps_drop. */
+static void take_drops(struct capture_stream *s)
+{
+	struct tpacket_stats st;
+	socklen_t len = sizeof(st);
+	if (s->sock >= 0 && getsockopt(s->sock, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
+		s->dropped += st.tp_drops;
+}
+
 static void finish(struct capture_stream *s, const char *why)
 {
 	if (s->end)
 		return;
 	s->end = why;
-	struct tpacket_stats st;
-	socklen_t len = sizeof(st);
-	if (getsockopt(s->sock, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
-		s->dropped += st.tp_drops;
+	take_drops(s);
 	unwatch(s, &s->sock);
 	unwatch(s, &s->ctl);
 	wake(s);
@@ -180,11 +186,12 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 static void stream_free(void *cls)
 {
 	struct capture_stream *s = cls;
+	take_drops(s);
 	unwatch(s, &s->sock);
 	unwatch(s, &s->ctl);
 	unwatch(s, &s->peer);
-	log_debug("capture: ended (%s), %" PRIu64 " frames sent, %" PRIu64 " dropped",
-		  s->end ? s->end : "client gone", s->sent, s->dropped);
+	log_info("capture ended (%s): %" PRIu64 " frames taken, %" PRIu64 " dropped by the kernel",
+		 s->end && !s->client_gone ? s->end : "client gone", s->sent, s->dropped);
 	pcapio_writer_free(s->out);
 	free(s);
 	live--;
