@@ -300,8 +300,11 @@ int guard_uplink(struct __sk_buff *skb)
 	/* Most traffic is not denied: one trie lookup; the exceptions are
 	 * consulted only for what the deny list catches. */
 	struct guard_lpm_key lk = { .prefixlen = 32, .addr = ip->daddr };
-	if (bpf_map_lookup_elem(&guard_deny, &lk) && !bpf_map_lookup_elem(&guard_allow, &lk))
-		return drop(p, GUARD_DROP_UPLINK_DENY);
+	if (bpf_map_lookup_elem(&guard_deny, &lk) && !bpf_map_lookup_elem(&guard_allow, &lk)) {
+		if (!(p->flags & GUARD_F_FORWARDS))
+			return drop(p, GUARD_DROP_UPLINK_DENY);
+		skb->mark = GUARD_FORWARD_MARK;
+	}
 	struct guard_key k = p->key;
 	if ((p->flags & GUARD_F_RATE) && over_rate(&k, skb->len))
 		return drop(p, GUARD_DROP_UPLINK_RATE);

@@ -45,6 +45,12 @@ struct guard_key {
 #define GUARD_F_DHCP_SERVER (1u << 2) /* port: drop DHCP server replies */
 #define GUARD_F_RATE (1u << 3)        /* uplink: a token bucket in guard_rates */
 #define GUARD_F_VLAN (1u << 4)        /* port: one VLAN tag allowed (the network opts in) */
+#define GUARD_F_FORWARDS (1u << 5)    /* uplink: the playground has forwards */
+
+/* An uplink with forwards leaves what goes to a denied destination to the
+ * host's nftables with this mark, which keep only the replies of a
+ * forward's connections (conntrack knows them; nft.h). */
+#define GUARD_FORWARD_MARK 0x706e0001u
 
 /*
  * A guarded interface's slot in the per-CPU array guard_slots: the policy

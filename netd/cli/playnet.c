@@ -54,6 +54,9 @@ static const char usage_text[] =
 	"  capture P NETWORK|MACHINE/ethN [-w FILE] [-c COUNT] [FILTER...]\n"
 	"                                       its frames as pcap (tcpdump's filters),\n"
 	"                                       into FILE or a pipe (| tshark -r -)\n"
+	"  forward P [MACHINE PORT[/udp] [[ADDR:]HOSTPORT] | MACHINE --remove HOSTPORT[/udp]]\n"
+	"                                       list, add or remove a host port sent on\n"
+	"                                       to a machine's port\n"
 	"  image ls | build NAME [--force] | rm NAME\n"
 	"                                       root file systems for VMs: the catalog\n"
 	"                                       (debian-12) and pulled oci:// images\n"
@@ -112,6 +115,7 @@ static const struct command commands[] = {
 	{ "link", cmd_link },
 	{ "restart", cmd_restart },
 	{ "capture", cmd_capture },
+	{ "forward", cmd_forward },
 	{ "image", cmd_image },
 };
 

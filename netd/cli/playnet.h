@@ -119,6 +119,8 @@ int cmd_link(const struct options *o, int argc, char **argv);
 int cmd_restart(const struct options *o, int argc, char **argv);
 /* cmd_capture.c */
 int cmd_capture(const struct options *o, int argc, char **argv);
+/* cmd_forward.c */
+int cmd_forward(const struct options *o, int argc, char **argv);
 /* exec in VM m: the command's exit status (124: timed out), or an exit
  * code once said why. */
 int exec_vm(const struct options *o, const char *pg, const char *m, const struct exec_opts *x,

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -80,14 +82,76 @@ static int read_link(const char *method, const char *body, size_t len,
 	return 0;
 }
 
+static int read_forward(const char *body, size_t len, struct api_machine_op *op,
+			struct api_response *r)
+{
+	op->verb = API_MACHINE_FORWARD;
+	if (len == 0 || memchr(body, '\0', len))
+		return refuse(r, 400, "empty_body",
+			      "POST a forward, such as {\"port\": 80, \"hostPort\": 8080}");
+	struct diag d;
+	diag_init(&d, "forward");
+	int e = manifest_parse_forward(body, len, &op->forward, &d);
+	if (e == -ENOMEM) {
+		api_error(r, 500, "memory", "out of memory", 0, 0);
+	} else if (e < 0) {
+		const struct diag_entry *x = d.count ? &d.entries[0] : NULL;
+		api_error(r, 422, "invalid_forward", x ? x->message : "not a forward",
+			  x ? x->line : 0, x ? x->column : 0);
+	}
+	diag_free(&d);
+	return e < 0 ? -1 : 0;
+}
+
+/* "tcp/8080" or "udp/53" into fw's protocol and host port. */
+static bool host_port_of(const char *s, struct manifest_forward *fw)
+{
+	if (strncmp(s, "tcp/", 4) == 0)
+		fw->proto = IPPROTO_TCP;
+	else if (strncmp(s, "udp/", 4) == 0)
+		fw->proto = IPPROTO_UDP;
+	else
+		return false;
+	size_t n = strspn(s + 4, "0123456789");
+	if (n == 0 || n > 5 || s[4 + n] != '\0' || s[4] == '0')
+		return false;
+	unsigned long v = strtoul(s + 4, NULL, 10);
+	fw->host_port = (uint16_t)v;
+	return v <= 65535;
+}
+
+/* forwards (POST), forwards/PROTO/PORT (DELETE) */
+static int route_forwards(const char *method, const char *rest, const char *body, size_t len,
+			  struct api_machine_op *op, struct api_response *r)
+{
+	if (strcmp(rest, "forwards") == 0) {
+		if (strcmp(method, "POST") == 0)
+			return read_forward(body, len, op, r);
+		refuse(r, 405, "method_not_allowed", "POST a forward (GET the playground to list them)");
+		r->allow = "POST";
+		return -1;
+	}
+	if (!host_port_of(rest + 9, &op->forward))
+		return refuse(r, 404, "not_found",
+			      "no such resource (a forward is .../forwards/tcp/PORT or /udp/PORT)");
+	op->verb = API_MACHINE_UNFORWARD;
+	if (strcmp(method, "DELETE") == 0)
+		return 0;
+	refuse(r, 405, "method_not_allowed", "DELETE a forward");
+	r->allow = "DELETE";
+	return -1;
+}
+
 int api_machine_route(const char *method, const char *rest, const char *body, size_t len,
 		      struct api_machine_op *op, struct api_response *r)
 {
 	memset(op, 0, sizeof(*op));
+	if (strcmp(rest, "forwards") == 0 || strncmp(rest, "forwards/", 9) == 0)
+		return route_forwards(method, rest, body, len, op, r);
 	const char *what;
 	if (strncmp(rest, "interfaces/", 11) != 0 || !(what = strchr(rest + 11, '/')))
 		return refuse(r, 404, "not_found",
-			      "no such resource (a machine has /exec and /interfaces/I/impair, /link or /capture)");
+			      "no such resource (a machine has /exec, /forwards and /interfaces/I/impair, /link or /capture)");
 	size_t n = (size_t)(what - (rest + 11));
 	if (n >= sizeof(op->iface))
 		return refuse(r, 400, "invalid_interface", "an interface is eth0, eth1, ...");
@@ -126,6 +190,15 @@ int api_machine_op_format(const struct api_machine_op *op, char *buf, size_t len
 	case API_MACHINE_LINK:
 		n = snprintf(buf, len, "link %s %s", op->iface, op->up ? "up" : "down");
 		break;
+	case API_MACHINE_FORWARD:
+		n = snprintf(buf, len, "forward %s %u %u %" PRIu32,
+			     manifest_proto_name(op->forward.proto), op->forward.host_port,
+			     op->forward.port, op->forward.host_addr);
+		break;
+	case API_MACHINE_UNFORWARD:
+		n = snprintf(buf, len, "unforward %s %u", manifest_proto_name(op->forward.proto),
+			     op->forward.host_port);
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -157,11 +230,46 @@ static int parse_impair(const char *s, struct api_machine_op *op)
 	return 0;
 }
 
+static int parse_forward(const char *s, struct api_machine_op *op)
+{
+	char proto[4];
+	unsigned host_port, port = 0;
+	uint32_t addr = 0;
+	int end = 0;
+	struct manifest_forward *f = &op->forward;
+	if (strncmp(s, "forward ", 8) == 0) {
+		if (sscanf(s, "forward %3s %u %u %" SCNu32 "%n", proto, &host_port, &port, &addr,
+			   &end) != 4)
+			return -EINVAL;
+		op->verb = API_MACHINE_FORWARD;
+	} else if (sscanf(s, "unforward %3s %u%n", proto, &host_port, &end) == 2) {
+		op->verb = API_MACHINE_UNFORWARD;
+	} else {
+		return -EINVAL;
+	}
+	bool fwd = op->verb == API_MACHINE_FORWARD;
+	uint8_t top = (uint8_t)(addr >> 24);
+	if (s[end] != '\0' || (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0) ||
+	    host_port < 1 || host_port > 65535 || (fwd && (port < 1 || port > 65535)) ||
+	    (addr && (top == 127 || top >= 224)))
+		return -EINVAL;
+	f->proto = strcmp(proto, "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP;
+	f->host_port = (uint16_t)host_port;
+	f->port = (uint16_t)port;
+	f->host_addr = addr;
+	char again[API_MACHINE_OP_MAX];
+	return api_machine_op_format(op, again, sizeof(again)) == 0 && strcmp(again, s) == 0
+		       ? 0
+		       : -EINVAL;
+}
+
 int api_machine_op_parse(const char *s, struct api_machine_op *op)
 {
 	memset(op, 0, sizeof(*op));
 	if (strncmp(s, "impair ", 7) == 0)
 		return parse_impair(s, op);
+	if (strncmp(s, "forward ", 8) == 0 || strncmp(s, "unforward ", 10) == 0)
+		return parse_forward(s, op);
 	char state[8];
 	int end = 0;
 	if (sscanf(s, "link %15s %7s%n", op->iface, state, &end) != 2 || s[end] != '\0' ||
@@ -184,4 +292,13 @@ void api_machine_iface_answer(struct api_response *r, const char *machine, const
 	json_object_object_add(o, "impair", plan_impair_json(im));
 	json_object_object_add(o, "link", json_object_new_string(link_down ? "down" : "up"));
 	api_json(r, 200, o);
+}
+
+void api_machine_forwards_answer(struct api_response *r, int status, const char *machine,
+				 const struct plan_machine *mc)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "machine", json_object_new_string(machine));
+	json_object_object_add(o, "forwards", plan_forwards_json(mc));
+	api_json(r, status, o);
 }

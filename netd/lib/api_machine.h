@@ -8,6 +8,8 @@
  *   PUT    .../machines/M/interfaces/I/impair   the manifest's impair mapping
  *   DELETE .../machines/M/interfaces/I/impair   no impairment
  *   PUT    .../machines/M/interfaces/I/link     {"state": "up" | "down"}
+ *   POST   .../machines/M/forwards              a forward, the manifest's keys
+ *   DELETE .../machines/M/forwards/PROTO/PORT   the forward of that host port
  */
 #ifndef PLAYNET_API_MACHINE_H
 #define PLAYNET_API_MACHINE_H
@@ -23,6 +25,8 @@ enum api_machine_verb {
 	API_MACHINE_IMPAIR = 1,
 	API_MACHINE_LINK,
 	API_MACHINE_CAPTURE, /* GET .../interfaces/I/capture: the router's, never an op */
+	API_MACHINE_FORWARD,   /* forward added (or changed: its host port's) */
+	API_MACHINE_UNFORWARD, /* forward.proto and .host_port removed */
 };
 
 struct api_machine_op {
@@ -30,6 +34,7 @@ struct api_machine_op {
 	char iface[IFNAMSIZ];          /* eth0, eth1, ... */
 	struct manifest_impair impair; /* IMPAIR: nothing set clears */
 	bool up;                       /* LINK */
+	struct manifest_forward forward; /* FORWARD, UNFORWARD (pos unused) */
 };
 
 /* Routes METHOD on REST, what follows ".../machines/M/" (not "exec"),
@@ -49,5 +54,10 @@ int api_machine_op_parse(const char *s, struct api_machine_op *op);
 /* The answer to an IMPAIR or LINK done: the interface as it now is. */
 void api_machine_iface_answer(struct api_response *r, const char *machine, const char *iface,
 			      const struct manifest_impair *im, bool link_down);
+
+/* The answer to a FORWARD or UNFORWARD done: the machine's forwards. */
+struct plan_machine;
+void api_machine_forwards_answer(struct api_response *r, int status, const char *machine,
+				 const struct plan_machine *mc);
 
 #endif

@@ -477,14 +477,51 @@ static int find_port(const struct plan *p, const char *machine, const char *ifac
 	return -1;
 }
 
+/* A forward added to or removed from machine of en. */
+static void be_forward(struct backend *b, struct backend_entry *en, const char *machine,
+		       const struct api_machine_op *op, struct api_response *r)
+{
+	size_t mi = 0;
+	while (mi < en->plan.n_machines && strcmp(en->plan.machines[mi].name, machine) != 0)
+		mi++;
+	if (mi == en->plan.n_machines) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "playground %s has no machine %s", en->plan.name, machine);
+		return api_error(r, 404, "not_found", msg, 0, 0);
+	}
+	bool add = op->verb == API_MACHINE_FORWARD;
+	const struct manifest_forward *fw = &op->forward;
+	struct pn_error err = PN_ERROR_INIT;
+	int e = playground_forward(b->fabric, &en->plan, mi, add, fw, &err);
+	if (e == -EADDRINUSE)
+		return api_error(r, 409, "port_taken", err.msg, 0, 0);
+	if (e == -EDOM)
+		return api_error(r, 422, "invalid_forward", err.msg, 0, 0);
+	if (e == -ENOENT)
+		return api_error(r, 404, "not_found", err.msg, 0, 0);
+	if (e == -ENOSPC)
+		return api_error(r, 422, "too_many", err.msg, 0, 0);
+	if (e < 0) {
+		log_err("playground %s: %s", en->plan.name, err.msg);
+		return api_error(r, 500, "kernel", err.msg, 0, 0);
+	}
+	log_info("playground %s: host port %u/%s %s %s", en->plan.name, fw->host_port,
+		 manifest_proto_name(fw->proto), add ? "forwarded to" : "no longer forwarded to",
+		 machine);
+	api_machine_forwards_answer(r, 200, machine, &en->plan.machines[mi]);
+}
+
 static void be_machine(void *ctx, const char *name, const char *machine,
 		       const struct api_machine_op *op, struct api_response *r)
 {
 	struct backend *b = ctx;
 	struct backend_entry *en;
 	size_t mi, ii;
-	if (lookup_or_respond(b, name, &en, r) < 0 ||
-	    find_port(&en->plan, machine, op->iface, &mi, &ii, r) < 0)
+	if (lookup_or_respond(b, name, &en, r) < 0)
+		return;
+	if (op->verb == API_MACHINE_FORWARD || op->verb == API_MACHINE_UNFORWARD)
+		return be_forward(b, en, machine, op, r);
+	if (find_port(&en->plan, machine, op->iface, &mi, &ii, r) < 0)
 		return;
 	struct pn_error err = PN_ERROR_INIT;
 	int e = op->verb == API_MACHINE_IMPAIR

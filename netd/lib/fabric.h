@@ -99,6 +99,17 @@ int fabric_check_shape(const struct plan *p, struct pn_error *err);
 /* Whether any interface of P is impaired (its ports then have ifbs, and
  * no other playground takes over its namespace). */
 bool fabric_shaped(const struct plan *p);
+
+/* Forwards (fabric_forward.c). Whether a machine of p has one. */
+bool fabric_has_forwards(const struct plan *p);
+/* P's forwards made as its plan has them (added or taken away): pg-P's
+ * rules, the host's forwards table, the uplink guard. rec: P's record. */
+struct state_record;
+int fabric_forwards_apply(struct fabric *f, const struct plan *p, const struct state_record *rec,
+			  struct pn_error *err);
+/* -EADDRINUSE (said in err) when another program of the host netns has
+ * fw's host port; -EDOM when its hostAddress is not the host's. */
+int fabric_forward_free(struct fabric *f, const struct manifest_forward *fw, struct pn_error *err);
 /* Sets the impairment of P's machine's interface (indexes into P) to im,
  * both directions, on the running playground. P is what is built; its
  * record is the caller's to change. */

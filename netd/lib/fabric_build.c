@@ -511,7 +511,7 @@ int fabric_build(struct fabric *f, const struct plan *p, uint32_t transit,
 		e = fabric_guard(f, &b.guard, err);
 	static int (*const stages[])(struct build *) = {
 		build_deny_list, build_namespace, build_bridges, build_machines,
-		build_uplink, fab_build_nft, fab_build_host,
+		build_uplink, fab_build_nft, fab_build_host, fab_build_forwards,
 	};
 	for (size_t i = 0; e == 0 && i < ARRAY_SIZE(stages); i++)
 		e = stages[i](&b);

@@ -119,6 +119,8 @@ int fab_build_nft(struct build *b);
  * since replacing it costs a grace period (~20 ms) on every create.
  * Forwarding must be on for the uplinks. */
 int fab_build_host(struct build *b);
+/* P's forwards on the host's side, when it has some (fabric_forward.c). */
+int fab_build_forwards(struct build *b);
 
 /* Whether fabric_hide holds NAME's namespaces. */
 bool fab_held(const struct fabric *f, const char *name);

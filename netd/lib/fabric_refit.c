@@ -60,6 +60,10 @@ bool fabric_same_frame(const struct plan *a, const struct plan *b)
 	 * would have to take apart: such a namespace is not worth keeping. */
 	if (fabric_shaped(a) || fabric_shaped(b))
 		return false;
+	/* Forwards hold a table in the host netns named after their
+	 * playground, and the uplink's route_localnet: not worth refitting. */
+	if (fabric_has_forwards(a) || fabric_has_forwards(b))
+		return false;
 	struct frame x = { .p = a }, y = { .p = b };
 	uint64_t u, v;
 	for (;;) {

@@ -15,6 +15,7 @@
 
 #include "link.h"
 #include "netns.h"
+#include "nft.h"
 #include "util.h"
 
 
@@ -92,6 +93,10 @@ static int fabric_teardown(struct fabric *f, const char *name, int host_nsfd,
 	    !first)
 		first = pn_fail(err, e, "delete uplink %s", host_end);
 	link_sock_close(hsk);
+	/* By its name, which holds the playground's. */
+	fab_point(f);
+	if (host_nsfd >= 0 && (e = nft_forward_delete(host_nsfd, name)) < 0 && !first)
+		first = pn_fail(err, e, "delete the forwards of %s in the host netns", name);
 	char prefix[NAMING_NETNS_MAX + 1];
 	snprintf(prefix, sizeof(prefix), "%s.", ns);
 	struct teardown_walk w = { f, name, owned_only };

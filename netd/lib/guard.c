@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "guard.h"
+#include "nft.h"
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -312,7 +313,11 @@ int guard_reset_port(struct guard *g, const struct guard_key *k, uint32_t slot,
 	return guard_put_owned(g, k, slot, &p);
 }
 
-int guard_port_shaped(struct guard *g, const struct guard_key *k, bool shaped)
+_Static_assert(GUARD_FORWARD_MARK == NFT_FORWARD_MARK, "the guard marks what nft looks for");
+
+/* k's policy on every CPU changed by set(p, arg), its counters kept. */
+static int guard_update(struct guard *g, const struct guard_key *k,
+			void (*set)(struct guard_port *p, unsigned arg), unsigned arg)
 {
 	uint32_t slot;
 	int e = guard_slot_of(g, k, &slot);
@@ -327,9 +332,29 @@ int guard_port_shaped(struct guard *g, const struct guard_key *k, bool shaped)
 		struct guard_port *p = (struct guard_port *)(vals + (size_t)i * GUARD_PERCPU_SIZE);
 		if (p->key.ifindex != k->ifindex || p->key.netns_cookie != k->netns_cookie)
 			return -ESTALE;
-		p->shaped = shaped;
+		set(p, arg);
 	}
 	return bpf_map_update_elem(slots_fd(g), &slot, vals, BPF_EXIST) < 0 ? -errno : 0;
+}
+
+static void set_shaped(struct guard_port *p, unsigned shaped)
+{
+	p->shaped = shaped;
+}
+
+int guard_port_shaped(struct guard *g, const struct guard_key *k, bool shaped)
+{
+	return guard_update(g, k, set_shaped, shaped);
+}
+
+static void set_forwards(struct guard_port *p, unsigned on)
+{
+	p->flags = (uint16_t)(on ? p->flags | GUARD_F_FORWARDS : p->flags & ~GUARD_F_FORWARDS);
+}
+
+int guard_uplink_forwards(struct guard *g, const struct guard_key *k, bool on)
+{
+	return guard_update(g, k, set_forwards, on);
 }
 
 bool guard_attached(struct nl_sock *sk, int ifindex, bool uplink)

@@ -52,6 +52,9 @@ int guard_attach_port(struct guard *g, struct nl_sock *sk, const struct guard_ke
  * its block from now on (shaped), or to the bridge at once; its counters
  * stay. */
 int guard_port_shaped(struct guard *g, const struct guard_key *k, bool shaped);
+/* The uplink k leaves what goes to a denied destination to the host's
+ * nftables (GUARD_FORWARD_MARK) when on: its playground has forwards. */
+int guard_uplink_forwards(struct guard *g, const struct guard_key *k, bool on);
 /* Whether a guard program (the uplink's, or the port's) runs at ingress of
  * the link ifindex in sk's namespace: by the name of the program there,
  * since a netd started again loads its programs anew. */

@@ -832,7 +832,7 @@ static int read_machine(struct reader *r, const struct ytree_node *n, size_t idx
 	/* Unknown keys in machines are labctl's (users, drives, ...): kept,
 	 * unless they are a near miss of one that is read. */
 	static const char *const machine_keys[] = {
-		"name", "network", "resources", "drives", "runtime", "users",
+		"name", "network", "resources", "drives", "runtime", "users", "forwards",
 	};
 	yread_keys(r->d, n, path, machine_keys, ARRAY_SIZE(machine_keys), false);
 
@@ -872,6 +872,10 @@ static int read_machine(struct reader *r, const struct ytree_node *n, size_t idx
 	yread_path(p, "%s.drives", path);
 	if ((v = yread_get_present(n, "drives")) && read_drives(r, v, p, mc) < 0)
 		return -ENOMEM;
+
+	yread_path(p, "%s.forwards", path);
+	if ((v = yread_get_present(n, "forwards")))
+		manifest_read_forwards(r->d, v, p, mc);
 
 	yread_path(p, "%s.network", path);
 	if ((v = yread_get_present(n, "network")))
@@ -1047,6 +1051,7 @@ static int read_top(struct reader *r, const struct ytree_node *root)
 	if ((e = resolve_interface_networks(r, had_networks)) < 0)
 		return e;
 	check_macs(r);
+	manifest_check_forwards(r->m, r->d);
 	return machines ? manifest_read_tasks(r->d, pg, r->m) : 0;
 }
 

@@ -90,6 +90,20 @@ struct manifest_interface {
 	struct manifest_impair impair;
 };
 
+/* A port of the host's own addresses sent on to a port of a machine
+ * (playnet's extension: forwards on a machine). */
+#define MANIFEST_MAX_FORWARDS 16 /* per machine */
+struct manifest_forward {
+	uint8_t proto;      /* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t port;      /* the machine's */
+	uint16_t host_port; /* the host's */
+	uint32_t host_addr; /* host byte order; 0: every local address */
+	struct manifest_pos pos;
+};
+
+/* "tcp" or "udp". */
+const char *manifest_proto_name(uint8_t proto);
+
 enum manifest_runtime { MANIFEST_RUNTIME_VM, MANIFEST_RUNTIME_NETNS };
 
 /* What a drive holds; AUTO is told from the file's first bytes by vmlaunch. */
@@ -138,6 +152,9 @@ struct manifest_machine {
 	size_t n_drives;
 	struct manifest_interface *interfaces;
 	size_t n_interfaces;
+	struct manifest_forward forwards[MANIFEST_MAX_FORWARDS];
+	size_t n_forwards;
+	struct manifest_pos forwards_pos;
 };
 
 /* A task of labctl's playground.initTasks, or of playground.tasks as
@@ -229,6 +246,23 @@ int manifest_read_tasks(struct diag *d, const struct ytree_node *pg, struct mani
  * indices in m->tasks (m's tasks are checked: no cycle). */
 void manifest_task_order(const struct manifest *m, size_t *order);
 void manifest_tasks_free(struct manifest *m);
+
+/* forwards (manifest_forward.c): one entry read into fw; a machine's list;
+ * and the checks that need the networks (a forward reaches a machine
+ * through its playground's uplink: only one on a non-private network),
+ * each problem at its line and column. */
+struct ytree_node;
+void manifest_read_forward(struct diag *d, const struct ytree_node *n, const char *path,
+			   struct manifest_forward *fw);
+void manifest_read_forwards(struct diag *d, const struct ytree_node *v, const char *path,
+			    struct manifest_machine *mc);
+void manifest_check_forwards(const struct manifest *m, struct diag *d);
+/* Index of the first interface of mc on a non-private network, or -1. */
+ssize_t manifest_forward_interface(const struct manifest *m, const struct manifest_machine *mc);
+/* One forward on its own, as the API takes it (YAML or JSON, the
+ * manifest's keys): 0, or -EINVAL with the problems in d. */
+int manifest_parse_forward(const char *buf, size_t len, struct manifest_forward *fw,
+			   struct diag *d);
 
 /* The address pass (manifest_addr.c), which manifest_parse runs: each
  * interface's address written into it; -EINVAL with the problems in d. */

@@ -29,6 +29,8 @@
 #define NFT_RECV_BUF 16384
 
 struct nft_batch {
+	const char *table; /* NFT_TABLE, or a playground's forwards' */
+	char table_buf[NFT_FORWARD_TABLE_MAX];
 	char *buf;
 	struct mnl_nlmsg_batch *b;
 	uint32_t seq;
@@ -47,6 +49,7 @@ static struct nft_batch *nft_batch_new(void)
 		free(nb);
 		return NULL;
 	}
+	nb->table = NFT_TABLE;
 	nb->b = mnl_nlmsg_batch_start(nb->buf, NFT_BATCH_BUF);
 	nb->seq = 1;
 	nftnl_batch_begin(mnl_nlmsg_batch_current(nb->b), nb->seq++);
@@ -87,7 +90,7 @@ static void nft_add_table(struct nft_batch *nb, uint16_t type, uint16_t flags)
 		nftnl_table_free(t);
 		return;
 	}
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, nb->table);
 	nftnl_table_nlmsg_build_payload(h, t);
 	nftnl_table_free(t);
 	mnl_nlmsg_batch_next(nb->b);
@@ -104,7 +107,7 @@ static void nft_add_chain(struct nft_batch *nb, const char *name,
 		nftnl_chain_free(c);
 		return;
 	}
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, nb->table);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
@@ -125,7 +128,7 @@ static void nft_flush_chain(struct nft_batch *nb, const char *name)
 		nftnl_rule_free(r);
 		return;
 	}
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, nb->table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, name);
 	nftnl_rule_nlmsg_build_payload(h, r);
 	nftnl_rule_free(r);
@@ -283,14 +286,110 @@ static void rule_masquerade(struct nft_rule *nr)
 	rule_expr(nr, nftnl_expr_alloc("masq"));
 }
 
-static struct nft_rule rule_begin(const char *chain)
+/* meta l4proto PROTO th dport PORT */
+static void rule_l4_dport(struct nft_rule *nr, uint8_t proto, uint16_t port)
+{
+	struct nftnl_expr *m = nftnl_expr_alloc("meta");
+	if (m) {
+		nftnl_expr_set_u32(m, NFTNL_EXPR_META_KEY, NFT_META_L4PROTO);
+		nftnl_expr_set_u32(m, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	}
+	rule_expr(nr, m);
+	rule_cmp(nr, NFT_CMP_EQ, &proto, 1);
+	struct nftnl_expr *p = nftnl_expr_alloc("payload");
+	if (p) {
+		nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
+		nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_OFFSET, 2);
+		nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_LEN, 2);
+		nftnl_expr_set_u32(p, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	}
+	rule_expr(nr, p);
+	uint16_t be = htons(port);
+	rule_cmp(nr, NFT_CMP_EQ, &be, 2);
+}
+
+/* ip daddr ADDR */
+static void rule_daddr(struct nft_rule *nr, uint32_t addr)
+{
+	rule_ip_field(nr, 16);
+	uint32_t value = htonl(addr);
+	rule_cmp(nr, NFT_CMP_EQ, &value, 4);
+}
+
+static void rule_immediate(struct nft_rule *nr, uint32_t reg, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, reg);
+		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
+	}
+	rule_expr(nr, e);
+}
+
+/* dnat to ADDR:PORT */
+static void rule_dnat(struct nft_rule *nr, uint32_t addr, uint16_t port)
+{
+	uint32_t a = htonl(addr);
+	uint16_t p = htons(port);
+	rule_immediate(nr, NFT_REG_1, &a, 4);
+	rule_immediate(nr, NFT_REG_2, &p, 2);
+	struct nftnl_expr *n = nftnl_expr_alloc("nat");
+	if (n) {
+		nftnl_expr_set_u32(n, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+		nftnl_expr_set_u32(n, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+		nftnl_expr_set_u32(n, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+		nftnl_expr_set_u32(n, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_2);
+	}
+	rule_expr(nr, n);
+}
+
+/* ct KEY into reg 1 */
+static void rule_ct(struct nft_rule *nr, uint32_t key)
+{
+	struct nftnl_expr *ct = nftnl_expr_alloc("ct");
+	if (ct) {
+		nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, key);
+		nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	rule_expr(nr, ct);
+}
+
+/* ct status dnat: a connection one of the forwards made */
+static void rule_ct_dnat(struct nft_rule *nr)
+{
+	rule_ct(nr, NFT_CT_STATUS);
+	uint32_t mask = IPS_DST_NAT, zero = 0;
+	rule_bitwise_cmp(nr, &mask, &zero, 4, NFT_CMP_NEQ);
+}
+
+/* ct direction reply */
+static void rule_ct_reply(struct nft_rule *nr)
+{
+	rule_ct(nr, NFT_CT_DIRECTION);
+	uint8_t dir = 1; /* IP_CT_DIR_REPLY, which no uapi header has */
+	rule_cmp(nr, NFT_CMP_EQ, &dir, 1);
+}
+
+/* meta mark MARK */
+static void rule_mark(struct nft_rule *nr, uint32_t mark)
+{
+	struct nftnl_expr *m = nftnl_expr_alloc("meta");
+	if (m) {
+		nftnl_expr_set_u32(m, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+		nftnl_expr_set_u32(m, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	}
+	rule_expr(nr, m);
+	rule_cmp(nr, NFT_CMP_EQ, &mark, 4);
+}
+
+static struct nft_rule rule_begin(const struct nft_batch *nb, const char *chain)
 {
 	struct nft_rule nr = { .r = nftnl_rule_alloc() };
 	if (!nr.r) {
 		nr.failed = true;
 		return nr;
 	}
-	nftnl_rule_set_str(nr.r, NFTNL_RULE_TABLE, NFT_TABLE);
+	nftnl_rule_set_str(nr.r, NFTNL_RULE_TABLE, nb->table);
 	nftnl_rule_set_str(nr.r, NFTNL_RULE_CHAIN, chain);
 	nftnl_rule_set_u32(nr.r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
 	return nr;
@@ -335,7 +434,7 @@ static int nft_batch_finish(struct nft_batch *nb, struct nft_batch **out)
  * sources, and of pg-P's addresses only the network's gateway. */
 static void prerouting_rules(struct nft_batch *nb, const struct plan_network *n)
 {
-	struct nft_rule r = rule_begin("prerouting");
+	struct nft_rule r = rule_begin(nb, "prerouting");
 	rule_ifname(&r, false, n->bridge, false, true);
 	if (n->private_net) {
 		rule_counted(&r, NFT_DROP_PRIVATE, n->name);
@@ -347,7 +446,7 @@ static void prerouting_rules(struct nft_batch *nb, const struct plan_network *n)
 	rule_counted(&r, NFT_DROP_SPOOFED, n->name);
 	rule_verdict(&r, NF_DROP);
 	rule_end(nb, &r);
-	r = rule_begin("prerouting");
+	r = rule_begin(nb, "prerouting");
 	rule_ifname(&r, false, n->bridge, false, true);
 	rule_to_local(&r);
 	rule_daddr_not(&r, n->has_gateway ? n->gateway : 0);
@@ -363,19 +462,25 @@ static void forward_rules(struct nft_batch *nb, const struct plan_network *n)
 {
 	struct nft_rule r;
 	if (!n->private_net) {
-		r = rule_begin("forward");
+		r = rule_begin(nb, "forward");
 		rule_ifname(&r, false, n->bridge, false, true);
 		rule_ifname(&r, true, NAMING_UPLINK_INSIDE, false, true);
 		rule_verdict(&r, NF_ACCEPT);
 		rule_end(nb, &r);
-		r = rule_begin("forward");
+		r = rule_begin(nb, "forward");
 		rule_ifname(&r, false, NAMING_UPLINK_INSIDE, false, true);
 		rule_ifname(&r, true, n->bridge, false, true);
 		rule_ct_established(&r);
 		rule_verdict(&r, NF_ACCEPT);
 		rule_end(nb, &r);
+		r = rule_begin(nb, "forward"); /* what a forward sends in */
+		rule_ifname(&r, false, NAMING_UPLINK_INSIDE, false, true);
+		rule_ifname(&r, true, n->bridge, false, true);
+		rule_ct_dnat(&r);
+		rule_verdict(&r, NF_ACCEPT);
+		rule_end(nb, &r);
 	}
-	r = rule_begin("forward");
+	r = rule_begin(nb, "forward");
 	rule_ifname(&r, false, n->bridge, false, true);
 	rule_counted(&r, NFT_DROP_FORWARD, n->name);
 	rule_verdict(&r, NF_DROP);
@@ -394,10 +499,24 @@ int nft_playground_batch(const struct plan *p, bool refill, struct nft_batch **o
 		      NF_IP_PRI_NAT_SRC, NF_ACCEPT);
 	nft_add_chain(nb, "forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER,
 		      NF_DROP);
+	nft_add_chain(nb, "dnat", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, NF_ACCEPT);
 	if (refill) {
 		nft_flush_chain(nb, "prerouting");
 		nft_flush_chain(nb, "postrouting");
 		nft_flush_chain(nb, "forward");
+		nft_flush_chain(nb, "dnat");
+	}
+	for (size_t i = 0; i < p->n_machines; i++) {
+		const struct plan_machine *mc = &p->machines[i];
+		const struct plan_interface *ifc = plan_forward_interface(p, mc);
+		for (size_t j = 0; ifc && j < mc->n_forwards; j++) {
+			const struct manifest_forward *f = &mc->forwards[j];
+			struct nft_rule r = rule_begin(nb, "dnat");
+			rule_ifname(&r, false, NAMING_UPLINK_INSIDE, false, true);
+			rule_l4_dport(&r, f->proto, f->host_port);
+			rule_dnat(&r, ifc->address, f->port);
+			rule_end(nb, &r);
+		}
 	}
 	for (size_t i = 0; i < p->n_networks; i++) {
 		const struct plan_network *n = &p->networks[i];
@@ -405,7 +524,7 @@ int nft_playground_batch(const struct plan *p, bool refill, struct nft_batch **o
 		forward_rules(nb, n);
 		if (n->private_net)
 			continue;
-		struct nft_rule r = rule_begin("postrouting");
+		struct nft_rule r = rule_begin(nb, "postrouting");
 		rule_ifname(&r, true, NAMING_UPLINK_INSIDE, false, true);
 		rule_saddr(&r, n->subnet, n->prefix, NFT_CMP_EQ);
 		rule_masquerade(&r);
@@ -427,43 +546,127 @@ int nft_host_batch(struct nft_batch **out)
 		      NF_ACCEPT);
 	nft_add_chain(nb, "input", "filter", NF_INET_LOCAL_IN, NF_IP_PRI_FILTER,
 		      NF_ACCEPT);
+	nft_add_chain(nb, "prerouting", "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_MANGLE,
+		      NF_ACCEPT);
+
+	/* What an uplink guard let through to a destination it denies, with
+	 * its mark, because the playground has forwards: only the replies of
+	 * a connection a forward made, which conntrack knows and the guard
+	 * does not (a client on the host itself, or on a private network). */
+	struct nft_rule r = rule_begin(nb, "prerouting");
+	rule_ifname(&r, false, up, true, true);
+	rule_mark(&r, NFT_FORWARD_MARK);
+	rule_ct_reply(&r);
+	rule_ct_dnat(&r);
+	rule_verdict(&r, NF_ACCEPT);
+	rule_end(nb, &r);
+	r = rule_begin(nb, "prerouting");
+	rule_ifname(&r, false, up, true, true);
+	rule_mark(&r, NFT_FORWARD_MARK);
+	rule_counted(&r, "denied", "uplinks");
+	rule_verdict(&r, NF_DROP);
+	rule_end(nb, &r);
 
 	/* By interface, not by the transit pool: every state dir may have its
 	 * own pool, and this table is the same for all of them. The uplink
 	 * guard has already checked each packet's transit source. */
-	struct nft_rule r = rule_begin("postrouting");
+	r = rule_begin(nb, "postrouting");
 	rule_ifname(&r, false, up, true, true);
 	rule_ifname(&r, true, up, true, false);
 	rule_masquerade(&r);
 	rule_end(nb, &r);
 
-	r = rule_begin("forward"); /* not into each other */
+	r = rule_begin(nb, "forward"); /* not into each other */
 	rule_ifname(&r, false, up, true, true);
 	rule_ifname(&r, true, up, true, true);
 	rule_verdict(&r, NF_DROP);
 	rule_end(nb, &r);
-	r = rule_begin("forward"); /* out */
+	r = rule_begin(nb, "forward"); /* out */
 	rule_ifname(&r, false, up, true, true);
 	rule_verdict(&r, NF_ACCEPT);
 	rule_end(nb, &r);
-	r = rule_begin("forward"); /* replies in */
+	r = rule_begin(nb, "forward"); /* replies in */
 	rule_ifname(&r, true, up, true, true);
 	rule_ct_established(&r);
 	rule_verdict(&r, NF_ACCEPT);
 	rule_end(nb, &r);
-	r = rule_begin("forward"); /* nothing else in */
+	r = rule_begin(nb, "forward"); /* what a forward sends in */
+	rule_ifname(&r, true, up, true, true);
+	rule_ct_dnat(&r);
+	rule_verdict(&r, NF_ACCEPT);
+	rule_end(nb, &r);
+	r = rule_begin(nb, "forward"); /* nothing else in */
 	rule_ifname(&r, true, up, true, true);
 	rule_verdict(&r, NF_DROP);
 	rule_end(nb, &r);
 
-	r = rule_begin("input"); /* not into the host */
+	r = rule_begin(nb, "input"); /* not into the host */
 	rule_ifname(&r, false, up, true, true);
 	rule_ct_established(&r);
 	rule_verdict(&r, NF_ACCEPT);
 	rule_end(nb, &r);
-	r = rule_begin("input");
+	r = rule_begin(nb, "input");
 	rule_ifname(&r, false, up, true, true);
 	rule_verdict(&r, NF_DROP);
+	rule_end(nb, &r);
+	return nft_batch_finish(nb, out);
+}
+
+void nft_forward_table_name(const char *pg, char out[NFT_FORWARD_TABLE_MAX])
+{
+	snprintf(out, NFT_FORWARD_TABLE_MAX, "%s-fwd-%s", NFT_TABLE, pg);
+}
+
+/* A forward's match: to one of the host's own addresses (or the one it
+ * names), its protocol and port. */
+static void forward_match(struct nft_rule *r, const struct manifest_forward *f)
+{
+	rule_to_local(r);
+	if (f->host_addr)
+		rule_daddr(r, f->host_addr);
+	rule_l4_dport(r, f->proto, f->host_port);
+}
+
+int nft_forward_batch(const struct plan *p, uint32_t inside, const char *host_end,
+		      struct nft_batch **out)
+{
+	struct nft_batch *nb = nft_batch_new();
+	if (!nb)
+		return -ENOMEM;
+	nft_forward_table_name(p->name, nb->table_buf);
+	nb->table = nb->table_buf;
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_machines; i++)
+		n += p->machines[i].n_forwards;
+	/* Made and deleted: gone, whether it was there; then, with forwards,
+	 * made anew (nft_replace_table). */
+	nft_add_table(nb, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	nft_add_table(nb, NFT_MSG_DELTABLE, 0);
+	if (!n)
+		return nft_batch_finish(nb, out);
+	nft_add_table(nb, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	nft_add_chain(nb, "prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, NF_ACCEPT);
+	nft_add_chain(nb, "output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, NF_ACCEPT);
+	nft_add_chain(nb, "postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC,
+		      NF_ACCEPT);
+	for (size_t i = 0; i < p->n_machines; i++)
+		for (size_t j = 0; j < p->machines[i].n_forwards; j++) {
+			const struct manifest_forward *f = &p->machines[i].forwards[j];
+			/* From elsewhere, and from the host itself: to pg-P's end
+			 * of the uplink, where pg-P's own dnat sends it on. */
+			for (int k = 0; k < 2; k++) {
+				struct nft_rule r = rule_begin(nb, k ? "output" : "prerouting");
+				forward_match(&r, f);
+				rule_dnat(&r, inside, f->host_port);
+				rule_end(nb, &r);
+			}
+		}
+	/* A client on the host's loopback: its source cannot leave the
+	 * host, so it takes the uplink's host end address. */
+	struct nft_rule r = rule_begin(nb, "postrouting");
+	rule_ifname(&r, true, host_end, false, true);
+	rule_saddr(&r, 0x7f000000, 8, NFT_CMP_EQ);
+	rule_masquerade(&r);
 	rule_end(nb, &r);
 	return nft_batch_finish(nb, out);
 }
@@ -583,7 +786,7 @@ static int nft_ack(struct mnl_socket *nl, char *buf, size_t len)
 }
 
 /* A one-message request about table ip playnet, acked. */
-static int nft_table_request(int nsfd, uint16_t type, uint16_t flags)
+static int nft_table_request(int nsfd, const char *name, uint16_t type, uint16_t flags)
 {
 	struct mnl_socket *nl = nft_socket(nsfd);
 	if (!nl)
@@ -594,7 +797,7 @@ static int nft_table_request(int nsfd, uint16_t type, uint16_t flags)
 	int ret = -ENOMEM;
 	if (!t)
 		goto out;
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
 	if (type == NFT_MSG_DELTABLE) {
 		/* Deleting needs a batch. */
 		struct mnl_nlmsg_batch *b = mnl_nlmsg_batch_start(buf, sizeof(buf));
@@ -624,7 +827,7 @@ out:
 
 int nft_table_exists(int nsfd)
 {
-	int e = nft_table_request(nsfd, NFT_MSG_GETTABLE, 0);
+	int e = nft_table_request(nsfd, NFT_TABLE, NFT_MSG_GETTABLE, 0);
 	if (e == -ENOENT)
 		return 0;
 	return e < 0 ? e : 1;
@@ -632,7 +835,15 @@ int nft_table_exists(int nsfd)
 
 int nft_table_delete(int nsfd)
 {
-	int e = nft_table_request(nsfd, NFT_MSG_DELTABLE, 0);
+	int e = nft_table_request(nsfd, NFT_TABLE, NFT_MSG_DELTABLE, 0);
+	return e == -ENOENT ? 0 : e;
+}
+
+int nft_forward_delete(int nsfd, const char *pg)
+{
+	char name[NFT_FORWARD_TABLE_MAX];
+	nft_forward_table_name(pg, name);
+	int e = nft_table_request(nsfd, name, NFT_MSG_DELTABLE, 0);
 	return e == -ENOENT ? 0 : e;
 }
 

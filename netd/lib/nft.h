@@ -15,12 +15,25 @@
  *   netfilter off in pg-P, so machines on one bridge always reach each other,
  *   and nothing is ever routed from one bridge to another.
  *
+ *   dnat (nat): iifname uplink0, a forward's protocol and host port:
+ *     dnat to its machine's address and port (and the forward chain takes
+ *     ct status dnat from uplink0 to a non-private bridge)
+ *
  * in the host netns, table ip playnet (shared by all playgrounds, replaced
  * atomically, the same whatever the transit pool, no per-playground element):
  *   postrouting (nat): iifname "pn-*" oifname != "pn-*" masquerade
  *   forward (filter): pn-* to pn-* drop; from pn-* accept; to pn-*
- *     established,related accept, else drop
+ *     established,related or ct status dnat accept, else drop
  *   input (filter): from pn-* established,related accept, else drop
+ *   prerouting (filter): from pn-* with NFT_FORWARD_MARK (the uplink guard's,
+ *     on what goes to a destination it denies, for a playground with
+ *     forwards): a reply of a forward's connection accept, else drop
+ *
+ * and per playground P with forwards, table ip playnet-fwd-P:
+ *   prerouting, output (nat): fib daddr type local [ip daddr A], the
+ *     protocol and host port: dnat to P's uplink0 address, same port
+ *   postrouting (nat): oifname P's host end, ip saddr 127.0.0.0/8
+ *     masquerade (a client on the host's loopback)
  */
 #ifndef PLAYNET_NFT_H
 #define PLAYNET_NFT_H
@@ -33,6 +46,11 @@
 #include "pn_error.h"
 
 #define NFT_TABLE "playnet"
+/* The table of a playground's forwards in the host netns. */
+#define NFT_FORWARD_TABLE_MAX 64
+/* What the uplink guard marks a packet it leaves to the host's nftables
+ * with (guard_abi.h's GUARD_FORWARD_MARK). */
+#define NFT_FORWARD_MARK 0x706e0001u
 
 struct nft_batch;
 
@@ -58,6 +76,13 @@ const char *nft_drop_reason_name(size_t r);
  * table. */
 int nft_playground_batch(const struct plan *p, bool refill, struct nft_batch **out);
 int nft_host_batch(struct nft_batch **out);
+/* P's forwards table replaced (deleted when P has no forward); inside is
+ * the pg-P end of its uplink, host_end the host's. */
+int nft_forward_batch(const struct plan *p, uint32_t inside, const char *host_end,
+		      struct nft_batch **out);
+void nft_forward_table_name(const char *pg, char out[NFT_FORWARD_TABLE_MAX]);
+/* P's forwards table deleted; 0 also when there is none. */
+int nft_forward_delete(int nsfd, const char *pg);
 
 /* Objects (tables, chains, rules) in the batch, each acked on send. */
 size_t nft_batch_objects(const struct nft_batch *b);

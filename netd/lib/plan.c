@@ -96,6 +96,8 @@ static int plan_machines(const struct manifest *m, struct plan *p)
 		mc->cpu_count = src->cpu_count;
 		mc->ram_bytes = src->ram_bytes;
 		strcpy(mc->user, src->default_user);
+		memcpy(mc->forwards, src->forwards, sizeof(mc->forwards));
+		mc->n_forwards = src->n_forwards;
 		if (plan_drives(src, mc) < 0)
 			return -ENOMEM;
 		mc->interfaces = calloc(src->n_interfaces ? src->n_interfaces : 1,
@@ -266,4 +268,29 @@ int plan_load_file_default(const char *file, const char *fallback,
 			   struct diag *d)
 {
 	return load_file(file, NULL, fallback, lim, p, text, d);
+}
+
+const struct plan_interface *plan_forward_interface(const struct plan *p,
+						    const struct plan_machine *mc)
+{
+	for (size_t i = 0; i < mc->n_interfaces; i++)
+		if (!p->networks[mc->interfaces[i].network].private_net)
+			return &mc->interfaces[i];
+	return NULL;
+}
+
+const struct manifest_forward *plan_find_forward(const struct plan *p, uint8_t proto,
+						 uint16_t host_port, uint32_t host_addr,
+						 size_t *machine)
+{
+	for (size_t i = 0; i < p->n_machines; i++)
+		for (size_t j = 0; j < p->machines[i].n_forwards; j++) {
+			const struct manifest_forward *f = &p->machines[i].forwards[j];
+			if (f->proto == proto && f->host_port == host_port &&
+			    (!f->host_addr || !host_addr || f->host_addr == host_addr)) {
+				*machine = i;
+				return f;
+			}
+		}
+	return NULL;
 }

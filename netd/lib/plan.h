@@ -60,6 +60,8 @@ struct plan_machine {
 	size_t n_drives;
 	struct plan_interface *interfaces;
 	size_t n_interfaces;
+	struct manifest_forward forwards[MANIFEST_MAX_FORWARDS]; /* pos unused */
+	size_t n_forwards;
 };
 
 struct plan {
@@ -77,6 +79,16 @@ struct plan {
 int plan_build(const struct manifest *m, const char *name, struct plan *p,
 	       struct diag *d);
 void plan_free(struct plan *p);
+
+/* The interface a forward to mc reaches it on: its first on a
+ * non-private network; NULL: none. */
+const struct plan_interface *plan_forward_interface(const struct plan *p,
+						    const struct plan_machine *mc);
+/* The forward of p that takes proto's host_port on host_addr (0: every
+ * address), and in *machine the index of its machine; NULL: none. */
+const struct manifest_forward *plan_find_forward(const struct plan *p, uint8_t proto,
+						 uint16_t host_port, uint32_t host_addr,
+						 size_t *machine);
 
 /* Fills in what follows from the rest (names of namespaces, bridges,
  * ports and interfaces; prefixes, VLAN flags, default gateways): a plan

@@ -52,6 +52,21 @@ struct json_object *plan_impair_json(const struct manifest_impair *im)
 	return o;
 }
 
+struct json_object *plan_forwards_json(const struct plan_machine *mc)
+{
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; i < mc->n_forwards; i++) {
+		const struct manifest_forward *f = &mc->forwards[i];
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "protocol", json_object_new_string(manifest_proto_name(f->proto)));
+		json_object_object_add(o, "port", json_object_new_int(f->port));
+		json_object_object_add(o, "hostPort", json_object_new_int(f->host_port));
+		json_object_object_add(o, "hostAddress", f->host_addr ? json_addr(f->host_addr) : NULL);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 static struct json_object *interface_to_json(const struct plan *p,
 					     const struct plan_interface *ifc)
 {
@@ -98,6 +113,7 @@ static struct json_object *machine_to_json(const struct plan *p,
 	for (size_t i = 0; i < mc->n_interfaces; i++)
 		json_object_array_add(ifs, interface_to_json(p, &mc->interfaces[i]));
 	json_object_object_add(o, "interfaces", ifs);
+	json_object_object_add(o, "forwards", plan_forwards_json(mc));
 	return o;
 }
 

@@ -16,4 +16,8 @@ struct json_object *plan_to_json(const struct plan *p);
  * it (delayUs, lossPpm, ...); NULL when it has none. */
 struct json_object *plan_impair_json(const struct manifest_impair *im);
 
+/* A machine's forwards as show --json, the API and plan_wire give them:
+ * [{protocol, port, hostPort, hostAddress (null: every address)}]. */
+struct json_object *plan_forwards_json(const struct plan_machine *mc);
+
 #endif

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,8 @@ static struct json_object *machine_json(const struct plan_machine *mc)
 	for (size_t i = 0; i < mc->n_interfaces; i++)
 		json_object_array_add(ifs, interface_json(&mc->interfaces[i]));
 	json_object_object_add(o, "interfaces", ifs);
+	if (mc->n_forwards)
+		json_object_object_add(o, "forwards", plan_forwards_json(mc));
 	return o;
 }
 
@@ -152,6 +155,20 @@ static struct json_object *field(struct json_object *o, const char *key)
 	struct json_object *v = NULL;
 	json_object_object_get_ex(o, key, &v);
 	return v;
+}
+
+/* keys, and besides them the optional a and b where not NULL. */
+static int keys_optional(struct reader *r, struct json_object *o, const char *const *want,
+			 size_t n, const char *a, const char *b)
+{
+	const char *all[16];
+	size_t m = n;
+	memcpy(all, want, n * sizeof(*want));
+	if (a)
+		all[m++] = a;
+	if (b)
+		all[m++] = b;
+	return keys(r, o, all, m);
 }
 
 /* A string of min to max bytes without a NUL. */
@@ -430,13 +447,62 @@ static int read_drive(struct reader *r, struct json_object *o, struct manifest_d
 	return !src || (dr->source = strdup(src)) ? 0 : -ENOMEM;
 }
 
+static int read_forward(struct reader *r, struct json_object *o, struct manifest_forward *f)
+{
+	static const char *const k[] = { "protocol", "port", "hostPort", "hostAddress" };
+	const char *proto;
+	uint64_t port, host_port;
+	int e;
+	bool any = json_object_is_type(field(o, "hostAddress"), json_type_null);
+	if ((e = keys(r, o, k, ARRAY_SIZE(k))) < 0 || (e = get_str(r, o, "protocol", 3, &proto)) < 0 ||
+	    (e = get_uint(r, o, "port", 1, 65535, &port)) < 0 ||
+	    (e = get_uint(r, o, "hostPort", 1, 65535, &host_port)) < 0 ||
+	    (!any && (e = get_addr(r, o, "hostAddress", &f->host_addr)) < 0))
+		return e;
+	if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)
+		return bad(r, "protocol", "expected tcp or udp");
+	f->proto = strcmp(proto, "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP;
+	f->port = (uint16_t)port;
+	f->host_port = (uint16_t)host_port;
+	uint8_t top = (uint8_t)(f->host_addr >> 24);
+	if (!any && (f->host_addr == 0 || top == 127 || top >= 224))
+		return bad(r, "hostAddress", "is not a unicast address the kernel forwards");
+	return 0;
+}
+
+/* A machine's forwards: each reaches it through a non-private network,
+ * and takes a host port no other forward of the plan takes. */
+static int read_forwards(struct reader *r, struct json_object *o, struct plan *p, size_t mi)
+{
+	struct plan_machine *mc = &p->machines[mi];
+	struct json_object *fws;
+	size_t n;
+	int e = get_array(r, o, "forwards", MANIFEST_MAX_FORWARDS, &fws, &n);
+	if (e < 0)
+		return e;
+	if (n && !plan_forward_interface(p, mc))
+		return bad(r, "forwards", "machine %s is on no non-private network", mc->name);
+	for (size_t j = 0; j < n; j++) {
+		path_set(r, "machines[%zu].forwards[%zu]", mi, j);
+		struct manifest_forward f = { 0 };
+		size_t other;
+		if ((e = read_forward(r, json_object_array_get_idx(fws, j), &f)) < 0)
+			return e;
+		if (plan_find_forward(p, f.proto, f.host_port, f.host_addr, &other))
+			return bad(r, "hostPort", "is also forwarded to machines[%zu]", other);
+		mc->forwards[mc->n_forwards++] = f;
+	}
+	return 0;
+}
+
 static int read_machine(struct reader *r, struct json_object *o, struct plan *p, size_t mi,
 			const struct manifest_limits *lim)
 {
 	/* user only when the manifest names a default user (and not in
-	 * records from before there was one). */
+	 * records from before there was one), forwards only when the machine
+	 * has some. */
 	static const char *const k[] = { "name", "runtime", "cpuCount", "ramBytes", "drives",
-					 "interfaces", "user" };
+					 "interfaces", "user", "forwards" };
 	struct plan_machine *mc = &p->machines[mi];
 	path_set(r, "machines[%zu]", mi);
 	const char *name, *runtime, *user;
@@ -444,8 +510,10 @@ static int read_machine(struct reader *r, struct json_object *o, struct plan *p,
 	struct json_object *drives, *ifs;
 	size_t n_drives, n_ifs;
 	bool has_user = json_object_is_type(o, json_type_object) && field(o, "user");
+	bool has_forwards = json_object_is_type(o, json_type_object) && field(o, "forwards");
 	int e;
-	if ((e = keys(r, o, k, ARRAY_SIZE(k) - !has_user)) < 0 ||
+	if ((e = keys_optional(r, o, k, ARRAY_SIZE(k) - 2, has_user ? "user" : NULL,
+			       has_forwards ? "forwards" : NULL)) < 0 ||
 	    (e = get_str(r, o, "name", MANIFEST_HOSTNAME_MAX, &name)) < 0)
 		return e;
 	if (has_user) {
@@ -494,7 +562,7 @@ static int read_machine(struct reader *r, struct json_object *o, struct plan *p,
 	for (size_t j = 0; j < n_ifs; j++)
 		if ((e = read_interface(r, json_object_array_get_idx(ifs, j), p, mi, j)) < 0)
 			return e;
-	return 0;
+	return has_forwards ? read_forwards(r, o, p, mi) : 0;
 }
 
 static int read_plan(struct reader *r, struct json_object *o, struct plan *p,

@@ -171,7 +171,8 @@ int playground_create(struct fabric *f, const struct plan *p, const char *manife
 	const struct fabric_opts *o = fabric_options(f);
 	fabric_begin(f);
 	int e = fabric_check_subnets(f, p, err);
-	if (e < 0 || (e = fabric_check_shape(p, err)) < 0 || (e = check_absent(f, p, err)) < 0)
+	if (e < 0 || (e = fabric_check_shape(p, err)) < 0 || (e = check_absent(f, p, err)) < 0 ||
+	    (e = playground_check_forwards(f, p, err)) < 0)
 		return e;
 	long transit;
 	if ((e = transit_alloc(f, p->name, &transit, err)) < 0)

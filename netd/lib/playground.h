@@ -46,6 +46,16 @@ int playground_impair(struct fabric *f, struct plan *p, size_t mi, size_t ii,
 int playground_link(struct fabric *f, struct plan *p, size_t mi, size_t ii, bool up,
 		    struct pn_error *err);
 
+/* p's forwards checked against every other playground's of the state dir
+ * (-EADDRINUSE) and the host's other programs (fabric_forward_free). */
+int playground_check_forwards(struct fabric *f, const struct plan *p, struct pn_error *err);
+/* A forward added to (or, add false, its host port's removed from)
+ * machine mi of running p, recorded first: -EADDRINUSE when the host
+ * port is taken, -EDOM when the machine has no non-private network,
+ * -ENOENT for no such forward, -ENOSPC past MANIFEST_MAX_FORWARDS. */
+int playground_forward(struct fabric *f, struct plan *p, size_t mi, bool add,
+		       const struct manifest_forward *fw, struct pn_error *err);
+
 /*
  * A delete in three calls, for a caller that paces the kernel's work:
  * playground_mark_deleting records the intent and stops the VMs (1; 0
