@@ -121,6 +121,10 @@ int fabric_inspect(struct fabric *f, const struct plan *p,
 		}
 		if (nft_table_exists(hfd) == 0)
 			report_add(r, "host nftables table %s is missing", NFT_TABLE);
+		char fwd[NFT_FORWARD_TABLE_MAX];
+		nft_forward_table_name(p->name, fwd);
+		if (fabric_has_forwards(p) && nft_forward_exists(hfd, p->name) == 0)
+			report_add(r, "host nftables table %s (its forwards) is missing", fwd);
 		close(hfd);
 	}
 	if (nft_table_exists(ns) == 0)
@@ -237,6 +241,8 @@ int fabric_repair(struct fabric *f, const struct plan *p, const struct state_rec
 		e = fab_build_nft(&b);
 	if (e == 0)
 		e = fab_build_host(&b);
+	if (e == 0)
+		e = fab_build_forwards(&b);
 	link_sock_close(b.sk);
 	link_sock_close(b.host);
 	free(b.bridges);

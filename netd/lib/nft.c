@@ -785,7 +785,47 @@ static int nft_ack(struct mnl_socket *nl, char *buf, size_t len)
 	return mnl_cb_run(buf, (size_t)n, 0, 0, NULL, NULL) < 0 ? -errno : 0;
 }
 
-/* A one-message request about table ip playnet, acked. */
+struct table_walk {
+	int (*fn)(const char *pg, void *arg);
+	void *arg;
+	int e;
+};
+
+static int table_cb(const struct nlmsghdr *h, void *data)
+{
+	struct table_walk *w = data;
+	struct nftnl_table *t = nftnl_table_alloc();
+	char prefix[NFT_FORWARD_TABLE_MAX];
+	nft_forward_table_name("", prefix);
+	if (t && nftnl_table_nlmsg_parse(h, t) == 0 &&
+	    nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) == NFPROTO_IPV4) {
+		const char *name = nftnl_table_get_str(t, NFTNL_TABLE_NAME);
+		if (name && strncmp(name, prefix, strlen(prefix)) == 0 && !w->e)
+			w->e = w->fn(name + strlen(prefix), w->arg);
+	}
+	nftnl_table_free(t);
+	return MNL_CB_OK;
+}
+
+int nft_forward_each(int nsfd, int (*fn)(const char *pg, void *arg), void *arg)
+{
+	struct mnl_socket *nl = nft_socket(nsfd);
+	if (!nl)
+		return -errno;
+	char buf[NFT_RECV_BUF];
+	struct nlmsghdr *h = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_IPV4,
+						   NLM_F_DUMP, 1);
+	struct table_walk w = { fn, arg, 0 };
+	int r = mnl_socket_sendto(nl, h, h->nlmsg_len) < 0 ? -1 : MNL_CB_OK;
+	ssize_t n = 0;
+	while (r > 0 && (n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0)
+		r = mnl_cb_run(buf, (size_t)n, 1, 0, table_cb, &w);
+	int e = r < 0 || n < 0 ? -errno : w.e;
+	mnl_socket_close(nl);
+	return e;
+}
+
+/* A one-message request about a table, acked. */
 static int nft_table_request(int nsfd, const char *name, uint16_t type, uint16_t flags)
 {
 	struct mnl_socket *nl = nft_socket(nsfd);
@@ -837,6 +877,16 @@ int nft_table_delete(int nsfd)
 {
 	int e = nft_table_request(nsfd, NFT_TABLE, NFT_MSG_DELTABLE, 0);
 	return e == -ENOENT ? 0 : e;
+}
+
+int nft_forward_exists(int nsfd, const char *pg)
+{
+	char name[NFT_FORWARD_TABLE_MAX];
+	nft_forward_table_name(pg, name);
+	int e = nft_table_request(nsfd, name, NFT_MSG_GETTABLE, 0);
+	if (e == -ENOENT)
+		return 0;
+	return e < 0 ? e : 1;
 }
 
 int nft_forward_delete(int nsfd, const char *pg)

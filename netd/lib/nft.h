@@ -81,8 +81,13 @@ int nft_host_batch(struct nft_batch **out);
 int nft_forward_batch(const struct plan *p, uint32_t inside, const char *host_end,
 		      struct nft_batch **out);
 void nft_forward_table_name(const char *pg, char out[NFT_FORWARD_TABLE_MAX]);
+/* 1 if P's forwards table exists in nsfd's namespace, 0 if not, or -errno. */
+int nft_forward_exists(int nsfd, const char *pg);
 /* P's forwards table deleted; 0 also when there is none. */
 int nft_forward_delete(int nsfd, const char *pg);
+/* fn(P) for each forwards table in nsfd's namespace, until it returns
+ * other than 0. */
+int nft_forward_each(int nsfd, int (*fn)(const char *pg, void *arg), void *arg);
 
 /* Objects (tables, chains, rules) in the batch, each acked on send. */
 size_t nft_batch_objects(const struct nft_batch *b);

@@ -229,6 +229,32 @@ static int collect_orphans(struct fabric *f, struct names *playgrounds, struct n
 	return e;
 }
 
+/* The forwards table of a playground with no record here, and no uplink
+ * either: of no playground (one with an uplink is another state dir's,
+ * or an orphan whose removal above took its table too). */
+static int forward_orphan(const char *pg, void *arg)
+{
+	struct fabric *f = arg;
+	if (!naming_valid_playground(pg) || recorded(f, pg))
+		return 0;
+	char host_end[IFNAMSIZ];
+	naming_uplink_host(pg, host_end);
+	struct nl_sock *hsk = NULL;
+	int e = link_sock_open(fabric_host_nsfd(f), &hsk);
+	if (e < 0)
+		return 0;
+	bool uplink = link_ifindex(hsk, host_end) >= 0;
+	link_sock_close(hsk);
+	if (uplink)
+		return 0;
+	e = nft_forward_delete(fabric_host_nsfd(f), pg);
+	if (e < 0)
+		log_errno(LOG_LVL_ERR, -e, "the forwards table of %s", pg);
+	else
+		log_info("the forwards table of %s had no playground: removed", pg);
+	return 0;
+}
+
 struct transit_walk {
 	struct fabric *f;
 	size_t freed;
@@ -276,6 +302,9 @@ int recover_run(struct fabric *f, struct recover_report *r, struct pn_error *err
 	for (size_t i = 0; i < links.n; i++)
 		if (fabric_remove_host_link(f, links.v[i], &why) < 0)
 			log_err("%s", why.msg);
+
+	if ((e = nft_forward_each(fabric_host_nsfd(f), forward_orphan, f)) < 0)
+		log_errno(LOG_LVL_ERR, -e, "forwards tables in the host netns");
 
 	struct transit_walk tw = { f, 0 };
 	if ((e = state_transit_each(dir, transit_orphan, &tw)) < 0)

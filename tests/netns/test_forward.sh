@@ -213,6 +213,18 @@ expect_stderr_has "a private-only machine" "machine db is on no non-private netw
 stop_netd
 start_netd || exit 1
 expect_get "after netd's restart, host:8080 still reaches web" "$INET" http://203.0.113.1:8080/ web
+# what a crash could leave: the table lost, and one of no playground
+kill -9 "$PID"
+wait "$PID" 2>/dev/null
+PID=
+ip netns exec "$HOST" nft delete table ip "playnet-fwd-$P"
+ip netns exec "$HOST" nft add table ip playnet-fwd-ghost$ID
+start_netd || exit 1
+expect_get "recovery puts a lost forwards table back" "$INET" http://203.0.113.1:8080/ web
+grep -q "playground $P: host nftables table playnet-fwd-$P (its forwards) is missing" "$T_TMP/netd.log" &&
+	pass "netd's log says what it found missing" || fail "netd's log says what it found missing" "$(tail -5 "$T_TMP/netd.log")"
+ip netns exec "$HOST" nft list tables | grep -q "playnet-fwd-ghost$ID" &&
+	fail "a forwards table of no playground is removed" || pass "a forwards table of no playground is removed"
 expect_status "forward after the restart" 0 "$PLAYNET" forward "$P" other 80 8081
 expect_get "and a new one works" "$INET" http://203.0.113.1:8081/ other
 expect_status "down" 0 "$PLAYNET" down "$P"

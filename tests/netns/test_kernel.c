@@ -430,7 +430,7 @@ static void t_uplink(void **state)
 
 /* Rules per chain of table ip playnet, by an NFT_MSG_GETRULE dump. */
 struct rule_count {
-	size_t prerouting, postrouting, forward, input;
+	size_t prerouting, postrouting, forward, input, dnat;
 };
 
 static int rule_cb(const struct nlmsghdr *h, void *data)
@@ -448,6 +448,8 @@ static int rule_cb(const struct nlmsghdr *h, void *data)
 			c->forward++;
 		else if (strcmp(chain, "input") == 0)
 			c->input++;
+		else if (strcmp(chain, "dnat") == 0)
+			c->dnat++;
 	}
 	nftnl_rule_free(r);
 	return MNL_CB_OK;
@@ -477,18 +479,22 @@ static void t_nftables(void **state)
 	NEED_ROOT();
 	/* One NAT network and one private: a masquerade per NAT subnet; in
 	 * prerouting, one drop per private bridge and two per NAT bridge
-	 * (sources, the fabric's addresses); in forward, out and back per NAT
-	 * bridge, and a counted drop per bridge. */
+	 * (sources, the fabric's addresses); in forward, out, back and what
+	 * a forward sends in per NAT bridge, and a counted drop per bridge;
+	 * no forward, no dnat rule. */
 	struct rule_count c = count_rules(W.ns);
 	assert_int_equal(c.prerouting, 3);
 	assert_int_equal(c.postrouting, 1);
-	assert_int_equal(c.forward, 4);
+	assert_int_equal(c.forward, 5);
 	assert_int_equal(c.input, 0);
+	assert_int_equal(c.dnat, 0);
+	/* the host: the same and a forward's way in; the guard's mark */
 	int hns = netns_open(W.host);
 	c = count_rules(hns);
 	assert_int_equal(c.postrouting, 1);
-	assert_int_equal(c.forward, 4);
+	assert_int_equal(c.forward, 5);
 	assert_int_equal(c.input, 2);
+	assert_int_equal(c.prerouting, 2);
 	close(hns);
 }
 

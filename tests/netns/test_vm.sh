@@ -277,6 +277,17 @@ after=$(inet_count host)
 [ "$(on "$P2" web 'wget -q -T 2 -O - http://169.254.169.254/')" != 0 ] && pass "169.254.169.254 unreachable" || fail "169.254.169.254 unreachable"
 [ "$(on "$P2" web 'ping -c 1 -W 2 169.254.169.254')" != 0 ] && pass "169.254.169.254 does not answer ping" || fail "169.254.169.254 does not answer ping"
 
+# a forward into a VM: busybox httpd in web, reached from the internet host
+expect_status "a web server in the VM" 0 "$PLAYNET" exec "$P2" web -- sh -c \
+	'mkdir -p /tmp/www && echo vm-web >/tmp/www/index.html && busybox httpd -p 80 -h /tmp/www </dev/null >/dev/null 2>&1'
+expect_status "forward web 80 to the host's 8080" 0 "$PLAYNET" forward "$P2" web 80 8080
+got=$(ip netns exec "$INET" curl -s --max-time 5 http://203.0.113.1:8080/)
+[ "$got" = vm-web ] && pass "the internet host reaches the VM's web server through host:8080" ||
+	fail "the internet host reaches the VM's web server through host:8080" "got '$got'"
+expect_status "remove the forward" 0 "$PLAYNET" forward "$P2" web --remove 8080
+got=$(ip netns exec "$INET" curl -s --max-time 3 http://203.0.113.1:8080/)
+[ -z "$got" ] && pass "removed: host:8080 reaches nothing" || fail "removed: host:8080 reaches nothing" "$got"
+
 "$PLAYNET" stats "$P2" --json >"$T_TMP/s0" 2>&1
 src_mac() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(i["drops"]["src_mac"] for i in d["interfaces"] if i["machine"]=="web/eth0"))' "$1"; }
 [ "$(on "$P2" web 'ip link set eth0 down; ip link set eth0 address 02:00:00:00:00:99; ip link set eth0 up; ping -c 3 -W 1 172.16.0.1')" != 0 ] &&

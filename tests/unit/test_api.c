@@ -314,6 +314,46 @@ static void t_machine_routes(void **state)
 	api_response_free(&r);
 }
 
+/* A machine's forwards: POST one (the manifest's keys), DELETE one by its
+ * host port; each carried to the parent as one line it reads back. */
+static void t_forward_routes(void **state)
+{
+	(void)state;
+	struct api_machine_op op, back;
+	struct api_response r = { 0 };
+	char line[API_MACHINE_OP_MAX];
+	const char *body = "{\"port\": 80, \"hostPort\": 8080, \"hostAddress\": \"192.0.2.1\"}";
+	assert_int_equal(api_machine_route("POST", "forwards", body, strlen(body), &op, &r), 0);
+	assert_int_equal(op.verb, API_MACHINE_FORWARD);
+	assert_int_equal(op.forward.port, 80);
+	assert_int_equal(op.forward.host_port, 8080);
+	assert_int_equal(api_machine_op_format(&op, line, sizeof(line)), 0);
+	assert_string_equal(line, "forward tcp 8080 80 3221225985");
+	assert_int_equal(api_machine_op_parse(line, &back), 0);
+	assert_int_equal(back.forward.host_addr, 0xc0000201);
+	assert_int_equal(api_machine_route("DELETE", "forwards/udp/53", NULL, 0, &op, &r), 0);
+	assert_int_equal(op.verb, API_MACHINE_UNFORWARD);
+	assert_int_equal(op.forward.proto, 17);
+	assert_int_equal(op.forward.host_port, 53);
+	assert_int_equal(api_machine_op_format(&op, line, sizeof(line)), 0);
+	assert_string_equal(line, "unforward udp 53");
+	assert_int_equal(api_machine_op_parse(line, &back), 0);
+	/* what format would not write is refused */
+	assert_int_equal(api_machine_op_parse("forward tcp 70000 80 0", &back), -EINVAL);
+	assert_int_equal(api_machine_op_parse("forward tcp 8080 0 0", &back), -EINVAL);
+	assert_int_equal(api_machine_op_parse("forward sctp 8080 80 0", &back), -EINVAL);
+	assert_int_equal(api_machine_op_parse("forward tcp 08080 80 0", &back), -EINVAL);
+	assert_int_equal(api_machine_op_parse("forward tcp 8080 80 2130706433", &back), -EINVAL);
+	assert_int_equal(api_machine_op_parse("unforward tcp 8080 80", &back), -EINVAL);
+	expect_error("DELETE", "/v1/playgrounds/lab/machines/web/forwards/tcp/0", 404, "not_found");
+	expect_error("DELETE", "/v1/playgrounds/lab/machines/web/forwards/tcp/65536", 404, "not_found");
+	expect_error("DELETE", "/v1/playgrounds/lab/machines/web/forwards/sctp/80", 404, "not_found");
+	expect_error("GET", "/v1/playgrounds/lab/machines/web/forwards", 405, "method_not_allowed");
+	expect_error("PUT", "/v1/playgrounds/lab/machines/web/forwards/tcp/80", 405,
+		     "method_not_allowed");
+	expect_error("POST", "/v1/playgrounds/lab/machines/web/forwards", 422, "invalid_forward");
+}
+
 /* A network's or an interface's frames: GET only, and what it names
  * checked before the backend sees it. */
 static void t_capture_routes(void **state)
@@ -458,6 +498,7 @@ int main(void)
 		cmocka_unit_test(t_exec_answer),
 		cmocka_unit_test(t_machine_routes),
 		cmocka_unit_test(t_capture_routes),
+		cmocka_unit_test(t_forward_routes),
 		cmocka_unit_test(t_healthz),
 		cmocka_unit_test(t_not_found),
 		cmocka_unit_test(t_bad_names),

@@ -519,6 +519,54 @@ static void t_guard(void **state)
 			  "playground.machines[0].network.interfaces[0].guard: unknown key 'ipsource' (did you mean 'ipSource'? expected one of: ipSource, dhcpServer)");
 }
 
+static void t_forwards(void **state)
+{
+	(void)state;
+	struct manifest m;
+	expect_ok(HEAD ONE_NET("") "  machines:\n"
+		  "    - name: m1\n"
+		  "      forwards: [{port: 80, hostPort: 8080}, {port: 53, protocol: udp, hostAddress: 192.0.2.1}]\n"
+		  "      network:\n"
+		  "        interfaces:\n"
+		  "          - network: net-1\n", &m);
+	const struct manifest_machine *mc = &m.machines[0];
+	assert_int_equal(mc->n_forwards, 2);
+	assert_int_equal(mc->forwards[0].proto, 6);
+	assert_int_equal(mc->forwards[0].port, 80);
+	assert_int_equal(mc->forwards[0].host_port, 8080);
+	assert_int_equal(mc->forwards[0].host_addr, 0);
+	assert_int_equal(mc->forwards[1].proto, 17);
+	assert_int_equal(mc->forwards[1].host_port, 53); /* hostPort defaults to port */
+	assert_int_equal(mc->forwards[1].host_addr, 0xc0000201);
+	manifest_free(&m);
+#define FWD(list) HEAD ONE_NET("") "  machines:\n    - name: m1\n      forwards: " list "\n" \
+	"      network:\n        interfaces:\n          - network: net-1\n"
+	expect_only_error(FWD("[{port: 80, hostPort: 0}]"), 8, 39,
+			  "playground.machines[0].forwards[0].hostPort: 0 is out of range (1 to 65535)");
+	expect_only_error(FWD("[{hostPort: 80}]"), 8, 18,
+			  "playground.machines[0].forwards[0]: missing required key 'port' (the machine's port, 1 to 65535)");
+	expect_only_error(FWD("[{port: 80, hostAddress: 127.0.0.1}]"), 8, 42,
+			  "playground.machines[0].forwards[0].hostAddress: expected one of the host's unicast addresses (not 0.0.0.0, 127.0.0.0/8, multicast or broadcast): the kernel forwards none of those");
+	expect_only_error(FWD("[{port: 80}, {port: 81, hostPort: 80}]"), 8, 30,
+			  "playground.machines[0].forwards[1]: host port 80/tcp is already forwarded to m1 (line 8)");
+	expect_ok(FWD("[{port: 80}, {port: 80, protocol: udp}]"), &m); /* tcp and udp apart */
+	manifest_free(&m);
+	expect_only_error(HEAD ONE_NET("      private: true\n") "  machines:\n    - name: m1\n      forwards: [{port: 80}]\n"
+			  "      network:\n        interfaces:\n          - network: net-1\n",
+			  9, 17,
+			  "playground.machines[0].forwards: machine m1 is on no non-private network; a forward reaches a machine through its playground's uplink, which private networks do not have");
+#undef FWD
+	/* the runtime route reads one entry alone */
+	struct manifest_forward one;
+	struct diag d;
+	diag_init(&d, "forward");
+	assert_int_equal(manifest_parse_forward("{\"port\": 22, \"hostPort\": 2222}", 30, &one, &d), 0);
+	assert_int_equal(one.port, 22);
+	assert_int_equal(one.host_port, 2222);
+	assert_int_equal(manifest_parse_forward("{\"port\": 22, \"machine\": \"x\"}", 29, &one, &d), -EINVAL);
+	diag_free(&d);
+}
+
 static void t_impair(void **state)
 {
 	(void)state;
@@ -928,6 +976,7 @@ int main(void)
 		cmocka_unit_test(t_mac),
 		cmocka_unit_test(t_guard),
 		cmocka_unit_test(t_impair),
+		cmocka_unit_test(t_forwards),
 		cmocka_unit_test(t_limit_machines),
 		cmocka_unit_test(t_limit_networks),
 		cmocka_unit_test(t_limit_interfaces),

@@ -118,6 +118,7 @@ static const char *const base_yaml =
 	"      drives:\n"
 	"        - source: /var/lib/playnet/disk.img\n"
 	"        - { mount: /data, size: 1G, filesystem: xfs }\n"
+	"      forwards: [{port: 80, hostPort: 8080}, {port: 53, protocol: udp, hostAddress: 192.0.2.1}]\n"
 	"      network:\n"
 	"        interfaces:\n"
 	"          - network: wan\n"
@@ -269,6 +270,21 @@ static void t_machines(void **state)
 	refused("machines.0.interfaces", "[{},{},{},{},{},{},{},{},{}]", "at most 8 entries");
 }
 
+static void t_forwards(void **state)
+{
+	(void)state;
+	refused("machines.0.forwards.0.protocol", "\"ftp\"", "forwards[0].protocol: expected tcp or udp");
+	refused("machines.0.forwards.0.port", "0", "forwards[0].port: 0 is out of range");
+	refused("machines.0.forwards.0.hostPort", "65536", "forwards[0].hostPort: 65536 is out of range");
+	refused("machines.0.forwards.0.hostAddress", "\"127.0.0.1\"", "is not a unicast address");
+	refused("machines.0.forwards.0.extra", "1", "forwards[0]: holds keys other than protocol");
+	refused("machines.0.forwards.1", "{\"protocol\": \"tcp\", \"port\": 1, \"hostPort\": 8080, \"hostAddress\": null}",
+		"forwards[1].hostPort: is also forwarded to machines[0]");
+	refused("machines.1.forwards", "[{\"protocol\": \"tcp\", \"port\": 1, \"hostPort\": 1, \"hostAddress\": null}]",
+		"machine client is on no non-private network");
+	refused("machines.0.forwards", "{}", "forwards: expected an array");
+}
+
 static void t_interfaces(void **state)
 {
 	(void)state;
@@ -350,7 +366,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_round_trip),   cmocka_unit_test(t_base_is_taken),
 		cmocka_unit_test(t_top_level),    cmocka_unit_test(t_networks),
-		cmocka_unit_test(t_machines),     cmocka_unit_test(t_interfaces),
+		cmocka_unit_test(t_machines),
+		cmocka_unit_test(t_forwards),     cmocka_unit_test(t_interfaces),
 		cmocka_unit_test(t_text),         cmocka_unit_test(t_legacy_record),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
