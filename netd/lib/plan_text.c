@@ -147,6 +147,24 @@ static void print_ports(const struct plan *p, FILE *out)
 	}
 }
 
+/* Host ports sent on to machines: "web: tcp *:8080 -> 80". */
+static void print_forwards(const struct plan *p, FILE *out)
+{
+	bool first = true;
+	for (size_t i = 0; i < p->n_machines; i++) {
+		const struct plan_machine *mc = &p->machines[i];
+		for (size_t j = 0; j < mc->n_forwards; j++) {
+			const struct manifest_forward *f = &mc->forwards[j];
+			char a[IPAM_ADDR_STRLEN] = "*";
+			if (f->host_addr)
+				ipam_format_addr(f->host_addr, a);
+			fprintf(out, "%s%s: forward %s %s:%u -> %u\n", first ? "\n" : "", mc->name,
+				manifest_proto_name(f->proto), a, f->host_port, f->port);
+			first = false;
+		}
+	}
+}
+
 /* A title is anyone's text: control characters (a terminal's escapes
  * among them) are shown as \xNN, never sent to the terminal. */
 static void print_text(FILE *out, const char *s)
@@ -175,5 +193,6 @@ int plan_print_text(const struct plan *p, FILE *out)
 	fputc('\n', out);
 	if ((e = print_machines(p, out)) == 0)
 		print_ports(p, out);
+	print_forwards(p, out);
 	return e;
 }
