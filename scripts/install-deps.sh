@@ -30,6 +30,9 @@ PACKAGES=(
 	# its JSON; the stock-kernel machine (scripts/build-stock.sh) is QEMU
 	# with 9p, busybox and that kernel's modules, as above
 	iperf3 python3
+	# capture: tshark reads what playnet capture writes; DNS: dnsmasq is
+	# the tests' upstream resolver
+	tshark dnsmasq-base
 )
 
 missing=()

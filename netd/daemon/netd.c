@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
@@ -24,6 +25,7 @@
 #include "cliopt.h"
 #include "closer.h"
 #include "dhcpd.h"
+#include "dnsd.h"
 #include "fabric.h"
 #include "guard_config.h"
 #include "frontend.h"
@@ -43,6 +45,8 @@ struct netd_options {
 	char pin_dir[256];
 	struct manifest_limits limits;
 	bool no_takeover;
+	uint32_t dns_upstreams[DNSD_MAX_UPSTREAMS];
+	size_t n_dns_upstreams;
 	bool check;
 	bool verbose;
 };
@@ -63,6 +67,9 @@ static const char usage_text[] =
 	"  --max-machines N, --max-networks N, --max-interfaces N\n"
 	"  --no-takeover          PLAYNET_NO_TAKEOVER=1: every create builds its namespace,\n"
 	"                         none takes over a deleted playground's\n"
+	"  --dns-upstream ADDR[,ADDR...] | none\n"
+	"                         PLAYNET_DNS_UPSTREAM: where guests' DNS queries for\n"
+	"                         other names go (default: the host netns's resolv.conf)\n"
 	"  -n, --check            check the options and the config file, then exit\n"
 	"  -v, --verbose          log every request\n";
 
@@ -72,10 +79,39 @@ static int bad_option(const char *what, const char *value)
 	return 2;
 }
 
+/* The resolvers guests' other names go to: given ("none": none), or those
+ * of the host netns's resolv.conf (a named one's, as ip netns exec sees
+ * it, when it has its own). */
+static int dns_upstreams(const char *given, const char *host_netns, struct netd_options *o)
+{
+	o->n_dns_upstreams = 0;
+	if (!given) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "/etc/netns/%s/resolv.conf", host_netns ? host_netns : "");
+		if (!host_netns || !*host_netns || access(path, R_OK) < 0)
+			snprintf(path, sizeof(path), "/etc/resolv.conf");
+		o->n_dns_upstreams = dnsd_resolv_conf(path, o->dns_upstreams, DNSD_MAX_UPSTREAMS);
+		return 0;
+	}
+	if (strcmp(given, "none") == 0)
+		return 0;
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", given);
+	char *save = NULL;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		struct in_addr a;
+		if (o->n_dns_upstreams == DNSD_MAX_UPSTREAMS || inet_pton(AF_INET, t, &a) != 1)
+			return -EINVAL;
+		o->dns_upstreams[o->n_dns_upstreams++] = ntohl(a.s_addr);
+	}
+	return o->n_dns_upstreams ? 0 : -EINVAL;
+}
+
 static int parse_options(int argc, char **argv, struct netd_options *o)
 {
-	enum { O_GROUP = 256, O_NOTAKE, O_RGROUP };
+	enum { O_GROUP = 256, O_NOTAKE, O_RGROUP, O_DNS };
 	static const struct option own[] = {
+		{ "dns-upstream", required_argument, NULL, O_DNS },
 		{ "socket-group", required_argument, NULL, O_GROUP },
 		{ "read-group", required_argument, NULL, O_RGROUP },
 		{ "no-takeover", no_argument, NULL, O_NOTAKE },
@@ -94,6 +130,7 @@ static int parse_options(int argc, char **argv, struct netd_options *o)
 	if (strcmp(no_takeover, "0") != 0 && strcmp(no_takeover, "1") != 0)
 		return bad_option("PLAYNET_NO_TAKEOVER (0 or 1)", no_takeover);
 	o->no_takeover = no_takeover[0] == '1';
+	const char *dns = getenv("PLAYNET_DNS_UPSTREAM");
 	int ch;
 	while ((ch = getopt_long(argc, argv, "nvh", longopts, NULL)) != -1) {
 		if (cliopt_fabric_set(&fo, ch, optarg))
@@ -102,6 +139,7 @@ static int parse_options(int argc, char **argv, struct netd_options *o)
 		case O_GROUP: o->socket_group = optarg; break;
 		case O_RGROUP: o->read_group = optarg; break;
 		case O_NOTAKE: o->no_takeover = true; break;
+		case O_DNS: dns = optarg; break;
 		case 'n': o->check = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
@@ -115,6 +153,8 @@ static int parse_options(int argc, char **argv, struct netd_options *o)
 		fprintf(stderr, "netd: %s\n%s", err.msg, usage_text);
 		return 2;
 	}
+	if (dns_upstreams(dns, fo.text[CLIOPT_HOST_NETNS], o) < 0)
+		return bad_option("--dns-upstream (addresses, comma-separated, or none)", dns);
 	o->state_dir = fo.text[CLIOPT_STATE_DIR];
 	o->socket = fo.text[CLIOPT_SOCKET];
 	o->config = fo.text[CLIOPT_GUARD_CONFIG];
@@ -193,7 +233,7 @@ static int lock_state_dir(const char *state_dir)
 }
 
 /* Tokens for the fixed fds in the epoll set; anything else is a DHCP server. */
-static char tok_signal, tok_http, tok_hostaddr;
+static char tok_signal, tok_http, tok_hostaddr, tok_dns;
 
 struct loop {
 	int ep, sfd;
@@ -269,7 +309,9 @@ static int run_loop(struct loop *l, struct http *h, struct service *svc)
 			return -1;
 		}
 		struct epoll_event evs[32];
-		int n = epoll_wait(l->ep, evs, ARRAY_SIZE(evs), reap_ms);
+		int dns_ms = dnsd_timeout_ms(svc->dnsd);
+		int wait_ms = reap_ms < 0 || (dns_ms >= 0 && dns_ms < reap_ms) ? dns_ms : reap_ms;
+		int n = epoll_wait(l->ep, evs, ARRAY_SIZE(evs), wait_ms);
 		if (n < 0 && errno != EINTR) {
 			log_errno(LOG_LVL_ERR, errno, "epoll_wait");
 			return -1;
@@ -282,10 +324,12 @@ static int run_loop(struct loop *l, struct http *h, struct service *svc)
 				struct pn_error err = PN_ERROR_INIT;
 				if (fabric_hostaddr_update(svc->backend.fabric, &err) < 0)
 					log_warn("%s", err.msg);
-			} else if (tok != &tok_signal && tok != &tok_http) {
+			} else if (tok != &tok_signal && tok != &tok_http && tok != &tok_dns) {
 				dhcpd_event(svc->dhcpd, tok);
 			}
 		}
+		/* queries read, and relays that waited too long answered */
+		dnsd_run(svc->dnsd);
 		http_run(h);
 		watch_host_addresses(l, svc->backend.fabric);
 		/* A step of a delete can hold the rtnl lock for tens of ms:
@@ -344,6 +388,15 @@ static int serve(const struct netd_options *o, const struct guard_config *gc,
 	if (loop_open(&l) < 0 || dhcpd_new(l.ep, &dhcp) < 0 || closer_start() < 0)
 		goto out;
 	svc.dhcpd = dhcp;
+	if ((e = dnsd_new(fabric_host_nsfd(f), o->dns_upstreams, o->n_dns_upstreams, &svc.dnsd)) < 0 ||
+	    loop_watch(&l, dnsd_fd(svc.dnsd), &tok_dns) < 0) {
+		log_errno(LOG_LVL_ERR, e < 0 ? -e : errno, "start the DNS servers");
+		goto out;
+	}
+	if (o->n_dns_upstreams)
+		log_info("DNS: names other than the playgrounds' are relayed to %zu resolvers", o->n_dns_upstreams);
+	else
+		log_info("DNS: no resolver to relay to: names other than the playgrounds' get SERVFAIL");
 	if (service_recover(&svc) < 0)
 		goto out;
 	const struct api_backend b = service_backend(&svc);
@@ -359,6 +412,7 @@ out:
 	service_free(&svc);
 	http_stop(h);
 	dhcpd_free(dhcp);
+	dnsd_free(svc.dnsd);
 	closer_stop();
 	loop_close(&l);
 	fabric_close(f);

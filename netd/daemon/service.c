@@ -92,7 +92,10 @@ static int hook_serve(void *ctx, const struct plan *p, struct pn_error *err)
 	cleanup_close int nsfd = netns_open(p->netns);
 	if (nsfd < 0)
 		return pn_fail(err, nsfd, "open netns %s", p->netns);
-	return dhcpd_add(s->dhcpd, p, nsfd, err);
+	int e = dhcpd_add(s->dhcpd, p, nsfd, err);
+	if (e == 0 && (e = dnsd_add(s->dnsd, p, nsfd, err)) < 0)
+		dhcpd_remove(s->dhcpd, p->name);
+	return e;
 }
 
 static int hook_queue_delete(void *ctx, const char *name)
@@ -105,6 +108,7 @@ static void hook_gone(void *ctx, const char *name)
 {
 	struct service *s = ctx;
 	dhcpd_remove(s->dhcpd, name);
+	dnsd_remove(s->dnsd, name);
 	s->reaper.untrimmed = true; /* the reaper gives the memory back, after the answer */
 }
 
@@ -119,6 +123,7 @@ static void hook_metrics(void *ctx, FILE *f)
 	struct service *s = ctx;
 	metrics_print(&s->metrics, reaper_pending(&s->reaper), f);
 	dhcpd_metrics(s->dhcpd, f);
+	dnsd_metrics(s->dnsd, f);
 }
 
 static const struct backend_hooks hooks = {
@@ -136,7 +141,7 @@ static int serve_one(const struct plan *p, void *arg)
 	struct service *s = arg;
 	struct pn_error err = PN_ERROR_INIT;
 	if (hook_serve(s, p, &err) < 0)
-		log_err("playground %s: no DHCP: %s", p->name, err.msg);
+		log_err("playground %s: no DHCP or DNS: %s", p->name, err.msg);
 	return 0;
 }
 

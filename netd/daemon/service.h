@@ -12,6 +12,7 @@
 #include "api.h"
 #include "backend.h"
 #include "dhcpd.h"
+#include "dnsd.h"
 #include "fabric.h"
 #include "metrics.h"
 #include "reaper.h"
@@ -19,13 +20,14 @@
 struct service {
 	struct backend backend; /* fabric, state_dir, pin_dir and limits set */
 	struct dhcpd *dhcpd;
+	struct dnsd *dnsd;
 	bool no_takeover; /* every create builds from scratch */
 	struct reaper reaper;
 	struct metrics metrics;
 };
 
 /* Recovery (netd/lib/recover.h), then every playground loaded and served
- * (DHCP): before the API opens. Negative when the state dir cannot be
+ * (DHCP, DNS): before the API opens. Negative when the state dir cannot be
  * read. */
 int service_recover(struct service *s);
 

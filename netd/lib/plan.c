@@ -29,6 +29,9 @@ static void plan_networks(const struct manifest *m, struct plan *p)
 		n->mtu = src->mtu ? src->mtu : PLAN_DEFAULT_MTU;
 		memcpy(n->dns, src->dns, sizeof(n->dns));
 		n->n_dns = src->n_dns;
+		/* netd answers there (dnsd.h), unless the manifest says where */
+		if (!n->n_dns && n->has_gateway)
+			n->dns[n->n_dns++] = n->gateway;
 	}
 }
 

@@ -266,6 +266,9 @@ expect_stdout_has "the guest's terminal is 40x123" "40 123"
 expect_stdout_has "leaving says how" "left the console (Ctrl-]); the VM runs on"
 has "$P2" db "playnet: forwarding on" "forwarding asked for on the kernel command line"
 has "$P2" db "playnet: eth0 10.9.0.10/24 router - dns -" "db: address, no router"
+has "$P2" web "playnet: eth0 172.16.0.10/24 router 172.16.0.1 dns 172.16.0.1" "web: DHCP hands out its gateway as DNS"
+[ "$(on "$P2" web 'nslookup db.back | grep -q 10.9.0.10')" = 0 ] &&
+	pass "web resolves db.back at its gateway" || fail "web resolves db.back at its gateway"
 
 before=$(inet_count host)
 [ "$(on "$P2" web 'ping -c 2 -W 2 203.0.113.2')" = 0 ] && pass "web reaches the internet host" || fail "web reaches the internet host"
