@@ -295,6 +295,10 @@ static void fwd_capture(void *ctx, const char *name, const char *target,
 			struct api_response *r)
 {
 	struct frontend *h = ctx;
+	/* Frames carry what machines say to each other: more than a read. */
+	if (h->current_p->role != ROLE_ADMIN)
+		return api_error(r, 403, "forbidden",
+				 "a capture needs netd's group: this user may only read", 0, 0);
 	if (capture_stream_count() >= CAPTURE_MAX)
 		return api_error(r, 503, "busy", "too many captures under way: try again later", 0,
 				 0);

@@ -162,18 +162,23 @@ static void rule_cmp(struct nft_rule *nr, uint32_t op, const void *data, uint32_
 	rule_expr(nr, c);
 }
 
+/* meta KEY into reg 1 */
+static void rule_meta(struct nft_rule *nr, uint32_t key)
+{
+	struct nftnl_expr *m = nftnl_expr_alloc("meta");
+	if (m) {
+		nftnl_expr_set_u32(m, NFTNL_EXPR_META_KEY, key);
+		nftnl_expr_set_u32(m, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	}
+	rule_expr(nr, m);
+}
+
 /* meta iifname/oifname into reg 1, compared with name (exact: the whole
  * IFNAMSIZ buffer; prefix: only its bytes, like nft's "pn-*"). */
 static void rule_ifname(struct nft_rule *nr, bool out, const char *name,
 			bool prefix, bool equal)
 {
-	struct nftnl_expr *m = nftnl_expr_alloc("meta");
-	if (m) {
-		nftnl_expr_set_u32(m, NFTNL_EXPR_META_KEY,
-				   out ? NFT_META_OIFNAME : NFT_META_IIFNAME);
-		nftnl_expr_set_u32(m, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	}
-	rule_expr(nr, m);
+	rule_meta(nr, out ? NFT_META_OIFNAME : NFT_META_IIFNAME);
 	char buf[IFNAMSIZ] = { 0 };
 	snprintf(buf, sizeof(buf), "%s", name);
 	rule_cmp(nr, equal ? NFT_CMP_EQ : NFT_CMP_NEQ, buf,
@@ -289,12 +294,7 @@ static void rule_masquerade(struct nft_rule *nr)
 /* meta l4proto PROTO th dport PORT */
 static void rule_l4_dport(struct nft_rule *nr, uint8_t proto, uint16_t port)
 {
-	struct nftnl_expr *m = nftnl_expr_alloc("meta");
-	if (m) {
-		nftnl_expr_set_u32(m, NFTNL_EXPR_META_KEY, NFT_META_L4PROTO);
-		nftnl_expr_set_u32(m, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	}
-	rule_expr(nr, m);
+	rule_meta(nr, NFT_META_L4PROTO);
 	rule_cmp(nr, NFT_CMP_EQ, &proto, 1);
 	struct nftnl_expr *p = nftnl_expr_alloc("payload");
 	if (p) {
@@ -373,12 +373,7 @@ static void rule_ct_reply(struct nft_rule *nr)
 /* meta mark MARK */
 static void rule_mark(struct nft_rule *nr, uint32_t mark)
 {
-	struct nftnl_expr *m = nftnl_expr_alloc("meta");
-	if (m) {
-		nftnl_expr_set_u32(m, NFTNL_EXPR_META_KEY, NFT_META_MARK);
-		nftnl_expr_set_u32(m, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	}
-	rule_expr(nr, m);
+	rule_meta(nr, NFT_META_MARK);
 	rule_cmp(nr, NFT_CMP_EQ, &mark, 4);
 }
 

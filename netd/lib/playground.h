@@ -40,6 +40,10 @@ int playground_delete(struct fabric *f, const char *name, struct pn_error *err);
  * to im: recorded, then put on both directions of its port (p changes
  * with it; on failure neither p nor the record does). -EOPNOTSUPP: the
  * kernel lacks what im needs, err names it. */
+/* P's record written with its plan now p (a change at runtime, said
+ * before it is made); out, if not NULL, gets the record. */
+int playground_record(struct fabric *f, const struct plan *p, struct state_record *out,
+		      struct pn_error *err);
 int playground_impair(struct fabric *f, struct plan *p, size_t mi, size_t ii,
 		      const struct manifest_impair *im, struct pn_error *err);
 /* The same for its link: its port up or down, and a VM's guest told. */

@@ -8,80 +8,83 @@
 #include "playground.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "plan_wire.h"
+#include "util.h"
 
 struct taken_walk {
 	const char *state_dir;
-	const struct plan *p; /* whose forwards are looked for */
-	const struct manifest_forward *only; /* NULL: all of p's */
+	const char *name;                      /* whose forwards are looked for */
+	const struct manifest_forward *const *fw;
+	size_t n;
 	struct pn_error *err;
 };
 
-/* The first of w's forwards that another playground's forward takes. */
+/* The first of w's forwards that playground NAME's forwards take. */
 static int taken_by(const char *name, void *arg)
 {
 	struct taken_walk *w = arg;
-	if (strcmp(name, w->p->name) == 0)
+	if (strcmp(name, w->name) == 0)
 		return 0;
 	struct state_record rec;
 	struct plan other;
 	if (playground_load_quiet(w->state_dir, name, &rec, &other) < 0)
 		return 0; /* gone meanwhile, or half made: no forward of its own yet */
 	int e = 0;
-	for (size_t i = 0; !e && i < w->p->n_machines; i++) {
-		const struct plan_machine *mc = &w->p->machines[i];
-		for (size_t j = 0; !e && j < mc->n_forwards; j++) {
-			const struct manifest_forward *f = w->only ? w->only : &mc->forwards[j];
-			size_t m;
-			if (plan_find_forward(&other, f->proto, f->host_port, f->host_addr, &m))
-				e = pn_failx(w->err, -EADDRINUSE,
-					     "host port %u/%s is already forwarded to machine %s of playground %s",
-					     f->host_port, manifest_proto_name(f->proto),
-					     other.machines[m].name, name);
-		}
+	for (size_t i = 0; !e && i < w->n; i++) {
+		const struct manifest_forward *f = w->fw[i];
+		size_t m;
+		if (plan_find_forward(&other, f->proto, f->host_port, f->host_addr, &m))
+			e = pn_failx(w->err, -EADDRINUSE,
+				     "host port %u/%s is already forwarded to machine %s of playground %s",
+				     f->host_port, manifest_proto_name(f->proto), other.machines[m].name,
+				     name);
 	}
 	state_record_free(&rec);
 	plan_free(&other);
 	return e;
 }
 
-static int check_forward(struct fabric *f, const struct plan *p,
-			 const struct manifest_forward *only, struct pn_error *err)
+/* fw[0..n) of playground NAME: no other playground's, no other program's. */
+static int check_free(struct fabric *f, const char *name, const struct manifest_forward *const *fw,
+		      size_t n, struct pn_error *err)
 {
-	struct taken_walk w = { fabric_options(f)->state_dir, p, only, err };
+	struct taken_walk w = { fabric_options(f)->state_dir, name, fw, n, err };
 	int e = state_list(w.state_dir, taken_by, &w);
 	if (e < 0)
 		return e == -EADDRINUSE ? e : pn_fail(err, e, "list the playgrounds");
-	for (size_t i = 0; i < p->n_machines; i++)
-		for (size_t j = 0; j < p->machines[i].n_forwards; j++) {
-			const struct manifest_forward *fw = only ? only : &p->machines[i].forwards[j];
-			if ((e = fabric_forward_free(f, fw, err)) < 0)
-				return e;
-		}
+	for (size_t i = 0; i < n; i++)
+		if ((e = fabric_forward_free(f, fw[i], err)) < 0)
+			return e;
 	return 0;
 }
 
 int playground_check_forwards(struct fabric *f, const struct plan *p, struct pn_error *err)
 {
-	return fabric_has_forwards(p) ? check_forward(f, p, NULL, err) : 0;
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_machines; i++)
+		n += p->machines[i].n_forwards;
+	if (!n)
+		return 0;
+	cleanup_free const struct manifest_forward **fw = calloc(n, sizeof(*fw));
+	if (!fw)
+		return pn_fail(err, -ENOMEM, "the forwards of %s", p->name);
+	n = 0;
+	for (size_t i = 0; i < p->n_machines; i++)
+		for (size_t j = 0; j < p->machines[i].n_forwards; j++)
+			fw[n++] = &p->machines[i].forwards[j];
+	return check_free(f, p->name, fw, n, err);
 }
 
 /* P's record, its plan now p, and the kernel made to match it. */
 static int record_and_apply(struct fabric *f, const struct plan *p, struct pn_error *err)
 {
-	const char *dir = fabric_options(f)->state_dir;
 	struct state_record rec;
-	int e = state_read(dir, p->name, &rec);
+	int e = playground_record(f, p, &rec, err);
 	if (e < 0)
-		return pn_fail(err, e, "read state of %s", p->name);
-	json_object_put(rec.plan);
-	rec.plan = plan_wire_encode(p);
-	if ((e = rec.plan ? state_write(dir, &rec) : -ENOMEM) < 0)
-		pn_fail(err, e, "write state of %s", p->name);
-	else
-		e = fabric_forwards_apply(f, p, &rec, err);
+		return e;
+	e = fabric_forwards_apply(f, p, &rec, err);
 	state_record_free(&rec);
 	return e;
 }
@@ -103,7 +106,7 @@ static int add(struct fabric *f, struct plan *p, size_t mi, const struct manifes
 	if (!had && mc->n_forwards == MANIFEST_MAX_FORWARDS)
 		return pn_failx(err, -ENOSPC, "machine %s has %d forwards, the most it may",
 				mc->name, MANIFEST_MAX_FORWARDS);
-	int e = had ? 0 : check_forward(f, p, fw, err);
+	int e = had ? 0 : check_free(f, p->name, &fw, 1, err);
 	if (e < 0)
 		return e;
 	size_t at = had ? (size_t)(had - mc->forwards) : mc->n_forwards++;

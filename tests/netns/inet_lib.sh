@@ -2,14 +2,20 @@
 # test's host netns $HOST (203.0.113.1 on egress0), counting the echo
 # requests it gets by source address.
 
+# behind_host NETNS DEV HOST_ADDR PEER_ADDR (each /24): a netns of the
+# test's joined to $HOST by a veth (DEV in $HOST, eth0 in NETNS).
+behind_host() {
+	ip netns add "$1"
+	ip link add "$2" netns "$HOST" type veth peer name eth0 netns "$1"
+	ip -n "$HOST" addr add "$3/24" dev "$2"
+	ip -n "$HOST" link set "$2" up
+	ip -n "$1" addr add "$4/24" dev eth0
+	ip -n "$1" link set eth0 up
+	ip -n "$1" link set lo up
+}
+
 inet_up() {
-	ip netns add "$INET"
-	ip link add egress0 netns "$HOST" type veth peer name eth0 netns "$INET"
-	ip -n "$HOST" addr add 203.0.113.1/24 dev egress0
-	ip -n "$HOST" link set egress0 up
-	ip -n "$INET" addr add 203.0.113.2/24 dev eth0
-	ip -n "$INET" link set eth0 up
-	ip -n "$INET" link set lo up
+	behind_host "$INET" egress0 203.0.113.1 203.0.113.2
 	ip netns exec "$INET" nft -f - <<NFT
 table ip count {
 	chain in {

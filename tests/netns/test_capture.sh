@@ -52,8 +52,13 @@ wait_for() {
 	done
 	return 1
 }
-# the frontend's fd count (netd's child)
-frontend_pid() { pgrep -P "$PID" | head -1; }
+# the front end: netd's child run as "netd --frontend ..."
+frontend_pid() {
+	local c
+	for c in $(pgrep -P "$PID"); do
+		tr '\0' ' ' <"/proc/$c/cmdline" | grep -q -- ' --frontend ' && echo "$c"
+	done
+}
 fds_of() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 fe_fds_back() { [ "$(fds_of "$FE")" = "$FE_FDS" ]; }
 PS0=$(packet_sockets)
@@ -136,6 +141,9 @@ CAP=$!
 CAP_PIDS="$CAP_PIDS $CAP"
 wait_for captures_are 1
 [ "$(packet_sockets)" -gt "$PS0" ] && pass "a packet socket while it runs" || fail "a packet socket while it runs" "$(packet_sockets)"
+[ -n "$FE" ] && [ "$(fds_of "$FE")" -gt "$FE_FDS" ] &&
+	pass "the front end holds the capture's fds while it runs" ||
+	fail "the front end holds the capture's fds while it runs" "pid '$FE': $(fds_of "$FE") (was $FE_FDS)"
 ip netns exec "$A" ping -c 3 -i 0.2 -W 2 172.16.5.20 >/dev/null 2>&1
 kill -9 "$CAP"
 wait "$CAP" 2>/dev/null

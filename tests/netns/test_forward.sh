@@ -32,6 +32,7 @@ cleanup() {
 	if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
 		"$PLAYNET" down "$P" >/dev/null 2>&1
 		"$PLAYNET" down "$P-b" >/dev/null 2>&1
+		"$PLAYNET" down "$P-c" >/dev/null 2>&1
 		stop_netd
 	fi
 	ip netns del "$INET" 2>/dev/null
@@ -91,21 +92,10 @@ start_netd || exit 1
 inet_up
 ip -n "$HOST" link set lo up # as on any host: for its loopback's clients
 # a LAN of the host's, in RFC 1918 space, which the uplink guard denies
-ip netns add "$LAN"
-ip link add lan0 netns "$HOST" type veth peer name eth0 netns "$LAN"
-ip -n "$HOST" addr add 192.168.77.1/24 dev lan0
-ip -n "$HOST" link set lan0 up
-ip -n "$LAN" addr add 192.168.77.2/24 dev eth0
-ip -n "$LAN" link set eth0 up
-ip -n "$LAN" link set lo up
+behind_host "$LAN" lan0 192.168.77.1 192.168.77.2
 ip -n "$LAN" route add default via 192.168.77.1
 # another network behind the host, which the internet host reaches through it
-ip netns add "$FAR"
-ip link add far0 netns "$HOST" type veth peer name eth0 netns "$FAR"
-ip -n "$HOST" addr add 198.51.100.1/24 dev far0
-ip -n "$HOST" link set far0 up
-ip -n "$FAR" addr add 198.51.100.2/24 dev eth0
-ip -n "$FAR" link set eth0 up
+behind_host "$FAR" far0 198.51.100.1 198.51.100.2
 ip -n "$FAR" route add default via 198.51.100.1
 ip -n "$INET" route add 198.51.100.0/24 via 203.0.113.1
 
@@ -185,6 +175,19 @@ sed -e 's/^title: Forwards/title: Forwards again/' -e 's/172.16.6/172.16.7/' tes
 expect_status "a playground whose forward playnet has" 1 "$PLAYNET" up --name "$P-b" "$T_TMP/b.yaml"
 expect_stderr_has "is refused, saying whose" "host port 8080/tcp is already forwarded to machine web of playground $P"
 ip netns list | grep -q "^pg-$P-b" && fail "nothing of it is made" || pass "nothing of it is made"
+cat >"$T_TMP/c.yaml" <<'YAML'
+kind: playground
+playground:
+  networks:
+    - {name: lan, subnet: 172.16.9.0/24}
+  machines:
+    - {name: m, runtime: netns, network: {interfaces: [{network: lan}]}}
+YAML
+expect_status "up a playground with no forward" 0 "$PLAYNET" up --name "$P-c" "$T_TMP/c.yaml"
+expect_status "its first forward, on a host port another playground has" 1 "$PLAYNET" forward "$P-c" m 80 8080
+expect_stderr_has "is refused, saying whose" "host port 8080/tcp is already forwarded to machine web of playground $P"
+expect_status "... or another program listens on" 1 "$PLAYNET" forward "$P-c" m 80 9090
+expect_status "down it" 0 "$PLAYNET" down "$P-c"
 cat >"$T_TMP/bad.yaml" <<'YAML'
 kind: playground
 playground:

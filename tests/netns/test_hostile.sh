@@ -105,8 +105,9 @@ inet_up
 mkdir -p "$PLAYNET_STATE_DIR"
 mount -t tmpfs -o size=1m,mode=0750 playnet-test "$PLAYNET_STATE_DIR"
 start_netd || { fail "netd starts" "$(tail -5 "$T_TMP/netd.log")"; exit 1; }
-# NET_ADMIN NET_RAW SYS_ADMIN BPF PERFMON SETUID SETGID SETPCAP, as the unit has it
-want_caps=$(printf '%016x' $(((1 << 12) | (1 << 13) | (1 << 21) | (1 << 39) | (1 << 38) | (1 << 7) | (1 << 6) | (1 << 8))))
+# NET_ADMIN NET_RAW NET_BIND_SERVICE SYS_ADMIN BPF PERFMON SETUID SETGID
+# SETPCAP, as the unit has it
+want_caps=$(printf '%016x' $(((1 << 12) | (1 << 13) | (1 << 10) | (1 << 21) | (1 << 39) | (1 << 38) | (1 << 7) | (1 << 6) | (1 << 8))))
 st=/proc/$PID/status
 grep -q "^CapBnd:.$want_caps" "$st" && grep -q "^CapEff:.$want_caps" "$st" &&
 	grep -q "^NoNewPrivs:.1" "$st" && grep -q "^Seccomp:.2" "$st" &&
@@ -400,6 +401,8 @@ NETD_ARGS="--read-group nogroup" start_netd || fail "netd starts with --read-gro
 	fail "the read group may not create"
 [ "$(as_user 65534 65534 DELETE /v1/playgrounds/${P}r)" = 403 ] && pass "the read group may not delete" ||
 	fail "the read group may not delete"
+[ "$(as_user 65534 65534 GET /v1/playgrounds/${P}r/networks/lan/capture)" = 403 ] &&
+	pass "the read group may not capture" || fail "the read group may not capture"
 [ "$(as_user 4242 4242 GET /v1/playgrounds)" = 403 ] && pass "anyone else may not even read" ||
 	fail "anyone else may not even read"
 stop_netd
