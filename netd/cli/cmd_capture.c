@@ -29,7 +29,6 @@ static void on_signal(int sig)
 
 struct capture_out {
 	FILE *f;
-	const char *name; /* for messages */
 	int error;        /* errno of a failed write */
 	char packets[24], dropped[24], end[16];
 };
@@ -137,7 +136,7 @@ int cmd_capture(const struct options *o, int argc, char **argv)
 	snprintf(url, sizeof(url), "%s?filter=%s%s%s", path, query, count ? "&count=" : "",
 		 count ? count : "");
 	curl_free(steal_ptr(query));
-	struct capture_out c = { .f = to_stdout ? stdout : fopen(file, "wb"), .name = argv[2] };
+	struct capture_out c = { .f = to_stdout ? stdout : fopen(file, "wb") };
 	if (!c.f) {
 		fprintf(stderr, "playnet: capture: %s: %s\n", file, strerror(errno));
 		return EXIT_USER;
