@@ -197,38 +197,39 @@ static int lookup_ptr(const struct plan *p, uint32_t addr, const struct plan_mac
 	return -1;
 }
 
+/* The answer for a name found (1), of p's but not there (0: NXDOMAIN) or
+ * not p's (-1: none, 0 returned): the record of type when it is asked
+ * for (or ANY); for another type, the name with no record of it. */
+static size_t answer(const uint8_t *query, const struct dns_query *q, int found, uint16_t type,
+		     const uint8_t *rdata, size_t rdlen, uint8_t *out, size_t outlen)
+{
+	if (found < 0)
+		return 0;
+	if (!found)
+		return begin(query, q, FLAG_AA | DNS_RCODE_NXDOMAIN, 0, out, outlen);
+	bool want = q->qtype == type || q->qtype == DNS_TYPE_ANY;
+	size_t at = begin(query, q, FLAG_AA, want, out, outlen);
+	return at && want ? record(out, at, outlen, type, rdata, rdlen) : at;
+}
+
 size_t dns_answer(const struct plan *p, size_t ni, const uint8_t *query,
 		  const struct dns_query *q, uint8_t *out, size_t outlen)
 {
 	if (q->qclass != DNS_CLASS_IN || !q->name[0])
 		return 0;
-	uint32_t a;
+	uint32_t a = 0;
 	if (reverse_addr(q->name, &a)) {
 		const struct plan_machine *mc;
 		const struct plan_network *net;
-		int found = lookup_ptr(p, a, &mc, &net);
-		if (found < 0)
-			return 0;
-		if (!found)
-			return begin(query, q, FLAG_AA | DNS_RCODE_NXDOMAIN, 0, out, outlen);
-		bool want = q->qtype == DNS_TYPE_PTR || q->qtype == DNS_TYPE_ANY;
-		size_t at = begin(query, q, FLAG_AA, want, out, outlen);
 		uint8_t w[DNS_NAME_MAX + 2];
-		return at && want ? record(out, at, outlen, DNS_TYPE_PTR, w,
-					   wire_name(mc->name, net->name, w))
-				  : at;
+		int found = lookup_ptr(p, a, &mc, &net);
+		size_t wlen = found > 0 ? wire_name(mc->name, net->name, w) : 0;
+		return answer(query, q, found, DNS_TYPE_PTR, w, wlen, out, outlen);
 	}
 	int found = lookup_a(p, ni, q->name, &a);
-	if (found < 0)
-		return 0;
-	if (!found)
-		return begin(query, q, FLAG_AA | DNS_RCODE_NXDOMAIN, 0, out, outlen);
-	bool want = q->qtype == DNS_TYPE_A || q->qtype == DNS_TYPE_ANY;
-	size_t at = begin(query, q, FLAG_AA, want, out, outlen);
 	const uint8_t rdata[4] = { (uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8),
 				   (uint8_t)a };
-	/* another type of a name of p: there, with no record of that type */
-	return at && want ? record(out, at, outlen, DNS_TYPE_A, rdata, 4) : at;
+	return answer(query, q, found, DNS_TYPE_A, rdata, 4, out, outlen);
 }
 
 bool dns_answers(const uint8_t *resp, size_t len, uint16_t id, const uint8_t *query, size_t end)
