@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -106,11 +105,12 @@ static int read_forward(const char *body, size_t len, struct api_machine_op *op,
 /* "tcp/8080" or "udp/53" into fw's protocol and host port. */
 static bool host_port_of(const char *s, struct manifest_forward *fw)
 {
-	if (strncmp(s, "tcp/", 4) == 0)
-		fw->proto = IPPROTO_TCP;
-	else if (strncmp(s, "udp/", 4) == 0)
-		fw->proto = IPPROTO_UDP;
-	else
+	char proto[4];
+	if (strlen(s) < 4 || s[3] != '/')
+		return false;
+	memcpy(proto, s, 3);
+	proto[3] = '\0';
+	if (manifest_proto_parse(proto, &fw->proto) < 0)
 		return false;
 	size_t n = strspn(s + 4, "0123456789");
 	if (n == 0 || n > 5 || s[4 + n] != '\0' || s[4] == '0')
@@ -248,12 +248,10 @@ static int parse_forward(const char *s, struct api_machine_op *op)
 		return -EINVAL;
 	}
 	bool fwd = op->verb == API_MACHINE_FORWARD;
-	uint8_t top = (uint8_t)(addr >> 24);
-	if (s[end] != '\0' || (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0) ||
-	    host_port < 1 || host_port > 65535 || (fwd && (port < 1 || port > 65535)) ||
-	    (addr && (top == 127 || top >= 224)))
+	if (s[end] != '\0' || manifest_proto_parse(proto, &f->proto) < 0 || host_port < 1 ||
+	    host_port > 65535 || (fwd && (port < 1 || port > 65535)) ||
+	    (addr && !manifest_forward_addr_ok(addr)))
 		return -EINVAL;
-	f->proto = strcmp(proto, "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP;
 	f->host_port = (uint16_t)host_port;
 	f->port = (uint16_t)port;
 	f->host_addr = addr;

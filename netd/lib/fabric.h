@@ -100,9 +100,7 @@ int fabric_check_shape(const struct plan *p, struct pn_error *err);
  * no other playground takes over its namespace). */
 bool fabric_shaped(const struct plan *p);
 
-/* Forwards (fabric_forward.c). Whether a machine of p has one. */
-bool fabric_has_forwards(const struct plan *p);
-/* P's forwards made as its plan has them (added or taken away): pg-P's
+/* Forwards (fabric_forward.c). P's forwards made as its plan has them (added or taken away): pg-P's
  * rules, the host's forwards table, the uplink guard. rec: P's record. */
 struct state_record;
 int fabric_forwards_apply(struct fabric *f, const struct plan *p, const struct state_record *rec,

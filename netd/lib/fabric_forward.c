@@ -21,20 +21,12 @@
 #include "nft.h"
 #include "util.h"
 
-bool fabric_has_forwards(const struct plan *p)
-{
-	for (size_t i = 0; i < p->n_machines; i++)
-		if (p->machines[i].n_forwards)
-			return true;
-	return false;
-}
-
 /* The host's side of P's forwards, as its plan has them (none: taken away). */
 static int forwards_host(struct fabric *f, struct guard *g, struct nl_sock *host,
 			 const struct plan *p, uint32_t inside, struct pn_error *err)
 {
 	const char *dev = p->uplink_host;
-	bool any = fabric_has_forwards(p);
+	bool any = plan_n_forwards(p) > 0;
 	int hidx = link_ifindex(host, dev);
 	if (hidx < 0)
 		return pn_fail(err, hidx, "uplink %s in the host netns", dev);
@@ -60,7 +52,7 @@ static int forwards_host(struct fabric *f, struct guard *g, struct nl_sock *host
 
 int fab_build_forwards(struct build *b)
 {
-	if (!fabric_has_forwards(b->p))
+	if (!plan_n_forwards(b->p))
 		return 0;
 	return forwards_host(b->f, b->guard, b->host, b->p, b->transit + 1, b->err);
 }

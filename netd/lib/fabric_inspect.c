@@ -123,7 +123,7 @@ int fabric_inspect(struct fabric *f, const struct plan *p,
 			report_add(r, "host nftables table %s is missing", NFT_TABLE);
 		char fwd[NFT_FORWARD_TABLE_MAX];
 		nft_forward_table_name(p->name, fwd);
-		if (fabric_has_forwards(p) && nft_forward_exists(hfd, p->name) == 0)
+		if (plan_n_forwards(p) && nft_forward_exists(hfd, p->name) == 0)
 			report_add(r, "host nftables table %s (its forwards) is missing", fwd);
 		close(hfd);
 	}

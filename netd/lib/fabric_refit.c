@@ -62,7 +62,7 @@ bool fabric_same_frame(const struct plan *a, const struct plan *b)
 		return false;
 	/* Forwards hold a table in the host netns named after their
 	 * playground, and the uplink's route_localnet: not worth refitting. */
-	if (fabric_has_forwards(a) || fabric_has_forwards(b))
+	if (plan_n_forwards(a) || plan_n_forwards(b))
 		return false;
 	struct frame x = { .p = a }, y = { .p = b };
 	uint64_t u, v;

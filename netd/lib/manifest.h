@@ -101,8 +101,15 @@ struct manifest_forward {
 	struct manifest_pos pos;
 };
 
-/* "tcp" or "udp". */
+/* "tcp" or "udp"; and back (-EINVAL for anything else). */
 const char *manifest_proto_name(uint8_t proto);
+int manifest_proto_parse(const char *s, uint8_t *proto);
+/* A hostAddress the kernel forwards: not 0.0.0.0, 127.0.0.0/8, multicast
+ * or broadcast (host byte order). */
+bool manifest_forward_addr_ok(uint32_t addr);
+/* Two forwards take the same host port: one protocol and port, and
+ * addresses that meet (0 meets every one). */
+bool manifest_forwards_clash(const struct manifest_forward *a, const struct manifest_forward *b);
 
 enum manifest_runtime { MANIFEST_RUNTIME_VM, MANIFEST_RUNTIME_NETNS };
 

@@ -25,6 +25,29 @@ const char *manifest_proto_name(uint8_t proto)
 	return proto == IPPROTO_UDP ? "udp" : "tcp";
 }
 
+int manifest_proto_parse(const char *s, uint8_t *proto)
+{
+	if (strcmp(s, "tcp") == 0)
+		*proto = IPPROTO_TCP;
+	else if (strcmp(s, "udp") == 0)
+		*proto = IPPROTO_UDP;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+bool manifest_forward_addr_ok(uint32_t addr)
+{
+	uint8_t top = (uint8_t)(addr >> 24);
+	return addr != 0 && top != 127 && top < 224;
+}
+
+bool manifest_forwards_clash(const struct manifest_forward *a, const struct manifest_forward *b)
+{
+	return a->proto == b->proto && a->host_port == b->host_port &&
+	       (!a->host_addr || !b->host_addr || a->host_addr == b->host_addr);
+}
+
 static bool port_of(struct diag *d, const struct ytree_node *n, const char *path,
 		    uint16_t *out)
 {
@@ -56,18 +79,13 @@ void manifest_read_forward(struct diag *d, const struct ytree_node *n, const cha
 	if ((v = yread_get_present(n, "hostPort")))
 		port_of(d, v, p, &fw->host_port);
 	yread_path(p, "%s.protocol", path);
-	if ((v = yread_get_present(n, "protocol")) && yread_string(d, v, p, "tcp or udp", &s)) {
-		if (strcmp(s, "udp") == 0)
-			fw->proto = IPPROTO_UDP;
-		else if (strcmp(s, "tcp") != 0)
-			yread_err(d, v, p, "expected tcp or udp, got '%.20s'", s);
-	}
+	if ((v = yread_get_present(n, "protocol")) && yread_string(d, v, p, "tcp or udp", &s) &&
+	    manifest_proto_parse(s, &fw->proto) < 0)
+		yread_err(d, v, p, "expected tcp or udp, got '%.20s'", s);
 	yread_path(p, "%s.hostAddress", path);
-	if ((v = yread_get_present(n, "hostAddress")) && yread_addr(d, v, p, &fw->host_addr)) {
-		uint8_t top = (uint8_t)(fw->host_addr >> 24);
-		if (fw->host_addr == 0 || top == 127 || top >= 224)
-			yread_err(d, v, p, "expected one of the host's unicast addresses (not 0.0.0.0, 127.0.0.0/8, multicast or broadcast): the kernel forwards none of those");
-	}
+	if ((v = yread_get_present(n, "hostAddress")) && yread_addr(d, v, p, &fw->host_addr) &&
+	    !manifest_forward_addr_ok(fw->host_addr))
+		yread_err(d, v, p, "expected one of the host's unicast addresses (not 0.0.0.0, 127.0.0.0/8, multicast or broadcast): the kernel forwards none of those");
 }
 
 void manifest_read_forwards(struct diag *d, const struct ytree_node *v, const char *path,
@@ -99,13 +117,6 @@ ssize_t manifest_forward_interface(const struct manifest *m, const struct manife
 	return -1;
 }
 
-/* Two forwards take the same host port when their addresses meet. */
-static bool clash(const struct manifest_forward *a, const struct manifest_forward *b)
-{
-	return a->proto == b->proto && a->host_port == b->host_port &&
-	       (!a->host_addr || !b->host_addr || a->host_addr == b->host_addr);
-}
-
 /* The first forward before machine i's forward j that takes its host
  * port, and in *owner its machine; NULL: none. */
 static const struct manifest_forward *earlier_clash(const struct manifest *m, size_t i, size_t j,
@@ -116,7 +127,7 @@ static const struct manifest_forward *earlier_clash(const struct manifest *m, si
 		*owner = &m->machines[k];
 		size_t upto = k == i ? j : (*owner)->n_forwards;
 		for (size_t l = 0; l < upto; l++)
-			if (clash(f, &(*owner)->forwards[l]))
+			if (manifest_forwards_clash(f, &(*owner)->forwards[l]))
 				return &(*owner)->forwards[l];
 	}
 	return NULL;

@@ -630,9 +630,7 @@ int nft_forward_batch(const struct plan *p, uint32_t inside, const char *host_en
 		return -ENOMEM;
 	nft_forward_table_name(p->name, nb->table_buf);
 	nb->table = nb->table_buf;
-	size_t n = 0;
-	for (size_t i = 0; i < p->n_machines; i++)
-		n += p->machines[i].n_forwards;
+	size_t n = plan_n_forwards(p);
 	/* Made and deleted: gone, whether it was there; then, with forwards,
 	 * made anew (nft_replace_table). */
 	nft_add_table(nb, NFT_MSG_NEWTABLE, NLM_F_CREATE);

@@ -282,18 +282,22 @@ const struct plan_interface *plan_forward_interface(const struct plan *p,
 	return NULL;
 }
 
-const struct manifest_forward *plan_find_forward(const struct plan *p, uint8_t proto,
-						 uint16_t host_port, uint32_t host_addr,
-						 size_t *machine)
+const struct manifest_forward *plan_find_forward(const struct plan *p,
+						 const struct manifest_forward *fw, size_t *machine)
 {
 	for (size_t i = 0; i < p->n_machines; i++)
-		for (size_t j = 0; j < p->machines[i].n_forwards; j++) {
-			const struct manifest_forward *f = &p->machines[i].forwards[j];
-			if (f->proto == proto && f->host_port == host_port &&
-			    (!f->host_addr || !host_addr || f->host_addr == host_addr)) {
+		for (size_t j = 0; j < p->machines[i].n_forwards; j++)
+			if (manifest_forwards_clash(&p->machines[i].forwards[j], fw)) {
 				*machine = i;
-				return f;
+				return &p->machines[i].forwards[j];
 			}
-		}
 	return NULL;
+}
+
+size_t plan_n_forwards(const struct plan *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_machines; i++)
+		n += p->machines[i].n_forwards;
+	return n;
 }

@@ -84,11 +84,12 @@ void plan_free(struct plan *p);
  * non-private network; NULL: none. */
 const struct plan_interface *plan_forward_interface(const struct plan *p,
 						    const struct plan_machine *mc);
-/* The forward of p that takes proto's host_port on host_addr (0: every
- * address), and in *machine the index of its machine; NULL: none. */
-const struct manifest_forward *plan_find_forward(const struct plan *p, uint8_t proto,
-						 uint16_t host_port, uint32_t host_addr,
-						 size_t *machine);
+/* The forward of p that takes fw's host port (manifest_forwards_clash),
+ * and in *machine the index of its machine; NULL: none. */
+const struct manifest_forward *plan_find_forward(const struct plan *p,
+						 const struct manifest_forward *fw, size_t *machine);
+/* How many forwards p's machines have. */
+size_t plan_n_forwards(const struct plan *p);
 
 /* Fills in what follows from the rest (names of namespaces, bridges,
  * ports and interfaces; prefixes, VLAN flags, default gateways): a plan

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -459,13 +458,11 @@ static int read_forward(struct reader *r, struct json_object *o, struct manifest
 	    (e = get_uint(r, o, "hostPort", 1, 65535, &host_port)) < 0 ||
 	    (!any && (e = get_addr(r, o, "hostAddress", &f->host_addr)) < 0))
 		return e;
-	if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)
+	if (manifest_proto_parse(proto, &f->proto) < 0)
 		return bad(r, "protocol", "expected tcp or udp");
-	f->proto = strcmp(proto, "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP;
 	f->port = (uint16_t)port;
 	f->host_port = (uint16_t)host_port;
-	uint8_t top = (uint8_t)(f->host_addr >> 24);
-	if (!any && (f->host_addr == 0 || top == 127 || top >= 224))
+	if (!any && !manifest_forward_addr_ok(f->host_addr))
 		return bad(r, "hostAddress", "is not a unicast address the kernel forwards");
 	return 0;
 }
@@ -488,7 +485,7 @@ static int read_forwards(struct reader *r, struct json_object *o, struct plan *p
 		size_t other;
 		if ((e = read_forward(r, json_object_array_get_idx(fws, j), &f)) < 0)
 			return e;
-		if (plan_find_forward(p, f.proto, f.host_port, f.host_addr, &other))
+		if (plan_find_forward(p, &f, &other))
 			return bad(r, "hostPort", "is also forwarded to machines[%zu]", other);
 		mc->forwards[mc->n_forwards++] = f;
 	}

@@ -35,7 +35,7 @@ static int taken_by(const char *name, void *arg)
 	for (size_t i = 0; !e && i < w->n; i++) {
 		const struct manifest_forward *f = w->fw[i];
 		size_t m;
-		if (plan_find_forward(&other, f->proto, f->host_port, f->host_addr, &m))
+		if (plan_find_forward(&other, f, &m))
 			e = pn_failx(w->err, -EADDRINUSE,
 				     "host port %u/%s is already forwarded to machine %s of playground %s",
 				     f->host_port, manifest_proto_name(f->proto), other.machines[m].name,
@@ -62,9 +62,7 @@ static int check_free(struct fabric *f, const char *name, const struct manifest_
 
 int playground_check_forwards(struct fabric *f, const struct plan *p, struct pn_error *err)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < p->n_machines; i++)
-		n += p->machines[i].n_forwards;
+	size_t n = plan_n_forwards(p);
 	if (!n)
 		return 0;
 	cleanup_free const struct manifest_forward **fw = calloc(n, sizeof(*fw));
@@ -98,8 +96,7 @@ static int add(struct fabric *f, struct plan *p, size_t mi, const struct manifes
 				"machine %s is on no non-private network: a forward reaches a machine through its playground's uplink, which private networks do not have",
 				mc->name);
 	size_t owner;
-	const struct manifest_forward *had =
-		plan_find_forward(p, fw->proto, fw->host_port, fw->host_addr, &owner);
+	const struct manifest_forward *had = plan_find_forward(p, fw, &owner);
 	if (had && (owner != mi || had->host_addr != fw->host_addr))
 		return pn_failx(err, -EADDRINUSE, "host port %u/%s is already forwarded to machine %s",
 				fw->host_port, manifest_proto_name(fw->proto), p->machines[owner].name);
