@@ -21,13 +21,16 @@
 #include "nft.h"
 #include "util.h"
 
-/* The host's side of P's forwards, as its plan has them (none: taken away). */
-static int forwards_host(struct fabric *f, struct guard *g, struct nl_sock *host,
-			 const struct plan *p, uint32_t inside, struct pn_error *err)
+/* The host's side of b's playground's forwards, as its plan has them
+ * (none: taken away). */
+static int forwards_host(struct build *b)
 {
+	struct fabric *f = b->f;
+	struct pn_error *err = b->err;
+	const struct plan *p = b->p;
 	const char *dev = p->uplink_host;
 	bool any = plan_n_forwards(p) > 0;
-	int hidx = link_ifindex(host, dev);
+	int hidx = link_ifindex(b->host, dev);
 	if (hidx < 0)
 		return pn_fail(err, hidx, "uplink %s in the host netns", dev);
 	char key[64];
@@ -36,7 +39,7 @@ static int forwards_host(struct fabric *f, struct guard *g, struct nl_sock *host
 	if (any && (e = FAB_DO(f, err, netns_sysctl(f->host_nsfd, key, "1"), "%s", key)) < 0)
 		return e;
 	struct nft_batch *nb = NULL;
-	if ((e = nft_forward_batch(p, inside, dev, &nb)) < 0)
+	if ((e = nft_forward_batch(p, b->transit + 1, dev, &nb)) < 0)
 		return pn_fail(err, e, "build the forwards of %s", p->name);
 	char what[128];
 	snprintf(what, sizeof(what), "load the forwards of %s in the host netns", p->name);
@@ -45,43 +48,32 @@ static int forwards_host(struct fabric *f, struct guard *g, struct nl_sock *host
 	nft_batch_free(nb);
 	const struct guard_key k = { .netns_cookie = f->host_cookie, .ifindex = (uint32_t)hidx };
 	if (e == 0)
-		e = FAB_DO(f, err, guard_uplink_forwards(g, &k, any), "the guard of %s: forwards %s",
-			   dev, any ? "on" : "off");
+		e = FAB_DO(f, err, guard_uplink_forwards(b->guard, &k, any),
+			   "the guard of %s: forwards %s", dev, any ? "on" : "off");
 	return e;
 }
 
 int fab_build_forwards(struct build *b)
 {
-	if (!plan_n_forwards(b->p))
-		return 0;
-	return forwards_host(b->f, b->guard, b->host, b->p, b->transit + 1, b->err);
+	return plan_n_forwards(b->p) ? forwards_host(b) : 0;
 }
 
 int fabric_forwards_apply(struct fabric *f, const struct plan *p, const struct state_record *rec,
 			  struct pn_error *err)
 {
-	uint32_t host_end, inside;
-	fabric_transit_addrs(f, rec, &host_end, &inside);
-	cleanup_close int ns = netns_open(p->netns);
-	if (ns < 0)
-		return pn_fail(err, ns, "open netns %s", p->netns);
-	struct guard *g;
-	int e = fabric_guard(f, &g, err);
-	if (e < 0)
-		return e;
-	struct nft_batch *nb = NULL;
-	if ((e = nft_playground_batch(p, true, &nb)) < 0)
-		return pn_fail(err, e, "build nftables ruleset of %s", p->netns);
-	if ((e = fab_step(f, "load nftables ruleset", err)) == 0 &&
-	    (e = nft_batch_send(nb, ns, f->o.close_later, err)) < 0)
-		pn_wrap(err, "load nftables ruleset in %s", p->netns);
-	nft_batch_free(nb);
-	struct nl_sock *host = NULL;
-	if (e == 0 && (e = link_sock_open(f->host_nsfd, &host)) < 0)
+	/* was: pg-P's table holds P's own rules, which fab_build_nft refills
+	 * with those of its forwards now */
+	struct build b = { .f = f, .err = err, .p = p, .was = p, .ns = netns_open(p->netns) };
+	fabric_transit_addrs(f, rec, &b.transit, &(uint32_t){ 0 });
+	if (b.ns < 0)
+		return pn_fail(err, b.ns, "open netns %s", p->netns);
+	int e = fabric_guard(f, &b.guard, err);
+	if (e == 0 && (e = link_sock_open(f->host_nsfd, &b.host)) < 0)
 		pn_fail(err, e, "netlink socket in the host netns");
-	if (e == 0)
-		e = forwards_host(f, g, host, p, inside, err);
-	link_sock_close(host);
+	if (e == 0 && (e = fab_build_nft(&b)) == 0)
+		e = forwards_host(&b);
+	link_sock_close(b.host);
+	close(b.ns);
 	return e;
 }
 

@@ -46,7 +46,8 @@ struct build {
 	struct fabric *f;
 	struct pn_error *err;   /* the caller's */
 	const struct plan *p;
-	const struct plan *was; /* a takeover: OLD's plan, whose objects P's become */
+	const struct plan *was; /* a takeover: OLD's plan, whose objects P's become;
+				 * or P itself, when its nft rules change */
 	int ns;                 /* pg-P */
 	struct nl_sock *sk;     /* in pg-P */
 	struct nl_sock *host;   /* in the host netns */
