@@ -858,36 +858,44 @@ out:
 	return ret;
 }
 
-int nft_table_exists(int nsfd)
+/* 1 if table NAME exists, 0 if not, or -errno. */
+static int table_exists(int nsfd, const char *name)
 {
-	int e = nft_table_request(nsfd, NFT_TABLE, NFT_MSG_GETTABLE, 0);
-	if (e == -ENOENT)
-		return 0;
-	return e < 0 ? e : 1;
-}
-
-int nft_table_delete(int nsfd)
-{
-	int e = nft_table_request(nsfd, NFT_TABLE, NFT_MSG_DELTABLE, 0);
-	return e == -ENOENT ? 0 : e;
-}
-
-int nft_forward_exists(int nsfd, const char *pg)
-{
-	char name[NFT_FORWARD_TABLE_MAX];
-	nft_forward_table_name(pg, name);
 	int e = nft_table_request(nsfd, name, NFT_MSG_GETTABLE, 0);
 	if (e == -ENOENT)
 		return 0;
 	return e < 0 ? e : 1;
 }
 
+/* Table NAME deleted; 0 also when there is none. */
+static int table_delete(int nsfd, const char *name)
+{
+	int e = nft_table_request(nsfd, name, NFT_MSG_DELTABLE, 0);
+	return e == -ENOENT ? 0 : e;
+}
+
+int nft_table_exists(int nsfd)
+{
+	return table_exists(nsfd, NFT_TABLE);
+}
+
+int nft_table_delete(int nsfd)
+{
+	return table_delete(nsfd, NFT_TABLE);
+}
+
+int nft_forward_exists(int nsfd, const char *pg)
+{
+	char name[NFT_FORWARD_TABLE_MAX];
+	nft_forward_table_name(pg, name);
+	return table_exists(nsfd, name);
+}
+
 int nft_forward_delete(int nsfd, const char *pg)
 {
 	char name[NFT_FORWARD_TABLE_MAX];
 	nft_forward_table_name(pg, name);
-	int e = nft_table_request(nsfd, name, NFT_MSG_DELTABLE, 0);
-	return e == -ENOENT ? 0 : e;
+	return table_delete(nsfd, name);
 }
 
 int nft_conntrack_flush(int nsfd)
