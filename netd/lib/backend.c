@@ -455,24 +455,32 @@ static int be_exec_open(void *ctx, const char *name, const char *machine,
 	return machine_exec_open(b->state_dir, &e->plan, machine, r);
 }
 
+/* Index of machine in p; -1 with r the 404. */
+static int find_machine(const struct plan *p, const char *machine, size_t *mi,
+			struct api_response *r)
+{
+	for (*mi = 0; *mi < p->n_machines; (*mi)++)
+		if (strcmp(p->machines[*mi].name, machine) == 0)
+			return 0;
+	char msg[160];
+	snprintf(msg, sizeof(msg), "playground %s has no machine %s", p->name, machine);
+	api_error(r, 404, "not_found", msg, 0, 0);
+	return -1;
+}
+
 /* Indexes of machine and of its interface iface in p; -1 with r the 404. */
 static int find_port(const struct plan *p, const char *machine, const char *iface, size_t *mi,
 		     size_t *ii, struct api_response *r)
 {
-	char msg[160];
-	for (*mi = 0; *mi < p->n_machines; (*mi)++) {
-		const struct plan_machine *mc = &p->machines[*mi];
-		if (strcmp(mc->name, machine) != 0)
-			continue;
-		for (*ii = 0; *ii < mc->n_interfaces; (*ii)++)
-			if (strcmp(mc->interfaces[*ii].name, iface) == 0)
-				return 0;
-		snprintf(msg, sizeof(msg), "machine %s has no interface %s (it has %zu)", machine,
-			 iface, mc->n_interfaces);
-		api_error(r, 404, "not_found", msg, 0, 0);
+	if (find_machine(p, machine, mi, r) < 0)
 		return -1;
-	}
-	snprintf(msg, sizeof(msg), "playground %s has no machine %s", p->name, machine);
+	const struct plan_machine *mc = &p->machines[*mi];
+	for (*ii = 0; *ii < mc->n_interfaces; (*ii)++)
+		if (strcmp(mc->interfaces[*ii].name, iface) == 0)
+			return 0;
+	char msg[160];
+	snprintf(msg, sizeof(msg), "machine %s has no interface %s (it has %zu)", machine, iface,
+		 mc->n_interfaces);
 	api_error(r, 404, "not_found", msg, 0, 0);
 	return -1;
 }
@@ -481,14 +489,9 @@ static int find_port(const struct plan *p, const char *machine, const char *ifac
 static void be_forward(struct backend *b, struct backend_entry *en, const char *machine,
 		       const struct api_machine_op *op, struct api_response *r)
 {
-	size_t mi = 0;
-	while (mi < en->plan.n_machines && strcmp(en->plan.machines[mi].name, machine) != 0)
-		mi++;
-	if (mi == en->plan.n_machines) {
-		char msg[160];
-		snprintf(msg, sizeof(msg), "playground %s has no machine %s", en->plan.name, machine);
-		return api_error(r, 404, "not_found", msg, 0, 0);
-	}
+	size_t mi;
+	if (find_machine(&en->plan, machine, &mi, r) < 0)
+		return;
 	bool add = op->verb == API_MACHINE_FORWARD;
 	const struct manifest_forward *fw = &op->forward;
 	struct pn_error err = PN_ERROR_INIT;
