@@ -31,8 +31,7 @@
 
 struct dhcp_server {
 	struct dhcpd *d;
-	double tokens;
-	double refilled; /* when, in seconds on the monotonic clock */
+	struct token_bucket rate;
 	const char *playground; /* its dhcp_pg's name */
 	char network[MANIFEST_NAME_MAX + 1];
 	int fd;
@@ -250,27 +249,11 @@ void dhcpd_remove(struct dhcpd *d, const char *playground)
 	*slot = d->pgs[--d->n];
 }
 
-static bool over_rate(struct dhcp_server *s)
-{
-	double now = now_seconds();
-	if (s->refilled == 0)
-		s->tokens = RATE_BURST;
-	else
-		s->tokens += (now - s->refilled) * RATE_PER_S;
-	if (s->tokens > RATE_BURST)
-		s->tokens = RATE_BURST;
-	s->refilled = now;
-	if (s->tokens < 1)
-		return true;
-	s->tokens -= 1;
-	return false;
-}
-
 /* The engine reads the packet; netd only sends what it answers. */
 static void answer(struct dhcp_server *s, const uint8_t *pkt, size_t len, const uint8_t src[6])
 {
 	struct dhcpd *d = s->d;
-	if (over_rate(s)) {
+	if (!token_take(&s->rate, RATE_PER_S, RATE_BURST)) {
 		d->c.received[DHCP_INFORM + 1]++;
 		d->c.ignored[DHCP_IGNORE_RATE]++;
 		return;

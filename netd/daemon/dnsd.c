@@ -30,7 +30,7 @@ struct dns_server {
 	const struct plan *p;  /* its dns_pg's */
 	size_t network;        /* index in p */
 	int fd;
-	double tokens, refilled;
+	struct token_bucket rate;
 };
 
 struct dns_pg {
@@ -201,8 +201,7 @@ static int pg_open(struct dnsd *d, struct dns_pg *pg, const struct plan *p, int 
 		if (n->private_net || !n->has_gateway)
 			continue;
 		struct dns_server *s = &pg->servers[pg->n];
-		*s = (struct dns_server){ .d = d, .p = &pg->names, .network = i,
-					  .tokens = RATE_BURST, .refilled = now_seconds() };
+		*s = (struct dns_server){ .d = d, .p = &pg->names, .network = i };
 		if ((s->fd = server_socket(nsfd, n->gateway)) < 0)
 			return pn_fail(err, s->fd, "DNS on network %s's gateway", n->name);
 		pg->n++;
@@ -235,19 +234,6 @@ int dnsd_add(struct dnsd *d, const struct plan *p, int nsfd, struct pn_error *er
 	}
 	d->pgs[d->n_pgs++] = pg;
 	return 0;
-}
-
-static bool take_token(struct dns_server *s)
-{
-	double now = now_seconds();
-	s->tokens += (now - s->refilled) * RATE_PER_S;
-	if (s->tokens > RATE_BURST)
-		s->tokens = RATE_BURST;
-	s->refilled = now;
-	if (s->tokens < 1)
-		return false;
-	s->tokens -= 1;
-	return true;
 }
 
 static void reply(struct dns_server *s, const struct sockaddr_in *to, const uint8_t *pkt,
@@ -320,7 +306,7 @@ static void serve_query(struct dns_server *s, uint8_t *pkt, size_t len,
 		d->c.malformed++;
 		return;
 	}
-	if (!take_token(s)) {
+	if (!token_take(&s->rate, RATE_PER_S, RATE_BURST)) {
 		d->c.limited++;
 		return;
 	}

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -46,6 +47,27 @@ static inline long now_ms(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* A token bucket against a guest's flood: full (burst) at first, refilled
+ * at per_s tokens a second. */
+struct token_bucket {
+	double tokens;
+	double refilled; /* when, in seconds on the monotonic clock; 0: never */
+};
+
+/* A token taken, or false when there is none. */
+static inline bool token_take(struct token_bucket *b, double per_s, double burst)
+{
+	double now = now_seconds();
+	b->tokens = b->refilled == 0 ? burst : b->tokens + (now - b->refilled) * per_s;
+	if (b->tokens > burst)
+		b->tokens = burst;
+	b->refilled = now;
+	if (b->tokens < 1)
+		return false;
+	b->tokens -= 1;
+	return true;
 }
 
 /* mkdir -p: dir and every missing parent, with mode. */
