@@ -316,10 +316,12 @@ static int run_loop(struct loop *l, struct http *h, struct service *svc)
 			log_errno(LOG_LVL_ERR, errno, "epoll_wait");
 			return -1;
 		}
+		bool dns = dns_ms == 0 || (n == 0 && dns_ms > 0); /* relays that waited too long */
 		for (int i = 0; i < n; i++) {
 			void *tok = evs[i].data.ptr;
 			if (tok == &tok_signal && loop_signalled(l))
 				return 0;
+			dns |= tok == &tok_dns;
 			if (tok == &tok_hostaddr) {
 				struct pn_error err = PN_ERROR_INIT;
 				if (fabric_hostaddr_update(svc->backend.fabric, &err) < 0)
@@ -328,8 +330,8 @@ static int run_loop(struct loop *l, struct http *h, struct service *svc)
 				dhcpd_event(svc->dhcpd, tok);
 			}
 		}
-		/* queries read, and relays that waited too long answered */
-		dnsd_run(svc->dnsd);
+		if (dns)
+			dnsd_run(svc->dnsd);
 		http_run(h);
 		watch_host_addresses(l, svc->backend.fabric);
 		/* A step of a delete can hold the rtnl lock for tens of ms:
