@@ -92,9 +92,11 @@ struct pcapio_writer *pcapio_writer_new(void)
 	if (!w)
 		return NULL;
 	FILE *f = fopencookie(w, "w", (cookie_io_functions_t){ .write = cookie_write });
+	/* Unbuffered: each frame's bytes are in buf as soon as it is written. */
+	if (f)
+		setvbuf(f, NULL, _IONBF, 0);
 	w->dead = pcap_open_dead(DLT_EN10MB, PCAPIO_SNAPLEN);
-	if (f && w->dead && (w->dumper = pcap_dump_fopen(w->dead, f)) &&
-	    pcap_dump_flush(w->dumper) == 0 && !w->failed)
+	if (f && w->dead && (w->dumper = pcap_dump_fopen(w->dead, f)) && !w->failed)
 		return w;
 	if (!w->dumper && f)
 		fclose(f);
@@ -125,8 +127,6 @@ int pcapio_write(struct pcapio_writer *w, const struct timeval *ts, const uint8_
 
 size_t pcapio_pending(struct pcapio_writer *w, const uint8_t **at)
 {
-	/* The FILE's buffer spares a call a frame; what it holds is ours now. */
-	pcap_dump_flush(w->dumper);
 	*at = w->buf + w->off;
 	return w->len - w->off;
 }

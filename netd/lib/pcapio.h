@@ -31,7 +31,7 @@ void pcapio_writer_free(struct pcapio_writer *w);
 /* One frame of orig_len bytes, of which len were read, seen at ts. */
 int pcapio_write(struct pcapio_writer *w, const struct timeval *ts, const uint8_t *frame,
 		 size_t len, size_t orig_len);
-/* The bytes written and not yet taken (all the frames written so far). */
+/* The bytes written and not yet taken. */
 size_t pcapio_pending(struct pcapio_writer *w, const uint8_t **at);
 /* The first n of them are taken. */
 void pcapio_take(struct pcapio_writer *w, size_t n);
